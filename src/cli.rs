@@ -1,0 +1,213 @@
+// The command-line interface: argument parsing and printing only; the work is
+// done by the library.
+
+use std::io::{self, BufRead, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use colloquy::{Policy, PolicySet};
+
+#[derive(Debug, Parser)]
+#[command(name = "colloquy", version, about = "Colloquy: a self-hosted comment engine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Render a raw comment read on stdin to HTML on stdout.
+    Render {
+        /// The text format (policy id), e.g. filtered_html, plain_text, markdown.
+        #[arg(long)]
+        format: String,
+        /// Directory of policy files [default: ./policies if it exists, else the bundled ones].
+        #[arg(long, value_name = "DIR")]
+        policies: Option<PathBuf>,
+        /// Render many comments: each stdin line is a JSON string, each output line the JSON string of its HTML.
+        #[arg(long)]
+        jsonl: bool,
+    },
+    /// List the text formats with their tips.
+    Formats {
+        /// Show the long tips.
+        #[arg(long)]
+        long: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Directory of policy files [default: ./policies if it exists, else the bundled ones].
+        #[arg(long, value_name = "DIR")]
+        policies: Option<PathBuf>,
+    },
+    /// Work with policy files.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Validate every policy file in a directory; reports every broken file.
+    Check {
+        /// The directory to check.
+        dir: PathBuf,
+    },
+}
+
+pub(crate) fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Render { format, policies, jsonl } => render(&format, policies.as_deref(), jsonl),
+        Command::Formats { long, json, policies } => formats(long, json, policies.as_deref()),
+        Command::Policy { command: PolicyCommand::Check { dir } } => check(&dir),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("colloquy: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_policies(dir: Option<&Path>) -> Result<PolicySet, String> {
+    match dir {
+        Some(dir) => PolicySet::load_dir(dir).map_err(|e| e.to_string()),
+        None if Path::new("policies").is_dir() => {
+            PolicySet::load_dir(Path::new("policies")).map_err(|e| e.to_string())
+        }
+        None => Ok(PolicySet::bundled()),
+    }
+}
+
+fn find<'a>(set: &'a PolicySet, id: &str) -> Result<&'a Policy, String> {
+    set.get(id).ok_or_else(|| {
+        let known: Vec<&str> = set.ids().collect();
+        format!("unknown format `{id}`; known formats: {}", known.join(", "))
+    })
+}
+
+fn render(format: &str, dir: Option<&Path>, jsonl: bool) -> Result<ExitCode, String> {
+    let set = load_policies(dir)?;
+    let policy = find(&set, format)?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if jsonl {
+        let stdin = io::stdin();
+        let mut line = Vec::new();
+        let mut reader = stdin.lock();
+        let mut number = 0usize;
+        loop {
+            line.clear();
+            let n = reader.read_until(b'\n', &mut line).map_err(|e| format!("stdin: {e}"))?;
+            if n == 0 {
+                break;
+            }
+            number += 1;
+            let raw = std::str::from_utf8(&line)
+                .map_err(|e| format!("stdin:{number}: invalid UTF-8 at byte {}", e.valid_up_to()))?;
+            let raw = raw.strip_suffix('\n').unwrap_or(raw);
+            let raw = raw.strip_suffix('\r').unwrap_or(raw);
+            let comment: String = serde_json::from_str(raw)
+                .map_err(|e| format!("stdin:{number}: expected a JSON string: {e}"))?;
+            let html = policy.render(&comment).html;
+            let encoded = serde_json::to_string(html.as_str()).map_err(|e| e.to_string())?;
+            if writeln!(out, "{encoded}").is_err() {
+                return Ok(ExitCode::SUCCESS); // the reader went away
+            }
+        }
+    } else {
+        let mut bytes = Vec::new();
+        io::stdin().read_to_end(&mut bytes).map_err(|e| format!("stdin: {e}"))?;
+        let raw = String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            format!("stdin:{line}: invalid UTF-8 at byte {at}")
+        })?;
+        let html = policy.render(&raw).html;
+        if out.write_all(html.as_str().as_bytes()).is_err() {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    let _ = out.flush();
+    Ok(ExitCode::SUCCESS)
+}
+
+fn formats(long: bool, json: bool, dir: Option<&Path>) -> Result<ExitCode, String> {
+    let set = load_policies(dir)?;
+    let mut out = String::new();
+    if json {
+        let list: Vec<serde_json::Value> = set
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "id": p.id(),
+                    "name": p.name(),
+                    "version": p.version(),
+                    "tips": p.tips(),
+                    "long_tips": p.long_tips(),
+                })
+            })
+            .collect();
+        out = serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?;
+        out.push('\n');
+    } else {
+        for p in set.iter() {
+            out.push_str(&format!("{}  {}  ({})\n", p.id(), p.name(), p.version()));
+            let tips = if long { p.long_tips() } else { p.tips() };
+            for tip in tips {
+                out.push_str(&format!("  - {tip}\n"));
+            }
+        }
+    }
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(dir: &Path) -> Result<ExitCode, String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("{}: no policy files (*.toml) found", dir.display()));
+    }
+    let mut failed = 0;
+    let mut ids: Vec<(String, PathBuf)> = Vec::new();
+    for path in &files {
+        let shown = path.display().to_string();
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("{shown}: {e}");
+                failed += 1;
+                continue;
+            }
+        };
+        match Policy::from_toml(&shown, &text) {
+            Ok(p) => {
+                if let Some((_, first)) = ids.iter().find(|(id, _)| id == p.id()) {
+                    eprintln!("{shown}: id `{}` is already used by {}", p.id(), first.display());
+                    failed += 1;
+                    continue;
+                }
+                println!("ok  {shown}: {} ({}), filters: {}, version {}", p.id(), p.name(), p.filter_kinds().join(" > "), p.version());
+                ids.push((p.id().to_owned(), path.clone()));
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 {
+        eprintln!("{failed} of {} policy files are invalid", files.len());
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}

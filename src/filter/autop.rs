@@ -1,0 +1,278 @@
+//! `autop`: line and paragraph breaking with Drupal 7's rules.
+//!
+//! Blank lines make paragraphs (`<p>…</p>`), single newlines make `<br />`,
+//! block-level tags are left to stand on their own. Each step below is one
+//! rule of Drupal's `_filter_autop`; the comments say which. Two rules use
+//! look-around, which the `regex` crate does not have, so they are small
+//! hand-written scans with the same leftmost-match semantics.
+//!
+//! One deliberate difference: Drupal turns `<br />` + spaces + newline into
+//! two line breaks; here the spaces are dropped and the break is kept once.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// Block-level tag names, matched as prefixes and in lower case, as Drupal does.
+const BLOCK: &str =
+    "(?:table|thead|tfoot|caption|colgroup|tbody|tr|td|th|div|dl|dd|dt|ul|ol|li|pre|select|form|blockquote|address|p|h[1-6]|hr)";
+
+struct Rules {
+    protected: Regex,
+    br_br: Regex,
+    block_open: Regex,
+    block_close: Regex,
+    many_newlines: Regex,
+    edge_newlines: Regex,
+    paragraph_break: Regex,
+    p_li: Regex,
+    p_blockquote: Regex,
+    empty_p: Regex,
+    p_before_block: Regex,
+    block_before_end_p: Regex,
+    block_then_br: Regex,
+    br_before_end: Regex,
+}
+
+static RULES: LazyLock<Rules> = LazyLock::new(|| {
+    let re = |p: &str| Regex::new(p).unwrap_or_else(|e| panic!("autop pattern {p}: {e}"));
+    Rules {
+        protected: re(r"(?is)<!--.*?-->|</?(?:pre|script|style|object|iframe|svg|!--)[^>]*>"),
+        br_br: re(r"<br />(?-u:\s)*<br />"),
+        block_open: re(&format!("<{BLOCK}[^>]*>")),
+        block_close: re(&format!("</{BLOCK}>")),
+        many_newlines: re(r"\n\n+"),
+        edge_newlines: re(r"^\n|\n(?-u:\s)*\n\z"),
+        paragraph_break: re(r"\n(?-u:\s)*\n\n?(.)"),
+        p_li: re(r"<p>(<li.+?)</p>"),
+        p_blockquote: re(r"(?i)<p><blockquote([^>]*)>"),
+        empty_p: re(r"<p>(?-u:\s)*</p>\n?"),
+        p_before_block: re(&format!(r"<p>(?-u:\s)*(</?{BLOCK}[^>]*>)")),
+        block_before_end_p: re(&format!(r"(</?{BLOCK}[^>]*>)(?-u:\s)*</p>")),
+        block_then_br: re(&format!(r"(</?{BLOCK}[^>]*>)(?-u:\s)*<br />")),
+        br_before_end: re(r"<br />((?-u:\s)*</?(?:p|li|div|th|pre|td|ul|ol)>)"),
+    }
+});
+
+/// The line-break filter. It has no settings.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Autop;
+
+impl Autop {
+    /// Appends `input` with line and paragraph breaks to `out`.
+    pub(crate) fn apply(&self, input: &str, out: &mut String) {
+        let rules = &*RULES;
+        // Protected regions (pre, script, style, object, iframe, svg, comments)
+        // are copied untouched; an opening tag protects up to the closing tag
+        // with exactly the same name.
+        let mut ignore_until: Option<String> = None;
+        let mut last = 0;
+        for m in rules.protected.find_iter(input) {
+            let literal = &input[last..m.start()];
+            if ignore_until.is_none() {
+                process_chunk(literal, out);
+            } else {
+                out.push_str(literal);
+            }
+            let delim = m.as_str();
+            out.push_str(delim);
+            if let Some(closing) = &ignore_until {
+                if delim.len() >= closing.len() + 2 && delim[2..].starts_with(closing.as_str()) {
+                    ignore_until = None;
+                }
+            } else if !delim.starts_with("<!--") && !delim.starts_with("</") {
+                let name: String = delim[1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect();
+                ignore_until = Some(name);
+            }
+            last = m.end();
+        }
+        let literal = &input[last..];
+        if ignore_until.is_none() {
+            process_chunk(literal, out);
+        } else {
+            out.push_str(literal);
+        }
+    }
+}
+
+fn process_chunk(chunk: &str, out: &mut String) {
+    if chunk.is_empty() {
+        return;
+    }
+    let r = &*RULES;
+    let mut s = String::with_capacity(chunk.len() + 32);
+    s.push_str(chunk.trim_end_matches('\n'));
+    s.push_str("\n\n");
+    let s = replace(&r.br_br, s, "\n\n");
+    let s = replace(&r.block_open, s, "\n$0");
+    let s = replace(&r.block_close, s, "$0\n\n");
+    let s = replace(&r.many_newlines, s, "\n\n");
+    let s = replace(&r.edge_newlines, s, "");
+    let mut p = String::with_capacity(s.len() + 32);
+    p.push_str("<p>");
+    p.push_str(&r.paragraph_break.replace_all(&s, "</p>\n<p>$1"));
+    p.push_str("</p>\n");
+    let s = replace(&r.p_li, p, "$1");
+    let s = replace(&r.p_blockquote, s, "<blockquote$1><p>");
+    let s = if s.contains("</blockquote></p>") {
+        s.replace("</blockquote></p>", "</p></blockquote>")
+    } else {
+        s
+    };
+    let s = replace(&r.empty_p, s, "");
+    let s = replace(&r.p_before_block, s, "$1");
+    let s = replace(&r.block_before_end_p, s, "$1");
+    let s = line_breaks(&s);
+    let s = replace(&r.block_then_br, s, "$1");
+    let s = replace(&r.br_before_end, s, "$1");
+    escape_stray_ampersands(&s, out);
+}
+
+/// `regex::replace_all` that keeps the original allocation when nothing matches.
+fn replace(re: &Regex, s: String, rep: &str) -> String {
+    match re.replace_all(&s, rep) {
+        std::borrow::Cow::Borrowed(_) => s,
+        std::borrow::Cow::Owned(o) => o,
+    }
+}
+
+/// Drupal: `(?<!<br />)\s*\n` becomes `<br />\n`, i.e. every run of
+/// whitespace up to its last newline turns into one line break, unless a
+/// `<br />` already stands right before it (then the run becomes a plain
+/// newline: the break is there already).
+fn line_breaks(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len() + 64);
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if !is_php_space(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut last_newline = None;
+        while i < b.len() && is_php_space(b[i]) {
+            if b[i] == b'\n' {
+                last_newline = Some(i);
+            }
+            i += 1;
+        }
+        let Some(nl) = last_newline else { continue };
+        out.push_str(&s[copied..start]);
+        if s[..start].ends_with("<br />") {
+            out.push('\n');
+        } else {
+            out.push_str("<br />\n");
+        }
+        copied = nl + 1;
+    }
+    out.push_str(&s[copied..]);
+    out
+}
+
+/// PCRE's `\s` without UTF mode: space, `\t`, `\n`, `\v`, `\f`, `\r`.
+fn is_php_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// Drupal: `&([^#])(?![A-Za-z0-9]{1,8};)` becomes `&amp;$1`: an `&` that does
+/// not start something reference-like is escaped.
+fn escape_stray_ampersands(s: &str, out: &mut String) {
+    let b = s.as_bytes();
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(b'&', &b[i..]) {
+        let amp = i + off;
+        let Some(&next) = b.get(amp + 1) else { break };
+        if next == b'#' {
+            i = amp + 1;
+            continue;
+        }
+        let next_len = s[amp + 1..].chars().next().map_or(1, char::len_utf8);
+        let after = amp + 1 + next_len;
+        let run = b[after.min(b.len())..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        let looks_like_reference = (1..=8).contains(&run) && b.get(after + run) == Some(&b';');
+        if looks_like_reference {
+            i = amp + 1;
+            continue;
+        }
+        out.push_str(&s[copied..amp]);
+        out.push_str("&amp;");
+        copied = amp + 1;
+        i = after;
+    }
+    out.push_str(&s[copied..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn autop(s: &str) -> String {
+        let mut out = String::new();
+        Autop.apply(s, &mut out);
+        out
+    }
+
+    #[test]
+    fn text_becomes_a_paragraph() {
+        assert_eq!(autop("Hello"), "<p>Hello</p>\n");
+    }
+
+    #[test]
+    fn blank_lines_make_paragraphs_and_newlines_make_breaks() {
+        assert_eq!(autop("a\nb\n\nc"), "<p>a<br />\nb</p>\n<p>c</p>\n");
+    }
+
+    #[test]
+    fn whitespace_only_input_gives_nothing() {
+        assert_eq!(autop(""), "");
+        assert_eq!(autop("  \n \n"), "");
+    }
+
+    #[test]
+    fn spaces_between_paragraphs_stay_with_their_paragraph() {
+        assert_eq!(
+            autop("Line 1  \n  \n  Line 2"),
+            "<p>Line 1  </p>\n<p>  Line 2</p>\n"
+        );
+    }
+
+    #[test]
+    fn blockquote_is_left_as_a_block() {
+        assert_eq!(
+            autop("<blockquote>A quote.</blockquote>"),
+            "<blockquote><p>A quote.</p></blockquote>\n"
+        );
+    }
+
+    #[test]
+    fn two_br_tags_make_a_paragraph_break() {
+        assert_eq!(autop("one<br /><br />two"), "<p>one</p>\n<p>two</p>\n");
+    }
+
+    #[test]
+    fn a_br_followed_by_spaces_and_a_newline_breaks_once() {
+        assert_eq!(autop("line<br /> \nnext"), "<p>line<br />\nnext</p>\n");
+    }
+
+    #[test]
+    fn long_entity_names_get_their_ampersand_escaped() {
+        assert_eq!(
+            autop("&verylongname; &amp; &#1;"),
+            "<p>&amp;verylongname; &amp; &#1;</p>\n"
+        );
+    }
+
+    #[test]
+    fn pre_content_is_not_touched() {
+        assert_eq!(autop("a\n<pre>x\n\ny</pre>"), "<p>a</p>\n<pre>x\n\ny</pre>");
+    }
+}

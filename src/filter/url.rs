@@ -1,0 +1,698 @@
+//! `url`: web addresses and e-mail addresses in text become links.
+//!
+//! Only text is touched: tags and attribute values never are, nor anything
+//! inside `<a>`, `<code>`, `<pre>`, `<script>` or `<style>`. Character
+//! references in the text are decoded before matching (so `&quot;` after an
+//! address is not swallowed into it) and the text around links is copied
+//! byte for byte.
+//!
+//! Two grammars:
+//!
+//! * `drupal` (the bundled formats) finds what Drupal 7's URL filter finds —
+//!   same schemes, same host rules, the same trailing characters kept or
+//!   left outside — with its flaws fixed: schemes and `www.` in any case, a
+//!   left word boundary (`gluedhttp://` is not a link), balanced parentheses
+//!   and brackets inside links, non-ASCII paths and hosts, e-mail addresses
+//!   never linked from the middle of a word.
+//! * `linkify` uses the linkify crate's finder (suits Markdown text).
+//!
+//! Every generated link's target goes through [`safety::check_url`]: a link
+//! whose scheme the policy does not allow stays plain text. Display text
+//! longer than the limit is cut, at a character boundary, and ends in `...`.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::safety;
+use crate::text;
+
+/// How the filter finds addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grammar {
+    /// Drupal 7's patterns, corrected (see the module docs).
+    Drupal,
+    /// The linkify crate.
+    Linkify,
+}
+
+/// The compiled `url` filter.
+#[derive(Debug, Clone)]
+pub(crate) struct UrlFilter {
+    pub(crate) grammar: Grammar,
+    /// Display text longer than this (plus three) is cut; 0 means never.
+    pub(crate) max_display_length: usize,
+    /// `rel` for generated links, or `None` for no attribute.
+    pub(crate) rel: Option<String>,
+    /// Whether e-mail addresses become `mailto:` links.
+    pub(crate) emails: bool,
+    /// Schemes that may be linked (already confined to the safety floor).
+    pub(crate) schemes: Vec<String>,
+}
+
+/// Elements whose content is never auto-linked.
+const IGNORE_TAGS: &[&str] = &["a", "script", "style", "code", "pre"];
+
+/// Scheme, optional user info, host and optional `/` of a full URL; the
+/// rest (the "trail") is scanned by hand for bracket balance.
+static FULL_URL: LazyLock<Regex> = LazyLock::new(|| {
+    compile(concat!(
+        r"(?i:https?|ftp|irc|mailto|news|nntp|rtsp|sftp|ssh|telnet|tel|webcal):(?://)?",
+        r"(?:[a-zA-Z0-9:%_+*~#?&=.,/;-]+@)?",
+        r"(?:(?:[\p{L}\p{N}\p{M}._+-]+\.)?[\p{L}\p{M}]{2,64}\b|(?:[0-9]{1,3}\.){3}[0-9]{1,3})/?",
+    ))
+});
+
+/// `www.` addresses: host and optional `/`.
+static WWW: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?i:www)\.(?:(?:[\p{L}\p{N}\p{M}._+-]+\.)?[\p{L}\p{M}]{2,64}\b)/?"));
+
+fn compile(pattern: &str) -> Regex {
+    Regex::new(pattern).unwrap_or_else(|e| panic!("url pattern {pattern}: {e}"))
+}
+
+/// One link found in decoded text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Found {
+    start: usize,
+    end: usize,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Full,
+    Www,
+    Email,
+}
+
+impl UrlFilter {
+    /// Appends `input` with links added to `out`.
+    pub(crate) fn apply(&self, input: &str, out: &mut String) {
+        let mut ignoring: Option<&str> = None;
+        let mut rest = input;
+        while !rest.is_empty() {
+            let text_end = rest.find('<').unwrap_or(rest.len());
+            let (segment, after) = rest.split_at(text_end);
+            if ignoring.is_none() {
+                self.link_text(segment, out);
+            } else {
+                out.push_str(segment);
+            }
+            rest = after;
+            if rest.is_empty() {
+                break;
+            }
+            let tag_len = rest.find('>').map_or(rest.len(), |i| i + 1);
+            let tag = &rest[..tag_len];
+            out.push_str(tag);
+            rest = &rest[tag_len..];
+            match ignoring {
+                None => ignoring = ignored_open_tag(tag),
+                Some(name) => {
+                    if is_end_tag_of(tag, name) {
+                        ignoring = None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Links the addresses in one piece of text (HTML-escaped, no tags).
+    fn link_text(&self, segment: &str, out: &mut String) {
+        if !might_contain_link(segment) {
+            out.push_str(segment);
+            return;
+        }
+        let decoded = Decoded::new(segment);
+        let found = match self.grammar {
+            Grammar::Drupal => self.find_drupal(&decoded.text),
+            Grammar::Linkify => self.find_linkify(&decoded.text),
+        };
+        let mut copied = 0;
+        for link in found {
+            let address = &decoded.text[link.start..link.end];
+            let href = match link.kind {
+                Kind::Full => address.to_owned(),
+                Kind::Www => format!("http://{address}"),
+                Kind::Email => format!("mailto:{address}"),
+            };
+            if !host_is_single_script(host_of(address, link.kind)) {
+                // `www.еxample.com` with a Cyrillic `е`: a look-alike of
+                // another site's name is not worth a link.
+                continue;
+            }
+            let Some(href) = safety::check_url(&href, &self.schemes) else {
+                continue;
+            };
+            let (orig_start, orig_end) = decoded.original_range(link.start, link.end);
+            out.push_str(&segment[copied..orig_start]);
+            out.push_str("<a href=\"");
+            text::escape_into(out, &href);
+            out.push('"');
+            if let Some(rel) = &self.rel {
+                out.push_str(" rel=\"");
+                text::escape_into(out, rel);
+                out.push('"');
+            }
+            out.push('>');
+            text::escape_into(out, self.display(address));
+            if self.display(address).len() < address.len() {
+                out.push_str("...");
+            }
+            out.push_str("</a>");
+            copied = orig_end;
+        }
+        out.push_str(&segment[copied..]);
+    }
+
+    /// The part of an address shown as link text (without the `...`).
+    fn display<'s>(&self, address: &'s str) -> &'s str {
+        let max = self.max_display_length;
+        if max == 0 || address.len() <= max + 3 {
+            return address;
+        }
+        &address[..text::floor_char_boundary(address, max)]
+    }
+
+    fn find_drupal(&self, text: &str) -> Vec<Found> {
+        let mut found = Vec::new();
+        // Full URLs first, then e-mail addresses and `www.` addresses in the
+        // gaps between them, as Drupal's three passes do.
+        for m in FULL_URL.find_iter(text) {
+            if preceded_by_word_char(text, m.start()) {
+                continue;
+            }
+            if found.last().is_some_and(|f: &Found| f.end > m.start()) {
+                continue;
+            }
+            let end = scan_trail(text, m.end());
+            found.push(Found {
+                start: m.start(),
+                end,
+                kind: Kind::Full,
+            });
+        }
+        let mut gaps_found = Vec::new();
+        for_each_gap(text, &found, |gap_start, gap| {
+            if self.emails {
+                for (s, e) in find_emails(gap) {
+                    gaps_found.push(Found {
+                        start: gap_start + s,
+                        end: gap_start + e,
+                        kind: Kind::Email,
+                    });
+                }
+            }
+        });
+        let mut all = merge(found, gaps_found);
+        let mut www_found = Vec::new();
+        for_each_gap(text, &all, |gap_start, gap| {
+            for m in WWW.find_iter(gap) {
+                if preceded_by_word_char(gap, m.start())
+                    || gap[..m.start()].ends_with(['.', '/', '@', ':'])
+                {
+                    continue;
+                }
+                if www_found
+                    .last()
+                    .is_some_and(|f: &Found| f.end > gap_start + m.start())
+                {
+                    continue;
+                }
+                let end = scan_trail(gap, m.end());
+                www_found.push(Found {
+                    start: gap_start + m.start(),
+                    end: gap_start + end,
+                    kind: Kind::Www,
+                });
+            }
+        });
+        all = merge(all, www_found);
+        all
+    }
+
+    fn find_linkify(&self, text: &str) -> Vec<Found> {
+        let mut finder = linkify::LinkFinder::new();
+        finder.url_must_have_scheme(false);
+        if self.emails {
+            finder.kinds(&[linkify::LinkKind::Url, linkify::LinkKind::Email]);
+        } else {
+            finder.kinds(&[linkify::LinkKind::Url]);
+        }
+        finder
+            .links(text)
+            .map(|l| {
+                let kind = match l.kind() {
+                    linkify::LinkKind::Email => Kind::Email,
+                    _ if l.as_str().contains("://") || l.as_str().starts_with("mailto:") => {
+                        Kind::Full
+                    }
+                    _ => Kind::Www,
+                };
+                Found {
+                    start: l.start(),
+                    end: l.end(),
+                    kind,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The host part of an address as written.
+fn host_of(address: &str, kind: Kind) -> &str {
+    let rest = match kind {
+        Kind::Email => return address.rsplit('@').next().unwrap_or(""),
+        Kind::Www => address,
+        Kind::Full => {
+            let after_scheme = address.split_once(':').map_or(address, |(_, r)| r);
+            let after_slashes = after_scheme.strip_prefix("//").unwrap_or(after_scheme);
+            let authority_end = after_slashes
+                .find(['/', '?', '#'])
+                .unwrap_or(after_slashes.len());
+            match after_slashes[..authority_end].rfind('@') {
+                Some(at) => &after_slashes[at + 1..],
+                None => after_slashes,
+            }
+        }
+    };
+    let end = rest.find(['/', '?', '#', ':']).unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// True when no label of `host` mixes letters of different scripts (Latin
+/// with Cyrillic, say), the usual test for look-alike domain names.
+fn host_is_single_script(host: &str) -> bool {
+    fn script(c: char) -> u32 {
+        match c as u32 {
+            0x41..=0x5a | 0x61..=0x7a | 0xc0..=0x24f | 0x1e00..=0x1eff => 1,
+            0x370..=0x3ff | 0x1f00..=0x1fff => 2,
+            0x400..=0x52f => 3,
+            other => 0x1000 + (other >> 8),
+        }
+    }
+    host.split('.').all(|label| {
+        let mut seen = None;
+        label.chars().filter(|c| c.is_alphabetic()).all(|c| {
+            let s = script(c);
+            *seen.get_or_insert(s) == s
+        })
+    })
+}
+
+/// A cheap test that rules out most text without addresses.
+fn might_contain_link(s: &str) -> bool {
+    let b = s.as_bytes();
+    memchr::memchr2(b':', b'@', b).is_some()
+        || memchr::memchr_iter(b'.', b).any(|i| i >= 3 && b[i - 3..i].eq_ignore_ascii_case(b"www"))
+}
+
+/// The opening tag of an element whose content is not linked, if `tag` is one.
+fn ignored_open_tag(tag: &str) -> Option<&'static str> {
+    let name_part = tag.get(1..)?;
+    IGNORE_TAGS.iter().copied().find(|name| {
+        name_part.len() > name.len()
+            && name_part[..name.len()].eq_ignore_ascii_case(name)
+            && name_part.as_bytes()[name.len()].is_ascii_whitespace()
+            || name_part.len() > name.len()
+                && name_part[..name.len()].eq_ignore_ascii_case(name)
+                && name_part.as_bytes()[name.len()] == b'>'
+    })
+}
+
+fn is_end_tag_of(tag: &str, name: &str) -> bool {
+    tag.len() == name.len() + 3
+        && tag.starts_with("</")
+        && tag.ends_with('>')
+        && tag[2..2 + name.len()].eq_ignore_ascii_case(name)
+}
+
+/// Is the character before `i` a letter or digit (so a match at `i` would
+/// start in the middle of a word)?
+fn preceded_by_word_char(text: &str, i: usize) -> bool {
+    text[..i]
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// Drupal's URL tail: `A-Za-z0-9 : % _ + * ~ # & = / ; ? ! . , -`, brackets
+/// and parentheses when balanced, and non-ASCII letters and symbols; the
+/// last character may not be `? ! . ,`. Returns where the URL ends.
+fn scan_trail(text: &str, from: usize) -> usize {
+    let mut end = from;
+    let mut open_parens: Vec<usize> = Vec::new();
+    let mut open_brackets: Vec<usize> = Vec::new();
+    for (off, c) in text[from..].char_indices() {
+        let at = from + off;
+        match c {
+            'a'..='z'
+            | 'A'..='Z'
+            | '0'..='9'
+            | ':'
+            | '%'
+            | '_'
+            | '+'
+            | '*'
+            | '~'
+            | '#'
+            | '&'
+            | '='
+            | '/'
+            | ';'
+            | '?'
+            | '!'
+            | '.'
+            | ','
+            | '-' => {}
+            '(' => open_parens.push(at),
+            '[' => open_brackets.push(at),
+            ')' => {
+                if open_parens.pop().is_none() {
+                    break;
+                }
+            }
+            ']' => {
+                if open_brackets.pop().is_none() {
+                    break;
+                }
+            }
+            c if !c.is_ascii() && !ends_url(c) => {}
+            _ => break,
+        }
+        end = at + c.len_utf8();
+    }
+    // An opening bracket never closed is not part of the URL.
+    if let Some(&first_open) = open_parens
+        .first()
+        .into_iter()
+        .chain(open_brackets.first())
+        .min()
+    {
+        end = end.min(first_open);
+    }
+    let trimmed = text[from..end].trim_end_matches(['?', '!', '.', ',']);
+    from + trimmed.len()
+}
+
+/// Non-ASCII characters that end an address: spaces and punctuation.
+fn ends_url(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(c,
+            '\u{a0}'..='\u{bf}' | '\u{d7}' | '\u{f7}' | '\u{2000}'..='\u{206f}'
+            | '\u{3000}'..='\u{303f}' | '\u{fe30}'..='\u{fe4f}' | '\u{ff01}'..='\u{ff0f}'
+            | '\u{ff1a}'..='\u{ff20}' | '\u{ff3b}'..='\u{ff40}' | '\u{ff5b}'..='\u{ff65}')
+}
+
+/// Calls `f(offset, gap)` for each stretch of `text` between found links.
+fn for_each_gap(text: &str, found: &[Found], mut f: impl FnMut(usize, &str)) {
+    let mut at = 0;
+    for link in found {
+        f(at, &text[at..link.start]);
+        at = link.end;
+    }
+    f(at, &text[at..]);
+}
+
+fn merge(mut a: Vec<Found>, b: Vec<Found>) -> Vec<Found> {
+    a.extend(b);
+    a.sort_by_key(|f| f.start);
+    a
+}
+
+/// Characters of an e-mail local part or host label. Drupal's pattern reads
+/// UTF-8 one byte at a time against Latin-1 letter classes; a character
+/// counts when all its bytes do, which keeps Drupal's results for whole
+/// characters (`müller@…` links, `почта@…` does not) without its habit of
+/// cutting characters in half.
+fn is_email_name_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-');
+    }
+    let mut buf = [0u8; 4];
+    c.encode_utf8(&mut buf).bytes().all(is_latin1_name_byte)
+}
+
+fn is_email_tld_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic();
+    }
+    let mut buf = [0u8; 4];
+    c.encode_utf8(&mut buf).bytes().all(is_latin1_letter_byte)
+}
+
+fn is_latin1_name_byte(b: u8) -> bool {
+    matches!(b, 0xaa | 0xb2 | 0xb3 | 0xb5 | 0xb9 | 0xba | 0xbc..=0xbe | 0xc0..=0xd6 | 0xd8..=0xf6 | 0xf8..=0xff)
+}
+
+fn is_latin1_letter_byte(b: u8) -> bool {
+    matches!(b, 0xaa | 0xb5 | 0xba | 0xc0..=0xd6 | 0xd8..=0xf6 | 0xf8..=0xff)
+}
+
+/// Letters of scripts written with spaces between words: an address glued to
+/// one of these belongs to the word (`élodie@…`); one glued to, say, Chinese
+/// text starts where the Latin letters start.
+fn extends_local_part(c: char) -> bool {
+    c.is_alphanumeric() && (c as u32) < 0x0590
+}
+
+/// E-mail addresses in `text`, as `(start, end)` byte ranges.
+fn find_emails(text: &str) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let mut resume = 0;
+    for at in memchr::memchr_iter(b'@', text.as_bytes()) {
+        if at < resume {
+            continue;
+        }
+        let mut start = at;
+        for (i, c) in text[..at].char_indices().rev() {
+            if !is_email_name_char(c) {
+                break;
+            }
+            start = i;
+        }
+        if start == at {
+            continue;
+        }
+        // Never start inside a word: take the whole word, or nothing.
+        for (i, c) in text[..start].char_indices().rev() {
+            if !extends_local_part(c) {
+                break;
+            }
+            start = i;
+        }
+        if text[start..at].len() > 254 {
+            continue;
+        }
+        let Some(end) = email_domain_end(text, at + 1) else {
+            continue;
+        };
+        found.push((start, end));
+        resume = end;
+    }
+    found
+}
+
+/// The end of `(labels.)?tld` starting at `from`, where the TLD is 2–64
+/// bytes of letters followed by a non-word character.
+fn email_domain_end(text: &str, from: usize) -> Option<usize> {
+    let run_end = text[from..]
+        .char_indices()
+        .find(|&(_, c)| !is_email_name_char(c))
+        .map_or(text.len(), |(i, _)| from + i);
+    let run = &text[from..run_end];
+    let tld_ok = |tld_start: usize| -> Option<usize> {
+        let tld_end = text[tld_start..]
+            .char_indices()
+            .find(|&(_, c)| !is_email_tld_char(c))
+            .map_or(text.len(), |(i, _)| tld_start + i);
+        let len = tld_end - tld_start;
+        let boundary = !text[tld_end..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        ((2..=64).contains(&len) && boundary).then_some(tld_end)
+    };
+    // Greedy labels, backing off to the last dot that leaves a valid TLD.
+    for (i, _) in run.match_indices('.').collect::<Vec<_>>().into_iter().rev() {
+        if i == 0 {
+            continue;
+        }
+        if let Some(end) = tld_ok(from + i + 1) {
+            return Some(end);
+        }
+    }
+    tld_ok(from)
+}
+
+/// Text with its character references decoded, remembering where each
+/// decoded byte came from so links can be cut out of the original.
+struct Decoded<'a> {
+    text: std::borrow::Cow<'a, str>,
+    /// Original offset of each decoded byte; empty when nothing was decoded.
+    origin: Vec<usize>,
+    original_len: usize,
+}
+
+impl<'a> Decoded<'a> {
+    fn new(s: &'a str) -> Self {
+        if !s.contains('&') {
+            return Decoded {
+                text: s.into(),
+                origin: Vec::new(),
+                original_len: s.len(),
+            };
+        }
+        let mut text = String::with_capacity(s.len());
+        let mut origin = Vec::with_capacity(s.len());
+        let mut i = 0;
+        while i < s.len() {
+            let rest = &s[i..];
+            let (piece, consumed): (std::borrow::Cow<'_, str>, usize) = if rest.starts_with('&') {
+                match text::parse_char_ref(rest) {
+                    Some(text::CharRef::Numeric { code, len }) => (
+                        text::numeric_char(code)
+                            .map(String::from)
+                            .unwrap_or_default()
+                            .into(),
+                        len,
+                    ),
+                    Some(text::CharRef::Named { len }) => match text::lookup_named(&rest[..len]) {
+                        Some((a, b)) => {
+                            let mut p = String::from(a);
+                            p.extend(b);
+                            (p.into(), len)
+                        }
+                        None => ("&".into(), 1),
+                    },
+                    None => ("&".into(), 1),
+                }
+            } else {
+                let c_len = rest.chars().next().map_or(1, char::len_utf8);
+                (rest[..c_len].into(), c_len)
+            };
+            for _ in 0..piece.len() {
+                origin.push(i);
+            }
+            text.push_str(&piece);
+            i += consumed;
+        }
+        Decoded {
+            text: text.into(),
+            origin,
+            original_len: s.len(),
+        }
+    }
+
+    /// The original byte range of decoded range `start..end`.
+    fn original_range(&self, start: usize, end: usize) -> (usize, usize) {
+        if self.origin.is_empty() {
+            return (start, end);
+        }
+        let map = |i: usize| self.origin.get(i).copied().unwrap_or(self.original_len);
+        (map(start), map(end))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter() -> UrlFilter {
+        UrlFilter {
+            grammar: Grammar::Drupal,
+            max_display_length: 72,
+            rel: Some("nofollow ugc".to_owned()),
+            emails: true,
+            schemes: ["http", "https", "ftp", "mailto"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+
+    fn link(s: &str) -> String {
+        let mut out = String::new();
+        filter().apply(s, &mut out);
+        out
+    }
+
+    #[test]
+    fn urls_become_links_with_rel() {
+        assert_eq!(
+            link("see http://example.com/x."),
+            "see <a href=\"http://example.com/x\" rel=\"nofollow ugc\">http://example.com/x</a>."
+        );
+    }
+
+    #[test]
+    fn www_and_email_addresses_are_linked() {
+        assert_eq!(
+            link("www.example.com a@example.org"),
+            "<a href=\"http://www.example.com\" rel=\"nofollow ugc\">www.example.com</a> \
+             <a href=\"mailto:a@example.org\" rel=\"nofollow ugc\">a@example.org</a>"
+        );
+    }
+
+    #[test]
+    fn text_inside_links_code_and_attributes_is_left_alone() {
+        let s = "<a href=\"http://x.org\">http://x.org</a><code>http://y.org</code><em title=\"http://z.org\">z</em>";
+        assert_eq!(link(s), s);
+    }
+
+    #[test]
+    fn parentheses_are_kept_when_balanced() {
+        assert!(link("(https://en.wikipedia.org/wiki/A_(b)_c)")
+            .contains("href=\"https://en.wikipedia.org/wiki/A_(b)_c\""));
+        assert!(link("(see http://example.com/page)").contains("page</a>)"));
+    }
+
+    #[test]
+    fn escaped_quotes_after_a_url_stay_outside() {
+        assert_eq!(
+            link("&quot;http://x.com&quot;"),
+            "&quot;<a href=\"http://x.com\" rel=\"nofollow ugc\">http://x.com</a>&quot;"
+        );
+    }
+
+    #[test]
+    fn disallowed_schemes_are_not_linked() {
+        assert_eq!(link("javascript://%0aalert(1)"), "javascript://%0aalert(1)");
+        assert_eq!(link("ssh://git@example.org/x"), "ssh://git@example.org/x");
+    }
+
+    #[test]
+    fn words_glued_before_a_scheme_prevent_linking() {
+        assert_eq!(link("gluedhttp://example.com"), "gluedhttp://example.com");
+    }
+
+    #[test]
+    fn long_display_text_is_cut_at_a_character_boundary() {
+        let addr = format!("http://example.com/{}", "ü".repeat(60));
+        let out = link(&addr);
+        let caption = out.split('>').nth(1).unwrap_or_default();
+        assert!(caption.ends_with("...</a"));
+        assert!(caption.len() <= 72 + 3 + 3);
+    }
+
+    #[test]
+    fn email_local_parts_are_whole_words() {
+        assert!(link("élodie@example.fr").contains(">élodie@example.fr<"));
+        assert_eq!(link("почта@example.ru"), "почта@example.ru");
+    }
+
+    #[test]
+    fn look_alike_hosts_are_not_linked_but_single_script_ones_are() {
+        assert_eq!(link("www.\u{435}xample.com"), "www.\u{435}xample.com");
+        assert!(link("www.bücher.de").contains("href=\"http://www.bücher.de\""));
+    }
+
+    #[test]
+    fn linkify_grammar_finds_links_too() {
+        let mut f = filter();
+        f.grammar = Grammar::Linkify;
+        let mut out = String::new();
+        f.apply("go to https://example.com/a.", &mut out);
+        assert!(out.contains("<a href=\"https://example.com/a\""));
+    }
+}

@@ -1,0 +1,31 @@
+//! Colloquy: a self-hosted comment engine.
+//!
+//! This crate's core is the text-format pipeline. A [`Policy`] (one text
+//! format, loaded from a TOML file in `policies/`) runs its filters in order —
+//! `html_escape`, `html`, `url`, `autop`, `html_corrector`, `markdown` — and
+//! the [`safety`] net runs last, whatever the policy says, so the result can
+//! hold no script, style, event handler or link outside http, https, ftp and
+//! mailto.
+//!
+//! ```
+//! use colloquy::PolicySet;
+//!
+//! let formats = PolicySet::bundled();
+//! let plain = formats.get("plain_text").expect("bundled");
+//! let out = plain.render("Hi <b>there</b>, see www.example.com");
+//! assert_eq!(
+//!     out.html.as_str(),
+//!     "<p>Hi &lt;b&gt;there&lt;/b&gt;, see \
+//!      <a href=\"http://www.example.com\" rel=\"nofollow ugc\">www.example.com</a></p>\n"
+//! );
+//! assert!(out.policy_version.starts_with("sha256:"));
+//! ```
+
+pub mod filter;
+pub mod invariants;
+pub mod policy;
+pub mod safety;
+mod text;
+
+pub use policy::{LoadError, Policy, PolicyError, PolicySet, Rendered};
+pub use safety::SafeHtml;

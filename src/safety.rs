@@ -1,0 +1,645 @@
+//! The safety net: the last step of every rendering, whatever the policy says.
+//!
+//! It re-reads the pipeline's output and writes it again in a canonical form:
+//! every tag in the result is one this module built from an allow-list, every
+//! attribute value is decoded, checked and re-escaped, and text can hold no `<`.
+//! A browser therefore parses exactly what was checked — there is no room for
+//! a parser differential, whatever the filters before it did.
+//!
+//! The allow-list is the policy's, which the policy loader has already
+//! confined to the fixed [`FLOOR`]: no script, style, event handlers, raw-text
+//! or foreign-content elements, and links only to http, https, ftp or mailto.
+
+use std::fmt;
+
+use crate::text::{self, CharRef};
+
+/// HTML produced by the safety net; the only way to obtain one.
+///
+/// Templates and the HTTP layer may insert a `SafeHtml` without escaping.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SafeHtml(String);
+
+impl SafeHtml {
+    /// The HTML as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The HTML as an owned string.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl fmt::Display for SafeHtml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for SafeHtml {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// URL schemes a link may ever use.
+pub const FLOOR_SCHEMES: &[&str] = &["http", "https", "ftp", "mailto"];
+
+/// Attributes allowed on every element of the floor.
+pub const FLOOR_GLOBAL_ATTRIBUTES: &[&str] = &["title", "lang", "dir"];
+
+/// Attributes whose value is a URL and goes through the scheme check.
+pub const URL_ATTRIBUTES: &[&str] = &["href", "cite"];
+
+/// Every element a policy may allow, with the attributes it may carry beyond
+/// [`FLOOR_GLOBAL_ATTRIBUTES`]. Nothing outside this table can ever be output.
+pub const FLOOR: &[(&str, &[&str])] = &[
+    ("a", &["href", "rel"]),
+    ("abbr", &[]),
+    ("b", &[]),
+    ("blockquote", &["cite"]),
+    ("br", &[]),
+    ("cite", &[]),
+    ("code", &[]),
+    ("dd", &[]),
+    ("del", &["cite"]),
+    ("dl", &[]),
+    ("dt", &[]),
+    ("em", &[]),
+    ("h1", &[]),
+    ("h2", &[]),
+    ("h3", &[]),
+    ("h4", &[]),
+    ("h5", &[]),
+    ("h6", &[]),
+    ("hr", &[]),
+    ("i", &[]),
+    ("ins", &["cite"]),
+    ("kbd", &[]),
+    ("li", &[]),
+    ("ol", &["start"]),
+    ("p", &[]),
+    ("pre", &[]),
+    ("q", &["cite"]),
+    ("s", &[]),
+    ("small", &[]),
+    ("strong", &[]),
+    ("sub", &[]),
+    ("sup", &[]),
+    ("table", &[]),
+    ("tbody", &[]),
+    ("td", &[]),
+    ("th", &[]),
+    ("thead", &[]),
+    ("tr", &[]),
+    ("u", &[]),
+    ("ul", &[]),
+];
+
+/// Elements that never have content or an end tag.
+pub(crate) const VOID_ELEMENTS: &[&str] = &["br", "hr"];
+
+/// Elements dropped together with everything inside them when a filter lets
+/// them through: raw-text and foreign-content elements.
+pub(crate) const DROP_WITH_CONTENT: &[&str] = &[
+    "script", "style", "noscript", "xmp", "textarea", "title", "iframe", "noembed", "noframes",
+    "svg", "math",
+];
+
+/// Nesting deeper than this is flattened: the extra tags go, their text stays.
+pub const MAX_DEPTH: usize = 64;
+
+/// Is `tag` in the floor?
+pub fn floor_allows_tag(tag: &str) -> bool {
+    FLOOR.iter().any(|(t, _)| *t == tag)
+}
+
+/// Is `attr` allowed on `tag` by the floor?
+pub fn floor_allows_attribute(tag: &str, attr: &str) -> bool {
+    FLOOR_GLOBAL_ATTRIBUTES.contains(&attr)
+        || FLOOR
+            .iter()
+            .any(|(t, attrs)| *t == tag && attrs.contains(&attr))
+}
+
+/// The tags, attributes and schemes one policy allows, already confined to
+/// the floor by the policy loader.
+#[derive(Debug, Clone, Default)]
+pub struct Allowlist {
+    tags: Vec<AllowedTag>,
+    schemes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct AllowedTag {
+    name: String,
+    attributes: Vec<String>,
+}
+
+impl Allowlist {
+    /// Builds an allow-list, silently keeping only what the floor permits
+    /// (the policy loader reports the rest as errors before we get here).
+    pub fn new<'a>(
+        tags: impl IntoIterator<Item = (&'a str, Vec<String>)>,
+        schemes: impl IntoIterator<Item = &'a str>,
+    ) -> Allowlist {
+        let tags = tags
+            .into_iter()
+            .filter(|(name, _)| floor_allows_tag(name))
+            .map(|(name, attributes)| AllowedTag {
+                name: name.to_owned(),
+                attributes: attributes
+                    .into_iter()
+                    .filter(|a| floor_allows_attribute(name, a))
+                    .collect(),
+            })
+            .collect();
+        let schemes = schemes
+            .into_iter()
+            .filter(|s| FLOOR_SCHEMES.contains(s))
+            .map(str::to_owned)
+            .collect();
+        Allowlist { tags, schemes }
+    }
+
+    /// Adds a tag (and attributes) to the list; used to admit the links that
+    /// the URL filter generates.
+    pub(crate) fn add_tag(&mut self, name: &str, attributes: &[&str]) {
+        if !floor_allows_tag(name) {
+            return;
+        }
+        let attrs = attributes
+            .iter()
+            .filter(|a| floor_allows_attribute(name, a))
+            .map(|a| (*a).to_owned());
+        match self.tags.iter_mut().find(|t| t.name == name) {
+            Some(t) => {
+                for a in attrs {
+                    if !t.attributes.contains(&a) {
+                        t.attributes.push(a);
+                    }
+                }
+            }
+            None => self.tags.push(AllowedTag {
+                name: name.to_owned(),
+                attributes: attrs.collect(),
+            }),
+        }
+    }
+
+    /// Adds URL schemes (confined to the floor).
+    pub(crate) fn add_schemes(&mut self, schemes: &[String]) {
+        for s in schemes {
+            if FLOOR_SCHEMES.contains(&s.as_str()) && !self.schemes.contains(s) {
+                self.schemes.push(s.clone());
+            }
+        }
+    }
+
+    /// Is this (lower-case) tag allowed?
+    pub fn allows_tag(&self, tag: &str) -> bool {
+        self.tags.iter().any(|t| t.name == tag)
+    }
+
+    /// Is this (lower-case) attribute allowed on this tag?
+    pub fn allows_attribute(&self, tag: &str, attr: &str) -> bool {
+        // `xml:lang` is what the HTML corrector writes beside `lang`.
+        let attr = if attr == "xml:lang" { "lang" } else { attr };
+        self.tags
+            .iter()
+            .any(|t| t.name == tag && t.attributes.iter().any(|a| a == attr))
+    }
+
+    /// The URL schemes links may use.
+    pub fn schemes(&self) -> &[String] {
+        &self.schemes
+    }
+
+    /// The allowed tag names, in the order given.
+    pub fn tag_names(&self) -> impl Iterator<Item = &str> {
+        self.tags.iter().map(|t| t.name.as_str())
+    }
+
+    /// The attributes allowed on one tag.
+    pub fn attributes_of(&self, tag: &str) -> &[String] {
+        self.tags
+            .iter()
+            .find(|t| t.name == tag)
+            .map(|t| t.attributes.as_slice())
+            .unwrap_or(&[])
+    }
+}
+
+/// Checks a URL the way a browser will read it (WHATWG parsing, which the
+/// `url` crate implements) and returns what to write into the attribute, or
+/// `None` when it does not parse or its scheme is not allowed.
+///
+/// A URL with no space, control, quote or other character that needs
+/// escaping is written as typed: the browser runs the same parser over the
+/// same characters, so it reaches the same scheme we checked. Anything else
+/// is written as the parser's serialization.
+pub fn check_url<'a>(value: &'a str, schemes: &[String]) -> Option<std::borrow::Cow<'a, str>> {
+    let parsed = url::Url::parse(value).ok()?;
+    let scheme = parsed.scheme();
+    if !FLOOR_SCHEMES.contains(&scheme) || !schemes.iter().any(|s| s == scheme) {
+        return None;
+    }
+    let plain = value.chars().all(|c| {
+        if c.is_ascii() {
+            ('\u{21}'..='\u{7e}').contains(&c) && !matches!(c, '"' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}')
+        } else {
+            !c.is_whitespace()
+                && !text::is_forbidden_char(c)
+                && !matches!(c, '\u{80}'..='\u{9f}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
+        }
+    });
+    if plain {
+        Some(std::borrow::Cow::Borrowed(value))
+    } else {
+        Some(std::borrow::Cow::Owned(parsed.as_str().to_owned()))
+    }
+}
+
+/// Runs the safety net over `html` and returns the canonical, safe result.
+pub fn finalize(html: &str, allow: &Allowlist) -> SafeHtml {
+    let mut out = String::with_capacity(html.len() + html.len() / 8);
+    let mut stack: Vec<&'static str> = Vec::new();
+    let mut rest = html;
+    while !rest.is_empty() {
+        let pos = rest.find(['<', '&', '>']).unwrap_or(rest.len());
+        push_text(&mut out, &rest[..pos]);
+        rest = &rest[pos..];
+        let Some(first) = rest.as_bytes().first() else {
+            break;
+        };
+        match first {
+            b'>' => {
+                out.push_str("&gt;");
+                rest = &rest[1..];
+            }
+            b'&' => {
+                rest = push_reference(&mut out, rest);
+            }
+            _ => {
+                rest = handle_markup(&mut out, rest, allow, &mut stack);
+            }
+        }
+    }
+    while let Some(name) = stack.pop() {
+        push_end_tag(&mut out, name);
+    }
+    SafeHtml(out)
+}
+
+/// Copies text, dropping forbidden characters (they may arrive through a
+/// filter that decoded a reference).
+fn push_text(out: &mut String, s: &str) {
+    if s.bytes()
+        .all(|b| b >= 0x20 || b == b'\n' || b == b'\t' || b == 0x0c)
+        && s.is_ascii()
+    {
+        out.push_str(s);
+        return;
+    }
+    out.extend(s.chars().filter(|&c| !text::is_forbidden_char(c)));
+}
+
+/// Writes a character reference as it is when it names an allowed character,
+/// otherwise escapes the `&`. Returns the rest of the input.
+fn push_reference<'a>(out: &mut String, s: &'a str) -> &'a str {
+    match text::parse_char_ref(s) {
+        Some(CharRef::Numeric { code, len }) => {
+            if text::numeric_char(code).is_some() {
+                out.push_str(&s[..len]);
+            }
+            &s[len..]
+        }
+        Some(CharRef::Named { len }) if text::lookup_named(&s[..len]).is_some() => {
+            out.push_str(&s[..len]);
+            &s[len..]
+        }
+        _ => {
+            out.push_str("&amp;");
+            &s[1..]
+        }
+    }
+}
+
+fn push_end_tag(out: &mut String, name: &str) {
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
+/// A tag as read by the safety net.
+struct Tag<'a> {
+    name: String,
+    end: bool,
+    self_closing: bool,
+    attributes: Vec<(String, std::borrow::Cow<'a, str>)>,
+    len: usize,
+}
+
+/// Handles the `<` at the start of `s`; returns the rest of the input.
+fn handle_markup<'a>(
+    out: &mut String,
+    s: &'a str,
+    allow: &Allowlist,
+    stack: &mut Vec<&'static str>,
+) -> &'a str {
+    if let Some(after) = s.strip_prefix("<!--") {
+        return match after.find("-->") {
+            Some(end) => &after[end + 3..],
+            None => "",
+        };
+    }
+    let Some(tag) = parse_tag(s) else {
+        out.push_str("&lt;");
+        return &s[1..];
+    };
+    let rest = &s[tag.len..];
+    let Some(&(name, _)) = FLOOR.iter().find(|(n, _)| *n == tag.name) else {
+        if !tag.end && DROP_WITH_CONTENT.contains(&tag.name.as_str()) {
+            return skip_past_end_tag(rest, &tag.name);
+        }
+        return rest;
+    };
+    if !allow.allows_tag(name) {
+        return rest;
+    }
+    let is_void = VOID_ELEMENTS.contains(&name);
+    if tag.end {
+        if is_void {
+            return rest;
+        }
+        if let Some(i) = stack.iter().rposition(|n| *n == name) {
+            while stack.len() > i {
+                if let Some(open) = stack.pop() {
+                    push_end_tag(out, open);
+                }
+            }
+        }
+        return rest;
+    }
+    if !is_void && stack.len() >= MAX_DEPTH {
+        return rest;
+    }
+    out.push('<');
+    out.push_str(name);
+    let mut written: Vec<&str> = Vec::with_capacity(tag.attributes.len());
+    for (attr, value) in &tag.attributes {
+        if written.contains(&attr.as_str())
+            || attr.starts_with("on")
+            || attr == "style"
+            || !allow.allows_attribute(name, attr)
+        {
+            continue;
+        }
+        let value: String = value
+            .chars()
+            .filter(|&c| !text::is_forbidden_char(c))
+            .collect();
+        let value = if URL_ATTRIBUTES.contains(&attr.as_str()) {
+            match check_url(&value, allow.schemes()) {
+                Some(v) => v.into_owned(),
+                None => continue,
+            }
+        } else {
+            value
+        };
+        out.push(' ');
+        out.push_str(attr);
+        out.push_str("=\"");
+        text::escape_attr_into(out, &value);
+        out.push('"');
+        written.push(attr);
+    }
+    if is_void {
+        out.push_str(" />");
+    } else if tag.self_closing {
+        out.push_str("></");
+        out.push_str(name);
+        out.push('>');
+    } else {
+        out.push('>');
+        stack.push(name);
+    }
+    rest
+}
+
+/// Skips to just after `</name ...>` (ASCII case-insensitive), or to the end.
+pub(crate) fn skip_past_end_tag<'a>(s: &'a str, name: &str) -> &'a str {
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    while let Some(off) = memchr::memmem::find(&bytes[from..], b"</") {
+        let start = from + off;
+        let name_start = start + 2;
+        let name_end = name_start + name.len();
+        if bytes.len() >= name_end
+            && bytes[name_start..name_end].eq_ignore_ascii_case(name.as_bytes())
+            && !bytes
+                .get(name_end)
+                .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        {
+            return match memchr::memchr(b'>', &bytes[name_end..]) {
+                Some(gt) => &s[name_end + gt + 1..],
+                None => "",
+            };
+        }
+        from = start + 2;
+    }
+    ""
+}
+
+/// Parses `<name attr="v" ...>`, `<name ... />` or `</name>` at the start of
+/// `s`. Anything else is not a tag to the safety net (its `<` becomes text).
+fn parse_tag(s: &str) -> Option<Tag<'_>> {
+    let b = s.as_bytes();
+    let mut i = 1;
+    let end = b.get(i) == Some(&b'/');
+    if end {
+        i += 1;
+    }
+    let name_start = i;
+    if !b.get(i).is_some_and(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    while b
+        .get(i)
+        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'-')
+    {
+        i += 1;
+    }
+    let name = s[name_start..i].to_ascii_lowercase();
+    let mut attributes = Vec::new();
+    let mut self_closing = false;
+    loop {
+        let ws_start = i;
+        while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+            i += 1;
+        }
+        match b.get(i)? {
+            b'>' => {
+                i += 1;
+                break;
+            }
+            b'/' if b.get(i + 1) == Some(&b'>') => {
+                self_closing = true;
+                i += 2;
+                break;
+            }
+            c if (c.is_ascii_alphabetic() || *c == b'_') && i > ws_start => {
+                let attr_start = i;
+                while b.get(i).is_some_and(|c| {
+                    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':' | b'.')
+                }) {
+                    i += 1;
+                }
+                let attr = s[attr_start..i].to_ascii_lowercase();
+                let value = if b.get(i) == Some(&b'=') {
+                    i += 1;
+                    match b.get(i)? {
+                        q @ (b'"' | b'\'') => {
+                            let close = memchr::memchr(*q, &b[i + 1..])?;
+                            let v = &s[i + 1..i + 1 + close];
+                            i += close + 2;
+                            v
+                        }
+                        _ => {
+                            let start = i;
+                            while b.get(i).is_some_and(|c| {
+                                !c.is_ascii_whitespace()
+                                    && !matches!(c, b'>' | b'"' | b'\'' | b'<' | b'=' | b'`')
+                            }) {
+                                i += 1;
+                            }
+                            if i == start {
+                                return None;
+                            }
+                            &s[start..i]
+                        }
+                    }
+                } else {
+                    ""
+                };
+                attributes.push((attr, text::decode_entities(value)));
+            }
+            _ => return None,
+        }
+    }
+    if end && !attributes.is_empty() {
+        attributes.clear();
+    }
+    Some(Tag {
+        name,
+        end,
+        self_closing,
+        attributes,
+        len: i,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allow() -> Allowlist {
+        let mut a = Allowlist::new(
+            [
+                ("em", vec!["title".to_owned()]),
+                ("p", vec![]),
+                ("br", vec![]),
+                ("blockquote", vec!["cite".to_owned()]),
+            ],
+            ["http", "https"],
+        );
+        a.add_tag("a", &["href", "rel"]);
+        a
+    }
+
+    fn net(s: &str) -> String {
+        finalize(s, &allow()).into_string()
+    }
+
+    #[test]
+    fn canonical_output_passes_through_unchanged() {
+        let s = "<p>a &amp; b &lt; c \u{a0}\"'<br /><em title=\"x &gt; y\">z</em></p>\n";
+        assert_eq!(net(s), s);
+    }
+
+    #[test]
+    fn script_and_style_are_dropped_with_their_content() {
+        assert_eq!(net("a<script>alert(1)</script>b<style>x</style>c"), "abc");
+        assert_eq!(net("a<svg><p>x</p></svg>b"), "ab");
+    }
+
+    #[test]
+    fn event_handlers_and_unknown_attributes_never_survive() {
+        assert_eq!(
+            net("<em onclick=\"x\" class=\"y\" title=\"t\">z</em>"),
+            "<em title=\"t\">z</em>"
+        );
+    }
+
+    #[test]
+    fn links_with_disallowed_schemes_lose_their_href() {
+        assert_eq!(net("<a href=\"javascript:alert(1)\">x</a>"), "<a>x</a>");
+        assert_eq!(
+            net("<a href=\"java&#x09;script:alert(1)\">x</a>"),
+            "<a>x</a>"
+        );
+        assert_eq!(
+            net("<a href=\"javascript://%0aalert(1)\">x</a>"),
+            "<a>x</a>"
+        );
+        assert_eq!(
+            net("<a href=\"http://example.com\" rel=\"nofollow ugc\">x</a>"),
+            "<a href=\"http://example.com\" rel=\"nofollow ugc\">x</a>"
+        );
+    }
+
+    #[test]
+    fn stray_angle_brackets_become_text_and_elements_are_balanced() {
+        assert_eq!(net("a < b <em>c"), "a &lt; b <em>c</em>");
+        assert_eq!(net("</p>x</em>"), "x");
+        assert_eq!(net("<em><p>x</em>y"), "<em><p>x</p></em>y");
+    }
+
+    #[test]
+    fn nesting_beyond_the_bound_is_flattened_keeping_text() {
+        let deep = "<em>".repeat(MAX_DEPTH + 10) + "x";
+        let out = net(&deep);
+        assert_eq!(out.matches("<em>").count(), MAX_DEPTH);
+        assert!(out.contains('x'));
+    }
+
+    #[test]
+    fn bad_references_are_escaped_or_dropped() {
+        assert_eq!(net("&foo; &#0; &#x202e; &amp"), "&amp;foo;   &amp;amp");
+    }
+
+    #[test]
+    fn check_url_keeps_the_written_form_of_a_bare_host() {
+        let s = vec!["http".to_owned()];
+        assert_eq!(
+            check_url("http://example.com", &s).as_deref(),
+            Some("http://example.com")
+        );
+        assert_eq!(check_url("http://exa mple.com", &s), None);
+        assert_eq!(
+            check_url("HTTP://EXAMPLE.COM/X", &s).as_deref(),
+            Some("HTTP://EXAMPLE.COM/X")
+        );
+        assert_eq!(
+            check_url("http://example.com/ä", &s).as_deref(),
+            Some("http://example.com/ä")
+        );
+        assert_eq!(
+            check_url("http://example.com/a\u{200b}", &s).as_deref(),
+            Some("http://example.com/a%E2%80%8B")
+        );
+        assert_eq!(check_url("ftp://x.org", &s), None);
+    }
+}

@@ -1,0 +1,308 @@
+//! Character-level helpers shared by the filters: escaping, entity decoding and
+//! the characters that never belong in a comment.
+
+use html5ever::data::NAMED_ENTITIES;
+
+/// Escapes text the way Drupal's `check_plain` does: `& < > " '`.
+///
+/// Used wherever text is written into HTML, both as content and inside a
+/// double-quoted attribute value.
+pub(crate) fn escape_into(out: &mut String, text: &str) {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let rep = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#039;",
+            _ => continue,
+        };
+        out.push_str(&text[start..i]);
+        out.push_str(rep);
+        start = i + 1;
+    }
+    out.push_str(&text[start..]);
+}
+
+/// Escapes an attribute value for a double-quoted attribute: `& < > "`, and
+/// tab, newline and carriage return as references (as XHTML writers do, so
+/// the value survives attribute-value normalisation unchanged).
+pub(crate) fn escape_attr_into(out: &mut String, text: &str) {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let rep = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\t' => "&#9;",
+            b'\n' => "&#10;",
+            b'\r' => "&#13;",
+            _ => continue,
+        };
+        out.push_str(&text[start..i]);
+        out.push_str(rep);
+        start = i + 1;
+    }
+    out.push_str(&text[start..]);
+}
+
+/// Escapes text content with only the three characters markup needs: `& < >`.
+pub(crate) fn escape_text_min_into(out: &mut String, text: &str) {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let rep = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            _ => continue,
+        };
+        out.push_str(&text[start..i]);
+        out.push_str(rep);
+        start = i + 1;
+    }
+    out.push_str(&text[start..]);
+}
+
+/// True for characters that must never reach the output: C0 controls other
+/// than tab, newline and form feed (HTML does not allow them), and the
+/// bidirectional embedding/override/isolate controls (they reorder the text
+/// around them: `\u{202e}gnp.exe` reads as `exe.png`).
+pub(crate) fn is_forbidden_char(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{8}' | '\u{b}' | '\u{d}'..='\u{1f}'
+        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Removes forbidden characters, turns `\r\n` and lone `\r` into `\n`.
+///
+/// Returns the input unchanged (borrowed) in the common case where there is
+/// nothing to do, so plain comments cost one scan.
+pub(crate) fn normalize_input(input: &str) -> std::borrow::Cow<'_, str> {
+    let needs_work = input.chars().any(|c| c == '\r' || is_forbidden_char(c));
+    if !needs_work {
+        return std::borrow::Cow::Borrowed(input);
+    }
+    let mut out = String::with_capacity(input.len());
+    let mut chars = input.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            out.push('\n');
+            if chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+        } else if !is_forbidden_char(c) {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A character reference found at the start of a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CharRef {
+    /// `&#NNN;` or `&#xHH;`: the code point (possibly invalid) and the length.
+    Numeric { code: u32, len: usize },
+    /// `&name;` with a name of letters and digits: the name's length is `len - 2`.
+    Named { len: usize },
+}
+
+/// Parses a character reference (`&#65;`, `&#x41;`, `&amp;`) at the start of
+/// `s`, which must begin with `&`. Names are not looked up here.
+pub(crate) fn parse_char_ref(s: &str) -> Option<CharRef> {
+    let b = s.as_bytes();
+    if b.first() != Some(&b'&') {
+        return None;
+    }
+    match b.get(1) {
+        Some(b'#') => {
+            let (hex, digits_start) = match b.get(2) {
+                Some(b'x') | Some(b'X') => (true, 3),
+                _ => (false, 2),
+            };
+            let mut i = digits_start;
+            let mut code: u32 = 0;
+            while let Some(&d) = b.get(i) {
+                let v = match (hex, d) {
+                    (_, b'0'..=b'9') => (d - b'0') as u32,
+                    (true, b'a'..=b'f') => (d - b'a' + 10) as u32,
+                    (true, b'A'..=b'F') => (d - b'A' + 10) as u32,
+                    _ => break,
+                };
+                // Saturate instead of overflowing: anything this large is invalid anyway.
+                code = code
+                    .saturating_mul(if hex { 16 } else { 10 })
+                    .saturating_add(v);
+                i += 1;
+            }
+            if i == digits_start || b.get(i) != Some(&b';') {
+                return None;
+            }
+            Some(CharRef::Numeric { code, len: i + 1 })
+        }
+        Some(c) if c.is_ascii_alphabetic() => {
+            let mut i = 2;
+            while b.get(i).is_some_and(|c| c.is_ascii_alphanumeric()) {
+                i += 1;
+            }
+            if b.get(i) != Some(&b';') {
+                return None;
+            }
+            Some(CharRef::Named { len: i + 1 })
+        }
+        _ => None,
+    }
+}
+
+/// Looks up a named reference such as `&eacute;` (with `&` and `;`).
+pub(crate) fn lookup_named(reference: &str) -> Option<(char, Option<char>)> {
+    let name = reference.strip_prefix('&')?;
+    // HTML 4 (which Drupal and libxml2 follow) gave these two the older
+    // angle-bracket code points; HTML5 moved them.
+    match name {
+        "lang;" => return Some(('\u{2329}', None)),
+        "rang;" => return Some(('\u{232a}', None)),
+        _ => {}
+    }
+    let &(a, b) = NAMED_ENTITIES.get(name)?;
+    let first = char::from_u32(a)?;
+    let second = if b == 0 { None } else { char::from_u32(b) };
+    Some((first, second))
+}
+
+/// The character a numeric reference stands for, or `None` when it names
+/// nothing a comment may contain (NUL, surrogates, out of range, controls,
+/// bidi overrides).
+pub(crate) fn numeric_char(code: u32) -> Option<char> {
+    let c = char::from_u32(code)?;
+    if c == '\0' || is_forbidden_char(c) {
+        None
+    } else {
+        Some(c)
+    }
+}
+
+/// Decodes every valid character reference in `s` (attribute values, link
+/// text). Unknown names and malformed references stay as they are.
+pub(crate) fn decode_entities(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('&') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(pos) = rest.find('&') {
+        out.push_str(&rest[..pos]);
+        rest = &rest[pos..];
+        match parse_char_ref(rest) {
+            Some(CharRef::Numeric { code, len }) => {
+                if let Some(c) = numeric_char(code) {
+                    out.push(c);
+                }
+                rest = &rest[len..];
+            }
+            Some(CharRef::Named { len }) => match lookup_named(&rest[..len]) {
+                Some((a, b)) => {
+                    out.push(a);
+                    if let Some(b) = b {
+                        out.push(b);
+                    }
+                    rest = &rest[len..];
+                }
+                None => {
+                    out.push('&');
+                    rest = &rest[1..];
+                }
+            },
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+/// The largest index `<= i` that is a character boundary of `s`.
+pub(crate) fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// PHP's `trim()` set: space, tab, newline, carriage return, NUL, vertical tab.
+pub(crate) fn php_trim(s: &str) -> &str {
+    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r' | '\0' | '\u{b}'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_covers_the_five_special_characters() {
+        let mut s = String::new();
+        escape_into(&mut s, "<a href=\"x\">'&'</a>");
+        assert_eq!(s, "&lt;a href=&quot;x&quot;&gt;&#039;&amp;&#039;&lt;/a&gt;");
+    }
+
+    #[test]
+    fn normalize_turns_cr_into_lf_and_drops_controls_and_bidi() {
+        assert_eq!(
+            normalize_input("a\r\nb\rc\0d\u{202e}e\u{7}\u{85}"),
+            "a\nb\ncde\u{85}"
+        );
+        assert!(matches!(
+            normalize_input("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn char_refs_parse_numeric_and_named_forms() {
+        assert_eq!(
+            parse_char_ref("&#65;x"),
+            Some(CharRef::Numeric { code: 65, len: 5 })
+        );
+        assert_eq!(
+            parse_char_ref("&#x1F4A9;"),
+            Some(CharRef::Numeric {
+                code: 0x1f4a9,
+                len: 9
+            })
+        );
+        assert_eq!(parse_char_ref("&amp;"), Some(CharRef::Named { len: 5 }));
+        assert_eq!(parse_char_ref("&#;"), None);
+        assert_eq!(parse_char_ref("&nbsp"), None);
+        assert_eq!(
+            parse_char_ref("&#99999999999999999999;"),
+            Some(CharRef::Numeric {
+                code: u32::MAX,
+                len: 23
+            })
+        );
+    }
+
+    #[test]
+    fn decoding_drops_references_to_forbidden_code_points() {
+        assert_eq!(
+            decode_entities("a&#0;b&#xD800;c&#8238;d&eacute;&foo;"),
+            "abcdé&foo;"
+        );
+    }
+
+    #[test]
+    fn floor_boundary_never_splits_a_character() {
+        let s = "aü";
+        assert_eq!(floor_char_boundary(s, 2), 1);
+        assert_eq!(floor_char_boundary(s, 3), 3);
+    }
+}
