@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use colloquy::{Policy, PolicySet};
 
 #[derive(Debug, Parser)]
-#[command(name = "colloquy", version, about = "Colloquy: a self-hosted comment engine")]
+#[command(
+    name = "colloquy",
+    version,
+    about = "Colloquy: a self-hosted comment engine"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -60,9 +64,19 @@ enum PolicyCommand {
 pub(crate) fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Render { format, policies, jsonl } => render(&format, policies.as_deref(), jsonl),
-        Command::Formats { long, json, policies } => formats(long, json, policies.as_deref()),
-        Command::Policy { command: PolicyCommand::Check { dir } } => check(&dir),
+        Command::Render {
+            format,
+            policies,
+            jsonl,
+        } => render(&format, policies.as_deref(), jsonl),
+        Command::Formats {
+            long,
+            json,
+            policies,
+        } => formats(long, json, policies.as_deref()),
+        Command::Policy {
+            command: PolicyCommand::Check { dir },
+        } => check(&dir),
     };
     match result {
         Ok(code) => code,
@@ -102,13 +116,16 @@ fn render(format: &str, dir: Option<&Path>, jsonl: bool) -> Result<ExitCode, Str
         let mut number = 0usize;
         loop {
             line.clear();
-            let n = reader.read_until(b'\n', &mut line).map_err(|e| format!("stdin: {e}"))?;
+            let n = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| format!("stdin: {e}"))?;
             if n == 0 {
                 break;
             }
             number += 1;
-            let raw = std::str::from_utf8(&line)
-                .map_err(|e| format!("stdin:{number}: invalid UTF-8 at byte {}", e.valid_up_to()))?;
+            let raw = std::str::from_utf8(&line).map_err(|e| {
+                format!("stdin:{number}: invalid UTF-8 at byte {}", e.valid_up_to())
+            })?;
             let raw = raw.strip_suffix('\n').unwrap_or(raw);
             let raw = raw.strip_suffix('\r').unwrap_or(raw);
             let comment: String = serde_json::from_str(raw)
@@ -121,7 +138,9 @@ fn render(format: &str, dir: Option<&Path>, jsonl: bool) -> Result<ExitCode, Str
         }
     } else {
         let mut bytes = Vec::new();
-        io::stdin().read_to_end(&mut bytes).map_err(|e| format!("stdin: {e}"))?;
+        io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("stdin: {e}"))?;
         let raw = String::from_utf8(bytes).map_err(|e| {
             let at = e.utf8_error().valid_up_to();
             let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
@@ -192,11 +211,21 @@ fn check(dir: &Path) -> Result<ExitCode, String> {
         match Policy::from_toml(&shown, &text) {
             Ok(p) => {
                 if let Some((_, first)) = ids.iter().find(|(id, _)| id == p.id()) {
-                    eprintln!("{shown}: id `{}` is already used by {}", p.id(), first.display());
+                    eprintln!(
+                        "{shown}: id `{}` is already used by {}",
+                        p.id(),
+                        first.display()
+                    );
                     failed += 1;
                     continue;
                 }
-                println!("ok  {shown}: {} ({}), filters: {}, version {}", p.id(), p.name(), p.filter_kinds().join(" > "), p.version());
+                println!(
+                    "ok  {shown}: {} ({}), filters: {}, version {}",
+                    p.id(),
+                    p.name(),
+                    p.filter_kinds().join(" > "),
+                    p.version()
+                );
                 ids.push((p.id().to_owned(), path.clone()));
             }
             Err(e) => {

@@ -465,22 +465,23 @@ fn find_emails(text: &str) -> Vec<(usize, usize)> {
         if at < resume {
             continue;
         }
+        // The local part never reaches back into the previous address.
         let mut start = at;
-        for (i, c) in text[..at].char_indices().rev() {
+        for (i, c) in text[resume..at].char_indices().rev() {
             if !is_email_name_char(c) {
                 break;
             }
-            start = i;
+            start = resume + i;
         }
         if start == at {
             continue;
         }
         // Never start inside a word: take the whole word, or nothing.
-        for (i, c) in text[..start].char_indices().rev() {
+        for (i, c) in text[resume..start].char_indices().rev() {
             if !extends_local_part(c) {
                 break;
             }
-            start = i;
+            start = resume + i;
         }
         if text[start..at].len() > 254 {
             continue;
@@ -673,6 +674,12 @@ mod tests {
         let caption = out.split('>').nth(1).unwrap_or_default();
         assert!(caption.ends_with("...</a"));
         assert!(caption.len() <= 72 + 3 + 3);
+    }
+
+    #[test]
+    fn glued_addresses_never_overlap() {
+        let out = link("user@example.comuser@example.com");
+        assert_eq!(out.matches("<a ").count(), 1, "{out}");
     }
 
     #[test]

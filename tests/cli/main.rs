@@ -1,0 +1,194 @@
+//! The `colloquy` command line, run as a user runs it (the built binary,
+//! real stdin and stdout).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn colloquy(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_colloquy"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the colloquy binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("write stdin");
+    child.wait_with_output().expect("finishes")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8 stdout")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn render_filtered_html_reads_stdin_and_prints_html() {
+    let o = colloquy(
+        &["render", "--format", "filtered_html"],
+        b"Hello <b>world</b>\n\nsee www.example.com",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "<p>Hello world</p>\n<p>see <a href=\"http://www.example.com\" rel=\"nofollow ugc\">www.example.com</a></p>\n"
+    );
+}
+
+#[test]
+fn render_plain_text_escapes_everything() {
+    let o = colloquy(&["render", "--format", "plain_text"], b"<em>x</em>");
+    assert!(o.status.success());
+    assert_eq!(stdout(&o), "<p>&lt;em&gt;x&lt;/em&gt;</p>\n");
+}
+
+#[test]
+fn render_markdown() {
+    let o = colloquy(
+        &["render", "--format", "markdown"],
+        b"*hi* <script>x</script>",
+    );
+    assert!(o.status.success());
+    assert_eq!(stdout(&o), "<p><em>hi</em> </p>\n");
+}
+
+#[test]
+fn render_jsonl_renders_each_line_in_order() {
+    let input = b"\"<em>a</em>\"\n\"line1\\nline2\"\n\"\"\n";
+    let o = colloquy(&["render", "--format", "filtered_html", "--jsonl"], input);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is a JSON string"))
+        .collect();
+    assert_eq!(
+        lines,
+        ["<p><em>a</em></p>\n", "<p>line1<br />\nline2</p>\n", ""]
+    );
+}
+
+#[test]
+fn render_jsonl_names_the_line_of_a_bad_record() {
+    let o = colloquy(
+        &["render", "--format", "plain_text", "--jsonl"],
+        b"\"ok\"\n{\"not\": \"a string\"}\n",
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("stdin:2:"), "{}", stderr(&o));
+}
+
+#[test]
+fn invalid_utf8_is_an_error_not_a_panic() {
+    let o = colloquy(&["render", "--format", "plain_text"], b"ok\n\xff\xfe");
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("invalid UTF-8") && err.contains("stdin:2"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"));
+}
+
+#[test]
+fn an_unknown_format_lists_the_known_ones() {
+    let o = colloquy(&["render", "--format", "bbcode"], b"x");
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("bbcode") && err.contains("filtered_html") && err.contains("plain_text"),
+        "{err}"
+    );
+}
+
+#[test]
+fn formats_lists_the_tips() {
+    let o = colloquy(&["formats"], b"");
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(out.contains("filtered_html  Filtered HTML"));
+    assert!(out.contains("  - Allowed HTML tags: <em> <strong> <blockquote> <br> <p>"));
+    assert!(out.contains("  - No HTML tags allowed."));
+    let long = stdout(&colloquy(&["formats", "--long"], b""));
+    assert!(long.len() > out.len());
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&colloquy(&["formats", "--json"], b""))).expect("json");
+    assert_eq!(json.as_array().map(Vec::len), Some(3));
+}
+
+#[test]
+fn policy_check_accepts_the_bundled_directory() {
+    let o = colloquy(&["policy", "check", "policies"], b"");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).lines().filter(|l| l.starts_with("ok ")).count(),
+        3
+    );
+}
+
+#[test]
+fn policy_check_reports_every_broken_file_with_its_line() {
+    let dir = std::env::temp_dir().join(format!("colloquy-cli-check-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("a.toml"),
+        "id = \"a\"\nname = \"A\"\n[[filter]]\nkind = \"html\"\nallowed_tags = [\"script\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("b.toml"),
+        "id = \"b\"\nname = \"B\"\nfilters = 3\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("c.toml"),
+        "id = \"c\"\nname = \"C\"\n[[filter]]\nkind = \"autop\"\n",
+    )
+    .unwrap();
+    let o = colloquy(&["policy", "check", dir.to_str().unwrap()], b"");
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("a.toml:5:") && err.contains("script"), "{err}");
+    assert!(
+        err.contains("b.toml:3:") && err.contains("filters"),
+        "{err}"
+    );
+    assert!(err.contains("2 of 3 policy files are invalid"), "{err}");
+    assert!(stdout(&o).contains("c.toml"));
+}
+
+#[test]
+fn render_uses_a_custom_policy_directory() {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("colloquy-cli-custom-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("shout.toml"),
+        "id = \"shout\"\nname = \"Shout\"\n[[filter]]\nkind = \"html\"\nallowed_tags = [\"strong\"]\ndisallowed = \"escape\"\n",
+    )
+    .unwrap();
+    let o = colloquy(
+        &[
+            "render",
+            "--format",
+            "shout",
+            "--policies",
+            dir.to_str().unwrap(),
+        ],
+        b"<strong>a</strong><i>b</i>",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "<strong>a</strong>&lt;i&gt;b&lt;/i&gt;");
+}
