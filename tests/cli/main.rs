@@ -192,3 +192,77 @@ fn render_uses_a_custom_policy_directory() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "<strong>a</strong>&lt;i&gt;b&lt;/i&gt;");
 }
+
+/// Runs every `console` example in the README whose output is given in full
+/// (blocks with `…` are abridged and skipped), in a directory whose
+/// `policies/` holds the bundled files plus the README's own example policy.
+#[test]
+fn readme_console_examples_print_what_the_readme_says() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let work = std::env::temp_dir().join(format!("colloquy-readme-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(work.join("policies")).unwrap();
+    for entry in std::fs::read_dir(root.join("policies")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, work.join("policies").join(path.file_name().unwrap())).unwrap();
+    }
+    let example_policy = readme
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .find(|b| b.starts_with("# policies/basic_html.toml"))
+        .expect("README has the basic_html example policy");
+    std::fs::write(work.join("policies/basic_html.toml"), example_policy).unwrap();
+
+    let bin_dir = PathBuf::from(env!("CARGO_BIN_EXE_colloquy"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut ran = 0;
+    for block in readme.split("```console\n").skip(1) {
+        let block = block.split("```").next().unwrap();
+        if block.contains('…') {
+            continue;
+        }
+        let mut lines = block.lines().peekable();
+        let mut command = String::new();
+        while let Some(line) = lines.next() {
+            let line = line.strip_prefix("$ ").unwrap_or(line);
+            match line.strip_suffix('\\') {
+                Some(continued) => command.push_str(continued),
+                None => {
+                    command.push_str(line);
+                    break;
+                }
+            }
+        }
+        let expected: String = lines.map(|l| format!("{l}\n")).collect();
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(&command)
+            .current_dir(&work)
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        let got = String::from_utf8_lossy(&out.stdout);
+        let got = if got.ends_with('\n') {
+            got.into_owned()
+        } else {
+            format!("{got}\n")
+        };
+        assert_eq!(
+            got,
+            expected,
+            "README example: {command}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ran += 1;
+    }
+    assert!(ran >= 5, "only {ran} README examples ran");
+}
