@@ -50,6 +50,50 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Run the comment service (HTTP API) until Ctrl-C or SIGTERM.
+    Serve {
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+    /// Re-render a site's stored comments whose policy has changed.
+    Rerender {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+}
+
+/// Where the service finds its configuration, database and policies.
+#[derive(Debug, clap::Args)]
+struct ServiceArgs {
+    /// Configuration file [default: ./colloquy.toml if it exists].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// Database: sqlite:PATH or postgres://USER@HOST/DB.
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+    /// Directory of policy files [default: ./policies, else the bundled ones].
+    #[arg(long, value_name = "DIR")]
+    policies: Option<PathBuf>,
+}
+
+impl ServiceArgs {
+    fn load(&self) -> Result<colloquy::config::Config, String> {
+        let overrides = colloquy::config::Overrides {
+            config: self.config.clone(),
+            listen: self.listen.clone(),
+            database: self.database.clone(),
+            policies: self.policies.clone(),
+        };
+        colloquy::config::Config::load(&overrides, |k| std::env::var(k).ok())
+            .map(|(c, _)| c)
+            .map_err(|e| format!("configuration: {e}"))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,6 +121,8 @@ pub(crate) fn run() -> ExitCode {
         Command::Policy {
             command: PolicyCommand::Check { dir },
         } => check(&dir),
+        Command::Serve { service } => serve(&service),
+        Command::Rerender { site, service } => rerender(&site, &service),
     };
     match result {
         Ok(code) => code,
@@ -239,4 +285,67 @@ fn check(dir: &Path) -> Result<ExitCode, String> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COLLOQUY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .try_init();
+}
+
+fn serve(args: &ServiceArgs) -> Result<ExitCode, String> {
+    let config = args.load()?;
+    init_logging();
+    runtime()?.block_on(async move {
+        let db = colloquy::config::redact_url(&config.database_url);
+        let app = colloquy::server::Application::build(config)
+            .await
+            .map_err(|e| format!("cannot start: {e}"))?;
+        let addr = app.local_addr().map_err(|e| e.to_string())?;
+        tracing::info!(%addr, database = %db, "colloquy listening");
+        eprintln!("colloquy: listening on http://{addr} (database {db})");
+        app.run_until(colloquy::server::shutdown_signal())
+            .await
+            .map_err(|e| format!("server: {e}"))?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn rerender(site: &str, args: &ServiceArgs) -> Result<ExitCode, String> {
+    let config = args.load()?;
+    runtime()?.block_on(async move {
+        let policies = colloquy::server::load_policies(&config).map_err(|e| e.to_string())?;
+        let service = colloquy::service::Colloquy::open(config, policies)
+            .await
+            .map_err(|e| e.to_string())?;
+        let site = colloquy::comment::SiteId::parse(site).map_err(|e| e.to_string())?;
+        let total = service.count_site(&site).await.map_err(|e| e.to_string())?;
+        let bar = indicatif::ProgressBar::new(u64::try_from(total).unwrap_or(0));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} comments ({per_sec}, {eta} left)",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let report = service
+            .rerender(&site, |n| bar.set_position(n))
+            .await
+            .map_err(|e| e.to_string())?;
+        bar.finish_and_clear();
+        println!(
+            "{}: {} comments checked, {} re-rendered, {} skipped (format no longer exists)",
+            site, report.checked, report.rerendered, report.skipped
+        );
+        Ok(ExitCode::SUCCESS)
+    })
 }

@@ -21,10 +21,22 @@
 //! assert!(out.policy_version.starts_with("sha256:"));
 //! ```
 
+pub mod comment;
+pub mod config;
+pub mod error;
 pub mod filter;
+#[cfg(feature = "server")]
+pub mod http;
 pub mod invariants;
+pub mod moderation;
 pub mod policy;
 pub mod safety;
+#[cfg(feature = "server")]
+pub mod server;
+#[cfg(feature = "server")]
+pub mod service;
+#[cfg(feature = "server")]
+pub mod store;
 mod text;
 
 pub use policy::{LoadError, Policy, PolicyError, PolicySet, Rendered};

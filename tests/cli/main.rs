@@ -232,7 +232,7 @@ fn readme_console_examples_print_what_the_readme_says() {
         }
         let mut lines = block.lines().peekable();
         let mut command = String::new();
-        while let Some(line) = lines.next() {
+        for line in lines.by_ref() {
             let line = line.strip_prefix("$ ").unwrap_or(line);
             match line.strip_suffix('\\') {
                 Some(continued) => command.push_str(continued),

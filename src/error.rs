@@ -1,0 +1,65 @@
+//! Errors of the comment service, with stable machine-readable codes.
+//!
+//! The HTTP layer maps each variant to a status and an
+//! `application/problem+json` body; the messages are written for a person
+//! to act on.
+
+/// What went wrong in a service call.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The site, thread or comment does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// A field of the request is invalid.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The field, as named in the request (`body`, `format`, …).
+        field: String,
+        /// What is wrong with it and how to fix it.
+        message: String,
+    },
+    /// The request conflicts with the current state (a duplicate, say).
+    #[error("{0}")]
+    Conflict(String),
+    /// The caller may not do this (closed thread, expired edit window).
+    #[error("{0}")]
+    Forbidden(String),
+    /// No or wrong credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A storage or other internal failure; details are logged, not shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// A stable snake_case code for clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NotFound(_) => "not_found",
+            Error::Invalid { .. } => "invalid_field",
+            Error::Conflict(_) => "conflict",
+            Error::Forbidden(_) => "forbidden",
+            Error::Unauthorized(_) => "unauthorized",
+            Error::Internal(_) => "internal",
+        }
+    }
+
+    /// An invalid-field error.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[cfg(feature = "server")]
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Error {
+        Error::Internal(format!("database: {e}"))
+    }
+}
+
+/// Result alias for service calls.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,459 @@
+//! Public `/api/v1` handlers: post and list comments, counts, thread state,
+//! formats, preview, and the author's own edit and delete.
+//!
+//! Each handler extracts, calls one service method, and shapes the answer.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use super::extract::{ApiBody, ApiJson, ApiPath, ApiQuery, Bearer, BodyKind, ClientIp};
+use super::problem::{ApiResult, Problem};
+use super::AppState;
+use crate::comment::{Comment, SiteId, ThreadKey};
+use crate::service::{rfc3339, Page, PostInput};
+use crate::store::Order;
+
+/// A published comment as readers see it (no e-mail, no IP hash, no body).
+#[derive(Debug, Serialize)]
+pub struct PublicComment {
+    id: i64,
+    parent: Option<i64>,
+    thread: String,
+    author: Option<String>,
+    homepage: Option<String>,
+    html: String,
+    format: String,
+    created: String,
+    modified: Option<String>,
+}
+
+impl From<&Comment> for PublicComment {
+    fn from(c: &Comment) -> PublicComment {
+        PublicComment {
+            id: c.id,
+            parent: c.parent,
+            thread: c.thread.clone(),
+            author: c.author.clone(),
+            homepage: c.homepage.clone(),
+            html: c.html.clone(),
+            format: c.format.clone(),
+            created: rfc3339(c.created),
+            modified: c.modified.map(rfc3339),
+        }
+    }
+}
+
+/// The body of a new comment (JSON or form fields).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCommentBody {
+    body: String,
+    #[serde(default)]
+    author: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    homepage: Option<String>,
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default, deserialize_with = "parent_id")]
+    parent: Option<i64>,
+    /// Forms only: where to send the browser afterwards.
+    #[serde(default)]
+    redirect: Option<String>,
+}
+
+/// `parent` may be a number, a numeric string (HTML forms), empty or null.
+fn parent_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Number(i64),
+        Text(String),
+    }
+    match Option::<Raw>::deserialize(d)? {
+        None => Ok(None),
+        Some(Raw::Number(n)) => Ok(Some(n)),
+        Some(Raw::Text(s)) if s.trim().is_empty() => Ok(None),
+        Some(Raw::Text(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not a comment id"))),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct PostedResponse {
+    #[serde(flatten)]
+    comment: PublicComment,
+    status: &'static str,
+    policy_version: String,
+    edit_token: String,
+    edit_until: String,
+    reasons: Vec<String>,
+}
+
+pub(super) fn site_id(site: &str) -> ApiResult<SiteId> {
+    SiteId::parse(site).map_err(|_| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("there is no site `{site}`"),
+        )
+    })
+}
+
+pub(super) fn thread_key(thread: &str) -> ApiResult<ThreadKey> {
+    Ok(ThreadKey::parse(thread)?)
+}
+
+/// `POST /api/v1/sites/{site}/threads/{thread}/comments`
+pub async fn post_comment(
+    State(app): State<AppState>,
+    ApiPath((site, thread)): ApiPath<(String, String)>,
+    ClientIp(ip): ClientIp,
+    body: ApiBody<NewCommentBody>,
+) -> ApiResult<Response> {
+    let site = site_id(&site)?;
+    let thread = thread_key(&thread)?;
+    let b = body.value;
+    let redirect = if body.kind == BodyKind::Form {
+        b.redirect.clone()
+    } else {
+        None
+    };
+    let posted = app
+        .colloquy
+        .post(
+            &site,
+            &thread,
+            PostInput {
+                author: b.author,
+                email: b.email,
+                homepage: b.homepage,
+                body: b.body,
+                format: b.format,
+                parent: b.parent,
+            },
+            ip,
+        )
+        .await?;
+    app.metrics.comment_posted(posted.comment.status.as_str());
+    if let Some(target) = redirect
+        .as_deref()
+        .and_then(|r| safe_redirect(&app, &site, r))
+    {
+        let target = format!("{target}#comment-{}", posted.comment.id);
+        return Ok(Redirect::to(&target).into_response());
+    }
+    let response = PostedResponse {
+        status: posted.comment.status.as_str(),
+        policy_version: posted.comment.policy_version.clone(),
+        comment: PublicComment::from(&posted.comment),
+        edit_token: posted.edit_token,
+        edit_until: rfc3339(posted.edit_until),
+        reasons: posted.reasons,
+    };
+    Ok((StatusCode::CREATED, Json(response)).into_response())
+}
+
+/// Only same-server paths, or pages on one of the site's configured origins.
+fn safe_redirect(app: &AppState, site: &SiteId, target: &str) -> Option<String> {
+    if target.starts_with('/') && !target.starts_with("//") && !target.contains('\\') {
+        return Some(target.to_owned());
+    }
+    let url = url::Url::parse(target).ok()?;
+    let origin = url.origin().ascii_serialization();
+    let allowed = app.colloquy.config().sites.iter().any(|s| {
+        s.id == site.as_str() && s.origins.iter().any(|o| o.trim_end_matches('/') == origin)
+    });
+    allowed.then(|| url.to_string())
+}
+
+/// Query of a listing.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    #[serde(default)]
+    limit: Option<i64>,
+    #[serde(default)]
+    cursor: Option<String>,
+    #[serde(default)]
+    order: Option<String>,
+}
+
+pub(super) fn parse_order(order: Option<&str>) -> ApiResult<Order> {
+    match order {
+        None | Some("oldest") | Some("asc") => Ok(Order::Oldest),
+        Some("newest") | Some("desc") => Ok(Order::Newest),
+        Some(other) => Err(Problem::invalid(
+            "order",
+            format!("`{other}` is not one of oldest, newest"),
+        )),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct ListResponse {
+    comments: Vec<PublicComment>,
+    next_cursor: Option<String>,
+}
+
+/// `GET /api/v1/sites/{site}/threads/{thread}/comments`
+pub async fn list_comments(
+    State(app): State<AppState>,
+    ApiPath((site, thread)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let site = site_id(&site)?;
+    let thread = thread_key(&thread)?;
+    let order = parse_order(q.order.as_deref())?;
+    let Page {
+        comments,
+        next_cursor,
+    } = app
+        .colloquy
+        .list(&site, &thread, order, q.limit, q.cursor.as_deref())
+        .await?;
+    let body = ListResponse {
+        comments: comments.iter().map(PublicComment::from).collect(),
+        next_cursor,
+    };
+    let bytes = serde_json::to_vec(&body)
+        .map_err(|e| Problem::from(crate::error::Error::Internal(e.to_string())))?;
+    Ok(with_etag(&headers, bytes, "application/json"))
+}
+
+/// Answers with `bytes`, an ETag, and 304 when the client has them already.
+pub(super) fn with_etag(
+    headers: &HeaderMap,
+    bytes: Vec<u8>,
+    content_type: &'static str,
+) -> Response {
+    let tag = format!("\"{:016x}\"", fnv1a(&bytes));
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+    let mut response = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (StatusCode::OK, bytes).into_response()
+    };
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if !matches {
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    response
+}
+
+/// FNV-1a, 64 bit: a fast content hash for ETags.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[derive(Debug, Serialize)]
+struct ThreadResponse {
+    key: String,
+    state: &'static str,
+    count: i64,
+}
+
+/// `GET /api/v1/sites/{site}/threads/{thread}`
+pub async fn thread_info(
+    State(app): State<AppState>,
+    ApiPath((site, thread)): ApiPath<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let info = app
+        .colloquy
+        .thread(&site_id(&site)?, &thread_key(&thread)?)
+        .await?;
+    let r = ThreadResponse {
+        key: info.key,
+        state: info.state.as_str(),
+        count: info.count,
+    };
+    Ok(Json(serde_json::to_value(r).unwrap_or_default()))
+}
+
+/// Threads to count: `?thread=a&thread=b` or a JSON body.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum CountsBody {
+    /// `["a", "b"]`
+    List(Vec<String>),
+    /// `{"threads": ["a", "b"]}`
+    Object {
+        /// The thread keys.
+        threads: Vec<String>,
+    },
+}
+
+async fn counts(
+    app: &AppState,
+    site: &str,
+    threads: Vec<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let site = site_id(site)?;
+    let keys = threads
+        .iter()
+        .map(|t| ThreadKey::parse(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let counts = app.colloquy.counts(&site, &keys).await?;
+    let map: serde_json::Map<String, serde_json::Value> = counts
+        .into_iter()
+        .map(|(k, n)| (k, serde_json::Value::from(n)))
+        .collect();
+    Ok(Json(serde_json::json!({ "counts": map })))
+}
+
+/// `POST /api/v1/sites/{site}/counts` with `["a","b"]` or `{"threads":[…]}`
+pub async fn counts_post(
+    State(app): State<AppState>,
+    ApiPath(site): ApiPath<String>,
+    ApiJson(body): ApiJson<CountsBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let threads = match body {
+        CountsBody::List(t) | CountsBody::Object { threads: t } => t,
+    };
+    counts(&app, &site, threads).await
+}
+
+/// `GET /api/v1/sites/{site}/counts?thread=a&thread=b`
+pub async fn counts_get(
+    State(app): State<AppState>,
+    ApiPath(site): ApiPath<String>,
+    uri: axum::http::Uri,
+) -> ApiResult<Json<serde_json::Value>> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or(""))
+        .map_err(|e| Problem::malformed(format!("the query string cannot be read: {e}")))?;
+    let mut threads = Vec::new();
+    for (k, v) in pairs {
+        if k != "thread" {
+            return Err(Problem::invalid(
+                k,
+                "unknown parameter; use thread=KEY, repeated",
+            ));
+        }
+        threads.push(v);
+    }
+    counts(&app, &site, threads).await
+}
+
+#[derive(Debug, Serialize)]
+struct FormatResponse<'a> {
+    id: &'a str,
+    name: &'a str,
+    default: bool,
+    version: &'a str,
+    tips: &'a [String],
+    long_tips: &'a [String],
+}
+
+/// `GET /api/v1/sites/{site}/formats`
+pub async fn formats(
+    State(app): State<AppState>,
+    ApiPath(site): ApiPath<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let site = site_id(&site)?;
+    let (row, policies) = app.colloquy.formats(&site).await?;
+    let list: Vec<FormatResponse<'_>> = policies
+        .iter()
+        .map(|p| FormatResponse {
+            id: p.id(),
+            name: p.name(),
+            default: p.id() == row.default_format,
+            version: p.version(),
+            tips: p.tips(),
+            long_tips: p.long_tips(),
+        })
+        .collect();
+    Ok(Json(
+        serde_json::json!({ "formats": list, "default": row.default_format }),
+    ))
+}
+
+/// The body of a preview.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewBody {
+    body: String,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// `POST /api/v1/sites/{site}/preview`
+pub async fn preview(
+    State(app): State<AppState>,
+    ApiPath(site): ApiPath<String>,
+    ApiJson(b): ApiJson<PreviewBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let site = site_id(&site)?;
+    let rendered = app
+        .colloquy
+        .preview(&site, b.format.as_deref(), &b.body)
+        .await?;
+    Ok(Json(
+        serde_json::json!({ "html": rendered.html.as_str(), "policy_version": rendered.policy_version }),
+    ))
+}
+
+/// An author's edit.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditBody {
+    body: String,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+fn edit_token(bearer: Bearer) -> ApiResult<String> {
+    bearer.0.ok_or_else(|| {
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send the comment's edit token as `Authorization: Bearer TOKEN`",
+        )
+    })
+}
+
+/// `PATCH /api/v1/sites/{site}/comments/{id}` (author, with the edit token)
+pub async fn edit_comment(
+    State(app): State<AppState>,
+    ApiPath((site, id)): ApiPath<(String, i64)>,
+    bearer: Bearer,
+    ApiJson(b): ApiJson<EditBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let site = site_id(&site)?;
+    let token = edit_token(bearer)?;
+    let c = app
+        .colloquy
+        .edit(&site, id, &token, b.body, b.format)
+        .await?;
+    let mut v = serde_json::to_value(PublicComment::from(&c)).unwrap_or_default();
+    v["status"] = c.status.as_str().into();
+    Ok(Json(v))
+}
+
+/// `DELETE /api/v1/sites/{site}/comments/{id}` (author, with the edit token)
+pub async fn delete_comment(
+    State(app): State<AppState>,
+    ApiPath((site, id)): ApiPath<(String, i64)>,
+    bearer: Bearer,
+) -> ApiResult<StatusCode> {
+    let site = site_id(&site)?;
+    let token = edit_token(bearer)?;
+    app.colloquy.delete_own(&site, id, &token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,198 @@
+//! The HTTP layer: a thin shell over [`crate::service::Colloquy`].
+//!
+//! [`router`] builds every route; tower layers do the cross-cutting work
+//! (body limit, timeout, security headers, metrics), and one middleware
+//! turns any error response that is not already `application/problem+json`
+//! (unknown route, wrong method, timeout) into one.
+
+pub mod admin;
+pub mod api;
+pub mod extract;
+pub mod metrics;
+pub mod openapi;
+pub mod pages;
+pub mod problem;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::service::Colloquy;
+use metrics::Metrics;
+use problem::Problem;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The service.
+    pub colloquy: Colloquy,
+    /// Request and comment counters.
+    pub metrics: Arc<Metrics>,
+}
+
+/// Every route of the service.
+pub fn router(colloquy: Colloquy) -> Router {
+    let limits = colloquy.config().limits.clone();
+    let state = AppState {
+        colloquy,
+        metrics: Arc::new(Metrics::default()),
+    };
+    let site = "/api/v1/sites/{site}";
+    let admin = "/api/v1/admin/sites/{site}";
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .route("/api/openapi.json", get(openapi::document))
+        .route(&format!("{site}/formats"), get(api::formats))
+        .route(&format!("{site}/preview"), post(api::preview))
+        .route(
+            &format!("{site}/counts"),
+            get(api::counts_get).post(api::counts_post),
+        )
+        .route(&format!("{site}/threads/{{thread}}"), get(api::thread_info))
+        .route(
+            &format!("{site}/threads/{{thread}}/comments"),
+            get(api::list_comments).post(api::post_comment),
+        )
+        .route(
+            &format!("{site}/threads/{{thread}}/fragment"),
+            get(pages::fragment),
+        )
+        .route(&format!("{site}/threads/{{thread}}/feed"), get(pages::feed))
+        .route(
+            &format!("{site}/comments/{{id}}"),
+            axum::routing::patch(api::edit_comment).delete(api::delete_comment),
+        )
+        .route("/api/v1/admin/sites", get(admin::list_sites))
+        .route(admin, get(admin::get_site).patch(admin::update_site))
+        .route(&format!("{admin}/comments"), get(admin::queue))
+        .route(&format!("{admin}/comments/bulk"), post(admin::bulk))
+        .route(
+            &format!("{admin}/comments/{{id}}"),
+            get(admin::get_comment).delete(admin::delete),
+        )
+        .route(
+            &format!("{admin}/comments/{{id}}/{{action}}"),
+            post(admin::act),
+        )
+        .route(
+            &format!("{admin}/threads/{{thread}}"),
+            put(admin::set_thread),
+        )
+        .route(&format!("{admin}/rerender"), post(admin::rerender))
+        .fallback(not_found)
+        .layer(middleware::map_response(problem_for_bare_errors))
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(limits.request_timeout_secs),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_requests,
+        ))
+        .with_state(state)
+}
+
+async fn healthz(State(app): State<AppState>) -> Response {
+    match app.colloquy.store().ping().await {
+        Ok(()) => Json(serde_json::json!({ "status": "ok" })).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database does not answer",
+            )
+            .into_response()
+        }
+    }
+}
+
+async fn metrics_text(State(app): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        app.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn not_found() -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "there is no such endpoint; see /api/openapi.json",
+    )
+}
+
+async fn count_requests(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().as_str().to_owned();
+    let response = next.run(req).await;
+    app.metrics.request(&method, response.status().as_u16());
+    response
+}
+
+/// Error responses made by the framework or a layer (wrong method, timeout,
+/// body too large) get a problem body like every other error.
+async fn problem_for_bare_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return response;
+    }
+    let (code, detail) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this endpoint does not take that method",
+        ),
+        StatusCode::REQUEST_TIMEOUT => (
+            "timeout",
+            "the request took too long and was abandoned; nothing was stored",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "too_large",
+            "the request body is larger than this server accepts",
+        ),
+        StatusCode::NOT_FOUND => (
+            "not_found",
+            "there is no such endpoint; see /api/openapi.json",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "this content type is not accepted here",
+        ),
+        s if s.is_server_error() => ("internal", "something went wrong on our side; try again"),
+        _ => ("bad_request", "the request could not be handled"),
+    };
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let mut out = Problem::new(status, code, detail).into_response();
+    if let Some(allow) = allow {
+        out.headers_mut().insert(header::ALLOW, allow);
+    }
+    out
+}

@@ -1,0 +1,226 @@
+//! The API described as OpenAPI 3.0, served at `/api/openapi.json`.
+
+use axum::Json;
+use serde_json::{json, Value};
+
+/// `GET /api/openapi.json`
+pub async fn document() -> Json<Value> {
+    Json(spec())
+}
+
+fn problem_responses(codes: &[&str]) -> Value {
+    let mut map = serde_json::Map::new();
+    for code in codes {
+        map.insert(
+            (*code).to_owned(),
+            json!({ "description": "Problem", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } }),
+        );
+    }
+    Value::Object(map)
+}
+
+fn with(mut base: Value, extra: Value) -> Value {
+    if let (Some(b), Some(e)) = (base.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            b.insert(k.clone(), v.clone());
+        }
+    }
+    base
+}
+
+fn ok_json(description: &str, schema: Value) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": schema } } })
+}
+
+/// The document.
+pub fn spec() -> Value {
+    let site = json!({ "name": "site", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[a-z0-9_-]{1,64}$" } });
+    let thread = json!({ "name": "thread", "in": "path", "required": true, "description": "The article's key, percent-encoded.", "schema": { "type": "string", "minLength": 1, "maxLength": 256 } });
+    let id = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer", "format": "int64", "minimum": 1 } });
+    let limit = json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } });
+    let cursor = json!({ "name": "cursor", "in": "query", "schema": { "type": "string" } });
+    let order = json!({ "name": "order", "in": "query", "schema": { "type": "string", "enum": ["oldest", "newest"] } });
+    let bearer = json!([{ "bearer": [] }]);
+    let errs = |codes: &[&str]| problem_responses(codes);
+    let comment_ref = json!({ "$ref": "#/components/schemas/Comment" });
+    let admin_ref = json!({ "$ref": "#/components/schemas/AdminComment" });
+
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Colloquy",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Comment engine API. Every error is application/problem+json."
+        },
+        "paths": {
+            "/healthz": { "get": { "summary": "Health check", "responses": with(json!({ "200": ok_json("Healthy", json!({ "type": "object", "properties": { "status": { "type": "string" } }, "required": ["status"] })) }), errs(&["503"])) } },
+            "/metrics": { "get": { "summary": "Prometheus metrics", "responses": { "200": { "description": "Metrics", "content": { "text/plain": { "schema": { "type": "string" } } } } } } },
+            "/api/v1/sites/{site}/formats": { "get": {
+                "summary": "The text formats a site offers, with their tips",
+                "parameters": [site],
+                "responses": with(json!({ "200": ok_json("Formats", json!({ "type": "object", "required": ["formats", "default"], "properties": {
+                    "default": { "type": "string" },
+                    "formats": { "type": "array", "items": { "$ref": "#/components/schemas/Format" } } } })) }), errs(&["404"]))
+            } },
+            "/api/v1/sites/{site}/preview": { "post": {
+                "summary": "Render a comment without storing it",
+                "parameters": [site],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["body"], "additionalProperties": false, "properties": { "body": { "type": "string" }, "format": { "type": "string" } } } } } },
+                "responses": with(json!({ "200": ok_json("Rendered", json!({ "type": "object", "required": ["html", "policy_version"], "properties": { "html": { "type": "string" }, "policy_version": { "type": "string" } } })) }), errs(&["400", "404", "413", "415", "422"]))
+            } },
+            "/api/v1/sites/{site}/counts": {
+                "get": {
+                    "summary": "Published-comment counts of many threads",
+                    "parameters": [site, { "name": "thread", "in": "query", "style": "form", "explode": true, "schema": { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 256 } } }],
+                    "responses": with(json!({ "200": ok_json("Counts", json!({ "$ref": "#/components/schemas/Counts" })) }), errs(&["400", "404", "422"]))
+                },
+                "post": {
+                    "summary": "Published-comment counts of many threads (JSON array of keys)",
+                    "parameters": [site],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "oneOf": [
+                        { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 256 } },
+                        { "type": "object", "required": ["threads"], "properties": { "threads": { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 256 } } } } ] } } } },
+                    "responses": with(json!({ "200": ok_json("Counts", json!({ "$ref": "#/components/schemas/Counts" })) }), errs(&["400", "404", "413", "415", "422"]))
+                }
+            },
+            "/api/v1/sites/{site}/threads/{thread}": { "get": {
+                "summary": "A thread's state and published-comment count",
+                "parameters": [site, thread],
+                "responses": with(json!({ "200": ok_json("Thread", json!({ "type": "object", "required": ["key", "state", "count"], "properties": {
+                    "key": { "type": "string" }, "state": { "type": "string", "enum": ["open", "closed", "hidden"] }, "count": { "type": "integer" } } })) }), errs(&["404", "422"]))
+            } },
+            "/api/v1/sites/{site}/threads/{thread}/comments": {
+                "get": {
+                    "summary": "Published comments of a thread, oldest or newest first, a page at a time",
+                    "parameters": [site, thread, limit, cursor, order],
+                    "responses": with(json!({
+                        "200": ok_json("A page", json!({ "type": "object", "required": ["comments", "next_cursor"], "properties": {
+                            "comments": { "type": "array", "items": comment_ref },
+                            "next_cursor": { "type": "string", "nullable": true } } })),
+                        "304": { "description": "Not modified (If-None-Match)" } }), errs(&["404", "422"]))
+                },
+                "post": {
+                    "summary": "Post a comment (JSON, or a plain HTML form that redirects back)",
+                    "parameters": [site, thread],
+                    "requestBody": { "required": true, "content": {
+                        "application/json": { "schema": { "$ref": "#/components/schemas/NewComment" } },
+                        "application/x-www-form-urlencoded": { "schema": { "$ref": "#/components/schemas/NewComment" } } } },
+                    "responses": with(json!({
+                        "201": ok_json("Stored", json!({ "$ref": "#/components/schemas/Posted" })),
+                        "303": { "description": "Form post stored; back to the page" } }), errs(&["400", "403", "404", "413", "415", "422"]))
+                }
+            },
+            "/api/v1/sites/{site}/threads/{thread}/fragment": { "get": {
+                "summary": "Published comments as an HTML fragment",
+                "parameters": [site, thread, limit, cursor, order],
+                "responses": with(json!({ "200": { "description": "HTML", "content": { "text/html": { "schema": { "type": "string" } } } }, "304": { "description": "Not modified" } }), errs(&["404", "422"]))
+            } },
+            "/api/v1/sites/{site}/threads/{thread}/feed": { "get": {
+                "summary": "Published comments as an Atom feed, newest first",
+                "parameters": [site, thread],
+                "responses": with(json!({ "200": { "description": "Atom", "content": { "application/atom+xml": { "schema": { "type": "string" } } } }, "304": { "description": "Not modified" } }), errs(&["404", "422"]))
+            } },
+            "/api/v1/sites/{site}/comments/{id}": {
+                "patch": {
+                    "summary": "The author edits a comment (edit token as bearer, inside the edit window)",
+                    "parameters": [site, id],
+                    "security": [{ "editToken": [] }],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["body"], "additionalProperties": false, "properties": { "body": { "type": "string" }, "format": { "type": "string" } } } } } },
+                    "responses": with(json!({ "200": ok_json("Edited", comment_ref) }), errs(&["400", "401", "403", "404", "413", "415", "422"]))
+                },
+                "delete": {
+                    "summary": "The author deletes a comment (edit token as bearer, inside the edit window)",
+                    "parameters": [site, id],
+                    "security": [{ "editToken": [] }],
+                    "responses": with(json!({ "204": { "description": "Deleted" } }), errs(&["401", "403", "404"]))
+                }
+            },
+            "/api/v1/admin/sites": { "get": {
+                "summary": "All sites (tokens for every site)", "security": bearer,
+                "responses": with(json!({ "200": ok_json("Sites", json!({ "type": "object", "properties": { "sites": { "type": "array", "items": { "$ref": "#/components/schemas/Site" } } } })) }), errs(&["401", "403"]))
+            } },
+            "/api/v1/admin/sites/{site}": {
+                "get": { "summary": "A site's settings", "security": bearer, "parameters": [site],
+                    "responses": with(json!({ "200": ok_json("Site", json!({ "$ref": "#/components/schemas/Site" })) }), errs(&["401", "403", "404"])) },
+                "patch": { "summary": "Change a site's formats, default format or moderation (next request sees it)", "security": bearer, "parameters": [site],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "properties": {
+                        "formats": { "type": "array", "items": { "type": "string" }, "minItems": 1 }, "default_format": { "type": "string" },
+                        "moderation": { "type": "string", "enum": ["publish", "hold", "rules"] }, "hold_links": { "type": "integer", "minimum": 0 } } } } } },
+                    "responses": with(json!({ "200": ok_json("Site", json!({ "$ref": "#/components/schemas/Site" })) }), errs(&["400", "401", "403", "404", "415", "422"])) }
+            },
+            "/api/v1/admin/sites/{site}/comments": { "get": {
+                "summary": "Moderation queue, newest first",
+                "security": bearer,
+                "parameters": [site, { "name": "status", "in": "query", "description": "Comma-separated statuses or `all` (default pending)", "schema": { "type": "string" } }, limit, cursor],
+                "responses": with(json!({ "200": ok_json("Queue", json!({ "type": "object", "required": ["comments", "next_cursor"], "properties": {
+                    "comments": { "type": "array", "items": admin_ref }, "next_cursor": { "type": "string", "nullable": true } } })) }), errs(&["401", "403", "404", "422"]))
+            } },
+            "/api/v1/admin/sites/{site}/comments/bulk": { "post": {
+                "summary": "One action on many comments", "security": bearer, "parameters": [site],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["action", "ids"], "additionalProperties": false, "properties": {
+                    "action": { "type": "string", "enum": ["approve", "spam", "trash", "restore", "unpublish", "delete"] },
+                    "ids": { "type": "array", "items": { "type": "integer", "format": "int64" }, "minItems": 1, "maxItems": 200 } } } } } },
+                "responses": with(json!({ "200": ok_json("Per-comment results", json!({ "type": "object", "properties": { "results": { "type": "array", "items": { "type": "object" } } } })) }), errs(&["400", "401", "403", "404", "415", "422"]))
+            } },
+            "/api/v1/admin/sites/{site}/comments/{id}": {
+                "get": { "summary": "One comment, any status", "security": bearer, "parameters": [site, id],
+                    "responses": with(json!({ "200": ok_json("Comment", admin_ref) }), errs(&["401", "403", "404"])) },
+                "delete": { "summary": "Delete a comment for good (replies move up)", "security": bearer, "parameters": [site, id],
+                    "responses": with(json!({ "204": { "description": "Deleted" } }), errs(&["401", "403", "404"])) }
+            },
+            "/api/v1/admin/sites/{site}/comments/{id}/{action}": { "post": {
+                "summary": "approve, spam, trash, restore, unpublish or delete one comment", "security": bearer,
+                "parameters": [site, id, { "name": "action", "in": "path", "required": true, "schema": { "type": "string", "enum": ["approve", "spam", "trash", "restore", "unpublish", "delete"] } }],
+                "responses": with(json!({ "200": ok_json("The comment afterwards", json!({ "type": "object" })) }), errs(&["401", "403", "404"]))
+            } },
+            "/api/v1/admin/sites/{site}/threads/{thread}": { "put": {
+                "summary": "Set a thread's state", "security": bearer, "parameters": [site, thread],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["state"], "additionalProperties": false, "properties": { "state": { "type": "string", "enum": ["open", "closed", "hidden"] } } } } } },
+                "responses": with(json!({ "200": ok_json("Thread", json!({ "type": "object", "properties": { "key": { "type": "string" }, "state": { "type": "string" } } })) }), errs(&["400", "401", "403", "404", "415", "422"]))
+            } },
+            "/api/v1/admin/sites/{site}/rerender": { "post": {
+                "summary": "Re-render comments whose policy changed", "security": bearer, "parameters": [site],
+                "responses": with(json!({ "200": ok_json("Report", json!({ "type": "object", "properties": { "checked": { "type": "integer" }, "rerendered": { "type": "integer" }, "skipped": { "type": "integer" } } })) }), errs(&["401", "403", "404"]))
+            } }
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "Admin token" },
+                "editToken": { "type": "http", "scheme": "bearer", "description": "The edit token returned when the comment was posted" }
+            },
+            "schemas": {
+                "Problem": { "type": "object", "required": ["type", "title", "status", "detail", "code"], "properties": {
+                    "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
+                    "detail": { "type": "string" }, "code": { "type": "string" }, "field": { "type": "string" } } },
+                "Format": { "type": "object", "required": ["id", "name", "default", "version", "tips", "long_tips"], "properties": {
+                    "id": { "type": "string" }, "name": { "type": "string" }, "default": { "type": "boolean" }, "version": { "type": "string" },
+                    "tips": { "type": "array", "items": { "type": "string" } }, "long_tips": { "type": "array", "items": { "type": "string" } } } },
+                "Counts": { "type": "object", "required": ["counts"], "properties": { "counts": { "type": "object", "additionalProperties": { "type": "integer" } } } },
+                "NewComment": { "type": "object", "required": ["body"], "additionalProperties": false, "properties": {
+                    "body": { "type": "string" }, "author": { "type": "string", "nullable": true }, "email": { "type": "string", "nullable": true },
+                    "homepage": { "type": "string", "nullable": true }, "format": { "type": "string", "nullable": true },
+                    "parent": { "type": "integer", "format": "int64", "nullable": true },
+                    "redirect": { "type": "string", "nullable": true, "description": "Form posts: page to return to" } } },
+                "Comment": { "type": "object", "required": ["id", "parent", "thread", "author", "homepage", "html", "format", "created", "modified"], "properties": {
+                    "id": { "type": "integer", "format": "int64" }, "parent": { "type": "integer", "format": "int64", "nullable": true },
+                    "thread": { "type": "string" }, "author": { "type": "string", "nullable": true }, "homepage": { "type": "string", "nullable": true },
+                    "html": { "type": "string" }, "format": { "type": "string" }, "created": { "type": "string", "format": "date-time" },
+                    "modified": { "type": "string", "format": "date-time", "nullable": true }, "status": { "type": "string" } } },
+                "Posted": { "allOf": [ { "$ref": "#/components/schemas/Comment" }, { "type": "object", "required": ["status", "edit_token", "edit_until", "policy_version", "reasons"], "properties": {
+                    "status": { "type": "string", "enum": ["published", "pending"] }, "edit_token": { "type": "string" },
+                    "edit_until": { "type": "string", "format": "date-time" }, "policy_version": { "type": "string" },
+                    "reasons": { "type": "array", "items": { "type": "string" } } } } ] },
+                "AdminComment": { "type": "object", "properties": {
+                    "id": { "type": "integer", "format": "int64" }, "site": { "type": "string" }, "thread": { "type": "string" },
+                    "parent": { "type": "integer", "nullable": true }, "status": { "type": "string", "enum": ["pending", "published", "spam", "trash"] },
+                    "format": { "type": "string" }, "body": { "type": "string" }, "html": { "type": "string" }, "policy_version": { "type": "string" },
+                    "author": { "type": "string", "nullable": true }, "email": { "type": "string", "nullable": true },
+                    "homepage": { "type": "string", "nullable": true }, "ip_hash": { "type": "string", "nullable": true },
+                    "created": { "type": "string", "format": "date-time" }, "modified": { "type": "string", "nullable": true } } },
+                "Site": { "type": "object", "properties": {
+                    "id": { "type": "string" }, "formats": { "type": "array", "items": { "type": "string" } }, "default_format": { "type": "string" },
+                    "moderation": { "type": "string", "enum": ["publish", "hold", "rules"] }, "hold_links": { "type": "integer" } } }
+            }
+        }
+    })
+}

@@ -1,0 +1,116 @@
+//! `application/problem+json` (RFC 9457) responses: every error the HTTP
+//! API returns has this shape, a status, a stable `code`, and a `detail` a
+//! person can act on. Internal details are logged, never sent.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::error::Error;
+
+/// One problem response (boxed, so `Result<T, Problem>` stays small).
+#[derive(Debug, Clone)]
+pub struct Problem(Box<Body>);
+
+#[derive(Debug, Clone, Serialize)]
+struct Body {
+    #[serde(rename = "type")]
+    kind: String,
+    title: String,
+    status: u16,
+    detail: String,
+    code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+    #[serde(skip)]
+    retry_after: Option<u64>,
+}
+
+impl Problem {
+    /// A problem with this status, code and detail.
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Problem {
+        Problem(Box::new(Body {
+            kind: format!("https://colloquy.invalid/problems/{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            code,
+            field: None,
+            retry_after: None,
+        }))
+    }
+
+    /// 400 for a body or query that cannot be read at all.
+    pub fn malformed(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::BAD_REQUEST, "malformed_request", detail)
+    }
+
+    /// 422 naming the field.
+    pub fn invalid(field: impl Into<String>, detail: impl Into<String>) -> Problem {
+        let field = field.into();
+        let detail = detail.into();
+        let mut p = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            format!("{field}: {detail}"),
+        );
+        p.0.field = Some(field);
+        p
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// Adds a `Retry-After` header (seconds).
+    pub fn with_retry_after(mut self, secs: u64) -> Problem {
+        self.0.retry_after = Some(secs);
+        self
+    }
+}
+
+impl From<Error> for Problem {
+    fn from(e: Error) -> Problem {
+        match e {
+            Error::NotFound(m) => Problem::new(StatusCode::NOT_FOUND, "not_found", m),
+            Error::Invalid { field, message } => Problem::invalid(field, message),
+            Error::Conflict(m) => Problem::new(StatusCode::CONFLICT, "conflict", m),
+            Error::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, "forbidden", m),
+            Error::Unauthorized(m) => Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", m),
+            Error::Internal(m) => {
+                tracing::error!(error = %m, "internal error");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong on our side; the request changed nothing, try again",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = serde_json::to_vec(&*self.0).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(secs) = self.0.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                headers.insert(header::RETRY_AFTER, v);
+            }
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// Handler result: a response or a problem.
+pub type ApiResult<T> = Result<T, Problem>;

@@ -1,0 +1,994 @@
+//! The comment service: the one API the HTTP layer and the CLI use.
+//!
+//! Each call validates its input, renders with the policy (pure), asks the
+//! moderation rules (pure), and makes one store call. Comments are rendered
+//! once, when written; reads serve the stored HTML.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+use crate::comment::{Comment, SiteId, Status, ThreadKey, ThreadState};
+use crate::config::{Config, ModerationMode};
+use crate::error::{Error, Result};
+use crate::moderation::{self, Decision};
+use crate::policy::{Policy, PolicySet, Rendered};
+use crate::store::{InsertComment, InsertOutcome, Order, Position, Prior, SiteRow, Store};
+
+/// The same poster sending the same text to the same thread within this
+/// window is refused as a duplicate (a double-clicked submit button).
+const DUPLICATE_WINDOW_MS: i64 = 10 * 60 * 1000;
+
+/// Ids are `(ms since 2020) << 12 | random`: time-ordered, below 2^53.
+const ID_EPOCH_MS: i64 = 1_577_836_800_000;
+
+/// The service.
+#[derive(Clone)]
+pub struct Colloquy {
+    store: Store,
+    policies: Arc<PolicySet>,
+    config: Arc<Config>,
+    ip_key: Arc<Vec<u8>>,
+}
+
+/// A new comment as submitted.
+#[derive(Debug, Clone, Default)]
+pub struct PostInput {
+    /// Author name.
+    pub author: Option<String>,
+    /// Author e-mail (never served publicly).
+    pub email: Option<String>,
+    /// Author homepage.
+    pub homepage: Option<String>,
+    /// The raw comment text.
+    pub body: String,
+    /// The text format; the site's default when absent.
+    pub format: Option<String>,
+    /// The comment replied to.
+    pub parent: Option<i64>,
+}
+
+/// A stored new comment with its edit token and the moderation reasons.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    /// The comment as stored.
+    pub comment: Comment,
+    /// The secret that lets the author edit or delete it for a while.
+    pub edit_token: String,
+    /// Until when (ms) the edit token works.
+    pub edit_until: i64,
+    /// Why it was held, if it was.
+    pub reasons: Vec<String>,
+}
+
+/// One page of comments.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The comments.
+    pub comments: Vec<Comment>,
+    /// Opaque cursor for the next page, if there may be one.
+    pub next_cursor: Option<String>,
+}
+
+/// A thread as the public sees it.
+#[derive(Debug, Clone)]
+pub struct ThreadInfo {
+    /// The key.
+    pub key: String,
+    /// Its state.
+    pub state: ThreadState,
+    /// Published comments.
+    pub count: i64,
+}
+
+/// A moderator's action on one comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Publish.
+    Approve,
+    /// Mark as spam.
+    Spam,
+    /// Move to the trash.
+    Trash,
+    /// Undo spam/trash: back to the status it had before.
+    Restore,
+    /// Back to the queue.
+    Unpublish,
+    /// Delete for good.
+    Delete,
+}
+
+impl Action {
+    /// Parses an action name.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming `action`.
+    pub fn parse(s: &str) -> Result<Action> {
+        Ok(match s {
+            "approve" => Action::Approve,
+            "spam" => Action::Spam,
+            "trash" => Action::Trash,
+            "restore" => Action::Restore,
+            "unpublish" => Action::Unpublish,
+            "delete" => Action::Delete,
+            _ => {
+                return Err(Error::invalid(
+                    "action",
+                    format!("`{s}` is not one of approve, spam, trash, restore, unpublish, delete"),
+                ))
+            }
+        })
+    }
+}
+
+/// Result of re-rendering a site's comments.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RerenderReport {
+    /// Comments looked at.
+    pub checked: u64,
+    /// Comments whose HTML was rendered again.
+    pub rerendered: u64,
+    /// Comments whose format no longer exists (left as they were).
+    pub skipped: u64,
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// RFC 3339 UTC with milliseconds, e.g. `2026-11-26T15:10:00.123Z`.
+pub fn rfc3339(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let f = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&f).unwrap_or_default()
+}
+
+impl Colloquy {
+    /// Connects to the database, migrates it, creates the configured sites
+    /// that do not exist yet, and checks that every site's formats exist.
+    ///
+    /// # Errors
+    /// Database failure, or a site naming a format no policy provides.
+    pub async fn open(config: Config, policies: PolicySet) -> Result<Colloquy> {
+        let store = Store::connect(&config.database_url).await?;
+        let now = now_ms();
+        for site in &config.sites {
+            for f in &site.formats {
+                if policies.get(f).is_none() {
+                    let known: Vec<&str> = policies.ids().collect();
+                    return Err(Error::invalid(
+                        format!("site.{}.formats", site.id),
+                        format!(
+                            "format `{f}` has no policy; known formats: {}",
+                            known.join(", ")
+                        ),
+                    ));
+                }
+            }
+            store
+                .ensure_site(
+                    &SiteRow {
+                        id: site.id.clone(),
+                        formats: site.formats.clone(),
+                        default_format: site.default_format.clone(),
+                        moderation: site.moderation,
+                        hold_links: site.hold_links,
+                    },
+                    now,
+                )
+                .await?;
+        }
+        let fresh_key = random_token(32);
+        let key = store.setting_or_insert("ip_hash_key", &fresh_key).await?;
+        Ok(Colloquy {
+            store,
+            policies: Arc::new(policies),
+            config: Arc::new(config),
+            ip_key: Arc::new(key.into_bytes()),
+        })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The loaded policies.
+    pub fn policies(&self) -> &PolicySet {
+        &self.policies
+    }
+
+    /// The store (for health checks).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// A site's settings.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown site.
+    pub async fn site(&self, site: &SiteId) -> Result<SiteRow> {
+        self.store
+            .site(site.as_str())
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("there is no site `{site}`")))
+    }
+
+    /// The formats a site offers, in order, with the default first flagged.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown site.
+    pub async fn formats(&self, site: &SiteId) -> Result<(SiteRow, Vec<&Policy>)> {
+        let row = self.site(site).await?;
+        let policies = row
+            .formats
+            .iter()
+            .filter_map(|f| self.policies.get(f))
+            .collect();
+        Ok((row, policies))
+    }
+
+    fn pick_policy(&self, row: &SiteRow, format: Option<&str>) -> Result<&Policy> {
+        let id = format.unwrap_or(&row.default_format);
+        if !row.formats.iter().any(|f| f == id) {
+            return Err(Error::invalid(
+                "format",
+                format!(
+                    "`{id}` is not offered on this site; choose one of: {}",
+                    row.formats.join(", ")
+                ),
+            ));
+        }
+        self.policies
+            .get(id)
+            .ok_or_else(|| Error::invalid("format", format!("`{id}` has no policy loaded")))
+    }
+
+    /// Renders a comment without storing it (the preview button).
+    ///
+    /// # Errors
+    /// Unknown site, or a format the site does not offer.
+    pub async fn preview(
+        &self,
+        site: &SiteId,
+        format: Option<&str>,
+        body: &str,
+    ) -> Result<Rendered> {
+        let row = self.site(site).await?;
+        self.check_body(body)?;
+        Ok(self.pick_policy(&row, format)?.render(body))
+    }
+
+    fn check_body(&self, body: &str) -> Result<()> {
+        if body.trim().is_empty() {
+            return Err(Error::invalid("body", "the comment is empty"));
+        }
+        let chars = body.chars().count();
+        let max = self.config.limits.max_comment_chars;
+        if chars > max {
+            return Err(Error::invalid(
+                "body",
+                format!("the comment has {chars} characters; the limit is {max}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Validates, renders, moderates and stores a new comment.
+    ///
+    /// # Errors
+    /// Unknown site, an invalid field, a closed thread, or a parent that is
+    /// not in this thread.
+    pub async fn post(
+        &self,
+        site: &SiteId,
+        thread: &ThreadKey,
+        input: PostInput,
+        ip: Option<IpAddr>,
+    ) -> Result<Posted> {
+        let row = self.site(site).await?;
+        self.check_body(&input.body)?;
+        let policy = self.pick_policy(&row, input.format.as_deref())?;
+        let limits = &self.config.limits;
+        let author = clean_line("author", input.author, limits.max_author_chars)?;
+        let email = clean_email(input.email)?;
+        let homepage = clean_homepage(input.homepage, limits.max_homepage_chars)?;
+        if let Some(p) = input.parent {
+            if p <= 0 {
+                return Err(Error::invalid(
+                    "parent",
+                    "a comment id is a positive number",
+                ));
+            }
+        }
+        let rendered = policy.render(&input.body);
+        let Decision { status, reasons } = moderation::decide(
+            rendered.html.as_str(),
+            moderation::Settings {
+                mode: row.moderation,
+                hold_links: row.hold_links,
+            },
+        );
+        let edit_token = random_token(32);
+        let created = now_ms();
+        let mut comment = Comment {
+            id: 0,
+            site: site.as_str().to_owned(),
+            thread: thread.as_str().to_owned(),
+            parent: input.parent,
+            status,
+            format: policy.id().to_owned(),
+            body: input.body,
+            html: rendered.html.into_string(),
+            policy_version: rendered.policy_version,
+            author,
+            email,
+            homepage,
+            ip_hash: ip.map(|ip| self.hash_ip(ip)),
+            created,
+            modified: None,
+        };
+        let window = DUPLICATE_WINDOW_MS;
+        if let Some(earlier) = self
+            .store
+            .find_duplicate(&comment, created - window)
+            .await?
+        {
+            return Err(Error::Conflict(format!(
+                "you posted the same text to this thread a moment ago (comment {earlier}); it is not stored twice"
+            )));
+        }
+        let insert = |comment: Comment| InsertComment {
+            comment,
+            edit_token_hash: hash_token(&edit_token),
+        };
+        for _attempt in 0..8 {
+            comment.id = new_id(created);
+            let new = insert(comment.clone());
+            match self.store.insert_comment(&new).await? {
+                InsertOutcome::Inserted => {
+                    return Ok(Posted {
+                        comment,
+                        edit_until: created + self.config.edit_window_secs * 1000,
+                        edit_token,
+                        reasons,
+                    })
+                }
+                InsertOutcome::IdTaken => continue,
+                InsertOutcome::ThreadNotOpen(state) => {
+                    return Err(Error::Forbidden(format!(
+                        "this thread is {}: it takes no new comments",
+                        state.as_str()
+                    )))
+                }
+                InsertOutcome::NoSuchParent => {
+                    return Err(Error::invalid(
+                        "parent",
+                        format!(
+                            "there is no comment {} in this thread to reply to",
+                            input.parent.unwrap_or(0)
+                        ),
+                    ))
+                }
+            }
+        }
+        Err(Error::Internal(
+            "could not allocate a comment id".to_owned(),
+        ))
+    }
+
+    fn hash_ip(&self, ip: IpAddr) -> String {
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.ip_key) {
+            Ok(m) => m,
+            Err(_) => return String::new(),
+        };
+        mac.update(ip.to_string().as_bytes());
+        hex(&mac.finalize().into_bytes()[..16])
+    }
+
+    async fn visible_thread(
+        &self,
+        site: &SiteId,
+        thread: &ThreadKey,
+    ) -> Result<Option<ThreadState>> {
+        self.site(site).await?;
+        let state = self
+            .store
+            .thread(site.as_str(), thread.as_str())
+            .await?
+            .map(|t| t.state);
+        if state == Some(ThreadState::Hidden) {
+            return Err(Error::NotFound(format!(
+                "there is no visible thread `{thread}`"
+            )));
+        }
+        Ok(state)
+    }
+
+    /// Published comments of a thread, a page at a time. A thread without
+    /// comments yet lists as empty.
+    ///
+    /// # Errors
+    /// Unknown site, hidden thread, invalid cursor or limit.
+    pub async fn list(
+        &self,
+        site: &SiteId,
+        thread: &ThreadKey,
+        order: Order,
+        limit: Option<i64>,
+        cursor: Option<&str>,
+    ) -> Result<Page> {
+        let limit = self.check_limit(limit)?;
+        let after = cursor.map(decode_cursor).transpose()?;
+        let state = self.visible_thread(site, thread).await?;
+        if state.is_none() {
+            return Ok(Page {
+                comments: Vec::new(),
+                next_cursor: None,
+            });
+        }
+        let comments = self
+            .store
+            .list_published(site.as_str(), thread.as_str(), order, limit, after)
+            .await?;
+        Ok(page(comments, limit))
+    }
+
+    fn check_limit(&self, limit: Option<i64>) -> Result<i64> {
+        let max = i64::try_from(self.config.limits.max_batch).unwrap_or(200);
+        match limit {
+            None => Ok(max.min(50)),
+            Some(n) if (1..=max).contains(&n) => Ok(n),
+            Some(n) => Err(Error::invalid(
+                "limit",
+                format!("{n} is out of range; use 1 to {max}"),
+            )),
+        }
+    }
+
+    /// The state and published-comment count of one thread.
+    ///
+    /// # Errors
+    /// Unknown site or hidden thread.
+    pub async fn thread(&self, site: &SiteId, thread: &ThreadKey) -> Result<ThreadInfo> {
+        let state = self.visible_thread(site, thread).await?;
+        let count = self
+            .store
+            .count_published(site.as_str(), &[thread.as_str().to_owned()])
+            .await?;
+        Ok(ThreadInfo {
+            key: thread.as_str().to_owned(),
+            state: state.unwrap_or(ThreadState::Open),
+            count: count.first().map_or(0, |(_, n)| *n),
+        })
+    }
+
+    /// Published-comment counts for many threads (0 for unknown ones), in
+    /// the order asked.
+    ///
+    /// # Errors
+    /// Unknown site, too many threads.
+    pub async fn counts(&self, site: &SiteId, threads: &[ThreadKey]) -> Result<Vec<(String, i64)>> {
+        self.site(site).await?;
+        if threads.len() > self.config.limits.max_batch {
+            return Err(Error::invalid(
+                "threads",
+                format!(
+                    "{} threads asked; at most {} per request",
+                    threads.len(),
+                    self.config.limits.max_batch
+                ),
+            ));
+        }
+        let keys: Vec<String> = threads.iter().map(|t| t.as_str().to_owned()).collect();
+        let found = self.store.count_published(site.as_str(), &keys).await?;
+        Ok(keys
+            .into_iter()
+            .map(|k| {
+                let n = found.iter().find(|(t, _)| *t == k).map_or(0, |(_, n)| *n);
+                (k, n)
+            })
+            .collect())
+    }
+
+    async fn own_comment(&self, site: &SiteId, id: i64, token: &str) -> Result<Comment> {
+        let comment = self
+            .store
+            .comment(site.as_str(), id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("there is no comment {id}")))?;
+        let stored = self
+            .store
+            .edit_token_hash(site.as_str(), id)
+            .await?
+            .unwrap_or_default();
+        let given = hash_token(token);
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            stored.as_bytes(),
+            given.as_bytes(),
+        )) {
+            return Err(Error::Unauthorized(
+                "this edit token does not belong to that comment".to_owned(),
+            ));
+        }
+        if now_ms() > comment.created + self.config.edit_window_secs * 1000 {
+            return Err(Error::Forbidden(format!(
+                "the edit window of {} seconds has passed",
+                self.config.edit_window_secs
+            )));
+        }
+        Ok(comment)
+    }
+
+    /// The author edits a comment with its edit token, inside the window.
+    ///
+    /// # Errors
+    /// Unknown comment, wrong token, closed window, invalid body or format.
+    pub async fn edit(
+        &self,
+        site: &SiteId,
+        id: i64,
+        token: &str,
+        body: String,
+        format: Option<String>,
+    ) -> Result<Comment> {
+        let mut comment = self.own_comment(site, id, token).await?;
+        let row = self.site(site).await?;
+        self.check_body(&body)?;
+        let policy = self.pick_policy(&row, Some(format.as_deref().unwrap_or(&comment.format)))?;
+        let rendered = policy.render(&body);
+        // An edit that adds links is judged again; it never un-holds.
+        let decision = moderation::decide(
+            rendered.html.as_str(),
+            moderation::Settings {
+                mode: row.moderation,
+                hold_links: row.hold_links,
+            },
+        );
+        if comment.status == Status::Published && decision.status == Status::Pending {
+            comment.status = Status::Pending;
+        }
+        comment.body = body;
+        comment.format = policy.id().to_owned();
+        comment.html = rendered.html.into_string();
+        comment.policy_version = rendered.policy_version;
+        comment.modified = Some(now_ms());
+        self.store.update_body(&comment).await?;
+        Ok(comment)
+    }
+
+    /// The author deletes a comment with its edit token, inside the window.
+    ///
+    /// # Errors
+    /// Unknown comment, wrong token, closed window.
+    pub async fn delete_own(&self, site: &SiteId, id: i64, token: &str) -> Result<()> {
+        self.own_comment(site, id, token).await?;
+        self.store.delete_comment(site.as_str(), id).await?;
+        Ok(())
+    }
+
+    // ---- moderation (admin) ----------------------------------------------
+
+    /// The moderation queue (default: pending), newest first.
+    ///
+    /// # Errors
+    /// Unknown site, invalid cursor or limit.
+    pub async fn queue(
+        &self,
+        site: &SiteId,
+        statuses: &[Status],
+        limit: Option<i64>,
+        cursor: Option<&str>,
+    ) -> Result<Page> {
+        self.site(site).await?;
+        let limit = self.check_limit(limit)?;
+        let before = cursor.map(decode_cursor).transpose()?;
+        let statuses = if statuses.is_empty() {
+            &[Status::Pending][..]
+        } else {
+            statuses
+        };
+        let comments = self
+            .store
+            .queue(site.as_str(), statuses, limit, before)
+            .await?;
+        Ok(page(comments, limit))
+    }
+
+    /// One comment, whatever its status (moderators).
+    ///
+    /// # Errors
+    /// Unknown site or comment.
+    pub async fn comment(&self, site: &SiteId, id: i64) -> Result<Comment> {
+        self.site(site).await?;
+        self.store
+            .comment(site.as_str(), id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("there is no comment {id} on site `{site}`")))
+    }
+
+    /// Applies a moderator's action; returns the comment afterwards (`None`
+    /// when deleted).
+    ///
+    /// # Errors
+    /// Unknown site or comment.
+    pub async fn moderate(
+        &self,
+        site: &SiteId,
+        id: i64,
+        action: Action,
+    ) -> Result<Option<Comment>> {
+        let current = self.comment(site, id).await?;
+        let now = now_ms();
+        let s = site.as_str();
+        match action {
+            Action::Delete => {
+                self.store.delete_comment(s, id).await?;
+                return Ok(None);
+            }
+            Action::Approve => {
+                self.store
+                    .set_status(s, id, Status::Published, Prior::Clear, now)
+                    .await?
+            }
+            Action::Unpublish => {
+                self.store
+                    .set_status(s, id, Status::Pending, Prior::Clear, now)
+                    .await?
+            }
+            Action::Spam | Action::Trash => {
+                let target = if action == Action::Spam {
+                    Status::Spam
+                } else {
+                    Status::Trash
+                };
+                // Remember the status from before the first spam/trash move.
+                let prior = if matches!(current.status, Status::Spam | Status::Trash) {
+                    Prior::Keep
+                } else {
+                    Prior::Remember
+                };
+                self.store.set_status(s, id, target, prior, now).await?
+            }
+            Action::Restore => {
+                let back = self
+                    .store
+                    .prior_status(s, id)
+                    .await?
+                    .unwrap_or(Status::Pending);
+                let back = if matches!(back, Status::Spam | Status::Trash) {
+                    Status::Pending
+                } else {
+                    back
+                };
+                self.store
+                    .set_status(s, id, back, Prior::Clear, now)
+                    .await?
+            }
+        };
+        Ok(Some(self.comment(site, id).await?))
+    }
+
+    /// Applies one action to many comments; each id gets its own result.
+    ///
+    /// # Errors
+    /// Unknown site, too many ids.
+    pub async fn bulk(
+        &self,
+        site: &SiteId,
+        action: Action,
+        ids: &[i64],
+    ) -> Result<Vec<(i64, Result<Option<Comment>>)>> {
+        self.site(site).await?;
+        if ids.is_empty() || ids.len() > self.config.limits.max_batch {
+            return Err(Error::invalid(
+                "ids",
+                format!(
+                    "give 1 to {} comment ids (got {})",
+                    self.config.limits.max_batch,
+                    ids.len()
+                ),
+            ));
+        }
+        let mut results = Vec::with_capacity(ids.len());
+        for &id in ids {
+            results.push((id, self.moderate(site, id, action).await));
+        }
+        Ok(results)
+    }
+
+    /// Changes a site's formats, default format and moderation; takes effect
+    /// on the next request.
+    ///
+    /// # Errors
+    /// Unknown site, unknown format, a default outside the list.
+    pub async fn update_site(
+        &self,
+        site: &SiteId,
+        formats: Option<Vec<String>>,
+        default_format: Option<String>,
+        moderation: Option<ModerationMode>,
+        hold_links: Option<u32>,
+    ) -> Result<SiteRow> {
+        let mut row = self.site(site).await?;
+        if let Some(formats) = formats {
+            if formats.is_empty() {
+                return Err(Error::invalid("formats", "offer at least one format"));
+            }
+            for f in &formats {
+                if self.policies.get(f).is_none() {
+                    let known: Vec<&str> = self.policies.ids().collect();
+                    return Err(Error::invalid(
+                        "formats",
+                        format!("`{f}` is not a known format; known: {}", known.join(", ")),
+                    ));
+                }
+            }
+            let mut unique = formats.clone();
+            unique.dedup();
+            if unique.len() != formats.len() {
+                return Err(Error::invalid("formats", "a format is listed twice"));
+            }
+            row.formats = formats;
+        }
+        match default_format {
+            Some(d) => row.default_format = d,
+            None if !row.formats.contains(&row.default_format) => {
+                row.default_format = row.formats.first().cloned().unwrap_or_default();
+            }
+            None => {}
+        }
+        if !row.formats.contains(&row.default_format) {
+            return Err(Error::invalid(
+                "default_format",
+                format!(
+                    "`{}` is not among the site's formats: {}",
+                    row.default_format,
+                    row.formats.join(", ")
+                ),
+            ));
+        }
+        if let Some(m) = moderation {
+            row.moderation = m;
+        }
+        if let Some(n) = hold_links {
+            row.hold_links = n;
+        }
+        self.store.update_site(&row, now_ms()).await?;
+        Ok(row)
+    }
+
+    /// Sets a thread's state (creating the thread if it has no comments yet).
+    ///
+    /// # Errors
+    /// Unknown site.
+    pub async fn set_thread_state(
+        &self,
+        site: &SiteId,
+        thread: &ThreadKey,
+        state: ThreadState,
+    ) -> Result<()> {
+        self.site(site).await?;
+        self.store
+            .set_thread_state(site.as_str(), thread.as_str(), state, now_ms())
+            .await
+    }
+
+    /// Re-renders every comment of a site whose stored HTML came from another
+    /// version of its policy; `progress(done)` is called as it goes.
+    ///
+    /// # Errors
+    /// Unknown site, database failure.
+    pub async fn rerender(&self, site: &SiteId, progress: impl Fn(u64)) -> Result<RerenderReport> {
+        self.site(site).await?;
+        let mut report = RerenderReport::default();
+        let mut after = 0i64;
+        loop {
+            let batch = self
+                .store
+                .stale_renderings(site.as_str(), after, 500)
+                .await?;
+            let Some(last) = batch.last() else { break };
+            after = last.id;
+            for c in &batch {
+                report.checked += 1;
+                match self.policies.get(&c.format) {
+                    None => report.skipped += 1,
+                    Some(p) if p.version() != c.policy_version => {
+                        let r = p.render(&c.body);
+                        self.store
+                            .set_rendering(site.as_str(), c.id, r.html.as_str(), &r.policy_version)
+                            .await?;
+                        report.rerendered += 1;
+                    }
+                    Some(_) => {}
+                }
+                progress(report.checked);
+            }
+        }
+        Ok(report)
+    }
+
+    /// Total comments of a site (for progress bars).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn count_site(&self, site: &SiteId) -> Result<i64> {
+        self.store.count_site(site.as_str()).await
+    }
+}
+
+fn page(mut comments: Vec<Comment>, limit: i64) -> Page {
+    let full = i64::try_from(comments.len()).unwrap_or(i64::MAX) >= limit;
+    let next_cursor = if full {
+        comments.last().map(|c| encode_cursor(c.created, c.id))
+    } else {
+        None
+    };
+    comments.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Page {
+        comments,
+        next_cursor,
+    }
+}
+
+fn encode_cursor(created: i64, id: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{created}.{id}"))
+}
+
+fn decode_cursor(s: &str) -> Result<Position> {
+    let bad = || {
+        Error::invalid(
+            "cursor",
+            "this cursor is not one the service gave out; start again without it",
+        )
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let (created, id) = text.split_once('.').ok_or_else(bad)?;
+    Ok(Position {
+        created: created.parse().map_err(|_| bad())?,
+        id: id.parse().map_err(|_| bad())?,
+    })
+}
+
+fn new_id(created: i64) -> i64 {
+    let ms = (created - ID_EPOCH_MS).clamp(0, (1 << 41) - 1);
+    (ms << 12) | i64::from(rand::random::<u16>() & 0x0fff)
+}
+
+fn random_token(bytes: usize) -> String {
+    let raw: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// SHA-256 of a secret token, hex (what the database keeps).
+pub fn hash_token(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Trims a one-line field; empty means absent.
+fn clean_line(field: &str, value: Option<String>, max: usize) -> Result<Option<String>> {
+    let Some(v) = value else { return Ok(None) };
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    if v.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            field,
+            "may not contain control characters or line breaks",
+        ));
+    }
+    let n = v.chars().count();
+    if n > max {
+        return Err(Error::invalid(
+            field,
+            format!("has {n} characters; the limit is {max}"),
+        ));
+    }
+    Ok(Some(v.to_owned()))
+}
+
+fn clean_email(value: Option<String>) -> Result<Option<String>> {
+    let Some(v) = clean_line("email", value, 254)? else {
+        return Ok(None);
+    };
+    let valid = v.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+    }) && !v.contains(char::is_whitespace)
+        && v.matches('@').count() == 1;
+    if !valid {
+        return Err(Error::invalid(
+            "email",
+            "is not an e-mail address like name@example.com",
+        ));
+    }
+    Ok(Some(v))
+}
+
+fn clean_homepage(value: Option<String>, max: usize) -> Result<Option<String>> {
+    let Some(v) = clean_line("homepage", value, max)? else {
+        return Ok(None);
+    };
+    let ok = url::Url::parse(&v)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+    if !ok {
+        return Err(Error::invalid(
+            "homepage",
+            "must be an http:// or https:// address",
+        ));
+    }
+    Ok(Some(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_rejected() {
+        let c = encode_cursor(1_700_000_000_000, 42);
+        assert_eq!(
+            decode_cursor(&c).ok(),
+            Some(Position {
+                created: 1_700_000_000_000,
+                id: 42
+            })
+        );
+        assert!(decode_cursor("not a cursor!").is_err());
+        assert!(
+            decode_cursor(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("1.x")).is_err()
+        );
+    }
+
+    #[test]
+    fn ids_fit_in_a_javascript_number_and_grow_with_time() {
+        let a = new_id(now_ms());
+        let b = new_id(now_ms() + 1000);
+        assert!(a > 0 && a < (1 << 53));
+        assert!(b > a);
+    }
+
+    #[test]
+    fn field_checks_explain_themselves() {
+        assert!(clean_email(Some("a@b".into())).is_err());
+        assert_eq!(
+            clean_email(Some(" a@b.cd ".into()))
+                .ok()
+                .flatten()
+                .as_deref(),
+            Some("a@b.cd")
+        );
+        assert!(clean_homepage(Some("javascript:alert(1)".into()), 100).is_err());
+        assert!(clean_line("author", Some("a\nb".into()), 10).is_err());
+        assert_eq!(
+            clean_line("author", Some("   ".into()), 10).ok().flatten(),
+            None
+        );
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(rfc3339(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+    }
+}

@@ -1,0 +1,818 @@
+//! Storage: one set of queries and migrations for SQLite and PostgreSQL,
+//! through sqlx's `AnyPool`.
+//!
+//! SQL here is portable: `$N` placeholders (SQLite binds them by number),
+//! `ON CONFLICT … DO NOTHING`, row-value comparisons for keyset pagination,
+//! integer millisecond times, application-made ids. SQLite runs in WAL mode
+//! with `synchronous = FULL` (a commit is on disk when it returns), a busy
+//! timeout, and a single writer connection so writers queue in the pool
+//! instead of failing with "database is locked".
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor, Row};
+
+use crate::comment::{Comment, Status, ThreadState};
+use crate::config::ModerationMode;
+use crate::error::{Error, Result};
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// The store: a pool for writes and one for reads (the same pool on
+/// PostgreSQL).
+#[derive(Debug, Clone)]
+pub struct Store {
+    write: AnyPool,
+    read: AnyPool,
+    backend: Backend,
+}
+
+/// A site's stored settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteRow {
+    /// Site id.
+    pub id: String,
+    /// Allowed formats, in order.
+    pub formats: Vec<String>,
+    /// Default format.
+    pub default_format: String,
+    /// Moderation mode.
+    pub moderation: ModerationMode,
+    /// Link count at which comments are held (mode `rules`).
+    pub hold_links: u32,
+}
+
+/// A thread's stored state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadRow {
+    /// Thread key.
+    pub key: String,
+    /// Open, closed or hidden.
+    pub state: ThreadState,
+    /// Creation time (ms).
+    pub created: i64,
+}
+
+/// Sort order of a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Oldest first.
+    Oldest,
+    /// Newest first.
+    Newest,
+}
+
+/// A position in a listing: the `(created, id)` of the last item seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// Creation time (ms) of the last item.
+    pub created: i64,
+    /// Id of the last item.
+    pub id: i64,
+}
+
+/// A comment ready to insert (rendered, moderated, with hashes).
+#[derive(Debug, Clone)]
+pub struct InsertComment {
+    /// The comment.
+    pub comment: Comment,
+    /// Hash of the edit token.
+    pub edit_token_hash: String,
+}
+
+/// What a status change does with the previous status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prior {
+    /// Remember the current status (moving to spam or trash).
+    Remember,
+    /// Leave what is remembered (moving between spam and trash).
+    Keep,
+    /// Forget it (approve, unpublish, restore).
+    Clear,
+}
+
+/// Why an insert did not happen.
+#[derive(Debug)]
+pub enum InsertOutcome {
+    /// Stored.
+    Inserted,
+    /// The thread is closed or hidden.
+    ThreadNotOpen(ThreadState),
+    /// The parent does not exist in this thread.
+    NoSuchParent,
+    /// The id was taken (retry with another).
+    IdTaken,
+}
+
+const COMMENT_COLUMNS: &str =
+    "id, site, thread_key, parent, status, format, body, html, policy_version, \
+     author, email, homepage, ip_hash, created, modified";
+
+impl Store {
+    /// Connects, configures and migrates the database at `url`
+    /// (`sqlite:PATH` — created if missing — or `postgres://…`).
+    ///
+    /// # Errors
+    /// The database cannot be reached, opened or migrated.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let store = match backend {
+            Backend::Sqlite => {
+                let url = if url.contains('?') {
+                    url.to_owned()
+                } else {
+                    format!("{url}?mode=rwc")
+                };
+                let options = AnyConnectOptions::from_str(&url)
+                    .map_err(|e| Error::Internal(format!("database URL: {e}")))?;
+                let write = sqlite_pool(1).connect_with(options.clone()).await?;
+                // Create the schema before readers open the file.
+                migrate(&write).await?;
+                let read = sqlite_pool(4).connect_with(options).await?;
+                Store {
+                    write,
+                    read,
+                    backend,
+                }
+            }
+            Backend::Postgres => {
+                let options = AnyConnectOptions::from_str(url)
+                    .map_err(|e| Error::Internal(format!("database URL: {e}")))?;
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                migrate(&pool).await?;
+                Store {
+                    write: pool.clone(),
+                    read: pool,
+                    backend,
+                }
+            }
+        };
+        Ok(store)
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pools (waits for connections in use).
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+
+    /// A quick round trip, for health checks.
+    ///
+    /// # Errors
+    /// The database does not answer.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    // ---- settings -------------------------------------------------------
+
+    /// A stored setting.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn setting(&self, name: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT value FROM settings WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.write)
+            .await?;
+        Ok(row.map(|r| r.try_get::<String, _>("value")).transpose()?)
+    }
+
+    /// Stores a setting unless one exists; returns the value in force.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String> {
+        sqlx::query(
+            "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.write)
+        .await?;
+        Ok(self
+            .setting(name)
+            .await?
+            .unwrap_or_else(|| value.to_owned()))
+    }
+
+    // ---- sites ----------------------------------------------------------
+
+    /// Creates a site unless it exists.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn ensure_site(&self, site: &SiteRow, now: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sites (id, formats, default_format, moderation, hold_links, created, updated) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&site.id)
+        .bind(site.formats.join(" "))
+        .bind(&site.default_format)
+        .bind(site.moderation.as_str())
+        .bind(i64::from(site.hold_links))
+        .bind(now)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// A site's settings.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn site(&self, id: &str) -> Result<Option<SiteRow>> {
+        let row = sqlx::query(
+            "SELECT id, formats, default_format, moderation, hold_links FROM sites WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| site_from_row(&r)).transpose()
+    }
+
+    /// All sites.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn sites(&self) -> Result<Vec<SiteRow>> {
+        let rows = sqlx::query(
+            "SELECT id, formats, default_format, moderation, hold_links FROM sites ORDER BY id",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(site_from_row).collect()
+    }
+
+    /// Replaces a site's settings.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn update_site(&self, site: &SiteRow, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE sites SET formats = $1, default_format = $2, moderation = $3, hold_links = $4, updated = $5 \
+             WHERE id = $6",
+        )
+        .bind(site.formats.join(" "))
+        .bind(&site.default_format)
+        .bind(site.moderation.as_str())
+        .bind(i64::from(site.hold_links))
+        .bind(now)
+        .bind(&site.id)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    // ---- threads --------------------------------------------------------
+
+    /// A thread, if it exists.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn thread(&self, site: &str, key: &str) -> Result<Option<ThreadRow>> {
+        let row = sqlx::query(
+            "SELECT thread_key, state, created FROM threads WHERE site = $1 AND thread_key = $2",
+        )
+        .bind(site)
+        .bind(key)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| thread_from_row(&r)).transpose()
+    }
+
+    /// Sets a thread's state, creating the thread if needed.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn set_thread_state(
+        &self,
+        site: &str,
+        key: &str,
+        state: ThreadState,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO threads (site, thread_key, state, created) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (site, thread_key) DO NOTHING",
+        )
+        .bind(site)
+        .bind(key)
+        .bind(state.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE threads SET state = $1 WHERE site = $2 AND thread_key = $3")
+            .bind(state.as_str())
+            .bind(site)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ---- comments -------------------------------------------------------
+
+    /// Inserts a comment in one transaction: creates the thread on its first
+    /// comment, refuses closed threads and parents from elsewhere.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn insert_comment(&self, new: &InsertComment) -> Result<InsertOutcome> {
+        let c = &new.comment;
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO threads (site, thread_key, state, created) VALUES ($1, $2, 'open', $3) \
+             ON CONFLICT (site, thread_key) DO NOTHING",
+        )
+        .bind(&c.site)
+        .bind(&c.thread)
+        .bind(c.created)
+        .execute(&mut *tx)
+        .await?;
+        let state: String =
+            sqlx::query("SELECT state FROM threads WHERE site = $1 AND thread_key = $2")
+                .bind(&c.site)
+                .bind(&c.thread)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("state")?;
+        let state = parse_state(&state)?;
+        if state != ThreadState::Open {
+            return Ok(InsertOutcome::ThreadNotOpen(state));
+        }
+        if let Some(parent) = c.parent {
+            let found = sqlx::query(
+                "SELECT id FROM comments WHERE site = $1 AND id = $2 AND thread_key = $3",
+            )
+            .bind(&c.site)
+            .bind(parent)
+            .bind(&c.thread)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if found.is_none() {
+                return Ok(InsertOutcome::NoSuchParent);
+            }
+        }
+        let taken = sqlx::query("SELECT id FROM comments WHERE id = $1")
+            .bind(c.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Ok(InsertOutcome::IdTaken);
+        }
+        sqlx::query(
+            "INSERT INTO comments (id, site, thread_key, parent, status, format, body, html, policy_version, \
+             author, email, homepage, ip_hash, edit_token_hash, created) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(c.id)
+        .bind(&c.site)
+        .bind(&c.thread)
+        .bind(c.parent)
+        .bind(c.status.as_str())
+        .bind(&c.format)
+        .bind(&c.body)
+        .bind(&c.html)
+        .bind(&c.policy_version)
+        .bind(&c.author)
+        .bind(&c.email)
+        .bind(&c.homepage)
+        .bind(&c.ip_hash)
+        .bind(&new.edit_token_hash)
+        .bind(c.created)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(InsertOutcome::Inserted)
+    }
+
+    /// An earlier comment with the same text in the same thread from the
+    /// same poster (same e-mail, or same IP hash) since `since` (ms).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn find_duplicate(&self, c: &Comment, since: i64) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT id FROM comments WHERE site = $1 AND thread_key = $2 AND created >= $3 AND body = $4 \
+             AND ((email IS NOT NULL AND email = $5) OR (ip_hash IS NOT NULL AND ip_hash = $6)) LIMIT 1",
+        )
+        .bind(&c.site)
+        .bind(&c.thread)
+        .bind(since)
+        .bind(&c.body)
+        .bind(&c.email)
+        .bind(&c.ip_hash)
+        .fetch_optional(&self.write)
+        .await?;
+        Ok(row.map(|r| r.try_get::<i64, _>("id")).transpose()?)
+    }
+
+    /// One comment of a site.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn comment(&self, site: &str, id: i64) -> Result<Option<Comment>> {
+        let sql = format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE site = $1 AND id = $2");
+        let row = sqlx::query(&sql)
+            .bind(site)
+            .bind(id)
+            .fetch_optional(&self.write)
+            .await?;
+        row.map(|r| comment_from_row(&r)).transpose()
+    }
+
+    /// The hash of a comment's edit token.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn edit_token_hash(&self, site: &str, id: i64) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT edit_token_hash FROM comments WHERE site = $1 AND id = $2")
+            .bind(site)
+            .bind(id)
+            .fetch_optional(&self.write)
+            .await?;
+        Ok(row.and_then(|r| {
+            r.try_get::<Option<String>, _>("edit_token_hash")
+                .ok()
+                .flatten()
+        }))
+    }
+
+    /// Published comments of a thread, a page at a time.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn list_published(
+        &self,
+        site: &str,
+        thread: &str,
+        order: Order,
+        limit: i64,
+        after: Option<Position>,
+    ) -> Result<Vec<Comment>> {
+        let (cmp, dir) = match order {
+            Order::Oldest => (">", "ASC"),
+            Order::Newest => ("<", "DESC"),
+        };
+        let rows = match after {
+            None => {
+                let sql = format!(
+                    "SELECT {COMMENT_COLUMNS} FROM comments \
+                     WHERE site = $1 AND thread_key = $2 AND status = 'published' \
+                     ORDER BY created {dir}, id {dir} LIMIT $3"
+                );
+                sqlx::query(&sql)
+                    .bind(site)
+                    .bind(thread)
+                    .bind(limit)
+                    .fetch_all(&self.read)
+                    .await?
+            }
+            Some(p) => {
+                let sql = format!(
+                    "SELECT {COMMENT_COLUMNS} FROM comments \
+                     WHERE site = $1 AND thread_key = $2 AND status = 'published' AND (created, id) {cmp} ($3, $4) \
+                     ORDER BY created {dir}, id {dir} LIMIT $5"
+                );
+                sqlx::query(&sql)
+                    .bind(site)
+                    .bind(thread)
+                    .bind(p.created)
+                    .bind(p.id)
+                    .bind(limit)
+                    .fetch_all(&self.read)
+                    .await?
+            }
+        };
+        rows.iter().map(comment_from_row).collect()
+    }
+
+    /// Published comment counts for several threads of a site.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn count_published(
+        &self,
+        site: &str,
+        threads: &[String],
+    ) -> Result<Vec<(String, i64)>> {
+        if threads.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..threads.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT thread_key, COUNT(*) AS n FROM comments \
+             WHERE site = $1 AND status = 'published' AND thread_key IN ({}) GROUP BY thread_key",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(site);
+        for t in threads {
+            q = q.bind(t);
+        }
+        let rows = q.fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>("thread_key")?,
+                    r.try_get::<i64, _>("n")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The moderation queue: comments of a site with the given statuses,
+    /// newest first.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn queue(
+        &self,
+        site: &str,
+        statuses: &[Status],
+        limit: i64,
+        before: Option<Position>,
+    ) -> Result<Vec<Comment>> {
+        let placeholders: Vec<String> =
+            (0..statuses.len()).map(|i| format!("${}", i + 2)).collect();
+        let n = statuses.len() + 2;
+        let cursor = match before {
+            Some(_) => format!("AND (created, id) < (${}, ${}) ", n, n + 1),
+            None => String::new(),
+        };
+        let limit_at = if before.is_some() { n + 2 } else { n };
+        let sql = format!(
+            "SELECT {COMMENT_COLUMNS} FROM comments WHERE site = $1 AND status IN ({}) {cursor}\
+             ORDER BY created DESC, id DESC LIMIT ${limit_at}",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(site);
+        for s in statuses {
+            q = q.bind(s.as_str());
+        }
+        if let Some(p) = before {
+            q = q.bind(p.created).bind(p.id);
+        }
+        let rows = q.bind(limit).fetch_all(&self.write).await?;
+        rows.iter().map(comment_from_row).collect()
+    }
+
+    /// Sets a comment's status, and what to do with the status it had
+    /// before (kept for a later restore). Returns false when there is no
+    /// such comment.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn set_status(
+        &self,
+        site: &str,
+        id: i64,
+        status: Status,
+        prior: Prior,
+        now: i64,
+    ) -> Result<bool> {
+        let sql = match prior {
+            Prior::Remember => {
+                "UPDATE comments SET prior_status = status, status = $1, modified = $2 WHERE site = $3 AND id = $4"
+            }
+            Prior::Keep => "UPDATE comments SET status = $1, modified = $2 WHERE site = $3 AND id = $4",
+            Prior::Clear => {
+                "UPDATE comments SET prior_status = NULL, status = $1, modified = $2 WHERE site = $3 AND id = $4"
+            }
+        };
+        let done = sqlx::query(sql)
+            .bind(status.as_str())
+            .bind(now)
+            .bind(site)
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The status a comment had before it went to spam or trash.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn prior_status(&self, site: &str, id: i64) -> Result<Option<Status>> {
+        let row = sqlx::query("SELECT prior_status FROM comments WHERE site = $1 AND id = $2")
+            .bind(site)
+            .bind(id)
+            .fetch_optional(&self.write)
+            .await?;
+        match row.and_then(|r| {
+            r.try_get::<Option<String>, _>("prior_status")
+                .ok()
+                .flatten()
+        }) {
+            Some(s) => Ok(Some(Status::parse(&s)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Deletes a comment for good; its replies move up to its parent.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn delete_comment(&self, site: &str, id: i64) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        let parent = sqlx::query("SELECT parent FROM comments WHERE site = $1 AND id = $2")
+            .bind(site)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(parent) = parent else {
+            return Ok(false);
+        };
+        let parent: Option<i64> = parent.try_get("parent")?;
+        sqlx::query("UPDATE comments SET parent = $1 WHERE site = $2 AND parent = $3")
+            .bind(parent)
+            .bind(site)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM comments WHERE site = $1 AND id = $2")
+            .bind(site)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Replaces a comment's text and rendering.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn update_body(&self, c: &Comment) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE comments SET body = $1, format = $2, html = $3, policy_version = $4, status = $5, modified = $6 \
+             WHERE site = $7 AND id = $8",
+        )
+        .bind(&c.body)
+        .bind(&c.format)
+        .bind(&c.html)
+        .bind(&c.policy_version)
+        .bind(c.status.as_str())
+        .bind(c.modified)
+        .bind(&c.site)
+        .bind(c.id)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Comments of a site rendered with another version of their policy than
+    /// `current(format)`, a batch at a time after `after_id`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn stale_renderings(
+        &self,
+        site: &str,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<Comment>> {
+        let sql = format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE site = $1 AND id > $2 ORDER BY id LIMIT $3");
+        let rows = sqlx::query(&sql)
+            .bind(site)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.write)
+            .await?;
+        rows.iter().map(comment_from_row).collect()
+    }
+
+    /// Stores a new rendering of a comment.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn set_rendering(
+        &self,
+        site: &str,
+        id: i64,
+        html: &str,
+        version: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE comments SET html = $1, policy_version = $2 WHERE site = $3 AND id = $4",
+        )
+        .bind(html)
+        .bind(version)
+        .bind(site)
+        .bind(id)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Number of comments of a site (all statuses).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn count_site(&self, site: &str) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM comments WHERE site = $1")
+            .bind(site)
+            .fetch_one(&self.read)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+}
+
+fn sqlite_pool(max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+}
+
+async fn migrate(pool: &AnyPool) -> Result<()> {
+    sqlx::migrate!("src/store/migrations")
+        .run(pool)
+        .await
+        .map_err(|e| Error::Internal(format!("migration: {e}")))
+}
+
+fn site_from_row(r: &AnyRow) -> Result<SiteRow> {
+    let formats: String = r.try_get("formats")?;
+    let moderation: String = r.try_get("moderation")?;
+    Ok(SiteRow {
+        id: r.try_get("id")?,
+        formats: formats.split_whitespace().map(str::to_owned).collect(),
+        default_format: r.try_get("default_format")?,
+        moderation: ModerationMode::parse(&moderation)
+            .ok_or_else(|| Error::Internal(format!("stored moderation mode `{moderation}`")))?,
+        hold_links: u32::try_from(r.try_get::<i64, _>("hold_links")?).unwrap_or(u32::MAX),
+    })
+}
+
+fn parse_state(s: &str) -> Result<ThreadState> {
+    ThreadState::parse(s).map_err(|_| Error::Internal(format!("stored thread state `{s}`")))
+}
+
+fn thread_from_row(r: &AnyRow) -> Result<ThreadRow> {
+    let state: String = r.try_get("state")?;
+    Ok(ThreadRow {
+        key: r.try_get("thread_key")?,
+        state: parse_state(&state)?,
+        created: r.try_get("created")?,
+    })
+}
+
+fn comment_from_row(r: &AnyRow) -> Result<Comment> {
+    let status: String = r.try_get("status")?;
+    Ok(Comment {
+        id: r.try_get("id")?,
+        site: r.try_get("site")?,
+        thread: r.try_get("thread_key")?,
+        parent: r.try_get("parent")?,
+        status: Status::parse(&status)
+            .map_err(|_| Error::Internal(format!("stored status `{status}`")))?,
+        format: r.try_get("format")?,
+        body: r.try_get("body")?,
+        html: r.try_get("html")?,
+        policy_version: r.try_get("policy_version")?,
+        author: r.try_get("author")?,
+        email: r.try_get("email")?,
+        homepage: r.try_get("homepage")?,
+        ip_hash: r.try_get("ip_hash")?,
+        created: r.try_get("created")?,
+        modified: r.try_get("modified")?,
+    })
+}

@@ -1,0 +1,11 @@
+//! The comment service over real HTTP against real databases (SQLite, and
+//! PostgreSQL when `COLLOQUY_TEST_POSTGRES_URL` is set).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
+
+mod helpers;
+
+mod admin;
+mod api;
+mod errors;
+mod store;
