@@ -296,10 +296,7 @@ pub fn finalize(html: &str, allow: &Allowlist) -> SafeHtml {
 /// Copies text, dropping forbidden characters (they may arrive through a
 /// filter that decoded a reference).
 fn push_text(out: &mut String, s: &str) {
-    if s.bytes()
-        .all(|b| b >= 0x20 || b == b'\n' || b == b'\t' || b == 0x0c)
-        && s.is_ascii()
-    {
+    if !text::has_forbidden(s) {
         out.push_str(s);
         return;
     }

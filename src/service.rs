@@ -415,6 +415,22 @@ impl Colloquy {
         Ok(state)
     }
 
+    /// The version of a thread's listing (changes with every write that
+    /// changes it); `None` when the thread has no comments yet.
+    ///
+    /// # Errors
+    /// Unknown site, hidden thread.
+    pub async fn listing_version(&self, site: &SiteId, thread: &ThreadKey) -> Result<Option<i64>> {
+        self.site(site).await?;
+        match self.store.thread(site.as_str(), thread.as_str()).await? {
+            Some(t) if t.state == ThreadState::Hidden => Err(Error::NotFound(format!(
+                "there is no visible thread `{thread}`"
+            ))),
+            Some(t) => Ok(Some(t.version)),
+            None => Ok(None),
+        }
+    }
+
     /// Published comments of a thread, a page at a time. A thread without
     /// comments yet lists as empty.
     ///

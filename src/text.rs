@@ -78,6 +78,20 @@ pub(crate) fn is_forbidden_char(c: char) -> bool {
         | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Does `s` hold a forbidden character? A byte scan: C0 controls are single
+/// bytes, and the bidi controls all start with `E2 80` or `E2 81`.
+pub(crate) fn has_forbidden(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter()
+        .any(|&c| c < 0x20 && !matches!(c, b'\t' | b'\n' | 0x0c))
+        || memchr::memchr_iter(0xe2, b).any(|i| {
+            matches!(
+                (b.get(i + 1), b.get(i + 2)),
+                (Some(0x80), Some(0xaa..=0xae)) | (Some(0x81), Some(0xa6..=0xa9))
+            )
+        })
+}
+
 /// Removes forbidden characters, turns `\r\n` and lone `\r` into `\n`.
 ///
 /// Returns the input unchanged (borrowed) in the common case where there is
@@ -273,6 +287,23 @@ mod tests {
             normalize_input("plain"),
             std::borrow::Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn the_byte_scan_agrees_with_the_character_test() {
+        for c in [
+            '\0', '\u{7}', '\r', '\u{1f}', '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}',
+        ] {
+            assert!(has_forbidden(&format!("ab{c}cd")), "{c:?}");
+            assert!(is_forbidden_char(c) || c == '\r');
+        }
+        for ok in [
+            "plain",
+            "tab\tnew\nline\u{c}",
+            "\u{2029}\u{202f}\u{2065}\u{206a}é記😀",
+        ] {
+            assert!(!has_forbidden(ok), "{ok:?}");
+        }
     }
 
     #[test]

@@ -53,19 +53,32 @@ pub(crate) struct UrlFilter {
 /// Elements whose content is never auto-linked.
 const IGNORE_TAGS: &[&str] = &["a", "script", "style", "code", "pre"];
 
-/// Scheme, optional user info, host and optional `/` of a full URL; the
-/// rest (the "trail") is scanned by hand for bracket balance.
+/// Scheme, optional user info, host and optional `/` of a full URL, matched
+/// only at a candidate position (anchored); the rest (the "trail") is
+/// scanned by hand for bracket balance.
+///
+/// The patterns never run over whole texts: candidates are found with byte
+/// scans (`:` after a scheme, `www.`), so regex work grows with the number of
+/// addresses, not with the length of the comment.
 static FULL_URL: LazyLock<Regex> = LazyLock::new(|| {
     compile(concat!(
-        r"(?i:https?|ftp|irc|mailto|news|nntp|rtsp|sftp|ssh|telnet|tel|webcal):(?://)?",
+        r"^(?i:https?|ftp|irc|mailto|news|nntp|rtsp|sftp|ssh|telnet|tel|webcal):(?://)?",
         r"(?:[a-zA-Z0-9:%_+*~#?&=.,/;-]+@)?",
         r"(?:(?:[\p{L}\p{N}\p{M}._+-]+\.)?[\p{L}\p{M}]{2,64}\b|(?:[0-9]{1,3}\.){3}[0-9]{1,3})/?",
     ))
 });
 
-/// `www.` addresses: host and optional `/`.
-static WWW: LazyLock<Regex> =
-    LazyLock::new(|| compile(r"(?i:www)\.(?:(?:[\p{L}\p{N}\p{M}._+-]+\.)?[\p{L}\p{M}]{2,64}\b)/?"));
+/// `www.` addresses: host and optional `/`, anchored like [`FULL_URL`].
+static WWW: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r"^(?i:www)\.(?:(?:[\p{L}\p{N}\p{M}._+-]+\.)?[\p{L}\p{M}]{2,64}\b)/?")
+});
+
+/// Schemes Drupal's URL filter recognises (matched case-insensitively);
+/// only the policy's schemes become links.
+const SCHEMES: &[&str] = &[
+    "http", "https", "ftp", "irc", "mailto", "news", "nntp", "rtsp", "sftp", "ssh", "telnet",
+    "tel", "webcal",
+];
 
 fn compile(pattern: &str) -> Regex {
     Regex::new(pattern).unwrap_or_else(|e| panic!("url pattern {pattern}: {e}"))
@@ -176,26 +189,25 @@ impl UrlFilter {
     }
 
     fn find_drupal(&self, text: &str) -> Vec<Found> {
-        let mut found = Vec::new();
         // Full URLs first, then e-mail addresses and `www.` addresses in the
         // gaps between them, as Drupal's three passes do.
-        for m in FULL_URL.find_iter(text) {
-            if preceded_by_word_char(text, m.start()) {
+        let mut found: Vec<Found> = Vec::new();
+        for start in scheme_candidates(text) {
+            if found.last().is_some_and(|f| f.end > start) {
                 continue;
             }
-            if found.last().is_some_and(|f: &Found| f.end > m.start()) {
-                continue;
+            if let Some(m) = FULL_URL.find(&text[start..]) {
+                let end = scan_trail(text, start + m.end());
+                found.push(Found {
+                    start,
+                    end,
+                    kind: Kind::Full,
+                });
             }
-            let end = scan_trail(text, m.end());
-            found.push(Found {
-                start: m.start(),
-                end,
-                kind: Kind::Full,
-            });
         }
         let mut gaps_found = Vec::new();
-        for_each_gap(text, &found, |gap_start, gap| {
-            if self.emails {
+        if self.emails {
+            for_each_gap(text, &found, |gap_start, gap| {
                 for (s, e) in find_emails(gap) {
                     gaps_found.push(Found {
                         start: gap_start + s,
@@ -203,33 +215,26 @@ impl UrlFilter {
                         kind: Kind::Email,
                     });
                 }
-            }
-        });
-        let mut all = merge(found, gaps_found);
-        let mut www_found = Vec::new();
+            });
+        }
+        let all = merge(found, gaps_found);
+        let mut www_found: Vec<Found> = Vec::new();
         for_each_gap(text, &all, |gap_start, gap| {
-            for m in WWW.find_iter(gap) {
-                if preceded_by_word_char(gap, m.start())
-                    || gap[..m.start()].ends_with(['.', '/', '@', ':'])
-                {
+            for start in www_candidates(gap) {
+                if www_found.last().is_some_and(|f| f.end > gap_start + start) {
                     continue;
                 }
-                if www_found
-                    .last()
-                    .is_some_and(|f: &Found| f.end > gap_start + m.start())
-                {
-                    continue;
+                if let Some(m) = WWW.find(&gap[start..]) {
+                    let end = scan_trail(gap, start + m.end());
+                    www_found.push(Found {
+                        start: gap_start + start,
+                        end: gap_start + end,
+                        kind: Kind::Www,
+                    });
                 }
-                let end = scan_trail(gap, m.end());
-                www_found.push(Found {
-                    start: gap_start + m.start(),
-                    end: gap_start + end,
-                    kind: Kind::Www,
-                });
             }
         });
-        all = merge(all, www_found);
-        all
+        merge(all, www_found)
     }
 
     fn find_linkify(&self, text: &str) -> Vec<Found> {
@@ -258,6 +263,37 @@ impl UrlFilter {
             })
             .collect()
     }
+}
+
+/// Positions where a scheme that Drupal links starts (`http:`, `MAILTO:`),
+/// not glued to a preceding letter or digit.
+fn scheme_candidates(text: &str) -> impl Iterator<Item = usize> + '_ {
+    let b = text.as_bytes();
+    memchr::memchr_iter(b':', b).filter_map(move |colon| {
+        let start = b[..colon]
+            .iter()
+            .rposition(|c| !c.is_ascii_alphabetic())
+            .map_or(0, |i| i + 1);
+        let scheme = &text[start..colon];
+        let known = (3..=6).contains(&scheme.len())
+            && SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme));
+        (known && !preceded_by_word_char(text, start)).then_some(start)
+    })
+}
+
+/// Positions of `www.` (any case) that do not continue a word, host or path.
+fn www_candidates(text: &str) -> impl Iterator<Item = usize> + '_ {
+    let b = text.as_bytes();
+    memchr::memchr_iter(b'.', b).filter_map(move |dot| {
+        let start = dot.checked_sub(3)?;
+        // Checked first: only then is `start` known to be a character boundary.
+        if !b[start..dot].eq_ignore_ascii_case(b"www") {
+            return None;
+        }
+        let glued =
+            preceded_by_word_char(text, start) || text[..start].ends_with(['.', '/', '@', ':']);
+        (!glued).then_some(start)
+    })
 }
 
 /// The host part of an address as written.
@@ -674,6 +710,12 @@ mod tests {
         let caption = out.split('>').nth(1).unwrap_or_default();
         assert!(caption.ends_with("...</a"));
         assert!(caption.len() <= 72 + 3 + 3);
+    }
+
+    #[test]
+    fn dots_after_multibyte_characters_are_not_mistaken_for_www() {
+        assert_eq!(link("é. ü. 記.www"), "é. ü. 記.www");
+        assert_eq!(link("ééé.www.x"), "ééé.www.x");
     }
 
     #[test]

@@ -213,6 +213,19 @@ pub async fn list_comments(
     let site = site_id(&site)?;
     let thread = thread_key(&thread)?;
     let order = parse_order(q.order.as_deref())?;
+    let version = app.colloquy.listing_version(&site, &thread).await?;
+    let key = format!(
+        "{site}\u{0}{thread}\u{0}{order:?}\u{0}{:?}\u{0}{:?}",
+        q.limit, q.cursor
+    );
+    if let Some(entry) = version.and_then(|v| app.listings.get(&key, v)) {
+        return Ok(respond_cached(
+            &headers,
+            &entry.etag,
+            entry.body.as_ref().clone(),
+            "application/json",
+        ));
+    }
     let Page {
         comments,
         next_cursor,
@@ -226,7 +239,16 @@ pub async fn list_comments(
     };
     let bytes = serde_json::to_vec(&body)
         .map_err(|e| Problem::from(crate::error::Error::Internal(e.to_string())))?;
-    Ok(with_etag(&headers, bytes, "application/json"))
+    let etag = etag_of(&bytes);
+    if let Some(v) = version {
+        let entry = super::cache::Entry {
+            version: v,
+            body: std::sync::Arc::new(bytes.clone()),
+            etag: etag.clone(),
+        };
+        app.listings.put(key, entry);
+    }
+    Ok(respond_cached(&headers, &etag, bytes, "application/json"))
 }
 
 /// Answers with `bytes`, an ETag, and 304 when the client has them already.
@@ -235,7 +257,20 @@ pub(super) fn with_etag(
     bytes: Vec<u8>,
     content_type: &'static str,
 ) -> Response {
-    let tag = format!("\"{:016x}\"", fnv1a(&bytes));
+    let tag = etag_of(&bytes);
+    respond_cached(headers, &tag, bytes, content_type)
+}
+
+fn etag_of(bytes: &[u8]) -> String {
+    format!("\"{:016x}\"", fnv1a(bytes))
+}
+
+fn respond_cached(
+    headers: &HeaderMap,
+    tag: &str,
+    bytes: Vec<u8>,
+    content_type: &'static str,
+) -> Response {
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -246,7 +281,7 @@ pub(super) fn with_etag(
         (StatusCode::OK, bytes).into_response()
     };
     let h = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&tag) {
+    if let Ok(v) = HeaderValue::from_str(tag) {
         h.insert(header::ETAG, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod cache;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub colloquy: Colloquy,
     /// Request and comment counters.
     pub metrics: Arc<Metrics>,
+    /// Serialized thread listings, checked against the thread's version.
+    pub listings: Arc<cache::ListingCache>,
 }
 
 /// Every route of the service.
@@ -44,6 +47,7 @@ pub fn router(colloquy: Colloquy) -> Router {
     let state = AppState {
         colloquy,
         metrics: Arc::new(Metrics::default()),
+        listings: Arc::new(cache::ListingCache::new(4096)),
     };
     let site = "/api/v1/sites/{site}";
     let admin = "/api/v1/admin/sites/{site}";

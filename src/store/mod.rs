@@ -60,6 +60,8 @@ pub struct ThreadRow {
     pub state: ThreadState,
     /// Creation time (ms).
     pub created: i64,
+    /// Bumped by every write that changes the thread's listing.
+    pub version: i64,
 }
 
 /// Sort order of a listing.
@@ -112,6 +114,10 @@ pub enum InsertOutcome {
     /// The id was taken (retry with another).
     IdTaken,
 }
+
+/// Bumps the version of the thread that comment `$2` of site `$1` is in.
+const BUMP_BY_COMMENT: &str = "UPDATE threads SET version = version + 1 WHERE site = $1 \
+     AND thread_key = (SELECT thread_key FROM comments WHERE site = $1 AND id = $2)";
 
 const COMMENT_COLUMNS: &str =
     "id, site, thread_key, parent, status, format, body, html, policy_version, \
@@ -297,7 +303,7 @@ impl Store {
     /// Database failure.
     pub async fn thread(&self, site: &str, key: &str) -> Result<Option<ThreadRow>> {
         let row = sqlx::query(
-            "SELECT thread_key, state, created FROM threads WHERE site = $1 AND thread_key = $2",
+            "SELECT thread_key, state, created, version FROM threads WHERE site = $1 AND thread_key = $2",
         )
         .bind(site)
         .bind(key)
@@ -328,7 +334,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE threads SET state = $1 WHERE site = $2 AND thread_key = $3")
+        sqlx::query("UPDATE threads SET state = $1, version = version + 1 WHERE site = $2 AND thread_key = $3")
             .bind(state.as_str())
             .bind(site)
             .bind(key)
@@ -410,6 +416,11 @@ impl Store {
         .bind(c.created)
         .execute(&mut *tx)
         .await?;
+        sqlx::query("UPDATE threads SET version = version + 1 WHERE site = $1 AND thread_key = $2")
+            .bind(&c.site)
+            .bind(&c.thread)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(InsertOutcome::Inserted)
     }
@@ -607,13 +618,20 @@ impl Store {
                 "UPDATE comments SET prior_status = NULL, status = $1, modified = $2 WHERE site = $3 AND id = $4"
             }
         };
+        let mut tx = self.write.begin().await?;
         let done = sqlx::query(sql)
             .bind(status.as_str())
             .bind(now)
             .bind(site)
             .bind(id)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
+        sqlx::query(BUMP_BY_COMMENT)
+            .bind(site)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -652,6 +670,11 @@ impl Store {
             return Ok(false);
         };
         let parent: Option<i64> = parent.try_get("parent")?;
+        sqlx::query(BUMP_BY_COMMENT)
+            .bind(site)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("UPDATE comments SET parent = $1 WHERE site = $2 AND parent = $3")
             .bind(parent)
             .bind(site)
@@ -672,6 +695,7 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn update_body(&self, c: &Comment) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
         let done = sqlx::query(
             "UPDATE comments SET body = $1, format = $2, html = $3, policy_version = $4, status = $5, modified = $6 \
              WHERE site = $7 AND id = $8",
@@ -684,8 +708,14 @@ impl Store {
         .bind(c.modified)
         .bind(&c.site)
         .bind(c.id)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        sqlx::query(BUMP_BY_COMMENT)
+            .bind(&c.site)
+            .bind(c.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -721,6 +751,7 @@ impl Store {
         html: &str,
         version: &str,
     ) -> Result<()> {
+        let mut tx = self.write.begin().await?;
         sqlx::query(
             "UPDATE comments SET html = $1, policy_version = $2 WHERE site = $3 AND id = $4",
         )
@@ -728,8 +759,14 @@ impl Store {
         .bind(version)
         .bind(site)
         .bind(id)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        sqlx::query(BUMP_BY_COMMENT)
+            .bind(site)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -792,6 +829,7 @@ fn thread_from_row(r: &AnyRow) -> Result<ThreadRow> {
         key: r.try_get("thread_key")?,
         state: parse_state(&state)?,
         created: r.try_get("created")?,
+        version: r.try_get("version")?,
     })
 }
 

@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{encode, expect_problem, spawn, spawn_with, Db, TestApp};
+use crate::helpers::{encode, expect_problem, spawn, spawn_on, spawn_with, temp_dir, Db, TestApp};
 
 both_backends!(
     posting_in_each_format_renders_and_lists,
@@ -20,6 +20,7 @@ both_backends!(
     health_metrics_and_openapi,
     thread_keys_are_any_string_up_to_256_characters,
     the_same_text_twice_is_a_conflict,
+    two_servers_on_one_database_never_serve_a_stale_listing,
 );
 
 async fn posting_in_each_format_renders_and_lists(db: Db) {
@@ -548,4 +549,47 @@ async fn the_same_text_twice_is_a_conflict(db: Db) {
             .len(),
         2
     );
+}
+
+async fn two_servers_on_one_database_never_serve_a_stale_listing(db: Db) {
+    let Some(a) = spawn(db).await else { return };
+    let b = spawn_on(a.database_url.clone(), temp_dir(), |_| {}).await;
+    let first = a.post_ok("default", "shared", json!({"body": "one"})).await;
+    // b caches the listing ...
+    assert_eq!(
+        b.list("default", "shared", "").await["comments"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        b.list("default", "shared", "").await["comments"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // ... a writes (post, then a moderator trashes the first comment) ...
+    a.post_ok("default", "shared", json!({"body": "two"})).await;
+    let listed = b.list("default", "shared", "").await;
+    assert_eq!(
+        listed["comments"].as_array().unwrap().len(),
+        2,
+        "b must see a's post"
+    );
+    a.admin(
+        Method::POST,
+        &format!("/api/v1/admin/sites/default/comments/{}/trash", first["id"]),
+        None,
+    )
+    .await;
+    let listed = b.list("default", "shared", "").await;
+    let bodies: Vec<&str> = listed["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["html"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["<p>two</p>\n"], "b must see a's moderation");
 }

@@ -27,6 +27,7 @@ pub enum Db {
 pub struct TestApp {
     pub base: String,
     pub client: Client,
+    pub database_url: String,
     pub dir: PathBuf,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -90,6 +91,15 @@ pub fn temp_dir() -> PathBuf {
 pub async fn spawn_with(db: Db, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
     let dir = temp_dir();
     let database_url = fresh_database(db, &dir).await?;
+    Some(spawn_on(database_url, dir, tweak).await)
+}
+
+/// Starts a server on an existing database.
+pub async fn spawn_on(
+    database_url: String,
+    dir: PathBuf,
+    tweak: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut config = Config {
         listen: "127.0.0.1:0".parse().expect("addr"),
         database_url: database_url.clone(),
@@ -119,13 +129,14 @@ pub async fn spawn_with(db: Db, tweak: impl FnOnce(&mut Config)) -> Option<TestA
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    Some(TestApp {
+    TestApp {
         base: format!("http://{addr}"),
         client,
+        database_url,
         dir,
         shutdown: Some(tx),
         task: Some(task),
-    })
+    }
 }
 
 pub async fn spawn(db: Db) -> Option<TestApp> {
