@@ -266,3 +266,162 @@ fn readme_console_examples_print_what_the_readme_says() {
     }
     assert!(ran >= 5, "only {ran} README examples ran");
 }
+
+/// A free loopback port (bound and released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn http(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> (u16, String) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let mut req = client.request(method.parse().unwrap(), url);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_owned());
+        }
+        let r = req.send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    })
+}
+
+fn wait_healthy(base: &str) {
+    for _ in 0..100 {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let ok = rt.block_on(async {
+            reqwest::get(format!("{base}/healthz"))
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        });
+        if ok {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("server at {base} did not become healthy");
+}
+
+#[test]
+fn serve_takes_listen_database_and_the_admin_token_from_the_environment() {
+    let dir = std::env::temp_dir().join(format!("colloquy-cli-serve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let db = dir.join("c.db");
+    let child = Command::new(env!("CARGO_BIN_EXE_colloquy"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database",
+            &format!("sqlite:{}", db.display()),
+        ])
+        .env("COLLOQUY_ADMIN_TOKEN", "cli-admin-token-0123456789")
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_healthy(&base);
+    assert!(db.exists(), "the SQLite file is created");
+    let (status, body) = http(
+        "POST",
+        &format!("{base}/api/v1/sites/default/threads/cli/comments"),
+        &[],
+        Some(r#"{"body": "http://a.example http://b.example"}"#),
+    );
+    assert_eq!(status, 201, "{body}");
+    let (status, queue) = http(
+        "GET",
+        &format!("{base}/api/v1/admin/sites/default/comments"),
+        &[("authorization", "Bearer cli-admin-token-0123456789")],
+        None,
+    );
+    assert_eq!(status, 200, "{queue}");
+    assert!(queue.contains("http://a.example"));
+    let (status, _) = http(
+        "GET",
+        &format!("{base}/api/v1/admin/sites/default/comments"),
+        &[("authorization", "Bearer nope-nope-nope-nope")],
+        None,
+    );
+    assert_eq!(status, 401);
+}
+
+#[test]
+fn an_invalid_configuration_stops_the_start_naming_file_line_and_key() {
+    let dir = std::env::temp_dir().join(format!("colloquy-cli-badconf-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("colloquy.toml"), "listen = \"127.0.0.1:1\"\n\n[[site]]\nid = \"x\"\nformats = [\"plain_text\"]\nmoderation = \"sometimes\"\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_colloquy"))
+        .arg("serve")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("colloquy.toml:6:") && err.contains("site.moderation"),
+        "{err}"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_colloquy"))
+        .args(["serve", "--listen", "not-an-address"])
+        .current_dir(&dir)
+        .env("COLLOQUY_CONFIG", "/nonexistent/colloquy.toml")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/colloquy.toml"));
+}
+
+#[test]
+fn rerender_reports_what_it_did() {
+    let dir = std::env::temp_dir().join(format!("colloquy-cli-rerender-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite:{}", dir.join("c.db").display());
+    let o = Command::new(env!("CARGO_BIN_EXE_colloquy"))
+        .args(["rerender", "--site", "default", "--database", &db])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "default: 0 comments checked, 0 re-rendered, 0 skipped (format no longer exists)"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_colloquy"))
+        .args(["rerender", "--site", "nosuch", "--database", &db])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nosuch"));
+}
