@@ -74,6 +74,9 @@ pub struct SiteConfig {
     pub moderation: ModerationMode,
     /// Comments with this many links or more are held (mode `rules`).
     pub hold_links: u32,
+    /// The same poster's same text in the same thread within this many
+    /// seconds is refused as a duplicate (0: no check).
+    pub duplicate_window_secs: u32,
     /// Tokens granting admin rights on this site only.
     pub admin_tokens: Vec<String>,
     /// Origins allowed to call the API from a browser (CORS, form posts).
@@ -89,6 +92,7 @@ impl SiteConfig {
             default_format: "filtered_html".to_owned(),
             moderation: ModerationMode::Rules,
             hold_links: 2,
+            duplicate_window_secs: 600,
             admin_tokens: Vec::new(),
             origins: Vec::new(),
         }
@@ -256,6 +260,7 @@ struct FileSite {
     default_format: Option<Spanned<String>>,
     moderation: Option<Spanned<String>>,
     hold_links: Option<Spanned<i64>>,
+    duplicate_window_secs: Option<Spanned<i64>>,
     #[serde(default)]
     admin_tokens: Vec<String>,
     #[serde(default)]
@@ -611,6 +616,16 @@ fn apply_file(
                 ));
             }
             site.hold_links = *n.get_ref() as u32;
+        }
+        if let Some(n) = s.duplicate_window_secs {
+            if !(0..=86_400).contains(n.get_ref()) {
+                return Err(err(
+                    n.span(),
+                    "site.duplicate_window_secs",
+                    "0 (no check) to 86400".to_owned(),
+                ));
+            }
+            site.duplicate_window_secs = *n.get_ref() as u32;
         }
         site.admin_tokens = s.admin_tokens;
         site.origins = s.origins;

@@ -18,10 +18,6 @@ use crate::moderation::{self, Decision};
 use crate::policy::{Policy, PolicySet, Rendered};
 use crate::store::{InsertComment, InsertOutcome, Order, Position, Prior, SiteRow, Store};
 
-/// The same poster sending the same text to the same thread within this
-/// window is refused as a duplicate (a double-clicked submit button).
-const DUPLICATE_WINDOW_MS: i64 = 10 * 60 * 1000;
-
 /// Ids are `(ms since 2020) << 12 | random`: time-ordered, below 2^53.
 const ID_EPOCH_MS: i64 = 1_577_836_800_000;
 
@@ -183,6 +179,7 @@ impl Colloquy {
                         default_format: site.default_format.clone(),
                         moderation: site.moderation,
                         hold_links: site.hold_links,
+                        duplicate_window_secs: site.duplicate_window_secs,
                     },
                     now,
                 )
@@ -338,24 +335,17 @@ impl Colloquy {
             created,
             modified: None,
         };
-        let window = DUPLICATE_WINDOW_MS;
-        if let Some(earlier) = self
-            .store
-            .find_duplicate(&comment, created - window)
-            .await?
-        {
-            return Err(Error::Conflict(format!(
-                "you posted the same text to this thread a moment ago (comment {earlier}); it is not stored twice"
-            )));
-        }
+        let duplicate_since = (row.duplicate_window_secs > 0)
+            .then(|| created - i64::from(row.duplicate_window_secs) * 1000);
         let insert = |comment: Comment| InsertComment {
             comment,
             edit_token_hash: hash_token(&edit_token),
+            duplicate_since,
         };
         for _attempt in 0..8 {
             comment.id = new_id(created);
             let new = insert(comment.clone());
-            match self.store.insert_comment(&new).await? {
+            match self.store.insert_comment(new).await? {
                 InsertOutcome::Inserted => {
                     return Ok(Posted {
                         comment,
@@ -365,6 +355,11 @@ impl Colloquy {
                     })
                 }
                 InsertOutcome::IdTaken => continue,
+                InsertOutcome::Duplicate(earlier) => {
+                    return Err(Error::Conflict(format!(
+                        "you posted the same text to this thread a moment ago (comment {earlier}); it is not stored twice"
+                    )))
+                }
                 InsertOutcome::ThreadNotOpen(state) => {
                     return Err(Error::Forbidden(format!(
                         "this thread is {}: it takes no new comments",
@@ -735,6 +730,7 @@ impl Colloquy {
         default_format: Option<String>,
         moderation: Option<ModerationMode>,
         hold_links: Option<u32>,
+        duplicate_window_secs: Option<u32>,
     ) -> Result<SiteRow> {
         let mut row = self.site(site).await?;
         if let Some(formats) = formats {
@@ -779,6 +775,15 @@ impl Colloquy {
         }
         if let Some(n) = hold_links {
             row.hold_links = n;
+        }
+        if let Some(n) = duplicate_window_secs {
+            if n > 86_400 {
+                return Err(Error::invalid(
+                    "duplicate_window_secs",
+                    "0 (no check) to 86400 seconds",
+                ));
+            }
+            row.duplicate_window_secs = n;
         }
         self.store.update_site(&row, now_ms()).await?;
         Ok(row)

@@ -40,13 +40,15 @@ case "${DB:-sqlite}" in
   *) echo "DB is sqlite or postgres" >&2; exit 2 ;;
 esac
 
-# Moderation off and no rate limit, as the Isso baseline runs.
+# Moderation, duplicate check and rate limits off, as the Isso baseline runs
+# (its guard disabled; wrk repeats its comment texts from run to run).
 cat > "$work/colloquy.toml" <<TOML
 [[site]]
 id = "default"
 formats = ["filtered_html", "plain_text", "markdown"]
 default_format = "markdown"
 moderation = "publish"
+duplicate_window_secs = 0
 TOML
 
 start_server() {

@@ -250,6 +250,7 @@ struct SiteResponse {
     default_format: String,
     moderation: &'static str,
     hold_links: u32,
+    duplicate_window_secs: u32,
 }
 
 impl From<crate::store::SiteRow> for SiteResponse {
@@ -260,6 +261,7 @@ impl From<crate::store::SiteRow> for SiteResponse {
             default_format: r.default_format,
             moderation: r.moderation.as_str(),
             hold_links: r.hold_links,
+            duplicate_window_secs: r.duplicate_window_secs,
         }
     }
 }
@@ -307,6 +309,8 @@ pub struct SiteBody {
     moderation: Option<String>,
     #[serde(default)]
     hold_links: Option<u32>,
+    #[serde(default)]
+    duplicate_window_secs: Option<u32>,
 }
 
 /// `PATCH /api/v1/admin/sites/{site}` — formats, default format, moderation.
@@ -329,7 +333,14 @@ pub async fn update_site(
     };
     let row = app
         .colloquy
-        .update_site(&site, b.formats, b.default_format, moderation, b.hold_links)
+        .update_site(
+            &site,
+            b.formats,
+            b.default_format,
+            moderation,
+            b.hold_links,
+            b.duplicate_window_secs,
+        )
         .await?;
     Ok(Json(
         serde_json::to_value(SiteResponse::from(row)).unwrap_or_default(),

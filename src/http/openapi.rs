@@ -145,7 +145,7 @@ pub fn spec() -> Value {
                 "patch": { "summary": "Change a site's formats, default format or moderation (next request sees it)", "security": bearer, "parameters": [site],
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "properties": {
                         "formats": { "type": "array", "items": { "type": "string" }, "minItems": 1 }, "default_format": { "type": "string" },
-                        "moderation": { "type": "string", "enum": ["publish", "hold", "rules"] }, "hold_links": { "type": "integer", "minimum": 0 } } } } } },
+                        "moderation": { "type": "string", "enum": ["publish", "hold", "rules"] }, "hold_links": { "type": "integer", "minimum": 0 }, "duplicate_window_secs": { "type": "integer", "minimum": 0, "maximum": 86400 } } } } } },
                     "responses": with(json!({ "200": ok_json("Site", json!({ "$ref": "#/components/schemas/Site" })) }), errs(&["400", "401", "403", "404", "415", "422"])) }
             },
             "/api/v1/admin/sites/{site}/comments": { "get": {
@@ -219,7 +219,8 @@ pub fn spec() -> Value {
                     "created": { "type": "string", "format": "date-time" }, "modified": { "type": "string", "nullable": true } } },
                 "Site": { "type": "object", "properties": {
                     "id": { "type": "string" }, "formats": { "type": "array", "items": { "type": "string" } }, "default_format": { "type": "string" },
-                    "moderation": { "type": "string", "enum": ["publish", "hold", "rules"] }, "hold_links": { "type": "integer" } } }
+                    "moderation": { "type": "string", "enum": ["publish", "hold", "rules"] }, "hold_links": { "type": "integer" },
+                    "duplicate_window_secs": { "type": "integer" } } }
             }
         }
     })

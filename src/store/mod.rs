@@ -34,7 +34,19 @@ pub struct Store {
     write: AnyPool,
     read: AnyPool,
     backend: Backend,
+    /// SQLite: the group-commit writer for new comments.
+    inserts: Option<tokio::sync::mpsc::Sender<InsertJob>>,
 }
+
+/// A new comment waiting for the group-commit writer.
+#[derive(Debug)]
+struct InsertJob {
+    new: InsertComment,
+    reply: tokio::sync::oneshot::Sender<Result<InsertOutcome>>,
+}
+
+/// Most comments committed by one SQLite transaction.
+const MAX_BATCH: usize = 64;
 
 /// A site's stored settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +61,9 @@ pub struct SiteRow {
     pub moderation: ModerationMode,
     /// Link count at which comments are held (mode `rules`).
     pub hold_links: u32,
+    /// Seconds within which the same text from the same poster is a
+    /// duplicate (0: no check).
+    pub duplicate_window_secs: u32,
 }
 
 /// A thread's stored state.
@@ -89,6 +104,9 @@ pub struct InsertComment {
     pub comment: Comment,
     /// Hash of the edit token.
     pub edit_token_hash: String,
+    /// Refuse the comment if the same poster sent the same text to the
+    /// thread at or after this time (ms).
+    pub duplicate_since: Option<i64>,
 }
 
 /// What a status change does with the previous status.
@@ -113,11 +131,22 @@ pub enum InsertOutcome {
     NoSuchParent,
     /// The id was taken (retry with another).
     IdTaken,
+    /// The same poster sent the same text to this thread within the window:
+    /// the earlier comment's id.
+    Duplicate(i64),
 }
 
-/// Bumps the version of the thread that comment `$2` of site `$1` is in.
-const BUMP_BY_COMMENT: &str = "UPDATE threads SET version = version + 1 WHERE site = $1 \
-     AND thread_key = (SELECT thread_key FROM comments WHERE site = $1 AND id = $2)";
+/// After a change to comment `$2` of site `$1`: bump its thread's version
+/// and recount its published comments.
+const REFRESH_BY_COMMENT: &str = "UPDATE threads SET version = version + 1, published = (\
+     SELECT COUNT(*) FROM comments c WHERE c.site = threads.site AND c.thread_key = threads.thread_key \
+     AND c.status = 'published') \
+     WHERE site = $1 AND thread_key = (SELECT thread_key FROM comments WHERE site = $1 AND id = $2)";
+
+/// The same for thread `$2` of site `$1`.
+const REFRESH_BY_THREAD: &str = "UPDATE threads SET version = version + 1, published = (\
+     SELECT COUNT(*) FROM comments c WHERE c.site = $1 AND c.thread_key = $2 AND c.status = 'published') \
+     WHERE site = $1 AND thread_key = $2";
 
 const COMMENT_COLUMNS: &str =
     "id, site, thread_key, parent, status, format, body, html, policy_version, \
@@ -149,10 +178,13 @@ impl Store {
                 // Create the schema before readers open the file.
                 migrate(&write).await?;
                 let read = sqlite_pool(4).connect_with(options).await?;
+                let (queue, jobs) = tokio::sync::mpsc::channel(1024);
+                tokio::spawn(group_commit(write.clone(), jobs));
                 Store {
                     write,
                     read,
                     backend,
+                    inserts: Some(queue),
                 }
             }
             Backend::Postgres => {
@@ -168,6 +200,7 @@ impl Store {
                     write: pool.clone(),
                     read: pool,
                     backend,
+                    inserts: None,
                 }
             }
         };
@@ -234,14 +267,15 @@ impl Store {
     /// Database failure.
     pub async fn ensure_site(&self, site: &SiteRow, now: i64) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sites (id, formats, default_format, moderation, hold_links, created, updated) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO sites (id, formats, default_format, moderation, hold_links, duplicate_window_secs, \
+             created, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&site.id)
         .bind(site.formats.join(" "))
         .bind(&site.default_format)
         .bind(site.moderation.as_str())
         .bind(i64::from(site.hold_links))
+        .bind(i64::from(site.duplicate_window_secs))
         .bind(now)
         .execute(&self.write)
         .await?;
@@ -254,7 +288,7 @@ impl Store {
     /// Database failure.
     pub async fn site(&self, id: &str) -> Result<Option<SiteRow>> {
         let row = sqlx::query(
-            "SELECT id, formats, default_format, moderation, hold_links FROM sites WHERE id = $1",
+            "SELECT id, formats, default_format, moderation, hold_links, duplicate_window_secs FROM sites WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.read)
@@ -268,7 +302,7 @@ impl Store {
     /// Database failure.
     pub async fn sites(&self) -> Result<Vec<SiteRow>> {
         let rows = sqlx::query(
-            "SELECT id, formats, default_format, moderation, hold_links FROM sites ORDER BY id",
+            "SELECT id, formats, default_format, moderation, hold_links, duplicate_window_secs FROM sites ORDER BY id",
         )
         .fetch_all(&self.read)
         .await?;
@@ -281,13 +315,14 @@ impl Store {
     /// Database failure.
     pub async fn update_site(&self, site: &SiteRow, now: i64) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE sites SET formats = $1, default_format = $2, moderation = $3, hold_links = $4, updated = $5 \
-             WHERE id = $6",
+            "UPDATE sites SET formats = $1, default_format = $2, moderation = $3, hold_links = $4, \
+             duplicate_window_secs = $5, updated = $6 WHERE id = $7",
         )
         .bind(site.formats.join(" "))
         .bind(&site.default_format)
         .bind(site.moderation.as_str())
         .bind(i64::from(site.hold_links))
+        .bind(i64::from(site.duplicate_window_secs))
         .bind(now)
         .bind(&site.id)
         .execute(&self.write)
@@ -346,104 +381,32 @@ impl Store {
 
     // ---- comments -------------------------------------------------------
 
-    /// Inserts a comment in one transaction: creates the thread on its first
-    /// comment, refuses closed threads and parents from elsewhere.
+    /// Stores a new comment: creates the thread on its first comment,
+    /// refuses closed threads, parents from elsewhere and duplicates. On
+    /// SQLite, comments arriving together are committed by one transaction
+    /// (one disk flush for all); the call returns once its comment is durable.
     ///
     /// # Errors
     /// Database failure.
-    pub async fn insert_comment(&self, new: &InsertComment) -> Result<InsertOutcome> {
-        let c = &new.comment;
-        let mut tx = self.write.begin().await?;
-        sqlx::query(
-            "INSERT INTO threads (site, thread_key, state, created) VALUES ($1, $2, 'open', $3) \
-             ON CONFLICT (site, thread_key) DO NOTHING",
-        )
-        .bind(&c.site)
-        .bind(&c.thread)
-        .bind(c.created)
-        .execute(&mut *tx)
-        .await?;
-        let state: String =
-            sqlx::query("SELECT state FROM threads WHERE site = $1 AND thread_key = $2")
-                .bind(&c.site)
-                .bind(&c.thread)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("state")?;
-        let state = parse_state(&state)?;
-        if state != ThreadState::Open {
-            return Ok(InsertOutcome::ThreadNotOpen(state));
-        }
-        if let Some(parent) = c.parent {
-            let found = sqlx::query(
-                "SELECT id FROM comments WHERE site = $1 AND id = $2 AND thread_key = $3",
-            )
-            .bind(&c.site)
-            .bind(parent)
-            .bind(&c.thread)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if found.is_none() {
-                return Ok(InsertOutcome::NoSuchParent);
+    pub async fn insert_comment(&self, new: InsertComment) -> Result<InsertOutcome> {
+        match &self.inserts {
+            Some(queue) => {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                queue
+                    .send(InsertJob { new, reply })
+                    .await
+                    .map_err(|_| Error::Internal("the database writer has stopped".to_owned()))?;
+                answer
+                    .await
+                    .map_err(|_| Error::Internal("the database writer has stopped".to_owned()))?
+            }
+            None => {
+                let mut tx = self.write.begin().await?;
+                let outcome = insert_in(&mut tx, &new).await?;
+                tx.commit().await?;
+                Ok(outcome)
             }
         }
-        let taken = sqlx::query("SELECT id FROM comments WHERE id = $1")
-            .bind(c.id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if taken.is_some() {
-            return Ok(InsertOutcome::IdTaken);
-        }
-        sqlx::query(
-            "INSERT INTO comments (id, site, thread_key, parent, status, format, body, html, policy_version, \
-             author, email, homepage, ip_hash, edit_token_hash, created) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        )
-        .bind(c.id)
-        .bind(&c.site)
-        .bind(&c.thread)
-        .bind(c.parent)
-        .bind(c.status.as_str())
-        .bind(&c.format)
-        .bind(&c.body)
-        .bind(&c.html)
-        .bind(&c.policy_version)
-        .bind(&c.author)
-        .bind(&c.email)
-        .bind(&c.homepage)
-        .bind(&c.ip_hash)
-        .bind(&new.edit_token_hash)
-        .bind(c.created)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE threads SET version = version + 1 WHERE site = $1 AND thread_key = $2")
-            .bind(&c.site)
-            .bind(&c.thread)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(InsertOutcome::Inserted)
-    }
-
-    /// An earlier comment with the same text in the same thread from the
-    /// same poster (same e-mail, or same IP hash) since `since` (ms).
-    ///
-    /// # Errors
-    /// Database failure.
-    pub async fn find_duplicate(&self, c: &Comment, since: i64) -> Result<Option<i64>> {
-        let row = sqlx::query(
-            "SELECT id FROM comments WHERE site = $1 AND thread_key = $2 AND created >= $3 AND body = $4 \
-             AND ((email IS NOT NULL AND email = $5) OR (ip_hash IS NOT NULL AND ip_hash = $6)) LIMIT 1",
-        )
-        .bind(&c.site)
-        .bind(&c.thread)
-        .bind(since)
-        .bind(&c.body)
-        .bind(&c.email)
-        .bind(&c.ip_hash)
-        .fetch_optional(&self.write)
-        .await?;
-        Ok(row.map(|r| r.try_get::<i64, _>("id")).transpose()?)
     }
 
     /// One comment of a site.
@@ -526,7 +489,8 @@ impl Store {
         rows.iter().map(comment_from_row).collect()
     }
 
-    /// Published comment counts for several threads of a site.
+    /// Published comment counts for several threads of a site (threads
+    /// without comments are left out).
     ///
     /// # Errors
     /// Database failure.
@@ -540,8 +504,7 @@ impl Store {
         }
         let placeholders: Vec<String> = (0..threads.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
-            "SELECT thread_key, COUNT(*) AS n FROM comments \
-             WHERE site = $1 AND status = 'published' AND thread_key IN ({}) GROUP BY thread_key",
+            "SELECT thread_key, published FROM threads WHERE site = $1 AND thread_key IN ({})",
             placeholders.join(", ")
         );
         let mut q = sqlx::query(&sql).bind(site);
@@ -553,7 +516,7 @@ impl Store {
             .map(|r| {
                 Ok((
                     r.try_get::<String, _>("thread_key")?,
-                    r.try_get::<i64, _>("n")?,
+                    r.try_get::<i64, _>("published")?,
                 ))
             })
             .collect()
@@ -626,7 +589,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(BUMP_BY_COMMENT)
+        sqlx::query(REFRESH_BY_COMMENT)
             .bind(site)
             .bind(id)
             .execute(&mut *tx)
@@ -661,20 +624,17 @@ impl Store {
     /// Database failure.
     pub async fn delete_comment(&self, site: &str, id: i64) -> Result<bool> {
         let mut tx = self.write.begin().await?;
-        let parent = sqlx::query("SELECT parent FROM comments WHERE site = $1 AND id = $2")
-            .bind(site)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(parent) = parent else {
+        let parent =
+            sqlx::query("SELECT parent, thread_key FROM comments WHERE site = $1 AND id = $2")
+                .bind(site)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(row) = parent else {
             return Ok(false);
         };
-        let parent: Option<i64> = parent.try_get("parent")?;
-        sqlx::query(BUMP_BY_COMMENT)
-            .bind(site)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let parent: Option<i64> = row.try_get("parent")?;
+        let thread: String = row.try_get("thread_key")?;
         sqlx::query("UPDATE comments SET parent = $1 WHERE site = $2 AND parent = $3")
             .bind(parent)
             .bind(site)
@@ -684,6 +644,11 @@ impl Store {
         sqlx::query("DELETE FROM comments WHERE site = $1 AND id = $2")
             .bind(site)
             .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(REFRESH_BY_THREAD)
+            .bind(site)
+            .bind(&thread)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -710,7 +675,7 @@ impl Store {
         .bind(c.id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(BUMP_BY_COMMENT)
+        sqlx::query(REFRESH_BY_COMMENT)
             .bind(&c.site)
             .bind(c.id)
             .execute(&mut *tx)
@@ -761,7 +726,7 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(BUMP_BY_COMMENT)
+        sqlx::query(REFRESH_BY_COMMENT)
             .bind(site)
             .bind(id)
             .execute(&mut *tx)
@@ -781,6 +746,141 @@ impl Store {
             .await?;
         Ok(row.try_get("n")?)
     }
+}
+
+/// The statements of one insert, inside the caller's transaction. Every
+/// refusal is decided before anything is written.
+async fn insert_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    new: &InsertComment,
+) -> Result<InsertOutcome> {
+    let c = &new.comment;
+    if let Some(since) = new.duplicate_since {
+        let earlier = sqlx::query(
+            "SELECT id FROM comments WHERE site = $1 AND thread_key = $2 AND created >= $3 AND body = $4 \
+             AND ((email IS NOT NULL AND email = $5) OR (ip_hash IS NOT NULL AND ip_hash = $6)) LIMIT 1",
+        )
+        .bind(&c.site)
+        .bind(&c.thread)
+        .bind(since)
+        .bind(&c.body)
+        .bind(&c.email)
+        .bind(&c.ip_hash)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(row) = earlier {
+            return Ok(InsertOutcome::Duplicate(row.try_get("id")?));
+        }
+    }
+    let state = sqlx::query("SELECT state FROM threads WHERE site = $1 AND thread_key = $2")
+        .bind(&c.site)
+        .bind(&c.thread)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match state {
+        Some(row) => {
+            let state = parse_state(&row.try_get::<String, _>("state")?)?;
+            if state != ThreadState::Open {
+                return Ok(InsertOutcome::ThreadNotOpen(state));
+            }
+        }
+        None => {
+            sqlx::query(
+                "INSERT INTO threads (site, thread_key, state, created) VALUES ($1, $2, 'open', $3) \
+                 ON CONFLICT (site, thread_key) DO NOTHING",
+            )
+            .bind(&c.site)
+            .bind(&c.thread)
+            .bind(c.created)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    if let Some(parent) = c.parent {
+        let found =
+            sqlx::query("SELECT id FROM comments WHERE site = $1 AND id = $2 AND thread_key = $3")
+                .bind(&c.site)
+                .bind(parent)
+                .bind(&c.thread)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if found.is_none() {
+            return Ok(InsertOutcome::NoSuchParent);
+        }
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO comments (id, site, thread_key, parent, status, format, body, html, policy_version, \
+         author, email, homepage, ip_hash, edit_token_hash, created) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(c.id)
+    .bind(&c.site)
+    .bind(&c.thread)
+    .bind(c.parent)
+    .bind(c.status.as_str())
+    .bind(&c.format)
+    .bind(&c.body)
+    .bind(&c.html)
+    .bind(&c.policy_version)
+    .bind(&c.author)
+    .bind(&c.email)
+    .bind(&c.homepage)
+    .bind(&c.ip_hash)
+    .bind(&new.edit_token_hash)
+    .bind(c.created)
+    .execute(&mut **tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(InsertOutcome::IdTaken);
+    }
+    let published = i64::from(c.status == Status::Published);
+    sqlx::query("UPDATE threads SET version = version + 1, published = published + $1 WHERE site = $2 AND thread_key = $3")
+        .bind(published)
+        .bind(&c.site)
+        .bind(&c.thread)
+        .execute(&mut **tx)
+        .await?;
+    Ok(InsertOutcome::Inserted)
+}
+
+/// SQLite's writer for new comments: takes whatever inserts are waiting (up
+/// to [`MAX_BATCH`]), runs them in one transaction and answers each after
+/// the commit, so one disk flush makes a whole group durable. If the
+/// commit fails, every comment of the group gets the error and none is
+/// stored.
+async fn group_commit(pool: AnyPool, mut queue: tokio::sync::mpsc::Receiver<InsertJob>) {
+    while let Some(first) = queue.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        match insert_batch(&pool, &jobs).await {
+            Ok(outcomes) => {
+                for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for job in jobs {
+                    let _ = job.reply.send(Err(Error::Internal(message.clone())));
+                }
+            }
+        }
+    }
+}
+
+async fn insert_batch(pool: &AnyPool, jobs: &[InsertJob]) -> Result<Vec<InsertOutcome>> {
+    let mut tx = pool.begin().await?;
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        outcomes.push(insert_in(&mut tx, &job.new).await?);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
 }
 
 fn sqlite_pool(max: u32) -> AnyPoolOptions {
@@ -816,6 +916,8 @@ fn site_from_row(r: &AnyRow) -> Result<SiteRow> {
         moderation: ModerationMode::parse(&moderation)
             .ok_or_else(|| Error::Internal(format!("stored moderation mode `{moderation}`")))?,
         hold_links: u32::try_from(r.try_get::<i64, _>("hold_links")?).unwrap_or(u32::MAX),
+        duplicate_window_secs: u32::try_from(r.try_get::<i64, _>("duplicate_window_secs")?)
+            .unwrap_or(u32::MAX),
     })
 }
 

@@ -21,6 +21,8 @@ both_backends!(
     thread_keys_are_any_string_up_to_256_characters,
     the_same_text_twice_is_a_conflict,
     two_servers_on_one_database_never_serve_a_stale_listing,
+    counts_follow_moderation,
+    concurrent_posts_are_all_stored_once,
 );
 
 async fn posting_in_each_format_renders_and_lists(db: Db) {
@@ -592,4 +594,76 @@ async fn two_servers_on_one_database_never_serve_a_stale_listing(db: Db) {
         .map(|c| c["html"].as_str().unwrap())
         .collect();
     assert_eq!(bodies, ["<p>two</p>\n"], "b must see a's moderation");
+}
+
+async fn counts_follow_moderation(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let a = app.post_ok("default", "cm", json!({"body": "a"})).await;
+    app.post_ok("default", "cm", json!({"body": "b"})).await;
+    let held = app
+        .post_ok(
+            "default",
+            "cm",
+            json!({"body": "http://x.example http://y.example"}),
+        )
+        .await;
+    let count = || async {
+        app.get_json("/api/v1/sites/default/counts?thread=cm")
+            .await
+            .1["counts"]["cm"]
+            .as_i64()
+    };
+    assert_eq!(count().await, Some(2));
+    let act =
+        |id: &Value, action: &str| format!("/api/v1/admin/sites/default/comments/{id}/{action}");
+    app.admin(Method::POST, &act(&held["id"], "approve"), None)
+        .await;
+    assert_eq!(count().await, Some(3));
+    app.admin(Method::POST, &act(&a["id"], "spam"), None).await;
+    assert_eq!(count().await, Some(2));
+    app.admin(Method::POST, &act(&a["id"], "restore"), None)
+        .await;
+    assert_eq!(count().await, Some(3));
+    app.admin(
+        Method::DELETE,
+        &format!("/api/v1/admin/sites/default/comments/{}", a["id"]),
+        None,
+    )
+    .await;
+    assert_eq!(count().await, Some(2));
+    let (_, info) = app.get_json("/api/v1/sites/default/threads/cm").await;
+    assert_eq!(info["count"], 2);
+}
+
+async fn concurrent_posts_are_all_stored_once(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let thread = if i % 2 == 0 { "even" } else { "odd" };
+            app.post_ok(
+                "default",
+                thread,
+                json!({"body": format!("concurrent {i}")}),
+            )
+            .await["id"]
+                .as_i64()
+                .unwrap()
+        }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.unwrap());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 60, "every acknowledged comment has its own id");
+    let (_, counts) = app
+        .get_json("/api/v1/sites/default/counts?thread=even&thread=odd")
+        .await;
+    assert_eq!(counts["counts"], json!({"even": 30, "odd": 30}));
+    let listed = app.list("default", "even", "?limit=200").await;
+    assert_eq!(listed["comments"].as_array().unwrap().len(), 30);
 }
