@@ -103,28 +103,59 @@ fn process_chunk(chunk: &str, out: &mut String) {
         return;
     }
     let r = &*RULES;
+    // Rules about tags the author wrote cannot match text without any; plain
+    // text (everything escaped) skips them. The `<p>` and `<br />` this
+    // filter adds itself are handled by the rules that always run.
+    let has_tags = chunk.contains('<');
     let mut s = String::with_capacity(chunk.len() + 32);
     s.push_str(chunk.trim_end_matches('\n'));
     s.push_str("\n\n");
-    let s = replace(&r.br_br, s, "\n\n");
-    let s = replace(&r.block_open, s, "\n$0");
-    let s = replace(&r.block_close, s, "$0\n\n");
+    let s = if has_tags {
+        let s = replace(&r.br_br, s, "\n\n");
+        let s = edit_matches(&r.block_open, s, |m, out| {
+            out.push('\n');
+            out.push_str(m);
+        });
+        edit_matches(&r.block_close, s, |m, out| {
+            out.push_str(m);
+            out.push_str("\n\n");
+        })
+    } else {
+        s
+    };
     let s = replace(&r.many_newlines, s, "\n\n");
     let s = replace(&r.edge_newlines, s, "");
     let mut p = String::with_capacity(s.len() + 32);
     p.push_str("<p>");
-    p.push_str(&r.paragraph_break.replace_all(&s, "</p>\n<p>$1"));
+    // `\n\s*\n\n?(.)` becomes `</p>\n<p>` and the character `(.)`.
+    let mut last = 0;
+    for m in r.paragraph_break.find_iter(&s) {
+        p.push_str(&s[last..m.start()]);
+        p.push_str("</p>\n<p>");
+        let kept = m.as_str().chars().next_back().map_or(0, char::len_utf8);
+        p.push_str(&m.as_str()[m.as_str().len() - kept..]);
+        last = m.end();
+    }
+    p.push_str(&s[last..]);
     p.push_str("</p>\n");
-    let s = replace(&r.p_li, p, "$1");
-    let s = replace(&r.p_blockquote, s, "<blockquote$1><p>");
-    let s = if s.contains("</blockquote></p>") {
-        s.replace("</blockquote></p>", "</p></blockquote>")
+    let s = if has_tags {
+        let s = replace(&r.p_li, p, "$1");
+        let s = replace(&r.p_blockquote, s, "<blockquote$1><p>");
+        if s.contains("</blockquote></p>") {
+            s.replace("</blockquote></p>", "</p></blockquote>")
+        } else {
+            s
+        }
+    } else {
+        p
+    };
+    let s = replace(&r.empty_p, s, "");
+    let s = if has_tags {
+        let s = replace(&r.p_before_block, s, "$1");
+        replace(&r.block_before_end_p, s, "$1")
     } else {
         s
     };
-    let s = replace(&r.empty_p, s, "");
-    let s = replace(&r.p_before_block, s, "$1");
-    let s = replace(&r.block_before_end_p, s, "$1");
     let s = line_breaks(&s);
     let s = replace(&r.block_then_br, s, "$1");
     let s = replace(&r.br_before_end, s, "$1");
@@ -137,6 +168,25 @@ fn replace(re: &Regex, s: String, rep: &str) -> String {
         std::borrow::Cow::Borrowed(_) => s,
         std::borrow::Cow::Owned(o) => o,
     }
+}
+
+/// Replaces every match by what `edit` writes for it; needs no capture
+/// groups, so the regex crate's fastest engine finds the matches.
+fn edit_matches(re: &Regex, s: String, mut edit: impl FnMut(&str, &mut String)) -> String {
+    let mut matches = re.find_iter(&s).peekable();
+    if matches.peek().is_none() {
+        drop(matches);
+        return s;
+    }
+    let mut out = String::with_capacity(s.len() + 64);
+    let mut last = 0;
+    for m in matches {
+        out.push_str(&s[last..m.start()]);
+        edit(m.as_str(), &mut out);
+        last = m.end();
+    }
+    out.push_str(&s[last..]);
+    out
 }
 
 /// Drupal: `(?<!<br />)\s*\n` becomes `<br />\n`, i.e. every run of

@@ -371,7 +371,7 @@ impl<'a> Lenient<'a> {
         let input = self.input;
         let mut rest = input;
         while !rest.is_empty() {
-            let pos = rest.find(['<', '>', '&']).unwrap_or(rest.len());
+            let pos = memchr::memchr3(b'<', b'>', b'&', rest.as_bytes()).unwrap_or(rest.len());
             self.push_text(&rest[..pos]);
             rest = &rest[pos..];
             match rest.as_bytes().first() {

@@ -133,7 +133,18 @@ impl UrlFilter {
 
     /// Links the addresses in one piece of text (HTML-escaped, no tags).
     fn link_text(&self, segment: &str, out: &mut String) {
-        if !might_contain_link(segment) {
+        // Decoding references costs; skip it when no address can start here.
+        // The characters candidates hinge on (`:`, `@`, `www.`) are never
+        // escaped, so the raw text answers for the decoded one.
+        let has_candidate = match self.grammar {
+            Grammar::Drupal => {
+                scheme_candidates(segment).next().is_some()
+                    || (self.emails && segment.contains('@'))
+                    || www_candidates(segment).next().is_some()
+            }
+            Grammar::Linkify => might_contain_link(segment),
+        };
+        if !has_candidate {
             out.push_str(segment);
             return;
         }
@@ -224,8 +235,8 @@ impl UrlFilter {
                 if www_found.last().is_some_and(|f| f.end > gap_start + start) {
                     continue;
                 }
-                if let Some(m) = WWW.find(&gap[start..]) {
-                    let end = scan_trail(gap, start + m.end());
+                if let Some(len) = anchored_match(&WWW, gap, start) {
+                    let end = scan_trail(gap, start + len);
                     www_found.push(Found {
                         start: gap_start + start,
                         end: gap_start + end,
@@ -262,6 +273,31 @@ impl UrlFilter {
                 }
             })
             .collect()
+    }
+}
+
+/// Length of an anchored match of `re` at `start`. The regex sees a window
+/// of the text, not all of the rest: what it matches (scheme, user info,
+/// host) is short, and a small haystack lets the regex crate use its fast
+/// engines. An answer that the window could have cut short (a match
+/// reaching its end, or no match at all) is asked again of a window four
+/// times larger, up to 8 KiB: addresses whose user info and host run
+/// longer than that are not linked.
+fn anchored_match(re: &Regex, text: &str, start: usize) -> Option<usize> {
+    const FIRST: usize = 512;
+    const LAST: usize = 8192;
+    let rest = &text[start..];
+    let mut limit = FIRST;
+    loop {
+        if rest.len() <= limit {
+            return re.find(rest).map(|m| m.end());
+        }
+        let window = &rest[..text::floor_char_boundary(rest, limit)];
+        match re.find(window) {
+            Some(m) if m.end() < window.len() => return Some(m.end()),
+            _ if limit >= LAST => return None,
+            _ => limit *= 4,
+        }
     }
 }
 
@@ -346,22 +382,24 @@ fn might_contain_link(s: &str) -> bool {
 
 /// The opening tag of an element whose content is not linked, if `tag` is one.
 fn ignored_open_tag(tag: &str) -> Option<&'static str> {
-    let name_part = tag.get(1..)?;
+    // Bytes, not string slices: the tag may hold any characters.
+    let name_part = tag.as_bytes().get(1..)?;
     IGNORE_TAGS.iter().copied().find(|name| {
-        name_part.len() > name.len()
-            && name_part[..name.len()].eq_ignore_ascii_case(name)
-            && name_part.as_bytes()[name.len()].is_ascii_whitespace()
-            || name_part.len() > name.len()
-                && name_part[..name.len()].eq_ignore_ascii_case(name)
-                && name_part.as_bytes()[name.len()] == b'>'
+        name_part
+            .get(..name.len())
+            .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
+            && name_part
+                .get(name.len())
+                .is_some_and(|&b| b.is_ascii_whitespace() || b == b'>')
     })
 }
 
 fn is_end_tag_of(tag: &str, name: &str) -> bool {
-    tag.len() == name.len() + 3
-        && tag.starts_with("</")
-        && tag.ends_with('>')
-        && tag[2..2 + name.len()].eq_ignore_ascii_case(name)
+    let t = tag.as_bytes();
+    t.len() == name.len() + 3
+        && t.starts_with(b"</")
+        && t.ends_with(b">")
+        && t[2..2 + name.len()].eq_ignore_ascii_case(name.as_bytes())
 }
 
 /// Is the character before `i` a letter or digit (so a match at `i` would
@@ -564,12 +602,12 @@ fn email_domain_end(text: &str, from: usize) -> Option<usize> {
 }
 
 /// Text with its character references decoded, remembering where each
-/// decoded byte came from so links can be cut out of the original.
+/// reference was so that links can be cut out of the original.
 struct Decoded<'a> {
     text: std::borrow::Cow<'a, str>,
-    /// Original offset of each decoded byte; empty when nothing was decoded.
-    origin: Vec<usize>,
-    original_len: usize,
+    /// `(decoded offset, original offset)` at the start of each reference
+    /// and just after it; between two breakpoints both advance together.
+    breaks: Vec<(usize, usize)>,
 }
 
 impl<'a> Decoded<'a> {
@@ -577,58 +615,62 @@ impl<'a> Decoded<'a> {
         if !s.contains('&') {
             return Decoded {
                 text: s.into(),
-                origin: Vec::new(),
-                original_len: s.len(),
+                breaks: Vec::new(),
             };
         }
         let mut text = String::with_capacity(s.len());
-        let mut origin = Vec::with_capacity(s.len());
-        let mut i = 0;
-        while i < s.len() {
-            let rest = &s[i..];
-            let (piece, consumed): (std::borrow::Cow<'_, str>, usize) = if rest.starts_with('&') {
-                match text::parse_char_ref(rest) {
-                    Some(text::CharRef::Numeric { code, len }) => (
-                        text::numeric_char(code)
-                            .map(String::from)
-                            .unwrap_or_default()
-                            .into(),
-                        len,
-                    ),
-                    Some(text::CharRef::Named { len }) => match text::lookup_named(&rest[..len]) {
-                        Some((a, b)) => {
-                            let mut p = String::from(a);
-                            p.extend(b);
-                            (p.into(), len)
-                        }
-                        None => ("&".into(), 1),
-                    },
-                    None => ("&".into(), 1),
-                }
-            } else {
-                let c_len = rest.chars().next().map_or(1, char::len_utf8);
-                (rest[..c_len].into(), c_len)
-            };
-            for _ in 0..piece.len() {
-                origin.push(i);
+        let mut breaks = Vec::new();
+        let mut copied = 0;
+        for amp in memchr::memchr_iter(b'&', s.as_bytes()) {
+            if amp < copied {
+                continue;
             }
+            let rest = &s[amp..];
+            let decoded: Option<(String, usize)> = match text::parse_char_ref(rest) {
+                Some(text::CharRef::Numeric { code, len }) => Some((
+                    text::numeric_char(code)
+                        .map(String::from)
+                        .unwrap_or_default(),
+                    len,
+                )),
+                Some(text::CharRef::Named { len }) => {
+                    text::lookup_named(&rest[..len]).map(|(a, b)| {
+                        let mut p = String::from(a);
+                        p.extend(b);
+                        (p, len)
+                    })
+                }
+                None => None,
+            };
+            let Some((piece, len)) = decoded else {
+                continue;
+            };
+            text.push_str(&s[copied..amp]);
+            breaks.push((text.len(), amp));
             text.push_str(&piece);
-            i += consumed;
+            copied = amp + len;
+            breaks.push((text.len(), copied));
         }
+        text.push_str(&s[copied..]);
         Decoded {
             text: text.into(),
-            origin,
-            original_len: s.len(),
+            breaks,
+        }
+    }
+
+    /// The original offset of decoded offset `at` (which never falls inside
+    /// a decoded reference: links start and end on whole characters).
+    fn original(&self, at: usize) -> usize {
+        let i = self.breaks.partition_point(|&(d, _)| d <= at);
+        match i.checked_sub(1).and_then(|i| self.breaks.get(i)) {
+            Some(&(d, o)) => o + (at - d),
+            None => at,
         }
     }
 
     /// The original byte range of decoded range `start..end`.
     fn original_range(&self, start: usize, end: usize) -> (usize, usize) {
-        if self.origin.is_empty() {
-            return (start, end);
-        }
-        let map = |i: usize| self.origin.get(i).copied().unwrap_or(self.original_len);
-        (map(start), map(end))
+        (self.original(start), self.original(end))
     }
 }
 
@@ -716,6 +758,30 @@ mod tests {
     fn dots_after_multibyte_characters_are_not_mistaken_for_www() {
         assert_eq!(link("é. ü. 記.www"), "é. ü. 記.www");
         assert_eq!(link("ééé.www.x"), "ééé.www.x");
+    }
+
+    #[test]
+    fn links_are_cut_from_the_original_text_around_references() {
+        assert_eq!(
+            link("&lt;&eacute; http://x.org/a&amp;b &quot;z&quot;"),
+            "&lt;&eacute; <a href=\"http://x.org/a&amp;b\" rel=\"nofollow ugc\">http://x.org/a&amp;b</a> &quot;z&quot;"
+        );
+    }
+
+    #[test]
+    fn a_very_long_host_is_still_judged_on_all_of_it() {
+        let host = format!("http://{}.example/x", "a".repeat(600));
+        assert!(link(&host).contains("<a href="));
+    }
+
+    #[test]
+    fn tags_with_any_characters_never_split_a_character() {
+        // Found by fuzzing: `url` first in a policy sees raw `<` and text.
+        assert_eq!(
+            link("<é> <a\u{e9}> </é> http://x.org"),
+            "<é> <a\u{e9}> </é> <a href=\"http://x.org\" rel=\"nofollow ugc\">http://x.org</a>"
+        );
+        assert_eq!(link("<aé>http://x.org</aé>").matches("<a href").count(), 1);
     }
 
     #[test]
