@@ -241,25 +241,59 @@ impl Allowlist {
 /// same characters, so it reaches the same scheme we checked. Anything else
 /// is written as the parser's serialization.
 pub fn check_url<'a>(value: &'a str, schemes: &[String]) -> Option<std::borrow::Cow<'a, str>> {
-    let parsed = url::Url::parse(value).ok()?;
-    let scheme = parsed.scheme();
-    if !FLOOR_SCHEMES.contains(&scheme) || !schemes.iter().any(|s| s == scheme) {
+    let (scheme, serialized) = parse_url(value)?;
+    if !FLOOR_SCHEMES.contains(&scheme.as_str()) || !schemes.iter().any(|s| *s == scheme) {
         return None;
     }
-    let plain = value.chars().all(|c| {
-        if c.is_ascii() {
-            ('\u{21}'..='\u{7e}').contains(&c) && !matches!(c, '"' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}')
-        } else {
-            !c.is_whitespace()
-                && !text::is_forbidden_char(c)
-                && !matches!(c, '\u{80}'..='\u{9f}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
-        }
+    Some(match serialized {
+        None => std::borrow::Cow::Borrowed(value),
+        Some(s) => std::borrow::Cow::Owned(s),
+    })
+}
+
+/// A URL as the WHATWG parser reads it: its scheme, and the serialization to
+/// write instead of the value (`None`: write the value as typed).
+type ParsedUrl = Option<(String, Option<String>)>;
+
+thread_local! {
+    /// The last few URLs parsed on this thread. The URL filter checks each
+    /// link it makes, and the safety net checks it again; parsing is a pure
+    /// function of the text, so the second check can reuse the first.
+    static RECENT_URLS: std::cell::RefCell<std::collections::VecDeque<(String, ParsedUrl)>> =
+        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+}
+
+fn parse_url(value: &str) -> ParsedUrl {
+    const REMEMBERED: usize = 16;
+    let hit = RECENT_URLS.with(|r| {
+        r.borrow()
+            .iter()
+            .find(|(v, _)| v == value)
+            .map(|(_, p)| p.clone())
     });
-    if plain {
-        Some(std::borrow::Cow::Borrowed(value))
-    } else {
-        Some(std::borrow::Cow::Owned(parsed.as_str().to_owned()))
+    if let Some(parsed) = hit {
+        return parsed;
     }
+    let parsed = url::Url::parse(value).ok().map(|u| {
+        let plain = value.chars().all(|c| {
+            if c.is_ascii() {
+                ('\u{21}'..='\u{7e}').contains(&c) && !matches!(c, '"' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}')
+            } else {
+                !c.is_whitespace()
+                    && !text::is_forbidden_char(c)
+                    && !matches!(c, '\u{80}'..='\u{9f}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
+            }
+        });
+        (u.scheme().to_owned(), (!plain).then(|| u.as_str().to_owned()))
+    });
+    RECENT_URLS.with(|r| {
+        let mut r = r.borrow_mut();
+        if r.len() >= REMEMBERED {
+            r.pop_front();
+        }
+        r.push_back((value.to_owned(), parsed.clone()));
+    });
+    parsed
 }
 
 /// Runs the safety net over `html` and returns the canonical, safe result.

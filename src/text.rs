@@ -82,14 +82,33 @@ pub(crate) fn is_forbidden_char(c: char) -> bool {
 /// bytes, and the bidi controls all start with `E2 80` or `E2 81`.
 pub(crate) fn has_forbidden(s: &str) -> bool {
     let b = s.as_bytes();
-    b.iter()
-        .any(|&c| c < 0x20 && !matches!(c, b'\t' | b'\n' | 0x0c))
+    has_forbidden_control(b)
         || memchr::memchr_iter(0xe2, b).any(|i| {
             matches!(
                 (b.get(i + 1), b.get(i + 2)),
                 (Some(0x80), Some(0xaa..=0xae)) | (Some(0x81), Some(0xa6..=0xa9))
             )
         })
+}
+
+/// Any C0 control other than tab, newline and form feed? Eight bytes at a
+/// time: a word with no byte below 0x20 is skipped whole.
+fn has_forbidden_control(b: &[u8]) -> bool {
+    const LOW: u64 = 0x2020_2020_2020_2020;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let forbidden = |c: u8| c < 0x20 && !matches!(c, b'\t' | b'\n' | 0x0c);
+    let mut chunks = b.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // The high bit of each byte below 0x20 ends up set (bytes of 0x80 and
+        // above are masked out by `!x`).
+        if x.wrapping_sub(LOW) & !x & HIGH != 0 && chunk.iter().any(|&c| forbidden(c)) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&c| forbidden(c))
 }
 
 /// Removes forbidden characters, turns `\r\n` and lone `\r` into `\n`.
@@ -296,6 +315,16 @@ mod tests {
         ] {
             assert!(has_forbidden(&format!("ab{c}cd")), "{c:?}");
             assert!(is_forbidden_char(c) || c == '\r');
+        }
+        // Every position within and across 8-byte words.
+        for n in 0..20 {
+            for bad in [0u8, 1, 8, 11, 13, 31] {
+                let mut v = vec![b'a'; n + 1];
+                v[n] = bad;
+                let s = String::from_utf8(v).unwrap_or_default();
+                assert!(has_forbidden(&s), "{n} {bad}");
+            }
+            assert!(!has_forbidden(&"é\n\t".repeat(n)));
         }
         for ok in [
             "plain",

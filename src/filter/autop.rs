@@ -139,8 +139,14 @@ fn process_chunk(chunk: &str, out: &mut String) {
     p.push_str(&s[last..]);
     p.push_str("</p>\n");
     let s = if has_tags {
-        let s = replace(&r.p_li, p, "$1");
-        let s = replace(&r.p_blockquote, s, "<blockquote$1><p>");
+        // `<p>(<li.+?)</p>` becomes `$1`.
+        let s = edit_matches(&r.p_li, p, |m, out| out.push_str(&m[3..m.len() - 4]));
+        // `<p><blockquote([^>]*)>` becomes `<blockquote$1><p>`.
+        let s = edit_matches(&r.p_blockquote, s, |m, out| {
+            out.push_str("<blockquote");
+            out.push_str(&m[14..m.len() - 1]);
+            out.push_str("><p>");
+        });
         if s.contains("</blockquote></p>") {
             s.replace("</blockquote></p>", "</p></blockquote>")
         } else {
@@ -151,18 +157,34 @@ fn process_chunk(chunk: &str, out: &mut String) {
     };
     let s = replace(&r.empty_p, s, "");
     let s = if has_tags {
-        let s = replace(&r.p_before_block, s, "$1");
-        replace(&r.block_before_end_p, s, "$1")
+        // `<p>\s*(</?BLOCK[^>]*>)` becomes `$1`.
+        let s = edit_matches(&r.p_before_block, s, |m, out| {
+            out.push_str(
+                m[3..].trim_start_matches(|c: char| c.is_ascii() && is_php_space(c as u8)),
+            );
+        });
+        // `(</?BLOCK[^>]*>)\s*</p>` becomes `$1`.
+        edit_matches(&r.block_before_end_p, s, |m, out| {
+            out.push_str(
+                m[..m.len() - 4].trim_end_matches(|c: char| c.is_ascii() && is_php_space(c as u8)),
+            );
+        })
     } else {
         s
     };
     let s = line_breaks(&s);
-    let s = replace(&r.block_then_br, s, "$1");
-    let s = replace(&r.br_before_end, s, "$1");
+    // `(</?BLOCK[^>]*>)\s*<br />` becomes `$1`: the tag, up to its `>`.
+    let s = edit_matches(&r.block_then_br, s, |m, out| {
+        let tag_end = m.find('>').map_or(m.len(), |i| i + 1);
+        out.push_str(&m[..tag_end]);
+    });
+    // `<br />(\s*</?(?:p|li|div|th|pre|td|ul|ol)>)` becomes `$1`.
+    let s = edit_matches(&r.br_before_end, s, |m, out| out.push_str(&m[6..]));
     escape_stray_ampersands(&s, out);
 }
 
-/// `regex::replace_all` that keeps the original allocation when nothing matches.
+/// `regex::replace_all` that keeps the original allocation when nothing matches
+/// (for replacements without `$` references).
 fn replace(re: &Regex, s: String, rep: &str) -> String {
     match re.replace_all(&s, rep) {
         std::borrow::Cow::Borrowed(_) => s,

@@ -20,8 +20,10 @@
 //! whose scheme the policy does not allow stays plain text. Display text
 //! longer than the limit is cut, at a character boundary, and ends in `...`.
 
+#[cfg(test)]
 use std::sync::LazyLock;
 
+#[cfg(test)]
 use regex::Regex;
 
 use crate::safety;
@@ -53,13 +55,11 @@ pub(crate) struct UrlFilter {
 /// Elements whose content is never auto-linked.
 const IGNORE_TAGS: &[&str] = &["a", "script", "style", "code", "pre"];
 
-/// Scheme, optional user info, host and optional `/` of a full URL, matched
-/// only at a candidate position (anchored); the rest (the "trail") is
-/// scanned by hand for bracket balance.
-///
-/// The patterns never run over whole texts: candidates are found with byte
-/// scans (`:` after a scheme, `www.`), so regex work grows with the number of
-/// addresses, not with the length of the comment.
+/// The address grammar as regular expressions. The filter uses the
+/// equivalent hand-written matchers below ([`full_url_at`], [`www_at`]):
+/// Unicode classes make these patterns too big for the regex crate's fast
+/// engines. The tests keep them as the reference the matchers must agree with.
+#[cfg(test)]
 static FULL_URL: LazyLock<Regex> = LazyLock::new(|| {
     compile(concat!(
         r"^(?i:https?|ftp|irc|mailto|news|nntp|rtsp|sftp|ssh|telnet|tel|webcal):(?://)?",
@@ -68,7 +68,7 @@ static FULL_URL: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
-/// `www.` addresses: host and optional `/`, anchored like [`FULL_URL`].
+#[cfg(test)]
 static WWW: LazyLock<Regex> = LazyLock::new(|| {
     compile(r"^(?i:www)\.(?:(?:[\p{L}\p{N}\p{M}._+-]+\.)?[\p{L}\p{M}]{2,64}\b)/?")
 });
@@ -80,6 +80,7 @@ const SCHEMES: &[&str] = &[
     "tel", "webcal",
 ];
 
+#[cfg(test)]
 fn compile(pattern: &str) -> Regex {
     Regex::new(pattern).unwrap_or_else(|e| panic!("url pattern {pattern}: {e}"))
 }
@@ -207,8 +208,8 @@ impl UrlFilter {
             if found.last().is_some_and(|f| f.end > start) {
                 continue;
             }
-            if let Some(m) = FULL_URL.find(&text[start..]) {
-                let end = scan_trail(text, start + m.end());
+            if let Some(prefix_end) = full_url_at(text, start) {
+                let end = scan_trail(text, prefix_end);
                 found.push(Found {
                     start,
                     end,
@@ -235,8 +236,8 @@ impl UrlFilter {
                 if www_found.last().is_some_and(|f| f.end > gap_start + start) {
                     continue;
                 }
-                if let Some(len) = anchored_match(&WWW, gap, start) {
-                    let end = scan_trail(gap, start + len);
+                if let Some(prefix_end) = www_at(gap, start) {
+                    let end = scan_trail(gap, prefix_end);
                     www_found.push(Found {
                         start: gap_start + start,
                         end: gap_start + end,
@@ -276,29 +277,123 @@ impl UrlFilter {
     }
 }
 
-/// Length of an anchored match of `re` at `start`. The regex sees a window
-/// of the text, not all of the rest: what it matches (scheme, user info,
-/// host) is short, and a small haystack lets the regex crate use its fast
-/// engines. An answer that the window could have cut short (a match
-/// reaching its end, or no match at all) is asked again of a window four
-/// times larger, up to 8 KiB: addresses whose user info and host run
-/// longer than that are not linked.
-fn anchored_match(re: &Regex, text: &str, start: usize) -> Option<usize> {
-    const FIRST: usize = 512;
-    const LAST: usize = 8192;
-    let rest = &text[start..];
-    let mut limit = FIRST;
-    loop {
-        if rest.len() <= limit {
-            return re.find(rest).map(|m| m.end());
+/// Where scheme, user info, host and optional `/` of a full URL starting at
+/// `start` end: Drupal's `scheme:(//)?(userinfo@)?(host|ipv4)/?`, trying the
+/// alternatives in the order a backtracking regex would.
+fn full_url_at(text: &str, start: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let colon = start + b[start..].iter().position(|&c| c == b':')?;
+    let after_colon = colon + 1;
+    let mut starts = Vec::with_capacity(2);
+    if b[after_colon..].starts_with(b"//") {
+        starts.push(after_colon + 2);
+    }
+    starts.push(after_colon);
+    for at in starts {
+        let auth = b[at..]
+            .iter()
+            .take_while(|&&c| c.is_ascii_alphanumeric() || b":%_+*~#?&=.,/;-".contains(&c))
+            .count();
+        if auth > 0 && b.get(at + auth) == Some(&b'@') {
+            if let Some(end) = host_at(text, at + auth + 1, true) {
+                return Some(end);
+            }
         }
-        let window = &rest[..text::floor_char_boundary(rest, limit)];
-        match re.find(window) {
-            Some(m) if m.end() < window.len() => return Some(m.end()),
-            _ if limit >= LAST => return None,
-            _ => limit *= 4,
+        if let Some(end) = host_at(text, at, true) {
+            return Some(end);
         }
     }
+    None
+}
+
+/// The same for `www.` addresses: `www.` (any case), a host, optional `/`.
+fn www_at(text: &str, start: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    if !(b.len() >= start + 4
+        && b[start..start + 3].eq_ignore_ascii_case(b"www")
+        && b[start + 3] == b'.')
+    {
+        return None;
+    }
+    host_at(text, start + 4, false)
+}
+
+/// A host name (or, when allowed, an IPv4 address) at `at`, then an
+/// optional `/`; returns where that ends.
+fn host_at(text: &str, at: usize, ipv4: bool) -> Option<usize> {
+    let end = domain_at(text, at).or_else(|| if ipv4 { ipv4_at(text, at) } else { None })?;
+    Some(if text.as_bytes().get(end) == Some(&b'/') {
+        end + 1
+    } else {
+        end
+    })
+}
+
+/// Letters, digits, marks and `._+-`: what a host's labels are made of.
+fn is_label_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '.' | '_' | '+' | '-')
+}
+
+/// A word character, as a regex's `\b` sees it.
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// `(labels.)?tld` at `at`, with a TLD of 2-64 letters ending at a word
+/// boundary; the labels part as long as possible (last dot first).
+fn domain_at(text: &str, at: usize) -> Option<usize> {
+    let rest = &text[at..];
+    let run = rest
+        .char_indices()
+        .find(|&(_, c)| !is_label_char(c))
+        .map_or(rest.len(), |(i, _)| i);
+    for (dot, _) in rest[..run].rmatch_indices('.') {
+        if dot == 0 {
+            continue;
+        }
+        if let Some(end) = tld_at(rest, dot + 1) {
+            return Some(at + end);
+        }
+    }
+    tld_at(rest, 0).map(|end| at + end)
+}
+
+fn tld_at(s: &str, from: usize) -> Option<usize> {
+    let mut count = 0;
+    let mut end = from;
+    for (i, c) in s[from..].char_indices() {
+        if !c.is_alphabetic() {
+            break;
+        }
+        count += 1;
+        end = from + i + c.len_utf8();
+    }
+    let boundary = !s[end..].chars().next().is_some_and(is_word_char);
+    ((2..=64).contains(&count) && boundary).then_some(end)
+}
+
+/// `d{1,3}.d{1,3}.d{1,3}.d{1,3}` at `at` (the last group as long as it goes).
+fn ipv4_at(text: &str, at: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut i = at;
+    for group in 0..4 {
+        let digits = b[i..]
+            .iter()
+            .take(3)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if digits == 0 {
+            return None;
+        }
+        i += digits;
+        if group < 3 {
+            if b.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+    }
+    Some(i)
 }
 
 /// Positions where a scheme that Drupal links starts (`http:`, `MAILTO:`),
@@ -782,6 +877,29 @@ mod tests {
             "<é> <a\u{e9}> </é> <a href=\"http://x.org\" rel=\"nofollow ugc\">http://x.org</a>"
         );
         assert_eq!(link("<aé>http://x.org</aé>").matches("<a href").count(), 1);
+    }
+
+    proptest::proptest! {
+        /// The hand-written matchers find exactly what the regular
+        /// expressions of Drupal's grammar find.
+        #[test]
+        fn matchers_agree_with_the_grammar(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "http:", "HTTPS://", "ftp://", "mailto:", "www.", "WWW.", "a", "bc", "é", "ü", "例", "д", "1", "12",
+                "123", "1234", ".", "..", "-", "_", "+", "@", ":", "/", "//", "?", "#", " ", "x@", "com", "org",
+                "co.uk", "localhost", "(", ")", "&",
+            ]), 1..12),
+        ) {
+            let text: String = pieces.concat();
+            if let Some(start) = scheme_candidates(&text).next() {
+                let expected = FULL_URL.find(&text[start..]).map(|m| start + m.end());
+                proptest::prop_assert_eq!(full_url_at(&text, start), expected, "{:?} at {}", text, start);
+            }
+            for start in www_candidates(&text) {
+                let expected = WWW.find(&text[start..]).map(|m| start + m.end());
+                proptest::prop_assert_eq!(www_at(&text, start), expected, "{:?} at {}", text, start);
+            }
+        }
     }
 
     #[test]
