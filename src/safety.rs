@@ -242,7 +242,7 @@ impl Allowlist {
 /// is written as the parser's serialization.
 pub fn check_url<'a>(value: &'a str, schemes: &[String]) -> Option<std::borrow::Cow<'a, str>> {
     let (scheme, serialized) = parse_url(value)?;
-    if !FLOOR_SCHEMES.contains(&scheme.as_str()) || !schemes.iter().any(|s| *s == scheme) {
+    if !FLOOR_SCHEMES.contains(&scheme.as_str()) || !schemes.contains(&scheme) {
         return None;
     }
     Some(match serialized {
