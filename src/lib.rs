@@ -28,6 +28,8 @@ pub mod filter;
 #[cfg(feature = "server")]
 pub mod http;
 pub mod invariants;
+#[cfg(feature = "server")]
+pub mod memo;
 pub mod moderation;
 pub mod policy;
 pub mod safety;

@@ -6,6 +6,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -14,6 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::comment::{Comment, SiteId, Status, ThreadKey, ThreadState};
 use crate::config::{Config, ModerationMode};
 use crate::error::{Error, Result};
+use crate::memo::Memo;
 use crate::moderation::{self, Decision};
 use crate::policy::{Policy, PolicySet, Rendered};
 use crate::store::{InsertComment, InsertOutcome, Order, Position, Prior, SiteRow, Store};
@@ -28,6 +30,11 @@ pub struct Colloquy {
     policies: Arc<PolicySet>,
     config: Arc<Config>,
     ip_key: Arc<Vec<u8>>,
+    /// Site settings, read on every request (5 s; updated on change).
+    sites: Arc<Memo<String, SiteRow>>,
+    /// Published counts per (site, thread), for article lists (1 s; dropped
+    /// on every change made here).
+    counts: Arc<Memo<(String, String), i64>>,
 }
 
 /// A new comment as submitted.
@@ -192,6 +199,8 @@ impl Colloquy {
             policies: Arc::new(policies),
             config: Arc::new(config),
             ip_key: Arc::new(key.into_bytes()),
+            sites: Arc::new(Memo::new(Duration::from_secs(5), 10_000)),
+            counts: Arc::new(Memo::new(Duration::from_secs(1), 100_000)),
         })
     }
 
@@ -215,10 +224,21 @@ impl Colloquy {
     /// # Errors
     /// [`Error::NotFound`] for an unknown site.
     pub async fn site(&self, site: &SiteId) -> Result<SiteRow> {
-        self.store
+        if let Some(row) = self.sites.get(&site.as_str().to_owned()) {
+            return Ok(row);
+        }
+        let row = self
+            .store
             .site(site.as_str())
             .await?
-            .ok_or_else(|| Error::NotFound(format!("there is no site `{site}`")))
+            .ok_or_else(|| Error::NotFound(format!("there is no site `{site}`")))?;
+        self.sites.put(site.as_str().to_owned(), row.clone());
+        Ok(row)
+    }
+
+    /// Drops the remembered count of a thread this process just changed.
+    fn changed(&self, site: &str, thread: &str) {
+        self.counts.forget(&(site.to_owned(), thread.to_owned()));
     }
 
     /// The formats a site offers, in order, with the default first flagged.
@@ -347,6 +367,7 @@ impl Colloquy {
             let new = insert(comment.clone());
             match self.store.insert_comment(new).await? {
                 InsertOutcome::Inserted => {
+                    self.changed(&comment.site, &comment.thread);
                     return Ok(Posted {
                         comment,
                         edit_until: created + self.config.edit_window_secs * 1000,
@@ -501,14 +522,31 @@ impl Colloquy {
                 ),
             ));
         }
-        let keys: Vec<String> = threads.iter().map(|t| t.as_str().to_owned()).collect();
-        let found = self.store.count_published(site.as_str(), &keys).await?;
-        Ok(keys
-            .into_iter()
-            .map(|k| {
-                let n = found.iter().find(|(t, _)| *t == k).map_or(0, |(_, n)| *n);
-                (k, n)
+        let s = site.as_str().to_owned();
+        let mut answer: Vec<(String, Option<i64>)> = threads
+            .iter()
+            .map(|t| {
+                let key = t.as_str().to_owned();
+                let known = self.counts.get(&(s.clone(), key.clone()));
+                (key, known)
             })
+            .collect();
+        let missing: Vec<String> = answer
+            .iter()
+            .filter(|(_, n)| n.is_none())
+            .map(|(k, _)| k.clone())
+            .collect();
+        if !missing.is_empty() {
+            let found = self.store.count_published(&s, &missing).await?;
+            for (key, n) in answer.iter_mut().filter(|(_, n)| n.is_none()) {
+                let count = found.iter().find(|(t, _)| t == key).map_or(0, |(_, c)| *c);
+                self.counts.put((s.clone(), key.clone()), count);
+                *n = Some(count);
+            }
+        }
+        Ok(answer
+            .into_iter()
+            .map(|(k, n)| (k, n.unwrap_or(0)))
             .collect())
     }
 
@@ -575,6 +613,7 @@ impl Colloquy {
         comment.policy_version = rendered.policy_version;
         comment.modified = Some(now_ms());
         self.store.update_body(&comment).await?;
+        self.changed(&comment.site, &comment.thread);
         Ok(comment)
     }
 
@@ -583,8 +622,9 @@ impl Colloquy {
     /// # Errors
     /// Unknown comment, wrong token, closed window.
     pub async fn delete_own(&self, site: &SiteId, id: i64, token: &str) -> Result<()> {
-        self.own_comment(site, id, token).await?;
+        let comment = self.own_comment(site, id, token).await?;
         self.store.delete_comment(site.as_str(), id).await?;
+        self.changed(&comment.site, &comment.thread);
         Ok(())
     }
 
@@ -640,6 +680,19 @@ impl Colloquy {
         action: Action,
     ) -> Result<Option<Comment>> {
         let current = self.comment(site, id).await?;
+        let result = self.apply_action(site, id, action, &current).await;
+        // After the write: a read racing with it cannot keep the old count.
+        self.changed(&current.site, &current.thread);
+        result
+    }
+
+    async fn apply_action(
+        &self,
+        site: &SiteId,
+        id: i64,
+        action: Action,
+        current: &Comment,
+    ) -> Result<Option<Comment>> {
         let now = now_ms();
         let s = site.as_str();
         match action {
@@ -786,6 +839,7 @@ impl Colloquy {
             row.duplicate_window_secs = n;
         }
         self.store.update_site(&row, now_ms()).await?;
+        self.sites.put(site.as_str().to_owned(), row.clone());
         Ok(row)
     }
 
@@ -886,8 +940,16 @@ fn decode_cursor(s: &str) -> Result<Position> {
 }
 
 fn new_id(created: i64) -> i64 {
+    // The low 12 bits count up from a random start, so one process never
+    // repeats an id within a millisecond; across processes the random start
+    // makes clashes rare, and the store refuses a taken id (we retry).
+    static NEXT: std::sync::LazyLock<std::sync::atomic::AtomicU64> =
+        std::sync::LazyLock::new(|| {
+            std::sync::atomic::AtomicU64::new(u64::from(rand::random::<u16>()))
+        });
+    let low = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) & 0x0fff;
     let ms = (created - ID_EPOCH_MS).clamp(0, (1 << 41) - 1);
-    (ms << 12) | i64::from(rand::random::<u16>() & 0x0fff)
+    (ms << 12) | i64::try_from(low).unwrap_or(0)
 }
 
 fn random_token(bytes: usize) -> String {
