@@ -115,23 +115,18 @@ fn process_chunk(chunk: &str, out: &mut String) {
 /// the same result.
 fn process_text_chunk(chunk: &str, out: &mut String) {
     // Steps 1, 4 and 5: trailing newlines, runs of newlines, the edges.
-    let mut s = String::with_capacity(chunk.len() + 2);
-    let mut newlines = 0;
-    for c in chunk.trim_end_matches('\n').chars() {
-        if c == '\n' {
-            newlines += 1;
-            continue;
-        }
-        s.push_str(if newlines >= 2 {
-            "\n\n"
-        } else if newlines == 1 {
-            "\n"
-        } else {
-            ""
-        });
-        newlines = 0;
-        s.push(c);
+    let src = chunk.trim_end_matches('\n');
+    let src_bytes = src.as_bytes();
+    let mut s = String::with_capacity(src.len() + 2);
+    let mut copied = 0;
+    while let Some(off) = memchr::memchr(b'\n', &src_bytes[copied..]) {
+        let nl = copied + off;
+        let run_end = nl + src_bytes[nl..].iter().take_while(|&&c| c == b'\n').count();
+        s.push_str(&src[copied..nl]);
+        s.push_str(if run_end - nl >= 2 { "\n\n" } else { "\n" });
+        copied = run_end;
     }
+    s.push_str(&src[copied..]);
     s.push_str("\n\n");
     let mut body: &str = &s;
     if let Some(rest) = body.strip_prefix('\n') {
