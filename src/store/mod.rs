@@ -402,7 +402,9 @@ impl Store {
             }
             None => {
                 let mut tx = self.write.begin().await?;
-                let outcome = insert_in(&mut tx, &new).await?;
+                let mut touched = Touched::default();
+                let outcome = insert_in(&mut tx, &new, &mut touched).await?;
+                touched.flush(&mut tx).await?;
                 tx.commit().await?;
                 Ok(outcome)
             }
@@ -748,11 +750,55 @@ impl Store {
     }
 }
 
+/// What one transaction of inserts has learnt and owes per thread: its
+/// state (read once), and how many comments it gained (written once, by
+/// [`Touched::flush`], with the version bump).
+#[derive(Debug, Default)]
+struct Touched {
+    threads: Vec<TouchedThread>,
+}
+
+#[derive(Debug)]
+struct TouchedThread {
+    site: String,
+    thread: String,
+    state: ThreadState,
+    inserted: i64,
+    published: i64,
+}
+
+impl Touched {
+    fn find(&mut self, site: &str, thread: &str) -> Option<&mut TouchedThread> {
+        self.threads
+            .iter_mut()
+            .find(|t| t.site == site && t.thread == thread)
+    }
+
+    /// Bumps the version and adds the published count of every thread that
+    /// gained comments, in the same transaction.
+    async fn flush(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<()> {
+        for t in self.threads.iter().filter(|t| t.inserted > 0) {
+            sqlx::query(
+                "UPDATE threads SET version = version + 1, published = published + $1 \
+                 WHERE site = $2 AND thread_key = $3",
+            )
+            .bind(t.published)
+            .bind(&t.site)
+            .bind(&t.thread)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
 /// The statements of one insert, inside the caller's transaction. Every
-/// refusal is decided before anything is written.
+/// refusal is decided before anything is written. The thread's version and
+/// count are updated by `touched.flush` before the commit.
 async fn insert_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     new: &InsertComment,
+    touched: &mut Touched,
 ) -> Result<InsertOutcome> {
     let c = &new.comment;
     if let Some(since) = new.duplicate_since {
@@ -772,29 +818,43 @@ async fn insert_in(
             return Ok(InsertOutcome::Duplicate(row.try_get("id")?));
         }
     }
-    let state = sqlx::query("SELECT state FROM threads WHERE site = $1 AND thread_key = $2")
-        .bind(&c.site)
-        .bind(&c.thread)
-        .fetch_optional(&mut **tx)
-        .await?;
-    match state {
-        Some(row) => {
-            let state = parse_state(&row.try_get::<String, _>("state")?)?;
-            if state != ThreadState::Open {
-                return Ok(InsertOutcome::ThreadNotOpen(state));
-            }
-        }
+    // Within one transaction nothing else changes a thread's state (the
+    // writer holds the only write connection), so it is read once.
+    let state = match touched.find(&c.site, &c.thread) {
+        Some(t) => t.state,
         None => {
-            sqlx::query(
-                "INSERT INTO threads (site, thread_key, state, created) VALUES ($1, $2, 'open', $3) \
-                 ON CONFLICT (site, thread_key) DO NOTHING",
-            )
-            .bind(&c.site)
-            .bind(&c.thread)
-            .bind(c.created)
-            .execute(&mut **tx)
-            .await?;
+            let row = sqlx::query("SELECT state FROM threads WHERE site = $1 AND thread_key = $2")
+                .bind(&c.site)
+                .bind(&c.thread)
+                .fetch_optional(&mut **tx)
+                .await?;
+            let state = match row {
+                Some(row) => parse_state(&row.try_get::<String, _>("state")?)?,
+                None => {
+                    sqlx::query(
+                        "INSERT INTO threads (site, thread_key, state, created) VALUES ($1, $2, 'open', $3) \
+                         ON CONFLICT (site, thread_key) DO NOTHING",
+                    )
+                    .bind(&c.site)
+                    .bind(&c.thread)
+                    .bind(c.created)
+                    .execute(&mut **tx)
+                    .await?;
+                    ThreadState::Open
+                }
+            };
+            touched.threads.push(TouchedThread {
+                site: c.site.clone(),
+                thread: c.thread.clone(),
+                state,
+                inserted: 0,
+                published: 0,
+            });
+            state
         }
+    };
+    if state != ThreadState::Open {
+        return Ok(InsertOutcome::ThreadNotOpen(state));
     }
     if let Some(parent) = c.parent {
         let found =
@@ -833,13 +893,10 @@ async fn insert_in(
     if inserted.rows_affected() == 0 {
         return Ok(InsertOutcome::IdTaken);
     }
-    let published = i64::from(c.status == Status::Published);
-    sqlx::query("UPDATE threads SET version = version + 1, published = published + $1 WHERE site = $2 AND thread_key = $3")
-        .bind(published)
-        .bind(&c.site)
-        .bind(&c.thread)
-        .execute(&mut **tx)
-        .await?;
+    if let Some(t) = touched.find(&c.site, &c.thread) {
+        t.inserted += 1;
+        t.published += i64::from(c.status == Status::Published);
+    }
     Ok(InsertOutcome::Inserted)
 }
 
@@ -875,10 +932,12 @@ async fn group_commit(pool: AnyPool, mut queue: tokio::sync::mpsc::Receiver<Inse
 
 async fn insert_batch(pool: &AnyPool, jobs: &[InsertJob]) -> Result<Vec<InsertOutcome>> {
     let mut tx = pool.begin().await?;
+    let mut touched = Touched::default();
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {
-        outcomes.push(insert_in(&mut tx, &job.new).await?);
+        outcomes.push(insert_in(&mut tx, &job.new, &mut touched).await?);
     }
+    touched.flush(&mut tx).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
