@@ -8,20 +8,34 @@ use html5ever::data::NAMED_ENTITIES;
 /// Used wherever text is written into HTML, both as content and inside a
 /// double-quoted attribute value.
 pub(crate) fn escape_into(out: &mut String, text: &str) {
+    // Two SIMD searches (markup characters, quotes) instead of a look at
+    // every byte: most text has few characters to escape.
     let bytes = text.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let rep = match b {
+    let mut next_markup = memchr::memchr3(b'&', b'<', b'>', bytes);
+    let mut next_quote = memchr::memchr2(b'"', b'\'', bytes);
+    loop {
+        let i = match (next_markup, next_quote) {
+            (None, None) => break,
+            (Some(a), None) => a,
+            (None, Some(b)) => b,
+            (Some(a), Some(b)) => a.min(b),
+        };
+        let rep = match bytes[i] {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
             b'"' => "&quot;",
-            b'\'' => "&#039;",
-            _ => continue,
+            _ => "&#039;",
         };
         out.push_str(&text[start..i]);
         out.push_str(rep);
         start = i + 1;
+        if next_markup == Some(i) {
+            next_markup = memchr::memchr3(b'&', b'<', b'>', &bytes[start..]).map(|p| p + start);
+        } else {
+            next_quote = memchr::memchr2(b'"', b'\'', &bytes[start..]).map(|p| p + start);
+        }
     }
     out.push_str(&text[start..]);
 }
