@@ -84,6 +84,28 @@ fn authorize(app: &AppState, bearer: &Bearer, site: Option<&SiteId>) -> ApiResul
     }
 }
 
+/// The `{site}` of an admin route, once the bearer token is checked for it:
+/// a handler that takes this cannot forget the check.
+#[derive(Debug)]
+pub struct AdminSite(pub SiteId);
+
+impl axum::extract::FromRequestParts<AppState> for AdminSite {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &AppState,
+    ) -> Result<Self, Problem> {
+        let ApiPath(params) =
+            ApiPath::<std::collections::HashMap<String, String>>::from_request_parts(parts, app)
+                .await?;
+        let site = site_id(params.get("site").map_or("", String::as_str))?;
+        let bearer = Bearer::from_request_parts(parts, app).await?;
+        authorize(app, &bearer, Some(&site))?;
+        Ok(AdminSite(site))
+    }
+}
+
 /// A comment as moderators see it: everything, including e-mail and IP hash.
 #[derive(Debug, Serialize)]
 pub struct AdminComment {
@@ -142,12 +164,9 @@ pub struct QueueQuery {
 /// `GET /api/v1/admin/sites/{site}/comments?status=pending,spam&limit=&cursor=`
 pub async fn queue(
     State(app): State<AppState>,
-    ApiPath(site): ApiPath<String>,
-    bearer: Bearer,
+    AdminSite(site): AdminSite,
     ApiQuery(q): ApiQuery<QueueQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let site = site_id(&site)?;
-    authorize(&app, &bearer, Some(&site))?;
     let statuses = match &q.status {
         None => vec![Status::Pending],
         Some(s) if s == "all" => Status::ALL.to_vec(),
@@ -169,11 +188,9 @@ pub async fn queue(
 /// `GET /api/v1/admin/sites/{site}/comments/{id}`
 pub async fn get_comment(
     State(app): State<AppState>,
-    ApiPath((site, id)): ApiPath<(String, i64)>,
-    bearer: Bearer,
+    AdminSite(site): AdminSite,
+    ApiPath((_, id)): ApiPath<(String, i64)>,
 ) -> ApiResult<Json<AdminComment>> {
-    let site = site_id(&site)?;
-    authorize(&app, &bearer, Some(&site))?;
     let c = app.colloquy.comment(&site, id).await?;
     Ok(Json(AdminComment::from(&c)))
 }
@@ -182,11 +199,9 @@ pub async fn get_comment(
 /// trash, restore, unpublish, delete.
 pub async fn act(
     State(app): State<AppState>,
-    ApiPath((site, id, action)): ApiPath<(String, i64, String)>,
-    bearer: Bearer,
+    AdminSite(site): AdminSite,
+    ApiPath((_, id, action)): ApiPath<(String, i64, String)>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let site = site_id(&site)?;
-    authorize(&app, &bearer, Some(&site))?;
     let action = Action::parse(&action).map_err(|_| {
         Problem::new(
             StatusCode::NOT_FOUND,
@@ -204,11 +219,9 @@ pub async fn act(
 /// `DELETE /api/v1/admin/sites/{site}/comments/{id}`
 pub async fn delete(
     State(app): State<AppState>,
-    ApiPath((site, id)): ApiPath<(String, i64)>,
-    bearer: Bearer,
+    AdminSite(site): AdminSite,
+    ApiPath((_, id)): ApiPath<(String, i64)>,
 ) -> ApiResult<StatusCode> {
-    let site = site_id(&site)?;
-    authorize(&app, &bearer, Some(&site))?;
     app.colloquy.moderate(&site, id, Action::Delete).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -224,12 +237,9 @@ pub struct BulkBody {
 /// `POST /api/v1/admin/sites/{site}/comments/bulk` with `{"action", "ids"}`
 pub async fn bulk(
     State(app): State<AppState>,
-    ApiPath(site): ApiPath<String>,
-    bearer: Bearer,
+    AdminSite(site): AdminSite,
     ApiJson(b): ApiJson<BulkBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let site = site_id(&site)?;
-    authorize(&app, &bearer, Some(&site))?;
     let action = Action::parse(&b.action)?;
     let results = app.colloquy.bulk(&site, action, &b.ids).await?;
     let list: Vec<serde_json::Value> = results
@@ -286,11 +296,8 @@ pub async fn list_sites(
 /// `GET /api/v1/admin/sites/{site}`
 pub async fn get_site(
     State(app): State<AppState>,
-    ApiPath(site): ApiPath<String>,
-    bearer: Bearer,
+    AdminSite(site): AdminSite,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let site = site_id(&site)?;
-    authorize(&app, &bearer, Some(&site))?;
     let row = app.colloquy.site(&site).await?;
     Ok(Json(
         serde_json::to_value(SiteResponse::from(row)).unwrap_or_default(),
@@ -316,12 +323,9 @@ pub struct SiteBody {
 /// `PATCH /api/v1/admin/sites/{site}` — formats, default format, moderation.
 pub async fn update_site(
     State(app): State<AppState>,
-    ApiPath(site): ApiPath<String>,
-    bearer: Bearer,
+    AdminSite(site): AdminSite,
     ApiJson(b): ApiJson<SiteBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let site = site_id(&site)?;
-    authorize(&app, &bearer, Some(&site))?;
     let moderation = match b.moderation.as_deref() {
         None => None,
         Some(m) => Some(ModerationMode::parse(m).ok_or_else(|| {
@@ -357,12 +361,10 @@ pub struct ThreadBody {
 /// `PUT /api/v1/admin/sites/{site}/threads/{thread}` with `{"state": "closed"}`
 pub async fn set_thread(
     State(app): State<AppState>,
-    ApiPath((site, thread)): ApiPath<(String, String)>,
-    bearer: Bearer,
+    AdminSite(site): AdminSite,
+    ApiPath((_, thread)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<ThreadBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let site = site_id(&site)?;
-    authorize(&app, &bearer, Some(&site))?;
     let thread = thread_key(&thread)?;
     let state = ThreadState::parse(&b.state)?;
     app.colloquy.set_thread_state(&site, &thread, state).await?;
@@ -374,11 +376,8 @@ pub async fn set_thread(
 /// `POST /api/v1/admin/sites/{site}/rerender`
 pub async fn rerender(
     State(app): State<AppState>,
-    ApiPath(site): ApiPath<String>,
-    bearer: Bearer,
+    AdminSite(site): AdminSite,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let site = site_id(&site)?;
-    authorize(&app, &bearer, Some(&site))?;
     let r = app.colloquy.rerender(&site, |_| {}).await?;
     Ok(Json(
         serde_json::json!({ "checked": r.checked, "rerendered": r.rerendered, "skipped": r.skipped }),
