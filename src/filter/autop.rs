@@ -146,25 +146,12 @@ fn process_text_chunk(chunk: &str, out: &mut String) {
     }
     // Steps 6-12: paragraphs at whitespace runs holding two newlines or more.
     let mut result = String::with_capacity(body.len() + 32);
-    let b = body.as_bytes();
     let mut para_start = 0;
-    let mut i = 0;
-    while i < b.len() {
-        if !is_php_space(b[i]) {
-            i += 1;
-            continue;
-        }
-        let run_start = i;
-        while i < b.len() && is_php_space(b[i]) {
-            i += 1;
-        }
-        let run = &b[run_start..i];
-        let first = run.iter().position(|&c| c == b'\n');
-        let last = run.iter().rposition(|&c| c == b'\n');
-        if let (Some(first), Some(last)) = (first, last) {
-            if first != last && run_start + last + 1 < b.len() {
-                push_paragraph(&body[para_start..run_start + first], &mut result);
-                para_start = run_start + last + 1;
+    for run in whitespace_runs(body) {
+        if let (Some(first), Some(last)) = (run.first_newline, run.last_newline) {
+            if first != last && last + 1 < body.len() {
+                push_paragraph(&body[para_start..first], &mut result);
+                para_start = last + 1;
             }
         }
     }
@@ -181,25 +168,11 @@ fn push_paragraph(p: &str, out: &mut String) {
         return;
     }
     out.push_str("<p>");
-    let b = p.as_bytes();
     let mut copied = 0;
-    let mut i = 0;
-    while i < b.len() {
-        if !is_php_space(b[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        let mut last_newline = None;
-        while i < b.len() && is_php_space(b[i]) {
-            if b[i] == b'\n' {
-                last_newline = Some(i);
-            }
-            i += 1;
-        }
-        if let Some(nl) = last_newline {
-            out.push_str(&p[copied..start]);
-            out.push_str(if start == 0 { "\n" } else { "<br />\n" });
+    for run in whitespace_runs(p) {
+        if let Some(nl) = run.last_newline {
+            out.push_str(&p[copied..run.start]);
+            out.push_str(if run.start == 0 { "\n" } else { "<br />\n" });
             copied = nl + 1;
         }
     }
@@ -323,26 +296,12 @@ fn edit_matches(re: &Regex, s: String, mut edit: impl FnMut(&str, &mut String)) 
 /// `<br />` already stands right before it (then the run becomes a plain
 /// newline: the break is there already).
 fn line_breaks(s: &str) -> String {
-    let b = s.as_bytes();
     let mut out = String::with_capacity(s.len() + 64);
     let mut copied = 0;
-    let mut i = 0;
-    while i < b.len() {
-        if !is_php_space(b[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        let mut last_newline = None;
-        while i < b.len() && is_php_space(b[i]) {
-            if b[i] == b'\n' {
-                last_newline = Some(i);
-            }
-            i += 1;
-        }
-        let Some(nl) = last_newline else { continue };
-        out.push_str(&s[copied..start]);
-        if s[..start].ends_with("<br />") {
+    for run in whitespace_runs(s) {
+        let Some(nl) = run.last_newline else { continue };
+        out.push_str(&s[copied..run.start]);
+        if s[..run.start].ends_with("<br />") {
             out.push('\n');
         } else {
             out.push_str("<br />\n");
@@ -351,6 +310,42 @@ fn line_breaks(s: &str) -> String {
     }
     out.push_str(&s[copied..]);
     out
+}
+
+/// A maximal run of PCRE whitespace, with where its first and last
+/// newlines are (byte offsets in the text).
+struct WhitespaceRun {
+    start: usize,
+    first_newline: Option<usize>,
+    last_newline: Option<usize>,
+}
+
+/// The whitespace runs of `s`, left to right; the rules above are all about
+/// runs that hold newlines.
+fn whitespace_runs(s: &str) -> impl Iterator<Item = WhitespaceRun> + '_ {
+    let b = s.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() && !is_php_space(b[i]) {
+            i += 1;
+        }
+        if i >= b.len() {
+            return None;
+        }
+        let mut run = WhitespaceRun {
+            start: i,
+            first_newline: None,
+            last_newline: None,
+        };
+        while i < b.len() && is_php_space(b[i]) {
+            if b[i] == b'\n' {
+                run.first_newline.get_or_insert(i);
+                run.last_newline = Some(i);
+            }
+            i += 1;
+        }
+        Some(run)
+    })
 }
 
 /// PCRE's `\s` without UTF mode: space, `\t`, `\n`, `\v`, `\f`, `\r`.

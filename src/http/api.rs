@@ -174,16 +174,16 @@ fn safe_redirect(app: &AppState, site: &SiteId, target: &str) -> Option<String> 
     allowed.then(|| url.to_string())
 }
 
-/// Query of a listing.
+/// Query of a listing (JSON, fragment).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     #[serde(default)]
-    limit: Option<i64>,
+    pub(super) limit: Option<i64>,
     #[serde(default)]
-    cursor: Option<String>,
+    pub(super) cursor: Option<String>,
     #[serde(default)]
-    order: Option<String>,
+    pub(super) order: Option<String>,
 }
 
 pub(super) fn parse_order(order: Option<&str>) -> ApiResult<Order> {

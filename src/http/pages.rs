@@ -5,9 +5,8 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde::Deserialize;
 
-use super::api::{parse_order, site_id, thread_key, with_etag};
+use super::api::{parse_order, site_id, thread_key, with_etag, ListQuery};
 use super::extract::{ApiPath, ApiQuery};
 use super::problem::ApiResult;
 use super::AppState;
@@ -28,18 +27,6 @@ fn esc(s: &str) -> String {
         }
     }
     out
-}
-
-/// Query of the fragment.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FragmentQuery {
-    #[serde(default)]
-    limit: Option<i64>,
-    #[serde(default)]
-    cursor: Option<String>,
-    #[serde(default)]
-    order: Option<String>,
 }
 
 /// Writes comments as nested lists: replies under their parent when the
@@ -97,7 +84,7 @@ fn write_comment(out: &mut String, c: &Comment, all: &[Comment], depth: usize) {
 pub async fn fragment(
     State(app): State<AppState>,
     ApiPath((site, thread)): ApiPath<(String, String)>,
-    ApiQuery(q): ApiQuery<FragmentQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let site = site_id(&site)?;

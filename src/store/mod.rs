@@ -143,6 +143,20 @@ const REFRESH_BY_COMMENT: &str = "UPDATE threads SET version = version + 1, publ
      AND c.status = 'published') \
      WHERE site = $1 AND thread_key = (SELECT thread_key FROM comments WHERE site = $1 AND id = $2)";
 
+/// Runs [`REFRESH_BY_COMMENT`] in the caller's transaction.
+async fn refresh_thread_of(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    site: &str,
+    id: i64,
+) -> Result<()> {
+    sqlx::query(REFRESH_BY_COMMENT)
+        .bind(site)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// The same for thread `$2` of site `$1`.
 const REFRESH_BY_THREAD: &str = "UPDATE threads SET version = version + 1, published = (\
      SELECT COUNT(*) FROM comments c WHERE c.site = $1 AND c.thread_key = $2 AND c.status = 'published') \
@@ -591,11 +605,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(REFRESH_BY_COMMENT)
-            .bind(site)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        refresh_thread_of(&mut tx, site, id).await?;
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
@@ -677,11 +687,7 @@ impl Store {
         .bind(c.id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(REFRESH_BY_COMMENT)
-            .bind(&c.site)
-            .bind(c.id)
-            .execute(&mut *tx)
-            .await?;
+        refresh_thread_of(&mut tx, &c.site, c.id).await?;
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
@@ -728,11 +734,7 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(REFRESH_BY_COMMENT)
-            .bind(site)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        refresh_thread_of(&mut tx, site, id).await?;
         tx.commit().await?;
         Ok(())
     }
