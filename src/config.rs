@@ -81,6 +81,12 @@ pub struct SiteConfig {
     pub admin_tokens: Vec<String>,
     /// Origins allowed to call the API from a browser (CORS, form posts).
     pub origins: Vec<String>,
+    /// Where comment events are POSTed as signed JSON (http or https).
+    pub webhook_url: Option<String>,
+    /// The key that signs webhook bodies (required with `webhook_url`).
+    pub webhook_secret: Option<String>,
+    /// Who is e-mailed about held comments, with one-click action links.
+    pub moderator_emails: Vec<String>,
 }
 
 impl SiteConfig {
@@ -95,6 +101,9 @@ impl SiteConfig {
             duplicate_window_secs: 600,
             admin_tokens: Vec::new(),
             origins: Vec::new(),
+            webhook_url: None,
+            webhook_secret: None,
+            moderator_emails: Vec::new(),
         }
     }
 }
@@ -132,6 +141,79 @@ impl Default for Limits {
     }
 }
 
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain text (a relay on localhost or a private network only).
+    None,
+    /// Plain connection upgraded with STARTTLS (required), usually port 587.
+    Starttls,
+    /// TLS from the first byte, usually port 465.
+    Tls,
+}
+
+impl SmtpTls {
+    fn parse(s: &str) -> Option<SmtpTls> {
+        match s {
+            "none" => Some(SmtpTls::None),
+            "starttls" => Some(SmtpTls::Starttls),
+            "tls" => Some(SmtpTls::Tls),
+            _ => None,
+        }
+    }
+}
+
+/// The SMTP server that sends notification e-mails.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    /// Host name of the server.
+    pub host: String,
+    /// Port (default: 25 with `none`, 587 with `starttls`, 465 with `tls`).
+    pub port: u16,
+    /// The `From` address of every notification.
+    pub from: String,
+    /// Login, when the server wants one.
+    pub username: Option<String>,
+    /// Password for `username`.
+    pub password: Option<String>,
+    /// Transport security.
+    pub tls: SmtpTls,
+}
+
+impl fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("from", &self.from)
+            .field("username", &self.username)
+            .field("tls", &self.tls)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Delivery of notifications: polling and retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifyConfig {
+    /// Attempts per delivery before it is kept as `failed`.
+    pub max_attempts: u32,
+    /// Wait before the first retry; each further retry waits twice as long
+    /// (capped at an hour).
+    pub retry_initial: std::time::Duration,
+    /// How often the notifier looks for new events and due deliveries.
+    pub poll_interval: std::time::Duration,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> NotifyConfig {
+        NotifyConfig {
+            max_attempts: 8,
+            retry_initial: std::time::Duration::from_secs(30),
+            poll_interval: std::time::Duration::from_secs(1),
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Config {
@@ -151,8 +233,12 @@ pub struct Config {
     pub edit_window_secs: i64,
     /// Trust `X-Forwarded-For` from a reverse proxy for the client address.
     pub trust_proxy: bool,
-    /// Public base URL of this service, for links in feeds.
+    /// Public base URL of this service, for links in feeds and e-mails.
     pub public_url: Option<String>,
+    /// SMTP server for notification e-mails (none: no e-mails).
+    pub smtp: Option<SmtpConfig>,
+    /// Notification delivery settings.
+    pub notify: NotifyConfig,
 }
 
 impl fmt::Debug for Config {
@@ -172,6 +258,7 @@ impl fmt::Debug for Config {
             )
             .field("limits", &self.limits)
             .field("edit_window_secs", &self.edit_window_secs)
+            .field("smtp", &self.smtp)
             .finish_non_exhaustive()
     }
 }
@@ -207,6 +294,8 @@ impl Default for Config {
             edit_window_secs: 15 * 60,
             trust_proxy: false,
             public_url: None,
+            smtp: None,
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -236,6 +325,8 @@ struct FileConfig {
     trust_proxy: Option<bool>,
     public_url: Option<Spanned<String>>,
     limits: Option<FileLimits>,
+    smtp: Option<FileSmtp>,
+    notifications: Option<FileNotify>,
     #[serde(default, rename = "site")]
     sites: Vec<FileSite>,
 }
@@ -254,6 +345,24 @@ struct FileLimits {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct FileSmtp {
+    host: Spanned<String>,
+    port: Option<Spanned<i64>>,
+    from: Spanned<String>,
+    username: Option<String>,
+    password: Option<String>,
+    tls: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileNotify {
+    max_attempts: Option<Spanned<i64>>,
+    retry_initial_secs: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FileSite {
     id: Spanned<String>,
     formats: Option<Spanned<Vec<String>>>,
@@ -265,6 +374,10 @@ struct FileSite {
     admin_tokens: Vec<String>,
     #[serde(default)]
     origins: Vec<String>,
+    webhook_url: Option<Spanned<String>>,
+    webhook_secret: Option<Spanned<String>>,
+    #[serde(default)]
+    moderator_emails: Vec<Spanned<String>>,
 }
 
 /// Where each site's format settings were written, to point at them when a
@@ -358,6 +471,110 @@ fn check_database_url(s: &str) -> Result<String, String> {
     }
 }
 
+fn check_public_url(s: &str) -> Result<String, String> {
+    let trimmed = s.trim_end_matches('/');
+    match url::Url::parse(trimmed) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+            Ok(trimmed.to_owned())
+        }
+        _ => Err(format!(
+            "`{s}` is not an http:// or https:// base address such as https://comments.example"
+        )),
+    }
+}
+
+/// A webhook target: an absolute http(s) URL with a host and no credentials
+/// (they would end up in logs).
+fn check_webhook_url(s: &str) -> Result<String, String> {
+    let u = url::Url::parse(s).map_err(|e| format!("`{s}` is not a URL: {e}"))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(format!(
+            "`{s}`: a webhook URL must start with http:// or https://"
+        ));
+    }
+    if u.host().is_none() {
+        return Err(format!("`{s}`: a webhook URL needs a host"));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(format!(
+            "`{s}`: put no credentials in a webhook URL; receivers check the signature"
+        ));
+    }
+    Ok(u.to_string())
+}
+
+/// One address, `local@domain.tld`, no spaces, angle brackets or line breaks.
+pub fn looks_like_email(s: &str) -> bool {
+    s.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+    }) && s.matches('@').count() == 1
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+}
+
+fn smtp_from_file(
+    s: FileSmtp,
+    err: &impl Fn(std::ops::Range<usize>, &str, String) -> ConfigError,
+) -> Result<SmtpConfig, ConfigError> {
+    let tls = match &s.tls {
+        Some(t) => SmtpTls::parse(t.get_ref()).ok_or_else(|| {
+            err(
+                t.span(),
+                "smtp.tls",
+                "use \"none\", \"starttls\" or \"tls\"".to_owned(),
+            )
+        })?,
+        None => SmtpTls::Starttls,
+    };
+    if s.host.get_ref().trim().is_empty() || s.host.get_ref().contains(char::is_whitespace) {
+        return Err(err(
+            s.host.span(),
+            "smtp.host",
+            "a host name such as smtp.example.com".to_owned(),
+        ));
+    }
+    if !looks_like_email(s.from.get_ref()) {
+        return Err(err(
+            s.from.span(),
+            "smtp.from",
+            format!(
+                "`{}` is not an e-mail address like comments@example.com",
+                s.from.get_ref()
+            ),
+        ));
+    }
+    let port = match s.port {
+        Some(p) => u16::try_from(*p.get_ref())
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| err(p.span(), "smtp.port", "1 to 65535".to_owned()))?,
+        None => match tls {
+            SmtpTls::None => 25,
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+        },
+    };
+    if s.username.is_some() && tls == SmtpTls::None && s.host.get_ref() != "localhost" {
+        return Err(err(
+            s.host.span(),
+            "smtp.tls",
+            "a password would travel in clear text; use \"starttls\" or \"tls\"".to_owned(),
+        ));
+    }
+    Ok(SmtpConfig {
+        host: s.host.into_inner(),
+        port,
+        from: s.from.into_inner(),
+        username: s.username,
+        password: s.password,
+        tls,
+    })
+}
+
 fn apply_env(
     config: &mut Config,
     env: &impl Fn(&str) -> Option<String>,
@@ -413,7 +630,22 @@ fn apply_env(
         config.trust_proxy = matches!(v.as_str(), "1" | "true" | "yes" | "on");
     }
     if let Some(v) = env("COLLOQUY_PUBLIC_URL") {
-        config.public_url = Some(v.trim_end_matches('/').to_owned());
+        config.public_url = Some(
+            check_public_url(&v)
+                .map_err(|m| ConfigError::at("COLLOQUY_PUBLIC_URL", "public_url", m))?,
+        );
+    }
+    if let Some(v) = env("COLLOQUY_SMTP_PASSWORD") {
+        match &mut config.smtp {
+            Some(smtp) => smtp.password = Some(v),
+            None => {
+                return Err(ConfigError::at(
+                    "COLLOQUY_SMTP_PASSWORD",
+                    "smtp.password",
+                    "there is no [smtp] table in the configuration file to use it with",
+                ))
+            }
+        }
     }
     Ok(())
 }
@@ -490,7 +722,33 @@ fn apply_file(
         config.trust_proxy = v;
     }
     if let Some(v) = raw.public_url {
-        config.public_url = Some(v.get_ref().trim_end_matches('/').to_owned());
+        config.public_url =
+            Some(check_public_url(v.get_ref()).map_err(|m| err(v.span(), "public_url", m))?);
+    }
+    if let Some(s) = raw.smtp {
+        config.smtp = Some(smtp_from_file(s, &err)?);
+    }
+    if let Some(n) = raw.notifications {
+        if let Some(v) = n.max_attempts {
+            if !(1..=100).contains(v.get_ref()) {
+                return Err(err(
+                    v.span(),
+                    "notifications.max_attempts",
+                    "1 to 100".to_owned(),
+                ));
+            }
+            config.notify.max_attempts = *v.get_ref() as u32;
+        }
+        if let Some(v) = n.retry_initial_secs {
+            if !(1..=86_400).contains(v.get_ref()) {
+                return Err(err(
+                    v.span(),
+                    "notifications.retry_initial_secs",
+                    "1 to 86400 seconds".to_owned(),
+                ));
+            }
+            config.notify.retry_initial = std::time::Duration::from_secs(*v.get_ref() as u64);
+        }
     }
     if let Some(l) = raw.limits {
         let set = |field: &Option<Spanned<i64>>,
@@ -629,6 +887,43 @@ fn apply_file(
         }
         site.admin_tokens = s.admin_tokens;
         site.origins = s.origins;
+        if let Some(u) = s.webhook_url {
+            site.webhook_url = Some(
+                check_webhook_url(u.get_ref()).map_err(|m| err(u.span(), "site.webhook_url", m))?,
+            );
+            match &s.webhook_secret {
+                Some(k) if k.get_ref().len() < 16 => {
+                    return Err(err(
+                        k.span(),
+                        "site.webhook_secret",
+                        "use at least 16 characters".to_owned(),
+                    ))
+                }
+                Some(_) => {}
+                None => {
+                    return Err(err(
+                        u.span(),
+                        "site.webhook_secret",
+                        "a webhook_url needs a webhook_secret (16+ characters) to sign with"
+                            .to_owned(),
+                    ))
+                }
+            }
+        }
+        site.webhook_secret = s.webhook_secret.map(Spanned::into_inner);
+        for m in s.moderator_emails {
+            if !looks_like_email(m.get_ref()) {
+                return Err(err(
+                    m.span(),
+                    "site.moderator_emails",
+                    format!(
+                        "`{}` is not an e-mail address like name@example.com",
+                        m.get_ref()
+                    ),
+                ));
+            }
+            site.moderator_emails.push(m.into_inner());
+        }
         locations.sites.insert(id, at(formats_at.start));
         config.sites.push(site);
     }
@@ -695,15 +990,65 @@ mod tests {
     }
 
     #[test]
+    fn notification_settings_load_and_bad_ones_are_named() {
+        let c = load_text(
+            "public_url = \"https://c.example/\"\n[smtp]\nhost = \"mail.example\"\nfrom = \"c@example.com\"\n\
+             [notifications]\nmax_attempts = 3\n[[site]]\nid = \"a\"\n\
+             webhook_url = \"https://hooks.example/colloquy\"\nwebhook_secret = \"0123456789abcdef\"\n\
+             moderator_emails = [\"mod@example.com\"]\n",
+        )
+        .expect("valid");
+        assert_eq!(c.public_url.as_deref(), Some("https://c.example"));
+        let smtp = c.smtp.expect("smtp");
+        assert_eq!((smtp.port, smtp.tls), (587, SmtpTls::Starttls));
+        assert_eq!(c.notify.max_attempts, 3);
+        assert_eq!(
+            c.sites[0].webhook_url.as_deref(),
+            Some("https://hooks.example/colloquy")
+        );
+        assert_eq!(c.sites[0].moderator_emails, ["mod@example.com"]);
+
+        let e = load_text("[[site]]\nid = \"a\"\nwebhook_url = \"ftp://x.example/\"\nwebhook_secret = \"0123456789abcdef\"\n")
+            .expect_err("bad scheme");
+        assert_eq!(e.key, "site.webhook_url");
+        assert!(e.origin.ends_with(":3:15"), "{e}");
+        let e = load_text("[[site]]\nid = \"a\"\nwebhook_url = \"not a url\"\n")
+            .expect_err("not a url");
+        assert_eq!(e.key, "site.webhook_url");
+        let e = load_text("[[site]]\nid = \"a\"\nwebhook_url = \"https://x.example/\"\n")
+            .expect_err("no secret");
+        assert_eq!(e.key, "site.webhook_secret");
+        let e = load_text("[[site]]\nid = \"a\"\nmoderator_emails = [\"Mod <m@x.example>\"]\n")
+            .expect_err("bad address");
+        assert_eq!(e.key, "site.moderator_emails");
+        let e =
+            load_text("[smtp]\nhost = \"m.example\"\nfrom = \"c@example.com\"\ntls = \"ssl\"\n")
+                .expect_err("bad tls");
+        assert_eq!(e.key, "smtp.tls");
+        let e = load_text("[smtp]\nhost = \"m.example\"\n").expect_err("no from");
+        assert_eq!(e.key, "from");
+    }
+
+    #[test]
     fn debug_output_hides_secrets() {
         let c = Config {
             database_url: "postgres://u:hunter2@db/x".into(),
             admin_tokens: vec!["supersecrettoken1".into()],
+            smtp: Some(SmtpConfig {
+                host: "m.example".into(),
+                port: 587,
+                from: "c@example.com".into(),
+                username: Some("u".into()),
+                password: Some("smtp-hunter3".into()),
+                tls: SmtpTls::Starttls,
+            }),
             ..Config::default()
         };
         let shown = format!("{c:?}");
         assert!(
-            !shown.contains("hunter2") && !shown.contains("supersecret"),
+            !shown.contains("hunter2")
+                && !shown.contains("supersecret")
+                && !shown.contains("hunter3"),
             "{shown}"
         );
     }

@@ -31,6 +31,8 @@ pub mod invariants;
 #[cfg(feature = "server")]
 pub mod memo;
 pub mod moderation;
+#[cfg(feature = "server")]
+pub mod notify;
 pub mod policy;
 pub mod safety;
 #[cfg(feature = "server")]

@@ -939,7 +939,8 @@ fn decode_cursor(s: &str) -> Result<Position> {
     })
 }
 
-fn new_id(created: i64) -> i64 {
+/// A fresh time-ordered id below 2^53 (comments, audit and outbox rows).
+pub(crate) fn new_id(created: i64) -> i64 {
     // The low 12 bits count up from a random start, so one process never
     // repeats an id within a millisecond; across processes the random start
     // makes clashes rare, and the store refuses a taken id (we retry).

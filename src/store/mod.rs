@@ -18,6 +18,8 @@ use crate::comment::{Comment, Status, ThreadState};
 use crate::config::ModerationMode;
 use crate::error::{Error, Result};
 
+pub mod outbox;
+
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

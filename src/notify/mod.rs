@@ -1,0 +1,522 @@
+//! Notifications: webhooks and e-mails about comment events, delivered by a
+//! background task through a transactional outbox.
+//!
+//! The service writes an audit row with `notify = 1` in the same
+//! transaction as the comment change it records; it knows nothing else
+//! about notifications. The [`Notifier`] then works in two steps, both
+//! safe to repeat and to run in several servers on one database:
+//!
+//! 1. **Queue**: for each flagged audit event (oldest first) it works out
+//!    the deliveries — the site's webhook, moderator e-mails for a held
+//!    comment, a reply e-mail to an opted-in parent author for a published
+//!    reply — and in one transaction inserts them into the `outbox` and
+//!    clears the flag. A crash before the commit leaves the flag set; one
+//!    after leaves the deliveries queued.
+//! 2. **Send**: due deliveries are leased (their due time moves forward, so
+//!    a crashed sender's rows come back), sent, and marked `sent`, or given
+//!    a later due time with exponential backoff, or after the last allowed
+//!    attempt kept as `failed` with the last error.
+//!
+//! A failing receiver therefore never blocks or fails a comment write.
+
+pub mod email;
+pub mod links;
+pub mod webhook;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::comment::{Comment, Status};
+use crate::config::{Config, SiteConfig};
+use crate::error::{Error, Result};
+use crate::service::{now_ms, rfc3339, Colloquy};
+use crate::store::outbox::{Delivery, NewDelivery, NotifyEvent};
+use crate::store::Store;
+use email::{Mail, Mailer};
+use links::{LinkAction, LinkSigner};
+
+/// Events claimed per round.
+const EVENT_BATCH: i64 = 100;
+/// Deliveries sent per round (concurrently).
+const SEND_BATCH: i64 = 32;
+/// How long a sender holds a delivery before another may retry it; longer
+/// than any attempt can take.
+const LEASE_MS: i64 = 120_000;
+/// The longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// Comment text quoted in e-mails is cut at this many characters.
+const QUOTE_CHARS: usize = 2000;
+
+/// Kinds of delivery, as stored.
+const WEBHOOK: &str = "webhook";
+const MODERATOR_EMAIL: &str = "moderator_email";
+const REPLY_EMAIL: &str = "reply_email";
+
+/// The background notifier.
+#[derive(Clone)]
+pub struct Notifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    config: Arc<Config>,
+    base_url: String,
+    links: LinkSigner,
+    http: reqwest::Client,
+    mailer: Option<Mailer>,
+}
+
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifier")
+            .field("base_url", &self.inner.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Notifier {
+    /// A notifier for the service; `base_url` (no trailing slash) starts the
+    /// links in e-mails.
+    ///
+    /// # Errors
+    /// Database failure, or an SMTP configuration lettre refuses.
+    pub async fn new(colloquy: &Colloquy, base_url: String) -> Result<Notifier> {
+        let store = colloquy.store().clone();
+        let links = LinkSigner::load(&store).await?;
+        let http = webhook::client().map_err(Error::Internal)?;
+        let mailer = match &colloquy.config().smtp {
+            Some(smtp) => Some(Mailer::new(smtp).map_err(|m| Error::invalid("smtp", m))?),
+            None => None,
+        };
+        Ok(Notifier {
+            inner: Arc::new(Inner {
+                store,
+                config: Arc::new(colloquy.config().clone()),
+                base_url,
+                links,
+                http,
+                mailer,
+            }),
+        })
+    }
+
+    /// Runs until `stop` turns true (or its sender is dropped): queues new
+    /// events and sends due deliveries every poll interval. A round in
+    /// progress is abandoned on stop; its leased deliveries come due again.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let poll = self.inner.config.notify.poll_interval;
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            tokio::select! {
+                _ = stop.changed() => break,
+                () = self.round() => {}
+            }
+            tokio::select! {
+                _ = stop.changed() => break,
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
+    }
+
+    /// One pass: queue what the new events cause, then send what is due.
+    pub async fn round(&self) {
+        if let Err(e) = self.queue_events().await {
+            tracing::warn!(error = %e, "notifier: queuing events failed; will retry");
+        }
+        if let Err(e) = self.send_due().await {
+            tracing::warn!(error = %e, "notifier: sending failed; will retry");
+        }
+    }
+
+    /// Turns flagged audit events into outbox rows.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn queue_events(&self) -> Result<usize> {
+        let store = &self.inner.store;
+        let mut queued = 0;
+        loop {
+            let events = store.events_to_notify(EVENT_BATCH).await?;
+            if events.is_empty() {
+                return Ok(queued);
+            }
+            let mut progressed = false;
+            for event in &events {
+                let deliveries = self.deliveries_for(event).await?;
+                let count = deliveries.len();
+                if store.queue_deliveries(event, &deliveries, now_ms()).await? {
+                    queued += count;
+                }
+                progressed = true;
+            }
+            if !progressed || i64::try_from(events.len()).unwrap_or(0) < EVENT_BATCH {
+                return Ok(queued);
+            }
+        }
+    }
+
+    fn site_config(&self, site: &str) -> Option<&SiteConfig> {
+        self.inner.config.sites.iter().find(|s| s.id == site)
+    }
+
+    /// What one event causes. Reads only; nothing is written here.
+    async fn deliveries_for(&self, event: &NotifyEvent) -> Result<Vec<NewDelivery>> {
+        let kind = match event.status.as_deref() {
+            Some("pending") => Event::Held,
+            Some("published") => Event::Published,
+            _ => return Ok(Vec::new()),
+        };
+        let Some(comment_id) = event.comment_id else {
+            return Ok(Vec::new());
+        };
+        // A comment deleted since is no longer anyone's business.
+        let Some((comment, _)) = self
+            .inner
+            .store
+            .comment_with_opt_in(&event.site, comment_id)
+            .await?
+        else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        let site = self.site_config(&event.site);
+        if let Some(url) = site.and_then(|s| s.webhook_url.as_deref()) {
+            let payload = webhook_payload(event, kind, &comment);
+            out.push(NewDelivery {
+                id: crate::service::new_id(now_ms()),
+                comment_id: Some(comment.id),
+                kind: WEBHOOK.to_owned(),
+                target: url.to_owned(),
+                payload: serde_json::to_string(&payload)
+                    .map_err(|e| Error::Internal(format!("webhook payload: {e}")))?,
+                dedupe_key: format!("{WEBHOOK}:{}", event.id),
+            });
+        }
+        if self.inner.mailer.is_none() {
+            return Ok(out);
+        }
+        match kind {
+            Event::Held => {
+                for to in site.map(|s| s.moderator_emails.as_slice()).unwrap_or(&[]) {
+                    let mail = self.moderator_mail(event, &comment, to);
+                    out.push(mail_delivery(
+                        MODERATOR_EMAIL,
+                        &comment,
+                        &mail,
+                        format!("{MODERATOR_EMAIL}:{}:{to}", event.id),
+                    )?);
+                }
+            }
+            Event::Published => {
+                if let Some(mail) = self.reply_mail(&comment).await? {
+                    // One notice per reply, however often it is republished.
+                    let key = format!("{REPLY_EMAIL}:{}", comment.id);
+                    out.push(mail_delivery(REPLY_EMAIL, &comment, &mail, key)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn link(&self, comment: &Comment, action: LinkAction, valid_secs: i64) -> String {
+        self.inner.links.url(
+            &self.inner.base_url,
+            &comment.site,
+            comment.id,
+            action,
+            now_ms(),
+            valid_secs,
+        )
+    }
+
+    fn moderator_mail(&self, event: &NotifyEvent, comment: &Comment, to: &str) -> Mail {
+        let valid = links::MODERATION_LINK_SECS;
+        let author = match (&comment.author, &comment.email) {
+            (Some(a), Some(e)) => format!("{a} <{e}>"),
+            (Some(a), None) => a.clone(),
+            (None, Some(e)) => e.clone(),
+            (None, None) => "anonymous".to_owned(),
+        };
+        let reasons = parse_reasons(event.reasons.as_deref());
+        let why = if reasons.is_empty() {
+            String::new()
+        } else {
+            format!("Why it was held: {}\n", reasons.join("; "))
+        };
+        let text = format!(
+            "A comment on site \"{site}\" is waiting for moderation.\n\n\
+             Thread: {thread}\nAuthor: {author}\nWritten: {created}\n{why}\n\
+             ----\n{body}\n----\n\n\
+             Approve (publish it):\n{approve}\n\n\
+             Mark as spam:\n{spam}\n\n\
+             Move to the trash:\n{trash}\n\n\
+             Each link opens a page with a button that confirms the action. \
+             The links work for 7 days; after that, use the moderation queue.\n",
+            site = comment.site,
+            thread = comment.thread,
+            created = rfc3339(comment.created),
+            body = quote(&comment.body),
+            approve = self.link(comment, LinkAction::Approve, valid),
+            spam = self.link(comment, LinkAction::Spam, valid),
+            trash = self.link(comment, LinkAction::Trash, valid),
+        );
+        Mail {
+            to: to.to_owned(),
+            subject: format!(
+                "[{}] Comment held for moderation: {}",
+                comment.site,
+                one_line(&comment.thread, 80)
+            ),
+            text,
+            unsubscribe: None,
+        }
+    }
+
+    /// The e-mail to the parent's author about a published reply, if they
+    /// asked for one, have an address, and are not the replier.
+    async fn reply_mail(&self, reply: &Comment) -> Result<Option<Mail>> {
+        let Some(parent_id) = reply.parent else {
+            return Ok(None);
+        };
+        let Some((parent, opted_in)) = self
+            .inner
+            .store
+            .comment_with_opt_in(&reply.site, parent_id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(to) = parent.email.as_deref() else {
+            return Ok(None);
+        };
+        let same_person = reply
+            .email
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(to));
+        if !opted_in || same_person || parent.status != Status::Published {
+            return Ok(None);
+        }
+        let unsubscribe = self.link(
+            &parent,
+            LinkAction::Unsubscribe,
+            links::UNSUBSCRIBE_LINK_SECS,
+        );
+        let replier = reply.author.as_deref().unwrap_or("Someone");
+        let text = format!(
+            "Hello {name},\n\n{replier} replied to your comment on \"{thread}\":\n\n\
+             ----\n{body}\n----\n\n\
+             Your comment:\n> {yours}\n\n\
+             You get this e-mail because you asked to be told of replies.\n\
+             To stop these e-mails, open:\n{unsubscribe}\n",
+            name = parent.author.as_deref().unwrap_or("there"),
+            thread = reply.thread,
+            body = quote(&reply.body),
+            yours = one_line(&parent.body, 200),
+        );
+        Ok(Some(Mail {
+            to: to.to_owned(),
+            subject: format!(
+                "[{}] {} replied to your comment",
+                reply.site,
+                one_line(replier, 60)
+            ),
+            text,
+            unsubscribe: Some(unsubscribe),
+        }))
+    }
+
+    /// Sends every due delivery once (concurrently), recording the outcome.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn send_due(&self) -> Result<usize> {
+        let now = now_ms();
+        let due = self.inner.store.due_deliveries(now, SEND_BATCH).await?;
+        let mut attempts = tokio::task::JoinSet::new();
+        for d in due {
+            if !self.inner.store.lease_delivery(&d, now + LEASE_MS).await? {
+                continue; // another sender has it
+            }
+            let me = self.clone();
+            attempts.spawn(async move { me.attempt(d).await });
+        }
+        let mut sent = 0;
+        while let Some(done) = attempts.join_next().await {
+            match done {
+                Ok(Ok(true)) => sent += 1,
+                Ok(Ok(false)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "notifier: recording a delivery failed"),
+                Err(e) => tracing::error!(error = %e, "notifier: a delivery task failed"),
+            }
+        }
+        Ok(sent)
+    }
+
+    /// One attempt at a leased delivery; true when delivered.
+    async fn attempt(&self, d: Delivery) -> Result<bool> {
+        let outcome = self.deliver(&d).await;
+        let store = &self.inner.store;
+        match outcome {
+            Ok(()) => {
+                store.delivery_sent(d.id, now_ms()).await?;
+                Ok(true)
+            }
+            Err(error) => {
+                let attempts = d.attempts + 1;
+                let max = i64::from(self.inner.config.notify.max_attempts);
+                let retry_at = (attempts < max).then(|| now_ms() + self.backoff_ms(attempts));
+                tracing::warn!(
+                    delivery = d.id, kind = %d.kind, attempts, error = %error,
+                    "notification not delivered{}",
+                    if retry_at.is_some() { "; will retry" } else { "; giving up" }
+                );
+                store.delivery_failed(d.id, &error, retry_at).await?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Wait before attempt `attempts + 1`: the initial wait, doubled per
+    /// attempt made, at most an hour.
+    fn backoff_ms(&self, attempts: i64) -> i64 {
+        let initial = self.inner.config.notify.retry_initial;
+        let doublings = u32::try_from((attempts - 1).clamp(0, 30)).unwrap_or(30);
+        let wait = initial
+            .checked_mul(1u32 << doublings)
+            .unwrap_or(MAX_BACKOFF)
+            .min(MAX_BACKOFF);
+        i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    async fn deliver(&self, d: &Delivery) -> std::result::Result<(), String> {
+        match d.kind.as_str() {
+            WEBHOOK => {
+                let site = self
+                    .site_config(&d.site)
+                    .ok_or_else(|| format!("site `{}` is no longer configured", d.site))?;
+                let secret = site
+                    .webhook_secret
+                    .as_deref()
+                    .ok_or_else(|| "the site has no webhook_secret any more".to_owned())?;
+                let event = serde_json::from_str::<serde_json::Value>(&d.payload)
+                    .ok()
+                    .and_then(|v| v["event"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                webhook::deliver(
+                    &self.inner.http,
+                    &d.target,
+                    secret,
+                    d.id,
+                    &event,
+                    &d.payload,
+                    now_ms(),
+                )
+                .await
+            }
+            MODERATOR_EMAIL | REPLY_EMAIL => {
+                let mailer = self
+                    .inner
+                    .mailer
+                    .as_ref()
+                    .ok_or_else(|| "no [smtp] server is configured any more".to_owned())?;
+                let mail: Mail = serde_json::from_str(&d.payload)
+                    .map_err(|e| format!("stored e-mail unreadable: {e}"))?;
+                mailer.send(&mail).await
+            }
+            other => Err(format!("unknown delivery kind `{other}`")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Event {
+    Held,
+    Published,
+}
+
+fn webhook_payload(event: &NotifyEvent, kind: Event, c: &Comment) -> webhook::Payload {
+    webhook::Payload {
+        event: match kind {
+            Event::Held => "comment.held",
+            Event::Published => "comment.published",
+        }
+        .to_owned(),
+        event_id: event.id,
+        occurred: rfc3339(event.created),
+        action: event.action.clone(),
+        site: c.site.clone(),
+        thread: c.thread.clone(),
+        comment_id: c.id,
+        parent: c.parent,
+        status: c.status.as_str().to_owned(),
+        author: c.author.clone(),
+        html: c.html.clone(),
+        reasons: parse_reasons(event.reasons.as_deref()),
+        created: rfc3339(c.created),
+    }
+}
+
+fn mail_delivery(kind: &str, c: &Comment, mail: &Mail, dedupe_key: String) -> Result<NewDelivery> {
+    Ok(NewDelivery {
+        id: crate::service::new_id(now_ms()),
+        comment_id: Some(c.id),
+        kind: kind.to_owned(),
+        target: mail.to.clone(),
+        payload: serde_json::to_string(mail)
+            .map_err(|e| Error::Internal(format!("e-mail payload: {e}")))?,
+        dedupe_key,
+    })
+}
+
+fn parse_reasons(json: Option<&str>) -> Vec<String> {
+    json.and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default()
+}
+
+/// The comment's text for a plain-text e-mail, cut to a readable length.
+fn quote(body: &str) -> String {
+    let mut out: String = body.chars().take(QUOTE_CHARS).collect();
+    if body.chars().count() > QUOTE_CHARS {
+        out.push_str(" […]");
+    }
+    out
+}
+
+/// One line of at most `max` characters (for subjects and excerpts).
+fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > max {
+        let mut cut: String = flat.chars().take(max).collect();
+        cut.push('…');
+        cut
+    } else {
+        flat
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_are_one_line_and_bounded() {
+        assert_eq!(one_line("a\n\nb  c", 10), "a b c");
+        assert_eq!(one_line("abcdef", 3), "abc…");
+        assert_eq!(
+            quote(&"x".repeat(QUOTE_CHARS + 5)).chars().count(),
+            QUOTE_CHARS + 4
+        );
+    }
+
+    #[test]
+    fn reasons_come_from_a_json_array_or_nothing() {
+        assert_eq!(parse_reasons(Some("[\"a\",\"b\"]")), ["a", "b"]);
+        assert!(parse_reasons(Some("not json")).is_empty());
+        assert!(parse_reasons(None).is_empty());
+    }
+}

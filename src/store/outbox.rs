@@ -1,0 +1,317 @@
+//! The notification outbox: audit events waiting to be turned into
+//! deliveries, and the deliveries themselves with their retry state.
+//!
+//! Every claim is a conditional `UPDATE` whose affected-row count says who
+//! won, so several servers on one PostgreSQL database never queue an event
+//! twice or send a delivery at the same time.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{comment_from_row, Store, COMMENT_COLUMNS};
+use crate::comment::Comment;
+use crate::error::Result;
+
+/// An audit event whose notifications are still to be queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifyEvent {
+    /// Audit row id.
+    pub id: i64,
+    /// Site.
+    pub site: String,
+    /// The comment concerned.
+    pub comment_id: Option<i64>,
+    /// `rules` or `token:…`.
+    pub actor: String,
+    /// `post`, `approve`, `restore`, …
+    pub action: String,
+    /// The comment's status after the event.
+    pub status: Option<String>,
+    /// The rules' reasons, a JSON array of strings.
+    pub reasons: Option<String>,
+    /// When it happened (ms).
+    pub created: i64,
+}
+
+/// A delivery to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    /// Fresh id.
+    pub id: i64,
+    /// The comment concerned.
+    pub comment_id: Option<i64>,
+    /// `webhook`, `moderator_email` or `reply_email`.
+    pub kind: String,
+    /// URL or e-mail address.
+    pub target: String,
+    /// What to send (JSON).
+    pub payload: String,
+    /// At most one delivery per key.
+    pub dedupe_key: String,
+}
+
+/// A queued delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// Id.
+    pub id: i64,
+    /// The audit event that caused it.
+    pub event_id: i64,
+    /// Site.
+    pub site: String,
+    /// The comment concerned.
+    pub comment_id: Option<i64>,
+    /// `webhook`, `moderator_email` or `reply_email`.
+    pub kind: String,
+    /// URL or e-mail address.
+    pub target: String,
+    /// What to send (JSON).
+    pub payload: String,
+    /// `pending`, `sent` or `failed`.
+    pub state: String,
+    /// Attempts made so far.
+    pub attempts: i64,
+    /// When it is due (pending) (ms).
+    pub next_attempt_at: i64,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+}
+
+const DELIVERY_COLUMNS: &str = "id, event_id, site, comment_id, kind, target, payload, state, \
+     attempts, next_attempt_at, last_error";
+
+fn delivery_from_row(r: &AnyRow) -> Result<Delivery> {
+    Ok(Delivery {
+        id: r.try_get("id")?,
+        event_id: r.try_get("event_id")?,
+        site: r.try_get("site")?,
+        comment_id: r.try_get("comment_id")?,
+        kind: r.try_get("kind")?,
+        target: r.try_get("target")?,
+        payload: r.try_get("payload")?,
+        state: r.try_get("state")?,
+        attempts: r.try_get("attempts")?,
+        next_attempt_at: r.try_get("next_attempt_at")?,
+        last_error: r.try_get("last_error")?,
+    })
+}
+
+impl Store {
+    /// Audit events still to be turned into deliveries, oldest first.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn events_to_notify(&self, limit: i64) -> Result<Vec<NotifyEvent>> {
+        let rows = sqlx::query(
+            "SELECT id, site, comment_id, actor, action, status, reasons, created \
+             FROM audit_log WHERE notify = 1 ORDER BY id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.write)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(NotifyEvent {
+                    id: r.try_get("id")?,
+                    site: r.try_get("site")?,
+                    comment_id: r.try_get("comment_id")?,
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    status: r.try_get("status")?,
+                    reasons: r.try_get("reasons")?,
+                    created: r.try_get("created")?,
+                })
+            })
+            .collect()
+    }
+
+    /// A comment with its author's reply opt-in (`notify_replies`).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn comment_with_opt_in(
+        &self,
+        site: &str,
+        id: i64,
+    ) -> Result<Option<(Comment, bool)>> {
+        let sql = format!(
+            "SELECT {COMMENT_COLUMNS}, notify_replies FROM comments WHERE site = $1 AND id = $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(site)
+            .bind(id)
+            .fetch_optional(&self.write)
+            .await?;
+        match row {
+            Some(r) => {
+                let opted_in: i64 = r.try_get("notify_replies")?;
+                Ok(Some((comment_from_row(&r)?, opted_in == 1)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Claims an event and queues its deliveries in one transaction: clears
+    /// the event's `notify` flag only if it is still set, and inserts the
+    /// deliveries (skipping keys already queued). Returns false, queuing
+    /// nothing, when another notifier claimed the event first.
+    ///
+    /// # Errors
+    /// Database failure (nothing is changed).
+    pub async fn queue_deliveries(
+        &self,
+        event: &NotifyEvent,
+        deliveries: &[NewDelivery],
+        now: i64,
+    ) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        let claimed = sqlx::query("UPDATE audit_log SET notify = 0 WHERE id = $1 AND notify = 1")
+            .bind(event.id)
+            .execute(&mut *tx)
+            .await?;
+        if claimed.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        for d in deliveries {
+            sqlx::query(
+                "INSERT INTO outbox (id, event_id, site, comment_id, kind, target, payload, dedupe_key, \
+                 state, attempts, next_attempt_at, created) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9) \
+                 ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(d.id)
+            .bind(event.id)
+            .bind(&event.site)
+            .bind(d.comment_id)
+            .bind(&d.kind)
+            .bind(&d.target)
+            .bind(&d.payload)
+            .bind(&d.dedupe_key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Pending deliveries due at `now`, the longest waiting first.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn due_deliveries(&self, now: i64, limit: i64) -> Result<Vec<Delivery>> {
+        let sql = format!(
+            "SELECT {DELIVERY_COLUMNS} FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 \
+             ORDER BY next_attempt_at, id LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.write)
+            .await?;
+        rows.iter().map(delivery_from_row).collect()
+    }
+
+    /// Takes a due delivery for one attempt: counts the attempt and moves its
+    /// due time to `lease_until`, so that if this sender dies the row comes
+    /// due again. False when another sender took it first.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn lease_delivery(&self, d: &Delivery, lease_until: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1 \
+             WHERE id = $2 AND state = 'pending' AND next_attempt_at = $3 AND attempts = $4",
+        )
+        .bind(lease_until)
+        .bind(d.id)
+        .bind(d.next_attempt_at)
+        .bind(d.attempts)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records a delivered row.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn delivery_sent(&self, id: i64, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'sent', sent_at = $1, last_error = NULL WHERE id = $2",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: due again at `retry_at`, or kept as
+    /// `failed` when there is no retry left.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn delivery_failed(&self, id: i64, error: &str, retry_at: Option<i64>) -> Result<()> {
+        let error: String = error.chars().take(1000).collect();
+        match retry_at {
+            Some(at) => {
+                sqlx::query(
+                    "UPDATE outbox SET last_error = $1, next_attempt_at = $2 WHERE id = $3",
+                )
+                .bind(&error)
+                .bind(at)
+                .bind(id)
+                .execute(&self.write)
+                .await?;
+            }
+            None => {
+                sqlx::query("UPDATE outbox SET state = 'failed', last_error = $1 WHERE id = $2")
+                    .bind(&error)
+                    .bind(id)
+                    .execute(&self.write)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Deliveries queued for a comment, oldest first (for inspection).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn deliveries_for_comment(
+        &self,
+        site: &str,
+        comment_id: i64,
+    ) -> Result<Vec<Delivery>> {
+        let sql = format!(
+            "SELECT {DELIVERY_COLUMNS} FROM outbox WHERE comment_id = $1 AND site = $2 ORDER BY id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(comment_id)
+            .bind(site)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(delivery_from_row).collect()
+    }
+
+    /// Stops reply e-mails to the author of a comment: clears the opt-in of
+    /// every comment on the site written with the same e-mail address (or of
+    /// that comment alone when it has none). Returns how many were changed.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn unsubscribe_replies(&self, site: &str, comment_id: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE comments SET notify_replies = 0 WHERE site = $1 AND notify_replies = 1 AND (id = $2 OR \
+             (email IS NOT NULL AND email = (SELECT email FROM comments WHERE site = $1 AND id = $2)))",
+        )
+        .bind(site)
+        .bind(comment_id)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected())
+    }
+}
