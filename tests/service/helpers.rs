@@ -105,14 +105,22 @@ pub async fn spawn_on(
         database_url: database_url.clone(),
         policies_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies"),
         admin_tokens: vec![ADMIN.to_owned()],
+        // Tests post quickly from one address; the rate-limit tests turn
+        // limits back on.
+        rate_limit: false,
         ..Config::default()
     };
+    // Form posts in tests carry no time stamp unless a test says so.
+    for site in &mut config.sites {
+        site.rules.min_submit_secs = 0;
+    }
     let mut other = SiteConfig::default_site();
     other.id = "other".to_owned();
     other.formats = vec!["plain_text".to_owned(), "markdown".to_owned()];
     other.default_format = "plain_text".to_owned();
     other.admin_tokens = vec![OTHER_ADMIN.to_owned()];
     other.origins = vec!["https://news.example".to_owned()];
+    other.rules.min_submit_secs = 0;
     config.sites.push(other);
     tweak(&mut config);
     let app = Application::build(config).await.expect("server starts");

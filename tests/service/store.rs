@@ -51,6 +51,7 @@ async fn a_comment_row_keeps_everything_and_survives_a_restart(db: Db) {
                     body: "Hello <b>x</b>".into(),
                     format: Some("plain_text".into()),
                     parent: None,
+                    ..PostInput::default()
                 },
                 Some("203.0.113.9".parse().unwrap()),
             )
