@@ -835,6 +835,48 @@ mod tests {
     }
 
     #[test]
+    fn site_moderation_rules_load_and_errors_point_at_their_key() {
+        let c = load_text(
+            "ip_retention_days = 7\n[[site]]\nid = \"a\"\nmoderation_keys = [\"viagra\", \"/c[a4]sino/\"]\n\
+             trust_approved_authors = true\nclose_after_days = 14\nmin_submit_secs = 0\n",
+        )
+        .expect("valid");
+        let rules = &c.sites[0].rules;
+        assert_eq!(rules.moderation_keys.keys(), ["viagra", "/c[a4]sino/"]);
+        assert!(rules.trust_approved_authors);
+        assert_eq!(rules.close_after_days, 14);
+        assert_eq!(rules.min_submit_secs, 0);
+        assert_eq!(c.ip_retention_days, 7);
+        let e = load_text("[[site]]\nid = \"a\"\ndisallowed_keys = [\"/(oops/\"]\n")
+            .expect_err("broken expression");
+        assert!(e.origin.ends_with(":3:19"), "{e}");
+        assert_eq!(e.key, "site.disallowed_keys");
+        assert!(e.message.contains("`/(oops/`"), "{e}");
+        let e = load_text("[[site]]\nid = \"a\"\nmax_depth = 5000\n").expect_err("too deep");
+        assert!(e.origin.ends_with(":3:13"), "{e}");
+        assert_eq!(e.key, "site.max_depth");
+        let e = load_text("[[site]]\nid = \"a\"\nmax_chars = -1\n").expect_err("negative");
+        assert_eq!(e.key, "site.max_chars");
+    }
+
+    #[test]
+    fn rate_limits_can_be_switched_off_from_the_environment() {
+        let o = Overrides::default();
+        let (c, _) = Config::load(&o, |_| None).expect("defaults");
+        assert!(c.rate_limit);
+        let (c, _) = Config::load(&o, |k| {
+            (k == "COLLOQUY_RATE_LIMIT").then(|| "off".to_owned())
+        })
+        .expect("off");
+        assert!(!c.rate_limit);
+        let e = Config::load(&o, |k| {
+            (k == "COLLOQUY_RATE_LIMIT").then(|| "maybe".to_owned())
+        })
+        .expect_err("bad value");
+        assert_eq!(e.origin, "COLLOQUY_RATE_LIMIT");
+    }
+
+    #[test]
     fn debug_output_hides_secrets() {
         let c = Config {
             database_url: "postgres://u:hunter2@db/x".into(),

@@ -228,6 +228,46 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Runs one statement on the server's database (to make time pass, say).
+    pub async fn sql(&self, statement: &str) {
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.database_url)
+            .await
+            .expect("connect");
+        sqlx::query(statement)
+            .execute(&mut conn)
+            .await
+            .expect("statement");
+    }
+
+    /// One number from the server's database.
+    pub async fn sql_count(&self, query: &str) -> i64 {
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.database_url)
+            .await
+            .expect("connect");
+        let row = sqlx::query(query)
+            .fetch_one(&mut conn)
+            .await
+            .expect("query");
+        sqlx::Row::get::<i64, _>(&row, 0)
+    }
+
+    /// Changes settings of a site through the admin API; expects 200.
+    pub async fn patch_site(&self, site: &str, changes: Value) -> Value {
+        let (s, v) = self
+            .admin(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/admin/sites/{site}"),
+                Some(changes),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
