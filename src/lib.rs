@@ -34,6 +34,8 @@ pub mod moderation;
 #[cfg(feature = "server")]
 pub mod notify;
 pub mod policy;
+#[cfg(feature = "server")]
+pub mod ratelimit;
 pub mod safety;
 #[cfg(feature = "server")]
 pub mod server;

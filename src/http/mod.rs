@@ -92,6 +92,15 @@ pub fn router(colloquy: Colloquy) -> Router {
             put(admin::set_thread),
         )
         .route(&format!("{admin}/rerender"), post(admin::rerender))
+        .route(&format!("{admin}/audit"), get(admin::audit))
+        .route(
+            &format!("{admin}/privacy/export"),
+            post(admin::privacy_export),
+        )
+        .route(
+            &format!("{admin}/privacy/erase"),
+            post(admin::privacy_erase),
+        )
         .fallback(not_found)
         .layer(middleware::map_response(problem_for_bare_errors))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

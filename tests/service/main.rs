@@ -8,4 +8,5 @@ mod helpers;
 mod admin;
 mod api;
 mod errors;
+mod moderation;
 mod store;
