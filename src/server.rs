@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::notify::Notifier;
 use crate::policy::PolicySet;
 use crate::service::Colloquy;
 
@@ -16,6 +17,7 @@ use crate::service::Colloquy;
 pub struct Application {
     listener: TcpListener,
     colloquy: Colloquy,
+    notifier: Notifier,
 }
 
 /// Loads the policies a configuration names: its directory when it exists,
@@ -50,7 +52,22 @@ impl Application {
         let listener = TcpListener::bind(listen)
             .await
             .map_err(|e| Error::Internal(format!("cannot listen on {listen}: {e}")))?;
-        Ok(Application { listener, colloquy })
+        // Links in e-mails start with the public URL, else the bound address.
+        let base_url = match &colloquy.config().public_url {
+            Some(url) => url.clone(),
+            None => {
+                let addr = listener
+                    .local_addr()
+                    .map_err(|e| Error::Internal(format!("cannot read the bound address: {e}")))?;
+                format!("http://{addr}")
+            }
+        };
+        let notifier = Notifier::new(&colloquy, base_url).await?;
+        Ok(Application {
+            listener,
+            colloquy,
+            notifier,
+        })
     }
 
     /// The address actually bound (useful with port 0).
@@ -76,15 +93,22 @@ impl Application {
     ) -> std::io::Result<()> {
         let store = self.colloquy.store().clone();
         let purger = tokio::spawn(purge_ip_hashes(self.colloquy.clone()));
+        let (stop_notifier, stopped) = tokio::sync::watch::channel(false);
+        let notifier = tokio::spawn(self.notifier.run(stopped));
         let app = crate::http::router(self.colloquy);
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
         purger.abort();
+        // Whatever the notifier was sending is leased and comes due again
+        // after a restart; nothing is lost by stopping it here.
+        let _ = stop_notifier.send(true);
+        let _ = notifier.await;
         store.close().await;
+        served?;
         Ok(())
     }
 }

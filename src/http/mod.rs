@@ -10,6 +10,7 @@ pub mod api;
 pub mod cache;
 pub mod extract;
 pub mod metrics;
+pub mod notify;
 pub mod openapi;
 pub mod pages;
 pub mod problem;
@@ -100,6 +101,10 @@ pub fn router(colloquy: Colloquy) -> Router {
         .route(
             &format!("{admin}/privacy/erase"),
             post(admin::privacy_erase),
+        )
+        .route(
+            "/notify/{site}/comments/{id}/{action}",
+            get(notify::confirm).post(notify::act),
         )
         .fallback(not_found)
         .layer(middleware::map_response(problem_for_bare_errors))

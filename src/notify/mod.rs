@@ -175,12 +175,7 @@ impl Notifier {
             return Ok(Vec::new());
         };
         // A comment deleted since is no longer anyone's business.
-        let Some((comment, _)) = self
-            .inner
-            .store
-            .comment_with_opt_in(&event.site, comment_id)
-            .await?
-        else {
+        let Some(comment) = self.inner.store.comment(&event.site, comment_id).await? else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
@@ -283,12 +278,7 @@ impl Notifier {
         let Some(parent_id) = reply.parent else {
             return Ok(None);
         };
-        let Some((parent, opted_in)) = self
-            .inner
-            .store
-            .comment_with_opt_in(&reply.site, parent_id)
-            .await?
-        else {
+        let Some(parent) = self.inner.store.comment(&reply.site, parent_id).await? else {
             return Ok(None);
         };
         let Some(to) = parent.email.as_deref() else {
@@ -298,7 +288,7 @@ impl Notifier {
             .email
             .as_deref()
             .is_some_and(|e| e.eq_ignore_ascii_case(to));
-        if !opted_in || same_person || parent.status != Status::Published {
+        if !parent.notify_replies || same_person || parent.status != Status::Published {
             return Ok(None);
         }
         let unsubscribe = self.link(

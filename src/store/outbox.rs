@@ -8,8 +8,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{comment_from_row, Store, COMMENT_COLUMNS};
-use crate::comment::Comment;
+use super::Store;
 use crate::error::Result;
 
 /// An audit event whose notifications are still to be queued.
@@ -123,32 +122,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    /// A comment with its author's reply opt-in (`notify_replies`).
-    ///
-    /// # Errors
-    /// Database failure.
-    pub async fn comment_with_opt_in(
-        &self,
-        site: &str,
-        id: i64,
-    ) -> Result<Option<(Comment, bool)>> {
-        let sql = format!(
-            "SELECT {COMMENT_COLUMNS}, notify_replies FROM comments WHERE site = $1 AND id = $2"
-        );
-        let row = sqlx::query(&sql)
-            .bind(site)
-            .bind(id)
-            .fetch_optional(&self.write)
-            .await?;
-        match row {
-            Some(r) => {
-                let opted_in: i64 = r.try_get("notify_replies")?;
-                Ok(Some((comment_from_row(&r)?, opted_in == 1)))
-            }
-            None => Ok(None),
-        }
     }
 
     /// Claims an event and queues its deliveries in one transaction: clears
@@ -298,7 +271,8 @@ impl Store {
     }
 
     /// Stops reply e-mails to the author of a comment: clears the opt-in of
-    /// every comment on the site written with the same e-mail address (or of
+    /// every comment on the site written with the same e-mail address (in any
+    /// letter case) (or of
     /// that comment alone when it has none). Returns how many were changed.
     ///
     /// # Errors
@@ -306,7 +280,7 @@ impl Store {
     pub async fn unsubscribe_replies(&self, site: &str, comment_id: i64) -> Result<u64> {
         let done = sqlx::query(
             "UPDATE comments SET notify_replies = 0 WHERE site = $1 AND notify_replies = 1 AND (id = $2 OR \
-             (email IS NOT NULL AND email = (SELECT email FROM comments WHERE site = $1 AND id = $2)))",
+             (email IS NOT NULL AND LOWER(email) = LOWER((SELECT email FROM comments WHERE site = $1 AND id = $2))))",
         )
         .bind(site)
         .bind(comment_id)

@@ -9,4 +9,6 @@ mod admin;
 mod api;
 mod errors;
 mod moderation;
+mod notify;
+mod receivers;
 mod store;
