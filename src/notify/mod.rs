@@ -37,8 +37,10 @@ use crate::store::Store;
 use email::{Mail, Mailer};
 use links::{LinkAction, LinkSigner};
 
-/// Events claimed per round.
+/// Events claimed per transaction.
 const EVENT_BATCH: i64 = 100;
+/// Event batches per round.
+const EVENT_ROUNDS: usize = 20;
 /// Deliveries sent per round (concurrently).
 const SEND_BATCH: i64 = 32;
 /// How long a sender holds a delivery before another may retry it; longer
@@ -133,31 +135,31 @@ impl Notifier {
         }
     }
 
-    /// Turns flagged audit events into outbox rows.
+    /// Turns flagged audit events into outbox rows, a batch per
+    /// transaction (at most [`EVENT_ROUNDS`] batches, so sending is not
+    /// starved by a flood of events).
     ///
     /// # Errors
     /// Database failure.
     pub async fn queue_events(&self) -> Result<usize> {
         let store = &self.inner.store;
         let mut queued = 0;
-        loop {
+        for _ in 0..EVENT_ROUNDS {
             let events = store.events_to_notify(EVENT_BATCH).await?;
-            if events.is_empty() {
-                return Ok(queued);
+            let mut batch = Vec::with_capacity(events.len());
+            for event in events {
+                let deliveries = self.deliveries_for(&event).await?;
+                batch.push((event, deliveries));
             }
-            let mut progressed = false;
-            for event in &events {
-                let deliveries = self.deliveries_for(event).await?;
-                let count = deliveries.len();
-                if store.queue_deliveries(event, &deliveries, now_ms()).await? {
-                    queued += count;
-                }
-                progressed = true;
+            if batch.is_empty() {
+                break;
             }
-            if !progressed || i64::try_from(events.len()).unwrap_or(0) < EVENT_BATCH {
-                return Ok(queued);
+            queued += store.queue_deliveries(&batch, now_ms()).await?;
+            if i64::try_from(batch.len()).unwrap_or(0) < EVENT_BATCH {
+                break;
             }
         }
+        Ok(queued)
     }
 
     fn site_config(&self, site: &str) -> Option<&SiteConfig> {
@@ -174,13 +176,17 @@ impl Notifier {
         let Some(comment_id) = event.comment_id else {
             return Ok(Vec::new());
         };
+        let site = self.site_config(&event.site);
+        let webhook_url = site.and_then(|s| s.webhook_url.as_deref());
+        if webhook_url.is_none() && self.inner.mailer.is_none() {
+            return Ok(Vec::new()); // nothing configured: no need to read
+        }
         // A comment deleted since is no longer anyone's business.
         let Some(comment) = self.inner.store.comment(&event.site, comment_id).await? else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
-        let site = self.site_config(&event.site);
-        if let Some(url) = site.and_then(|s| s.webhook_url.as_deref()) {
+        if let Some(url) = webhook_url {
             let payload = webhook_payload(event, kind, &comment);
             out.push(NewDelivery {
                 id: crate::service::new_id(now_ms()),

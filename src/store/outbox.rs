@@ -106,7 +106,7 @@ impl Store {
              FROM audit_log WHERE notify = 1 ORDER BY id LIMIT $1",
         )
         .bind(limit)
-        .fetch_all(&self.write)
+        .fetch_all(&self.read)
         .await?;
         rows.iter()
             .map(|r| {
@@ -124,49 +124,54 @@ impl Store {
             .collect()
     }
 
-    /// Claims an event and queues its deliveries in one transaction: clears
-    /// the event's `notify` flag only if it is still set, and inserts the
-    /// deliveries (skipping keys already queued). Returns false, queuing
-    /// nothing, when another notifier claimed the event first.
+    /// Claims events and queues their deliveries in one transaction: each
+    /// event's `notify` flag is cleared only if it is still set, and only
+    /// then are its deliveries inserted (keys already queued are skipped).
+    /// An event another notifier claimed first queues nothing here. Events
+    /// are taken in id order, so concurrent notifiers lock rows in the same
+    /// order and never deadlock. Returns the number of deliveries queued.
     ///
     /// # Errors
     /// Database failure (nothing is changed).
     pub async fn queue_deliveries(
         &self,
-        event: &NotifyEvent,
-        deliveries: &[NewDelivery],
+        batch: &[(NotifyEvent, Vec<NewDelivery>)],
         now: i64,
-    ) -> Result<bool> {
+    ) -> Result<usize> {
         let mut tx = self.write.begin().await?;
-        let claimed = sqlx::query("UPDATE audit_log SET notify = 0 WHERE id = $1 AND notify = 1")
-            .bind(event.id)
-            .execute(&mut *tx)
-            .await?;
-        if claimed.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        for d in deliveries {
-            sqlx::query(
-                "INSERT INTO outbox (id, event_id, site, comment_id, kind, target, payload, dedupe_key, \
-                 state, attempts, next_attempt_at, created) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9) \
-                 ON CONFLICT (dedupe_key) DO NOTHING",
-            )
-            .bind(d.id)
-            .bind(event.id)
-            .bind(&event.site)
-            .bind(d.comment_id)
-            .bind(&d.kind)
-            .bind(&d.target)
-            .bind(&d.payload)
-            .bind(&d.dedupe_key)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let mut queued = 0;
+        for (event, deliveries) in batch {
+            let claimed =
+                sqlx::query("UPDATE audit_log SET notify = 0 WHERE id = $1 AND notify = 1")
+                    .bind(event.id)
+                    .execute(&mut *tx)
+                    .await?;
+            if claimed.rows_affected() == 0 {
+                continue;
+            }
+            for d in deliveries {
+                let inserted = sqlx::query(
+                    "INSERT INTO outbox (id, event_id, site, comment_id, kind, target, payload, dedupe_key, \
+                     state, attempts, next_attempt_at, created) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9) \
+                     ON CONFLICT (dedupe_key) DO NOTHING",
+                )
+                .bind(d.id)
+                .bind(event.id)
+                .bind(&event.site)
+                .bind(d.comment_id)
+                .bind(&d.kind)
+                .bind(&d.target)
+                .bind(&d.payload)
+                .bind(&d.dedupe_key)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                queued += usize::try_from(inserted.rows_affected()).unwrap_or(0);
+            }
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(queued)
     }
 
     /// Pending deliveries due at `now`, the longest waiting first.
@@ -181,7 +186,7 @@ impl Store {
         let rows = sqlx::query(&sql)
             .bind(now)
             .bind(limit)
-            .fetch_all(&self.write)
+            .fetch_all(&self.read)
             .await?;
         rows.iter().map(delivery_from_row).collect()
     }
