@@ -102,6 +102,11 @@ pub fn router(colloquy: Colloquy) -> Router {
             &format!("{admin}/privacy/erase"),
             post(admin::privacy_erase),
         )
+        .route(&format!("{admin}/deliveries"), get(notify::deliveries))
+        .route(
+            &format!("{admin}/deliveries/{{id}}/retry"),
+            post(notify::retry),
+        )
         .route(
             "/notify/{site}/comments/{id}/{action}",
             get(notify::confirm).post(notify::act),

@@ -7,19 +7,24 @@
 //! one-click unsubscribe sends (`List-Unsubscribe=One-Click`). The link's
 //! signature is the authorization; moderation goes through the service's
 //! `moderate`, audited like any moderator action (actor `system`).
+//!
+//! Also here, for moderators: the site's outbox (`GET …/deliveries`) and a
+//! fresh set of attempts for a delivery that failed (`POST …/retry`).
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
+use super::admin::AdminSite;
 use super::api::site_id;
 use super::extract::{ApiPath, ApiQuery};
 use super::problem::{ApiResult, Problem};
 use super::AppState;
 use crate::comment::{Comment, SiteId};
 use crate::notify::links::{LinkAction, LinkSigner};
-use crate::service::{now_ms, Action, Actor};
+use crate::service::{now_ms, rfc3339, Action, Actor};
+use crate::store::outbox::Delivery;
 use crate::text::{escape_attr_into, escape_into};
 
 /// The signature part of a link. Unknown parameters (mail trackers add
@@ -152,4 +157,89 @@ fn page(title: &str, body: &str) -> Response {
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+// ---- admin: the outbox ----------------------------------------------------
+
+/// Query of the delivery list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveriesQuery {
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    limit: Option<i64>,
+    #[serde(default)]
+    before: Option<i64>,
+}
+
+fn delivery_json(d: &Delivery) -> serde_json::Value {
+    serde_json::json!({
+        "id": d.id,
+        "event_id": d.event_id,
+        "comment_id": d.comment_id,
+        "kind": d.kind,
+        "target": d.target,
+        "state": d.state,
+        "attempts": d.attempts,
+        "next_attempt_at": (d.state == "pending").then(|| rfc3339(d.next_attempt_at)),
+        "last_error": d.last_error,
+    })
+}
+
+/// `GET /api/v1/admin/sites/{site}/deliveries?state=&limit=&before=`: the
+/// site's notification deliveries, newest first.
+pub async fn deliveries(
+    State(app): State<AppState>,
+    AdminSite(site): AdminSite,
+    ApiQuery(q): ApiQuery<DeliveriesQuery>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    if let Some(s) = q.state.as_deref() {
+        if !matches!(s, "pending" | "sent" | "failed") {
+            return Err(Problem::invalid(
+                "state",
+                format!("`{s}` is not one of pending, sent, failed"),
+            ));
+        }
+    }
+    let max = i64::try_from(app.colloquy.config().limits.max_batch).unwrap_or(200);
+    let limit = q.limit.unwrap_or(50.min(max));
+    if !(1..=max).contains(&limit) {
+        return Err(Problem::invalid(
+            "limit",
+            format!("{limit} is out of range; use 1 to {max}"),
+        ));
+    }
+    let list = app
+        .colloquy
+        .store()
+        .deliveries(site.as_str(), q.state.as_deref(), q.before, limit)
+        .await?;
+    let next = (i64::try_from(list.len()).unwrap_or(0) == limit)
+        .then(|| list.last().map(|d| d.id))
+        .flatten();
+    let items: Vec<serde_json::Value> = list.iter().map(delivery_json).collect();
+    Ok(axum::Json(
+        serde_json::json!({ "deliveries": items, "next_before": next }),
+    ))
+}
+
+/// `POST /api/v1/admin/sites/{site}/deliveries/{id}/retry`: a failed
+/// delivery gets a fresh set of attempts.
+pub async fn retry(
+    State(app): State<AppState>,
+    AdminSite(site): AdminSite,
+    ApiPath((_, id)): ApiPath<(String, i64)>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    let store = app.colloquy.store();
+    if !store.retry_delivery(site.as_str(), id, now_ms()).await? {
+        return Err(Problem::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            format!("site `{site}` has no failed delivery {id}; list them with GET …/deliveries?state=failed"),
+        ));
+    }
+    Ok(axum::Json(
+        serde_json::json!({ "id": id, "state": "pending", "attempts": 0 }),
+    ))
 }

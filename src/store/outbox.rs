@@ -255,24 +255,48 @@ impl Store {
         Ok(())
     }
 
-    /// Deliveries queued for a comment, oldest first (for inspection).
+    /// A site's deliveries, newest first, optionally in one state, before
+    /// id `before` (keyset pagination).
     ///
     /// # Errors
     /// Database failure.
-    pub async fn deliveries_for_comment(
+    pub async fn deliveries(
         &self,
         site: &str,
-        comment_id: i64,
+        state: Option<&str>,
+        before: Option<i64>,
+        limit: i64,
     ) -> Result<Vec<Delivery>> {
         let sql = format!(
-            "SELECT {DELIVERY_COLUMNS} FROM outbox WHERE comment_id = $1 AND site = $2 ORDER BY id"
+            "SELECT {DELIVERY_COLUMNS} FROM outbox WHERE site = $1 AND ($2 = '' OR state = $2) \
+             AND id < $3 ORDER BY id DESC LIMIT $4"
         );
         let rows = sqlx::query(&sql)
-            .bind(comment_id)
             .bind(site)
+            .bind(state.unwrap_or(""))
+            .bind(before.unwrap_or(i64::MAX))
+            .bind(limit)
             .fetch_all(&self.read)
             .await?;
         rows.iter().map(delivery_from_row).collect()
+    }
+
+    /// Gives a `failed` delivery a fresh set of attempts, due at once.
+    /// Returns false when the site has no failed delivery with this id.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn retry_delivery(&self, site: &str, id: i64, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $1 \
+             WHERE site = $2 AND id = $3 AND state = 'failed'",
+        )
+        .bind(now)
+        .bind(site)
+        .bind(id)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Stops reply e-mails to the author of a comment: clears the opt-in of

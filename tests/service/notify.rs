@@ -21,6 +21,7 @@ both_backends!(
     a_dead_receiver_never_blocks_or_loses_a_comment,
     moderators_get_held_comments_with_one_click_links,
     reply_emails_respect_opt_in_and_stop_after_unsubscribe,
+    failed_deliveries_are_listed_and_can_be_retried,
 );
 
 // Several servers share one database on PostgreSQL only (SQLite has one
@@ -540,4 +541,68 @@ async fn two_servers_on_one_database_send_each_event_once(db: Db) {
     seen.sort_unstable();
     ids.sort_unstable();
     assert_eq!(seen, ids, "every event delivered exactly once");
+}
+
+async fn failed_deliveries_are_listed_and_can_be_retried(db: Db) {
+    // Down for the three allowed attempts, back up for the retry.
+    let hooks = HookReceiver::start(&[503, 503, 503]).await;
+    let url = hooks.url.clone();
+    let Some(app) = spawn_with(db, |c| notifications(c, Some(&url), None)).await else {
+        return;
+    };
+    let c = app.post_ok("default", "f", json!({"body": "hello"})).await;
+    let list = "/api/v1/admin/sites/default/deliveries";
+    let failed = eventually("a failed delivery", || async {
+        let (s, v) = app
+            .admin(Method::GET, &format!("{list}?state=failed"), None)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v["deliveries"].as_array().and_then(|d| d.first().cloned())
+    })
+    .await;
+    assert_eq!(failed["comment_id"], c["id"]);
+    assert_eq!(
+        (&failed["kind"], &failed["target"], &failed["attempts"]),
+        (&json!("webhook"), &json!(url), &json!(3))
+    );
+    assert!(
+        failed["last_error"].as_str().unwrap().contains("HTTP 503"),
+        "{failed}"
+    );
+    assert_eq!(hooks.received().len(), 3);
+
+    let retry = format!("{list}/{}/retry", failed["id"]);
+    let (s, v) = app.admin(Method::POST, &retry, None).await;
+    assert_eq!((s, &v["state"]), (StatusCode::OK, &json!("pending")), "{v}");
+    let sent = eventually("the retried delivery to be sent", || async {
+        let (_, v) = app
+            .admin(Method::GET, &format!("{list}?state=sent"), None)
+            .await;
+        v["deliveries"].as_array().and_then(|d| d.first().cloned())
+    })
+    .await;
+    assert_eq!((&sent["id"], &sent["attempts"]), (&failed["id"], &json!(1)));
+    let got = hooks.received();
+    assert_eq!(
+        got.iter().map(|h| h.answered).collect::<Vec<_>>(),
+        [503, 503, 503, 200]
+    );
+
+    // Only failed deliveries can be retried; bad queries are named.
+    let (s, _) = app.admin(Method::POST, &retry, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let r = app
+        .client
+        .get(app.url(&format!("{list}?state=lost")))
+        .bearer_auth(crate::helpers::ADMIN)
+        .send()
+        .await
+        .unwrap();
+    let v = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(v["field"], "state");
+    // Another site's moderators see none of this.
+    let (s, _) = app
+        .admin_as(crate::helpers::OTHER_ADMIN, Method::GET, list, None)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
 }
