@@ -4,6 +4,8 @@
 //!
 //! `cargo bench --bench moderation`
 
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 
 use colloquy::comment::Status;
