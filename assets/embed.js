@@ -142,7 +142,7 @@
 
   var content = el('div', { id: 'colloquy-content' },
     status,
-    el('div', { class: 'colloquy-bar' },
+    el('div', { class: 'colloquy-bar colloquy-sort' },
       el('label', { for: 'colloquy-order' }, 'Sort'), orderSelect),
     list, empty, moreWrap, compose, closed);
   var root = el('section', { class: 'colloquy', 'aria-labelledby': 'colloquy-title' },

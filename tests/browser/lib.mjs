@@ -58,7 +58,8 @@ export async function startColloquy({ sites = [] } = {}) {
     const timer = setTimeout(() => reject(new Error(`colloquy did not start in 30 s:\n${log}`)), 30_000);
     proc.stderr.on('data', (chunk) => {
       log += chunk;
-      const m = /listening on (http:\/\/[^\s]+)/.exec(log);
+      // Wait for the whole line: the port may arrive in two chunks.
+      const m = /listening on (http:\/\/[^\s]+)\s/.exec(log);
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`colloquy exited (${code}):\n${log}`)); });

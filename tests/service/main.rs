@@ -8,4 +8,5 @@ mod helpers;
 mod admin;
 mod api;
 mod errors;
+mod pages;
 mod store;
