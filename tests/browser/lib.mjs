@@ -8,9 +8,10 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-export const REPO = path.resolve(import.meta.dirname, '..', '..');
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ARTIFACTS = path.join(REPO, 'test-artifacts', 'browser');
 export const ADMIN_TOKEN = 'browser-tests-admin-token-0123456789';
 
