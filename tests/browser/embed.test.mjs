@@ -262,6 +262,18 @@ describe('the embed', () => {
     await close();
   });
 
+  it('says when a thread is closed, and offers no form', async () => {
+    await colloquy.post('default', 'news/closed', { author: 'Jo', body: 'Said before closing' });
+    const closed = await colloquy.admin('PUT', '/api/v1/admin/sites/default/threads/news%2Fclosed', { state: 'closed' });
+    assert.equal(closed.status, 200);
+    const { page, problems, close } = await open({ thread: 'news/closed' });
+    await page.getByText('This thread is closed').waitFor();
+    assert.equal(await page.getByText('Said before closing').isVisible(), true);
+    assert.equal(await page.getByRole('button', { name: 'Post comment' }).isVisible(), false);
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
   it('works with the keyboard alone on a phone-sized screen', async () => {
     const { page, problems, close } = await open({ thread: 'news/phone' }, {
       viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,

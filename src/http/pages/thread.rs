@@ -534,7 +534,7 @@ fn comment_form(f: &FormView<'_>) -> String {
             "email",
             "email",
             f.values.email.as_str(),
-            " (never shown)",
+            "<span class=\"colloquy-hint\"> (never shown)</span>",
         ),
         (
             "homepage",
@@ -548,7 +548,7 @@ fn comment_form(f: &FormView<'_>) -> String {
     for (name, label, kind, autocomplete, value, hint) in inputs {
         let error = error_of(name);
         out.push_str(&format!(
-            "<p class=\"colloquy-field\"><label for=\"colloquy-{name}\">{label}<span class=\"colloquy-hint\">{hint}</span></label>\n<input id=\"colloquy-{name}\" name=\"{name}\" type=\"{kind}\" autocomplete=\"{autocomplete}\" value=\"{}\"{}>\n{}</p>\n",
+            "<p class=\"colloquy-field\"><label for=\"colloquy-{name}\">{label}{hint}</label>\n<input id=\"colloquy-{name}\" name=\"{name}\" type=\"{kind}\" autocomplete=\"{autocomplete}\" value=\"{}\"{}>\n{}</p>\n",
             esc(value),
             invalid_attrs(name, error, None),
             error_html(name, error)
