@@ -212,4 +212,8 @@ pub struct Comment {
     pub created: i64,
     /// Last edit time, milliseconds since the Unix epoch.
     pub modified: Option<i64>,
+    /// Why the moderation rules gave it its first status.
+    pub reasons: Vec<String>,
+    /// The author asked for an e-mail when a reply is published.
+    pub notify_replies: bool,
 }

@@ -77,6 +77,8 @@ pub struct SiteConfig {
     /// The same poster's same text in the same thread within this many
     /// seconds is refused as a duplicate (0: no check).
     pub duplicate_window_secs: u32,
+    /// The further moderation rules (key lists, limits, form checks).
+    pub rules: crate::moderation::SiteRules,
     /// Tokens granting admin rights on this site only.
     pub admin_tokens: Vec<String>,
     /// Origins allowed to call the API from a browser (CORS, form posts).
@@ -93,6 +95,7 @@ impl SiteConfig {
             moderation: ModerationMode::Rules,
             hold_links: 2,
             duplicate_window_secs: 600,
+            rules: crate::moderation::SiteRules::default(),
             admin_tokens: Vec::new(),
             origins: Vec::new(),
         }
@@ -153,6 +156,11 @@ pub struct Config {
     pub trust_proxy: bool,
     /// Public base URL of this service, for links in feeds.
     pub public_url: Option<String>,
+    /// Apply the sites' rate limits (`COLLOQUY_RATE_LIMIT=off` for load
+    /// benchmarks).
+    pub rate_limit: bool,
+    /// Forget comments' IP hashes after this many days (0: keep them).
+    pub ip_retention_days: u32,
 }
 
 impl fmt::Debug for Config {
@@ -207,6 +215,8 @@ impl Default for Config {
             edit_window_secs: 15 * 60,
             trust_proxy: false,
             public_url: None,
+            rate_limit: true,
+            ip_retention_days: 30,
         }
     }
 }
@@ -235,6 +245,8 @@ struct FileConfig {
     edit_window_secs: Option<Spanned<i64>>,
     trust_proxy: Option<bool>,
     public_url: Option<Spanned<String>>,
+    rate_limit: Option<bool>,
+    ip_retention_days: Option<Spanned<i64>>,
     limits: Option<FileLimits>,
     #[serde(default, rename = "site")]
     sites: Vec<FileSite>,
@@ -261,6 +273,16 @@ struct FileSite {
     moderation: Option<Spanned<String>>,
     hold_links: Option<Spanned<i64>>,
     duplicate_window_secs: Option<Spanned<i64>>,
+    moderation_keys: Option<Spanned<Vec<String>>>,
+    disallowed_keys: Option<Spanned<Vec<String>>>,
+    trust_approved_authors: Option<bool>,
+    close_after_days: Option<Spanned<i64>>,
+    max_depth: Option<Spanned<i64>>,
+    max_chars: Option<Spanned<i64>>,
+    honeypot: Option<bool>,
+    min_submit_secs: Option<Spanned<i64>>,
+    ip_posts_per_minute: Option<Spanned<i64>>,
+    site_posts_per_minute: Option<Spanned<i64>>,
     #[serde(default)]
     admin_tokens: Vec<String>,
     #[serde(default)]
@@ -415,6 +437,32 @@ fn apply_env(
     if let Some(v) = env("COLLOQUY_PUBLIC_URL") {
         config.public_url = Some(v.trim_end_matches('/').to_owned());
     }
+    if let Some(v) = env("COLLOQUY_RATE_LIMIT") {
+        config.rate_limit = match v.as_str() {
+            "on" | "1" | "true" | "yes" => true,
+            "off" | "0" | "false" | "no" => false,
+            _ => {
+                return Err(ConfigError::at(
+                    "COLLOQUY_RATE_LIMIT",
+                    "rate_limit",
+                    "use on or off",
+                ))
+            }
+        };
+    }
+    if let Some(v) = env("COLLOQUY_IP_RETENTION_DAYS") {
+        config.ip_retention_days =
+            v.parse()
+                .ok()
+                .filter(|n: &u32| *n <= 36_500)
+                .ok_or_else(|| {
+                    ConfigError::at(
+                        "COLLOQUY_IP_RETENTION_DAYS",
+                        "ip_retention_days",
+                        "a number of days, 0 (keep) to 36500",
+                    )
+                })?;
+    }
     Ok(())
 }
 
@@ -464,6 +512,21 @@ fn apply_file(
     }
     if let Some(v) = raw.policies {
         config.policies_dir = PathBuf::from(v.get_ref());
+    }
+    if let Some(v) = raw.rate_limit {
+        config.rate_limit = v;
+    }
+    if let Some(v) = raw.ip_retention_days {
+        config.ip_retention_days = u32::try_from(*v.get_ref())
+            .ok()
+            .filter(|n| *n <= 36_500)
+            .ok_or_else(|| {
+                err(
+                    v.span(),
+                    "ip_retention_days",
+                    "0 (keep) to 36500 days".to_owned(),
+                )
+            })?;
     }
     for t in raw.admin_tokens {
         if t.get_ref().len() < 16 {
@@ -574,6 +637,7 @@ fn apply_file(
             id: id.clone(),
             ..SiteConfig::default_site()
         };
+        site.rules = site_rules(&s, &err)?;
         let formats_at = s.formats.as_ref().map_or(s.id.span(), Spanned::span);
         if let Some(f) = s.formats {
             if f.get_ref().is_empty() {
@@ -635,6 +699,82 @@ fn apply_file(
     Ok(())
 }
 
+/// A site's moderation rules from its table, each error at its key.
+fn site_rules(
+    s: &FileSite,
+    err: &impl Fn(std::ops::Range<usize>, &str, String) -> ConfigError,
+) -> Result<crate::moderation::SiteRules, ConfigError> {
+    use crate::moderation::{KeyList, SiteRules};
+    let mut rules = SiteRules::default();
+    for (value, key, slot) in [
+        (
+            &s.moderation_keys,
+            "site.moderation_keys",
+            &mut rules.moderation_keys,
+        ),
+        (
+            &s.disallowed_keys,
+            "site.disallowed_keys",
+            &mut rules.disallowed_keys,
+        ),
+    ] {
+        if let Some(v) = value {
+            *slot = KeyList::new(v.get_ref().clone()).map_err(|e| err(v.span(), key, e.message))?;
+        }
+    }
+    if let Some(v) = s.trust_approved_authors {
+        rules.trust_approved_authors = v;
+    }
+    if let Some(v) = s.honeypot {
+        rules.honeypot = v;
+    }
+    let numbers = [
+        (
+            &s.close_after_days,
+            "close_after_days",
+            &mut rules.close_after_days,
+        ),
+        (&s.max_depth, "max_depth", &mut rules.max_depth),
+        (&s.max_chars, "max_chars", &mut rules.max_chars),
+        (
+            &s.min_submit_secs,
+            "min_submit_secs",
+            &mut rules.min_submit_secs,
+        ),
+        (
+            &s.ip_posts_per_minute,
+            "ip_posts_per_minute",
+            &mut rules.ip_posts_per_minute,
+        ),
+        (
+            &s.site_posts_per_minute,
+            "site_posts_per_minute",
+            &mut rules.site_posts_per_minute,
+        ),
+    ];
+    let mut spans = Vec::new();
+    for (value, key, slot) in numbers {
+        if let Some(v) = value {
+            *slot = u32::try_from(*v.get_ref()).map_err(|_| {
+                err(
+                    v.span(),
+                    &format!("site.{key}"),
+                    "a whole number, 0 or more".to_owned(),
+                )
+            })?;
+            spans.push((key, v.span()));
+        }
+    }
+    rules.check().map_err(|(field, message)| {
+        let span = spans
+            .iter()
+            .find(|(k, _)| *k == field)
+            .map_or(s.id.span(), |(_, sp)| sp.clone());
+        err(span, &format!("site.{field}"), message)
+    })?;
+    Ok(rules)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -692,6 +832,48 @@ mod tests {
         assert_eq!(e.key, "site.default_format");
         let e = load_text("[limits]\nmax_body_bytes = 5\n").expect_err("too small");
         assert_eq!(e.key, "limits.max_body_bytes");
+    }
+
+    #[test]
+    fn site_moderation_rules_load_and_errors_point_at_their_key() {
+        let c = load_text(
+            "ip_retention_days = 7\n[[site]]\nid = \"a\"\nmoderation_keys = [\"viagra\", \"/c[a4]sino/\"]\n\
+             trust_approved_authors = true\nclose_after_days = 14\nmin_submit_secs = 0\n",
+        )
+        .expect("valid");
+        let rules = &c.sites[0].rules;
+        assert_eq!(rules.moderation_keys.keys(), ["viagra", "/c[a4]sino/"]);
+        assert!(rules.trust_approved_authors);
+        assert_eq!(rules.close_after_days, 14);
+        assert_eq!(rules.min_submit_secs, 0);
+        assert_eq!(c.ip_retention_days, 7);
+        let e = load_text("[[site]]\nid = \"a\"\ndisallowed_keys = [\"/(oops/\"]\n")
+            .expect_err("broken expression");
+        assert!(e.origin.ends_with(":3:19"), "{e}");
+        assert_eq!(e.key, "site.disallowed_keys");
+        assert!(e.message.contains("`/(oops/`"), "{e}");
+        let e = load_text("[[site]]\nid = \"a\"\nmax_depth = 5000\n").expect_err("too deep");
+        assert!(e.origin.ends_with(":3:13"), "{e}");
+        assert_eq!(e.key, "site.max_depth");
+        let e = load_text("[[site]]\nid = \"a\"\nmax_chars = -1\n").expect_err("negative");
+        assert_eq!(e.key, "site.max_chars");
+    }
+
+    #[test]
+    fn rate_limits_can_be_switched_off_from_the_environment() {
+        let o = Overrides::default();
+        let (c, _) = Config::load(&o, |_| None).expect("defaults");
+        assert!(c.rate_limit);
+        let (c, _) = Config::load(&o, |k| {
+            (k == "COLLOQUY_RATE_LIMIT").then(|| "off".to_owned())
+        })
+        .expect("off");
+        assert!(!c.rate_limit);
+        let e = Config::load(&o, |k| {
+            (k == "COLLOQUY_RATE_LIMIT").then(|| "maybe".to_owned())
+        })
+        .expect_err("bad value");
+        assert_eq!(e.origin, "COLLOQUY_RATE_LIMIT");
     }
 
     #[test]

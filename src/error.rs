@@ -27,6 +27,14 @@ pub enum Error {
     /// No or wrong credentials.
     #[error("{0}")]
     Unauthorized(String),
+    /// Too many requests; try again after this many seconds.
+    #[error("{message}")]
+    RateLimited {
+        /// Which limit was hit, for a person to read.
+        message: String,
+        /// Seconds until a retry can succeed.
+        retry_after_secs: u64,
+    },
     /// A storage or other internal failure; details are logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -41,6 +49,7 @@ impl Error {
             Error::Conflict(_) => "conflict",
             Error::Forbidden(_) => "forbidden",
             Error::Unauthorized(_) => "unauthorized",
+            Error::RateLimited { .. } => "rate_limited",
             Error::Internal(_) => "internal",
         }
     }

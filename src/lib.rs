@@ -32,6 +32,8 @@ pub mod invariants;
 pub mod memo;
 pub mod moderation;
 pub mod policy;
+#[cfg(feature = "server")]
+pub mod ratelimit;
 pub mod safety;
 #[cfg(feature = "server")]
 pub mod server;

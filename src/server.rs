@@ -75,6 +75,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let store = self.colloquy.store().clone();
+        let purger = tokio::spawn(purge_ip_hashes(self.colloquy.clone()));
         let app = crate::http::router(self.colloquy);
         axum::serve(
             self.listener,
@@ -82,8 +83,23 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown)
         .await?;
+        purger.abort();
         store.close().await;
         Ok(())
+    }
+}
+
+/// Forgets IP hashes past their retention: at start, then hourly. A
+/// failure is logged and retried at the next round; it never stops serving.
+async fn purge_ip_hashes(colloquy: Colloquy) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match colloquy.purge_ip_hashes().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(comments = n, "forgot IP hashes past their retention"),
+            Err(e) => tracing::warn!(error = %e, "purging old IP hashes failed; will retry"),
+        }
     }
 }
 

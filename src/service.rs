@@ -16,9 +16,12 @@ use crate::comment::{Comment, SiteId, Status, ThreadKey, ThreadState};
 use crate::config::{Config, ModerationMode};
 use crate::error::{Error, Result};
 use crate::memo::Memo;
-use crate::moderation::{self, Decision};
+use crate::moderation::{self, Decision, FormFacts, Refusal, SiteRules};
 use crate::policy::{Policy, PolicySet, Rendered};
-use crate::store::{InsertComment, InsertOutcome, Order, Position, Prior, SiteRow, Store};
+use crate::ratelimit::RateLimits;
+use crate::store::{
+    AuditEntry, InsertComment, InsertOutcome, Order, Position, Prior, QueueFilter, SiteRow, Store,
+};
 
 /// Ids are `(ms since 2020) << 12 | random`: time-ordered, below 2^53.
 const ID_EPOCH_MS: i64 = 1_577_836_800_000;
@@ -35,6 +38,56 @@ pub struct Colloquy {
     /// Published counts per (site, thread), for article lists (1 s; dropped
     /// on every change made here).
     counts: Arc<Memo<(String, String), i64>>,
+    /// Per-address and per-site budgets for new comments.
+    limits: Arc<RateLimits>,
+}
+
+/// Who did something, as the audit log records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// The moderation rules, deciding a new comment's status.
+    Rules,
+    /// The comment's author, with the edit token.
+    Author,
+    /// A moderator, known by a fingerprint of their token (never the token).
+    Moderator(String),
+    /// The service itself (scheduled purges, one-click links).
+    System,
+}
+
+impl Actor {
+    /// A moderator identified by their bearer token.
+    pub fn moderator(token: &str) -> Actor {
+        Actor::Moderator(hash_token(token)[..8].to_owned())
+    }
+
+    /// As stored: `rules`, `author`, `token:3f2a9c1b`, `system`.
+    pub fn label(&self) -> String {
+        match self {
+            Actor::Rules => "rules".to_owned(),
+            Actor::Author => "author".to_owned(),
+            Actor::Moderator(f) => format!("token:{f}"),
+            Actor::System => "system".to_owned(),
+        }
+    }
+}
+
+/// The anti-bot fields of an HTML-form post.
+#[derive(Debug, Clone, Default)]
+pub struct FormFields {
+    /// The hidden honeypot field (people leave it empty).
+    pub honeypot: Option<String>,
+    /// The signed time stamp the form was served with.
+    pub stamp: Option<String>,
+}
+
+/// One page of the audit log.
+#[derive(Debug, Clone)]
+pub struct AuditPage {
+    /// Entries, newest first.
+    pub entries: Vec<AuditEntry>,
+    /// Cursor for the next page.
+    pub next_cursor: Option<String>,
 }
 
 /// A new comment as submitted.
@@ -52,6 +105,10 @@ pub struct PostInput {
     pub format: Option<String>,
     /// The comment replied to.
     pub parent: Option<i64>,
+    /// E-mail the author when a reply is published.
+    pub notify_replies: bool,
+    /// Present for HTML-form posts: the anti-bot fields.
+    pub form: Option<FormFields>,
 }
 
 /// A stored new comment with its edit token and the moderation reasons.
@@ -125,6 +182,35 @@ impl Action {
             }
         })
     }
+
+    /// The action's name, as parsed and as the audit log records it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Approve => "approve",
+            Action::Spam => "spam",
+            Action::Trash => "trash",
+            Action::Restore => "restore",
+            Action::Unpublish => "unpublish",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+/// Changes to a site's settings; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default)]
+pub struct SiteChanges {
+    /// Offered formats, in order.
+    pub formats: Option<Vec<String>>,
+    /// The default format.
+    pub default_format: Option<String>,
+    /// Moderation mode.
+    pub moderation: Option<ModerationMode>,
+    /// Link count that holds a comment.
+    pub hold_links: Option<u32>,
+    /// Duplicate window, seconds.
+    pub duplicate_window_secs: Option<u32>,
+    /// Fields of [`SiteRules`] to change, by name.
+    pub rules: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Result of re-rendering a site's comments.
@@ -187,6 +273,7 @@ impl Colloquy {
                         moderation: site.moderation,
                         hold_links: site.hold_links,
                         duplicate_window_secs: site.duplicate_window_secs,
+                        rules: site.rules.clone(),
                     },
                     now,
                 )
@@ -197,10 +284,11 @@ impl Colloquy {
         Ok(Colloquy {
             store,
             policies: Arc::new(policies),
-            config: Arc::new(config),
             ip_key: Arc::new(key.into_bytes()),
             sites: Arc::new(Memo::new(Duration::from_secs(5), 10_000)),
             counts: Arc::new(Memo::new(Duration::from_secs(1), 100_000)),
+            limits: Arc::new(RateLimits::new(config.rate_limit)),
+            config: Arc::new(config),
         })
     }
 
@@ -310,16 +398,22 @@ impl Colloquy {
         &self,
         site: &SiteId,
         thread: &ThreadKey,
-        input: PostInput,
+        mut input: PostInput,
         ip: Option<IpAddr>,
     ) -> Result<Posted> {
         let row = self.site(site).await?;
+        self.limits.check_post(
+            site.as_str(),
+            ip,
+            row.rules.ip_posts_per_minute,
+            row.rules.site_posts_per_minute,
+        )?;
         self.check_body(&input.body)?;
         let policy = self.pick_policy(&row, input.format.as_deref())?;
         let limits = &self.config.limits;
-        let author = clean_line("author", input.author, limits.max_author_chars)?;
-        let email = clean_email(input.email)?;
-        let homepage = clean_homepage(input.homepage, limits.max_homepage_chars)?;
+        let author = clean_line("author", input.author.take(), limits.max_author_chars)?;
+        let email = clean_email(input.email.take())?;
+        let homepage = clean_homepage(input.homepage.take(), limits.max_homepage_chars)?;
         if let Some(p) = input.parent {
             if p <= 0 {
                 return Err(Error::invalid(
@@ -328,16 +422,24 @@ impl Colloquy {
                 ));
             }
         }
-        let rendered = policy.render(&input.body);
-        let Decision { status, reasons } = moderation::decide(
-            rendered.html.as_str(),
-            moderation::Settings {
-                mode: row.moderation,
-                hold_links: row.hold_links,
-            },
-        );
-        let edit_token = random_token(32);
         let created = now_ms();
+        let rendered = policy.render(&input.body);
+        let ip_text = ip.map(|ip| ip.to_string());
+        let facts = self
+            .facts(&row, thread, &input, email.as_deref(), created)
+            .await?;
+        let candidate = moderation::Candidate {
+            body: &input.body,
+            html: rendered.html.as_str(),
+            author: author.as_deref(),
+            email: email.as_deref(),
+            homepage: homepage.as_deref(),
+            ip: ip_text.as_deref(),
+        };
+        let Decision { status, reasons } =
+            moderation::decide(&candidate, settings(&row), &facts).map_err(refusal_error)?;
+        let edit_token = random_token(32);
+        let notify_replies = input.notify_replies && email.is_some();
         let mut comment = Comment {
             id: 0,
             site: site.as_str().to_owned(),
@@ -345,7 +447,7 @@ impl Colloquy {
             parent: input.parent,
             status,
             format: policy.id().to_owned(),
-            body: input.body,
+            body: std::mem::take(&mut input.body),
             html: rendered.html.into_string(),
             policy_version: rendered.policy_version,
             author,
@@ -354,6 +456,20 @@ impl Colloquy {
             ip_hash: ip.map(|ip| self.hash_ip(ip)),
             created,
             modified: None,
+            reasons: reasons.clone(),
+            notify_replies,
+        };
+        let audit = AuditEntry {
+            id: new_id(created),
+            site: comment.site.clone(),
+            comment_id: None,
+            thread: Some(comment.thread.clone()),
+            actor: Actor::Rules.label(),
+            action: "post".to_owned(),
+            status: Some(status),
+            reasons: reasons.clone(),
+            created,
+            notify: matches!(status, Status::Published | Status::Pending),
         };
         let duplicate_since = (row.duplicate_window_secs > 0)
             .then(|| created - i64::from(row.duplicate_window_secs) * 1000);
@@ -361,6 +477,7 @@ impl Colloquy {
             comment,
             edit_token_hash: hash_token(&edit_token),
             duplicate_since,
+            audit: audit.clone(),
         };
         for _attempt in 0..8 {
             comment.id = new_id(created);
@@ -410,6 +527,80 @@ impl Colloquy {
         };
         mac.update(ip.to_string().as_bytes());
         hex(&mac.finalize().into_bytes()[..16])
+    }
+
+    /// What the moderation rules need to know beyond the comment itself;
+    /// each lookup happens only when a rule that needs it is on.
+    async fn facts(
+        &self,
+        row: &SiteRow,
+        thread: &ThreadKey,
+        input: &PostInput,
+        email: Option<&str>,
+        now: i64,
+    ) -> Result<moderation::Facts> {
+        let rules = &row.rules;
+        let approved_by_author = match email {
+            Some(e) if rules.trust_approved_authors && row.moderation == ModerationMode::Rules => {
+                self.store.approved_by_email(&row.id, e, 100).await?
+            }
+            _ => 0,
+        };
+        let thread_started = if rules.close_after_days > 0 {
+            self.store
+                .thread(&row.id, thread.as_str())
+                .await?
+                .map(|t| t.created)
+        } else {
+            None
+        };
+        let parent_depth = match input.parent {
+            Some(p) if rules.max_depth > 0 => {
+                self.store
+                    .depth(&row.id, p, i64::from(rules.max_depth) + 1)
+                    .await?
+            }
+            _ => None,
+        };
+        let form = input.form.as_ref().map(|f| FormFacts {
+            honeypot_filled: f.honeypot.as_deref().is_some_and(|h| !h.trim().is_empty()),
+            age_ms: f.stamp.as_deref().and_then(|s| self.stamp_age(s, now)),
+        });
+        Ok(moderation::Facts {
+            approved_by_author,
+            thread_started,
+            parent_depth,
+            form,
+            now,
+        })
+    }
+
+    /// A signed time stamp for an HTML form, so a post can say how long
+    /// after serving the form it came (bots post at once).
+    pub fn form_stamp(&self) -> String {
+        let now = now_ms();
+        format!("{now}.{}", self.stamp_mac(now))
+    }
+
+    fn stamp_mac(&self, ms: i64) -> String {
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.ip_key) {
+            Ok(m) => m,
+            Err(_) => return String::new(),
+        };
+        mac.update(b"form-stamp:");
+        mac.update(ms.to_string().as_bytes());
+        hex(&mac.finalize().into_bytes()[..16])
+    }
+
+    /// Age of a stamp this service signed, if it is genuine and under a day.
+    fn stamp_age(&self, stamp: &str, now: i64) -> Option<i64> {
+        let (ms, mac) = stamp.split_once('.')?;
+        let ms: i64 = ms.parse().ok()?;
+        let expected = self.stamp_mac(ms);
+        let genuine: bool =
+            subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), mac.as_bytes()).into();
+        let age = now - ms;
+        (genuine && (0..86_400_000).contains(&age)).then_some(age)
     }
 
     async fn visible_thread(
@@ -596,23 +787,38 @@ impl Colloquy {
         self.check_body(&body)?;
         let policy = self.pick_policy(&row, Some(format.as_deref().unwrap_or(&comment.format)))?;
         let rendered = policy.render(&body);
-        // An edit that adds links is judged again; it never un-holds.
-        let decision = moderation::decide(
-            rendered.html.as_str(),
-            moderation::Settings {
-                mode: row.moderation,
-                hold_links: row.hold_links,
-            },
-        );
-        if comment.status == Status::Published && decision.status == Status::Pending {
-            comment.status = Status::Pending;
+        // An edit is judged again by the content rules; it never un-holds.
+        let candidate = moderation::Candidate {
+            body: &body,
+            html: rendered.html.as_str(),
+            author: comment.author.as_deref(),
+            email: comment.email.as_deref(),
+            homepage: comment.homepage.as_deref(),
+            ip: None,
+        };
+        let facts = moderation::Facts {
+            now: now_ms(),
+            ..moderation::Facts::default()
+        };
+        let decision =
+            moderation::decide(&candidate, settings(&row), &facts).map_err(refusal_error)?;
+        let before = comment.status;
+        if comment.status == Status::Published && decision.status != Status::Published {
+            comment.status = decision.status;
         }
         comment.body = body;
         comment.format = policy.id().to_owned();
         comment.html = rendered.html.into_string();
         comment.policy_version = rendered.policy_version;
-        comment.modified = Some(now_ms());
-        self.store.update_body(&comment).await?;
+        let now = now_ms();
+        comment.modified = Some(now);
+        let reasons = if comment.status == before {
+            Vec::new()
+        } else {
+            decision.reasons
+        };
+        let audit = self.entry(&comment, &Actor::Author, "edit", now, reasons);
+        self.store.update_body(&comment, &audit).await?;
         self.changed(&comment.site, &comment.thread);
         Ok(comment)
     }
@@ -623,7 +829,9 @@ impl Colloquy {
     /// Unknown comment, wrong token, closed window.
     pub async fn delete_own(&self, site: &SiteId, id: i64, token: &str) -> Result<()> {
         let comment = self.own_comment(site, id, token).await?;
-        self.store.delete_comment(site.as_str(), id).await?;
+        let mut audit = self.entry(&comment, &Actor::Author, "delete", now_ms(), Vec::new());
+        audit.status = None;
+        self.store.delete_comment(site.as_str(), id, &audit).await?;
         self.changed(&comment.site, &comment.thread);
         Ok(())
     }
@@ -637,23 +845,136 @@ impl Colloquy {
     pub async fn queue(
         &self,
         site: &SiteId,
-        statuses: &[Status],
+        filter: QueueFilter,
         limit: Option<i64>,
         cursor: Option<&str>,
     ) -> Result<Page> {
         self.site(site).await?;
         let limit = self.check_limit(limit)?;
         let before = cursor.map(decode_cursor).transpose()?;
-        let statuses = if statuses.is_empty() {
-            &[Status::Pending][..]
-        } else {
-            statuses
-        };
+        let mut filter = filter;
+        if filter.statuses.is_empty() {
+            filter.statuses = vec![Status::Pending];
+        }
+        for (field, value) in [("q", &filter.text), ("author", &filter.author)] {
+            if value.as_ref().is_some_and(|v| v.chars().count() > 200) {
+                return Err(Error::invalid(field, "search for at most 200 characters"));
+            }
+        }
         let comments = self
             .store
-            .queue(site.as_str(), statuses, limit, before)
+            .queue(site.as_str(), &filter, limit, before)
             .await?;
         Ok(page(comments, limit))
+    }
+
+    /// The audit log of a site (optionally of one comment), newest first.
+    ///
+    /// # Errors
+    /// Unknown site, invalid cursor or limit.
+    pub async fn audit_log(
+        &self,
+        site: &SiteId,
+        comment: Option<i64>,
+        limit: Option<i64>,
+        cursor: Option<&str>,
+    ) -> Result<AuditPage> {
+        self.site(site).await?;
+        let limit = self.check_limit(limit)?;
+        let before = cursor.map(decode_cursor).transpose()?;
+        let mut entries = self
+            .store
+            .audit_log(site.as_str(), comment, limit, before)
+            .await?;
+        let full = i64::try_from(entries.len()).unwrap_or(i64::MAX) >= limit;
+        let next_cursor = if full {
+            entries.last().map(|e| encode_cursor(e.created, e.id))
+        } else {
+            None
+        };
+        entries.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(AuditPage {
+            entries,
+            next_cursor,
+        })
+    }
+
+    /// Everything stored on a site for an e-mail address (privacy export).
+    ///
+    /// # Errors
+    /// Unknown site, an invalid address.
+    pub async fn export_email(&self, site: &SiteId, email: &str) -> Result<Vec<Comment>> {
+        self.site(site).await?;
+        let email = clean_email(Some(email.to_owned()))?
+            .ok_or_else(|| Error::invalid("email", "give the e-mail address"))?;
+        self.store.comments_by_email(site.as_str(), &email).await
+    }
+
+    /// Deletes everything stored on a site for an e-mail address; returns
+    /// how many comments went.
+    ///
+    /// # Errors
+    /// Unknown site, an invalid address.
+    pub async fn erase_email(&self, site: &SiteId, email: &str, actor: &Actor) -> Result<u64> {
+        self.site(site).await?;
+        let email = clean_email(Some(email.to_owned()))?
+            .ok_or_else(|| Error::invalid("email", "give the e-mail address"))?;
+        let now = now_ms();
+        let audit = AuditEntry {
+            id: new_id(now),
+            site: site.as_str().to_owned(),
+            comment_id: None,
+            thread: None,
+            actor: actor.label(),
+            action: "erase".to_owned(),
+            status: None,
+            // The address itself is not kept: that is the point.
+            reasons: vec!["erased every comment of one e-mail address on request".to_owned()],
+            created: now,
+            notify: false,
+        };
+        let n = self
+            .store
+            .erase_email(site.as_str(), &email, &audit)
+            .await?;
+        self.counts.clear();
+        Ok(n)
+    }
+
+    /// Forgets IP hashes older than the configured retention.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn purge_ip_hashes(&self) -> Result<u64> {
+        let days = i64::from(self.config.ip_retention_days);
+        if days == 0 {
+            return Ok(0);
+        }
+        self.store
+            .purge_ip_hashes(now_ms() - days * 86_400_000)
+            .await
+    }
+
+    fn entry(
+        &self,
+        c: &Comment,
+        actor: &Actor,
+        action: &str,
+        now: i64,
+        reasons: Vec<String>,
+    ) -> AuditEntry {
+        AuditEntry {
+            id: new_id(now),
+            site: c.site.clone(),
+            comment_id: Some(c.id),
+            thread: Some(c.thread.clone()),
+            actor: actor.label(),
+            action: action.to_owned(),
+            status: Some(c.status),
+            reasons,
+            created: now,
+            notify: false,
+        }
     }
 
     /// One comment, whatever its status (moderators).
@@ -678,9 +999,10 @@ impl Colloquy {
         site: &SiteId,
         id: i64,
         action: Action,
+        actor: &Actor,
     ) -> Result<Option<Comment>> {
         let current = self.comment(site, id).await?;
-        let result = self.apply_action(site, id, action, &current).await;
+        let result = self.apply_action(site, id, action, &current, actor).await;
         // After the write: a read racing with it cannot keep the old count.
         self.changed(&current.site, &current.thread);
         result
@@ -692,22 +1014,44 @@ impl Colloquy {
         id: i64,
         action: Action,
         current: &Comment,
+        actor: &Actor,
     ) -> Result<Option<Comment>> {
         let now = now_ms();
         let s = site.as_str();
+        let name = action.name();
+        // The entry for a move to `status`; newly published and newly held
+        // comments cause notifications.
+        let audit = |status: Status| {
+            let mut e = self.entry(current, actor, name, now, Vec::new());
+            e.status = Some(status);
+            e.notify =
+                status != current.status && matches!(status, Status::Published | Status::Pending);
+            e
+        };
         match action {
             Action::Delete => {
-                self.store.delete_comment(s, id).await?;
+                let mut e = audit(current.status);
+                e.status = None;
+                self.store.delete_comment(s, id, &e).await?;
                 return Ok(None);
             }
             Action::Approve => {
                 self.store
-                    .set_status(s, id, Status::Published, Prior::Clear, now)
+                    .set_status(
+                        s,
+                        id,
+                        Status::Published,
+                        Prior::Clear,
+                        now,
+                        &audit(Status::Published),
+                    )
                     .await?
             }
             Action::Unpublish => {
+                let mut e = audit(Status::Pending);
+                e.notify = false;
                 self.store
-                    .set_status(s, id, Status::Pending, Prior::Clear, now)
+                    .set_status(s, id, Status::Pending, Prior::Clear, now, &e)
                     .await?
             }
             Action::Spam | Action::Trash => {
@@ -722,7 +1066,9 @@ impl Colloquy {
                 } else {
                     Prior::Remember
                 };
-                self.store.set_status(s, id, target, prior, now).await?
+                self.store
+                    .set_status(s, id, target, prior, now, &audit(target))
+                    .await?
             }
             Action::Restore => {
                 let back = self
@@ -736,7 +1082,7 @@ impl Colloquy {
                     back
                 };
                 self.store
-                    .set_status(s, id, back, Prior::Clear, now)
+                    .set_status(s, id, back, Prior::Clear, now, &audit(back))
                     .await?
             }
         };
@@ -752,6 +1098,7 @@ impl Colloquy {
         site: &SiteId,
         action: Action,
         ids: &[i64],
+        actor: &Actor,
     ) -> Result<Vec<(i64, Result<Option<Comment>>)>> {
         self.site(site).await?;
         if ids.is_empty() || ids.len() > self.config.limits.max_batch {
@@ -766,7 +1113,7 @@ impl Colloquy {
         }
         let mut results = Vec::with_capacity(ids.len());
         for &id in ids {
-            results.push((id, self.moderate(site, id, action).await));
+            results.push((id, self.moderate(site, id, action, actor).await));
         }
         Ok(results)
     }
@@ -779,13 +1126,22 @@ impl Colloquy {
     pub async fn update_site(
         &self,
         site: &SiteId,
-        formats: Option<Vec<String>>,
-        default_format: Option<String>,
-        moderation: Option<ModerationMode>,
-        hold_links: Option<u32>,
-        duplicate_window_secs: Option<u32>,
+        changes: SiteChanges,
+        actor: &Actor,
     ) -> Result<SiteRow> {
+        let SiteChanges {
+            formats,
+            default_format,
+            moderation,
+            hold_links,
+            duplicate_window_secs,
+            rules,
+        } = changes;
         let mut row = self.site(site).await?;
+        let mut changed: Vec<String> = Vec::new();
+        if formats.is_some() {
+            changed.push("formats".to_owned());
+        }
         if let Some(formats) = formats {
             if formats.is_empty() {
                 return Err(Error::invalid("formats", "offer at least one format"));
@@ -806,6 +1162,7 @@ impl Colloquy {
             }
             row.formats = formats;
         }
+        let default_format_given = default_format.is_some();
         match default_format {
             Some(d) => row.default_format = d,
             None if !row.formats.contains(&row.default_format) => {
@@ -838,7 +1195,34 @@ impl Colloquy {
             }
             row.duplicate_window_secs = n;
         }
-        self.store.update_site(&row, now_ms()).await?;
+        for (name, set) in [
+            ("default_format", default_format_given),
+            ("moderation", moderation.is_some()),
+            ("hold_links", hold_links.is_some()),
+            ("duplicate_window_secs", duplicate_window_secs.is_some()),
+        ] {
+            if set {
+                changed.push(name.to_owned());
+            }
+        }
+        if !rules.is_empty() {
+            changed.extend(rules.keys().cloned());
+            row.rules = merge_rules(&row.rules, rules)?;
+        }
+        let now = now_ms();
+        let audit = AuditEntry {
+            id: new_id(now),
+            site: site.as_str().to_owned(),
+            comment_id: None,
+            thread: None,
+            actor: actor.label(),
+            action: "site".to_owned(),
+            status: None,
+            reasons: vec![format!("changed {}", changed.join(", "))],
+            created: now,
+            notify: false,
+        };
+        self.store.update_site(&row, now, &audit).await?;
         self.sites.put(site.as_str().to_owned(), row.clone());
         Ok(row)
     }
@@ -852,10 +1236,24 @@ impl Colloquy {
         site: &SiteId,
         thread: &ThreadKey,
         state: ThreadState,
+        actor: &Actor,
     ) -> Result<()> {
         self.site(site).await?;
+        let now = now_ms();
+        let audit = AuditEntry {
+            id: new_id(now),
+            site: site.as_str().to_owned(),
+            comment_id: None,
+            thread: Some(thread.as_str().to_owned()),
+            actor: actor.label(),
+            action: "thread".to_owned(),
+            status: None,
+            reasons: vec![format!("thread set to {}", state.as_str())],
+            created: now,
+            notify: false,
+        };
         self.store
-            .set_thread_state(site.as_str(), thread.as_str(), state, now_ms())
+            .set_thread_state(site.as_str(), thread.as_str(), state, now, &audit)
             .await
     }
 
@@ -901,6 +1299,56 @@ impl Colloquy {
     pub async fn count_site(&self, site: &SiteId) -> Result<i64> {
         self.store.count_site(site.as_str()).await
     }
+}
+
+/// The settings the moderation rules read, from a site's row.
+fn settings(row: &SiteRow) -> moderation::Settings<'_> {
+    moderation::Settings {
+        mode: row.moderation,
+        hold_links: row.hold_links,
+        rules: &row.rules,
+    }
+}
+
+fn refusal_error(r: Refusal) -> Error {
+    match r {
+        Refusal::Invalid { field, message } => Error::invalid(field, message),
+        Refusal::Closed(m) => Error::Forbidden(m),
+    }
+}
+
+/// Applies named changes to a site's rules; every value is checked.
+fn merge_rules(
+    current: &SiteRules,
+    patch: serde_json::Map<String, serde_json::Value>,
+) -> Result<SiteRules> {
+    let mut value =
+        serde_json::to_value(current).map_err(|e| Error::Internal(format!("site rules: {e}")))?;
+    let first = patch.keys().next().cloned().unwrap_or_default();
+    if let serde_json::Value::Object(map) = &mut value {
+        for (k, v) in patch {
+            if !map.contains_key(&k) {
+                let known: Vec<&String> = map.keys().collect();
+                return Err(Error::invalid(
+                    k.clone(),
+                    format!(
+                        "not a site setting; known: formats, default_format, moderation, hold_links, duplicate_window_secs, {}",
+                        known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+            map.insert(k, v);
+        }
+    }
+    let rules: SiteRules = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { first } else { path };
+        Error::invalid(field, e.into_inner().to_string())
+    })?;
+    rules
+        .check()
+        .map_err(|(field, message)| Error::invalid(field, message))?;
+    Ok(rules)
 }
 
 fn page(mut comments: Vec<Comment>, limit: i64) -> Page {

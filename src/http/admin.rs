@@ -17,7 +17,8 @@ use super::problem::{ApiResult, Problem};
 use super::AppState;
 use crate::comment::{Comment, SiteId, Status, ThreadState};
 use crate::config::ModerationMode;
-use crate::service::{hash_token, rfc3339, Action};
+use crate::service::{hash_token, rfc3339, Action, Actor, SiteChanges};
+use crate::store::{AuditEntry, QueueFilter};
 
 /// What a token may touch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +85,27 @@ fn authorize(app: &AppState, bearer: &Bearer, site: Option<&SiteId>) -> ApiResul
     }
 }
 
+/// The moderator making a request, for the audit log (known by a
+/// fingerprint of their token). Only used next to [`AdminSite`], which
+/// checks the token.
+#[derive(Debug)]
+pub struct Moderator(pub Actor);
+
+impl axum::extract::FromRequestParts<AppState> for Moderator {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &AppState,
+    ) -> Result<Self, Problem> {
+        let bearer = Bearer::from_request_parts(parts, app).await?;
+        Ok(Moderator(match &bearer.0 {
+            Some(token) => Actor::moderator(token),
+            None => Actor::System,
+        }))
+    }
+}
+
 /// The `{site}` of an admin route, once the bearer token is checked for it:
 /// a handler that takes this cannot forget the check.
 #[derive(Debug)]
@@ -124,6 +146,8 @@ pub struct AdminComment {
     ip_hash: Option<String>,
     created: String,
     modified: Option<String>,
+    reasons: Vec<String>,
+    notify_replies: bool,
 }
 
 impl From<&Comment> for AdminComment {
@@ -144,6 +168,8 @@ impl From<&Comment> for AdminComment {
             ip_hash: c.ip_hash.clone(),
             created: rfc3339(c.created),
             modified: c.modified.map(rfc3339),
+            reasons: c.reasons.clone(),
+            notify_replies: c.notify_replies,
         }
     }
 }
@@ -159,9 +185,25 @@ pub struct QueueQuery {
     limit: Option<i64>,
     #[serde(default)]
     cursor: Option<String>,
+    /// Text the comment contains.
+    #[serde(default)]
+    q: Option<String>,
+    /// Text the author's name or e-mail contains.
+    #[serde(default)]
+    author: Option<String>,
+    /// Exact IP hash.
+    #[serde(default)]
+    ip_hash: Option<String>,
+    /// Exact thread key.
+    #[serde(default)]
+    thread: Option<String>,
 }
 
-/// `GET /api/v1/admin/sites/{site}/comments?status=pending,spam&limit=&cursor=`
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// `GET /api/v1/admin/sites/{site}/comments?status=pending,spam&q=&author=&ip_hash=&thread=&limit=&cursor=`
 pub async fn queue(
     State(app): State<AppState>,
     AdminSite(site): AdminSite,
@@ -175,9 +217,16 @@ pub async fn queue(
             .map(|x| Status::parse(x.trim()))
             .collect::<Result<Vec<_>, _>>()?,
     };
+    let filter = QueueFilter {
+        statuses,
+        text: non_empty(q.q),
+        author: non_empty(q.author),
+        ip_hash: non_empty(q.ip_hash),
+        thread: non_empty(q.thread),
+    };
     let page = app
         .colloquy
-        .queue(&site, &statuses, q.limit, q.cursor.as_deref())
+        .queue(&site, filter, q.limit, q.cursor.as_deref())
         .await?;
     let comments: Vec<AdminComment> = page.comments.iter().map(AdminComment::from).collect();
     Ok(Json(
@@ -200,6 +249,7 @@ pub async fn get_comment(
 pub async fn act(
     State(app): State<AppState>,
     AdminSite(site): AdminSite,
+    Moderator(actor): Moderator,
     ApiPath((_, id, action)): ApiPath<(String, i64, String)>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let action = Action::parse(&action).map_err(|_| {
@@ -209,7 +259,7 @@ pub async fn act(
             format!("there is no action `{action}`"),
         )
     })?;
-    let after = app.colloquy.moderate(&site, id, action).await?;
+    let after = app.colloquy.moderate(&site, id, action, &actor).await?;
     Ok(Json(match after {
         Some(c) => serde_json::to_value(AdminComment::from(&c)).unwrap_or_default(),
         None => serde_json::json!({ "id": id, "deleted": true }),
@@ -220,9 +270,12 @@ pub async fn act(
 pub async fn delete(
     State(app): State<AppState>,
     AdminSite(site): AdminSite,
+    Moderator(actor): Moderator,
     ApiPath((_, id)): ApiPath<(String, i64)>,
 ) -> ApiResult<StatusCode> {
-    app.colloquy.moderate(&site, id, Action::Delete).await?;
+    app.colloquy
+        .moderate(&site, id, Action::Delete, &actor)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -238,10 +291,11 @@ pub struct BulkBody {
 pub async fn bulk(
     State(app): State<AppState>,
     AdminSite(site): AdminSite,
+    Moderator(actor): Moderator,
     ApiJson(b): ApiJson<BulkBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let action = Action::parse(&b.action)?;
-    let results = app.colloquy.bulk(&site, action, &b.ids).await?;
+    let results = app.colloquy.bulk(&site, action, &b.ids, &actor).await?;
     let list: Vec<serde_json::Value> = results
         .into_iter()
         .map(|(id, r)| match r {
@@ -261,6 +315,8 @@ struct SiteResponse {
     moderation: &'static str,
     hold_links: u32,
     duplicate_window_secs: u32,
+    #[serde(flatten)]
+    rules: crate::moderation::SiteRules,
 }
 
 impl From<crate::store::SiteRow> for SiteResponse {
@@ -272,6 +328,7 @@ impl From<crate::store::SiteRow> for SiteResponse {
             moderation: r.moderation.as_str(),
             hold_links: r.hold_links,
             duplicate_window_secs: r.duplicate_window_secs,
+            rules: r.rules,
         }
     }
 }
@@ -304,9 +361,10 @@ pub async fn get_site(
     ))
 }
 
-/// Changes to a site's settings; absent fields stay as they are.
+/// Changes to a site's settings; absent fields stay as they are. Fields
+/// other than these are moderation rules, checked by the service (an
+/// unknown name is refused there).
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SiteBody {
     #[serde(default)]
     formats: Option<Vec<String>>,
@@ -318,12 +376,15 @@ pub struct SiteBody {
     hold_links: Option<u32>,
     #[serde(default)]
     duplicate_window_secs: Option<u32>,
+    #[serde(flatten)]
+    rules: serde_json::Map<String, serde_json::Value>,
 }
 
-/// `PATCH /api/v1/admin/sites/{site}` — formats, default format, moderation.
+/// `PATCH /api/v1/admin/sites/{site}` — formats, moderation and its rules.
 pub async fn update_site(
     State(app): State<AppState>,
     AdminSite(site): AdminSite,
+    Moderator(actor): Moderator,
     ApiJson(b): ApiJson<SiteBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let moderation = match b.moderation.as_deref() {
@@ -339,11 +400,15 @@ pub async fn update_site(
         .colloquy
         .update_site(
             &site,
-            b.formats,
-            b.default_format,
-            moderation,
-            b.hold_links,
-            b.duplicate_window_secs,
+            SiteChanges {
+                formats: b.formats,
+                default_format: b.default_format,
+                moderation,
+                hold_links: b.hold_links,
+                duplicate_window_secs: b.duplicate_window_secs,
+                rules: b.rules,
+            },
+            &actor,
         )
         .await?;
     Ok(Json(
@@ -362,12 +427,15 @@ pub struct ThreadBody {
 pub async fn set_thread(
     State(app): State<AppState>,
     AdminSite(site): AdminSite,
+    Moderator(actor): Moderator,
     ApiPath((_, thread)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<ThreadBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let thread = thread_key(&thread)?;
     let state = ThreadState::parse(&b.state)?;
-    app.colloquy.set_thread_state(&site, &thread, state).await?;
+    app.colloquy
+        .set_thread_state(&site, &thread, state, &actor)
+        .await?;
     Ok(Json(
         serde_json::json!({ "key": thread.as_str(), "state": state.as_str() }),
     ))
@@ -382,4 +450,96 @@ pub async fn rerender(
     Ok(Json(
         serde_json::json!({ "checked": r.checked, "rerendered": r.rerendered, "skipped": r.skipped }),
     ))
+}
+
+/// An audit-log entry as served.
+#[derive(Debug, Serialize)]
+struct AuditResponse {
+    id: i64,
+    comment_id: Option<i64>,
+    thread: Option<String>,
+    actor: String,
+    action: String,
+    status: Option<&'static str>,
+    reasons: Vec<String>,
+    at: String,
+}
+
+impl From<AuditEntry> for AuditResponse {
+    fn from(e: AuditEntry) -> AuditResponse {
+        AuditResponse {
+            id: e.id,
+            comment_id: e.comment_id,
+            thread: e.thread,
+            actor: e.actor,
+            action: e.action,
+            status: e.status.map(Status::as_str),
+            reasons: e.reasons,
+            at: rfc3339(e.created),
+        }
+    }
+}
+
+/// Query of the audit log.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    #[serde(default)]
+    comment: Option<i64>,
+    #[serde(default)]
+    limit: Option<i64>,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+/// `GET /api/v1/admin/sites/{site}/audit?comment=&limit=&cursor=`
+pub async fn audit(
+    State(app): State<AppState>,
+    AdminSite(site): AdminSite,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let page = app
+        .colloquy
+        .audit_log(&site, q.comment, q.limit, q.cursor.as_deref())
+        .await?;
+    let entries: Vec<AuditResponse> = page.entries.into_iter().map(AuditResponse::from).collect();
+    Ok(Json(
+        serde_json::json!({ "entries": entries, "next_cursor": page.next_cursor }),
+    ))
+}
+
+/// The person a privacy request is about.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyBody {
+    email: String,
+}
+
+/// `POST /api/v1/admin/sites/{site}/privacy/export` with `{"email"}`:
+/// everything stored for that address on the site.
+pub async fn privacy_export(
+    State(app): State<AppState>,
+    AdminSite(site): AdminSite,
+    ApiJson(b): ApiJson<PrivacyBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let comments = app.colloquy.export_email(&site, &b.email).await?;
+    let comments: Vec<AdminComment> = comments.iter().map(AdminComment::from).collect();
+    Ok(Json(serde_json::json!({
+        "site": site.as_str(),
+        "email": b.email.trim(),
+        "exported_at": rfc3339(crate::service::now_ms()),
+        "comments": comments,
+    })))
+}
+
+/// `POST /api/v1/admin/sites/{site}/privacy/erase` with `{"email"}`:
+/// deletes every comment written with that address on the site.
+pub async fn privacy_erase(
+    State(app): State<AppState>,
+    AdminSite(site): AdminSite,
+    Moderator(actor): Moderator,
+    ApiJson(b): ApiJson<PrivacyBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let erased = app.colloquy.erase_email(&site, &b.email, &actor).await?;
+    Ok(Json(serde_json::json!({ "erased": erased })))
 }

@@ -13,7 +13,7 @@ use super::extract::{ApiBody, ApiJson, ApiPath, ApiQuery, Bearer, BodyKind, Clie
 use super::problem::{ApiResult, Problem};
 use super::AppState;
 use crate::comment::{Comment, SiteId, ThreadKey};
-use crate::service::{rfc3339, Page, PostInput};
+use crate::service::{rfc3339, FormFields, Page, PostInput};
 use crate::store::Order;
 
 /// A published comment as readers see it (no e-mail, no IP hash, no body).
@@ -61,9 +61,39 @@ pub struct NewCommentBody {
     format: Option<String>,
     #[serde(default, deserialize_with = "parent_id")]
     parent: Option<i64>,
+    /// E-mail me when a reply is published (`true`, or a checked box).
+    #[serde(default, deserialize_with = "flag")]
+    notify_replies: bool,
     /// Forms only: where to send the browser afterwards.
     #[serde(default)]
     redirect: Option<String>,
+    /// Forms only: the honeypot, which people leave empty.
+    #[serde(default)]
+    colloquy_hp: Option<String>,
+    /// Forms only: the signed time the form was served.
+    #[serde(default)]
+    colloquy_ts: Option<String>,
+}
+
+/// A boolean from JSON, or a checkbox from a form (`on`, `1`, `true`).
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Bool(bool),
+        Text(String),
+    }
+    match Option::<Raw>::deserialize(d)? {
+        None => Ok(false),
+        Some(Raw::Bool(b)) => Ok(b),
+        Some(Raw::Text(s)) => match s.trim() {
+            "on" | "1" | "true" | "yes" => Ok(true),
+            "" | "off" | "0" | "false" | "no" => Ok(false),
+            other => Err(serde::de::Error::custom(format!(
+                "`{other}` is not true or false"
+            ))),
+        },
+    }
 }
 
 /// `parent` may be a number, a numeric string (HTML forms), empty or null.
@@ -121,11 +151,12 @@ pub async fn post_comment(
     let site = site_id(&site)?;
     let thread = thread_key(&thread)?;
     let b = body.value;
-    let redirect = if body.kind == BodyKind::Form {
-        b.redirect.clone()
-    } else {
-        None
-    };
+    let is_form = body.kind == BodyKind::Form;
+    let redirect = if is_form { b.redirect.clone() } else { None };
+    let form = is_form.then_some(FormFields {
+        honeypot: b.colloquy_hp,
+        stamp: b.colloquy_ts,
+    });
     let posted = app
         .colloquy
         .post(
@@ -138,6 +169,8 @@ pub async fn post_comment(
                 body: b.body,
                 format: b.format,
                 parent: b.parent,
+                notify_replies: b.notify_replies,
+                form,
             },
             ip,
         )

@@ -94,6 +94,15 @@ pub fn router(colloquy: Colloquy) -> Router {
             put(admin::set_thread),
         )
         .route(&format!("{admin}/rerender"), post(admin::rerender))
+        .route(&format!("{admin}/audit"), get(admin::audit))
+        .route(
+            &format!("{admin}/privacy/export"),
+            post(admin::privacy_export),
+        )
+        .route(
+            &format!("{admin}/privacy/erase"),
+            post(admin::privacy_erase),
+        )
         .route("/embed.js", get(assets::embed_js))
         .route("/assets/{name}", get(assets::asset))
         .route(

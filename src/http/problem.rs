@@ -93,6 +93,11 @@ impl From<Error> for Problem {
             Error::Conflict(m) => Problem::new(StatusCode::CONFLICT, "conflict", m),
             Error::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, "forbidden", m),
             Error::Unauthorized(m) => Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", m),
+            Error::RateLimited {
+                message,
+                retry_after_secs,
+            } => Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+                .with_retry_after(retry_after_secs),
             Error::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 Problem::new(

@@ -17,6 +17,7 @@ use sqlx::{AnyPool, Executor, Row};
 use crate::comment::{Comment, Status, ThreadState};
 use crate::config::ModerationMode;
 use crate::error::{Error, Result};
+use crate::moderation::SiteRules;
 
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +65,35 @@ pub struct SiteRow {
     /// Seconds within which the same text from the same poster is a
     /// duplicate (0: no check).
     pub duplicate_window_secs: u32,
+    /// The further moderation rules.
+    pub rules: SiteRules,
+}
+
+/// One entry of the audit log: an automatic decision or a moderator's
+/// action, written in the same transaction as the change it records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Unique id (time-ordered, made by the service).
+    pub id: i64,
+    /// The site.
+    pub site: String,
+    /// The comment concerned, if any.
+    pub comment_id: Option<i64>,
+    /// Its thread, if any.
+    pub thread: Option<String>,
+    /// Who: `rules`, `author`, `token:<fingerprint>`, `system`.
+    pub actor: String,
+    /// What: `post`, `approve`, `spam`, `trash`, `restore`, `unpublish`,
+    /// `delete`, `edit`, `site`, `thread`, `erase`.
+    pub action: String,
+    /// The comment's status afterwards, if it has one.
+    pub status: Option<Status>,
+    /// Why, in sentences.
+    pub reasons: Vec<String>,
+    /// When (ms).
+    pub created: i64,
+    /// The event still has notifications to send (held or published).
+    pub notify: bool,
 }
 
 /// A thread's stored state.
@@ -107,6 +137,23 @@ pub struct InsertComment {
     /// Refuse the comment if the same poster sent the same text to the
     /// thread at or after this time (ms).
     pub duplicate_since: Option<i64>,
+    /// The moderation decision, logged with the comment.
+    pub audit: AuditEntry,
+}
+
+/// Which comments the moderation queue shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueFilter {
+    /// Statuses to include.
+    pub statuses: Vec<Status>,
+    /// Text the comment contains (case-insensitive).
+    pub text: Option<String>,
+    /// Text the author's name or e-mail contains (case-insensitive).
+    pub author: Option<String>,
+    /// Exact IP hash.
+    pub ip_hash: Option<String>,
+    /// Exact thread key.
+    pub thread: Option<String>,
 }
 
 /// What a status change does with the previous status.
@@ -164,7 +211,7 @@ const REFRESH_BY_THREAD: &str = "UPDATE threads SET version = version + 1, publi
 
 const COMMENT_COLUMNS: &str =
     "id, site, thread_key, parent, status, format, body, html, policy_version, \
-     author, email, homepage, ip_hash, created, modified";
+     author, email, homepage, ip_hash, created, modified, reasons, notify_replies";
 
 impl Store {
     /// Connects, configures and migrates the database at `url`
@@ -282,7 +329,7 @@ impl Store {
     pub async fn ensure_site(&self, site: &SiteRow, now: i64) -> Result<()> {
         sqlx::query(
             "INSERT INTO sites (id, formats, default_format, moderation, hold_links, duplicate_window_secs, \
-             created, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (id) DO NOTHING",
+             rules, created, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&site.id)
         .bind(site.formats.join(" "))
@@ -290,6 +337,7 @@ impl Store {
         .bind(site.moderation.as_str())
         .bind(i64::from(site.hold_links))
         .bind(i64::from(site.duplicate_window_secs))
+        .bind(rules_json(&site.rules)?)
         .bind(now)
         .execute(&self.write)
         .await?;
@@ -302,7 +350,7 @@ impl Store {
     /// Database failure.
     pub async fn site(&self, id: &str) -> Result<Option<SiteRow>> {
         let row = sqlx::query(
-            "SELECT id, formats, default_format, moderation, hold_links, duplicate_window_secs FROM sites WHERE id = $1",
+            "SELECT id, formats, default_format, moderation, hold_links, duplicate_window_secs, rules FROM sites WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.read)
@@ -316,7 +364,7 @@ impl Store {
     /// Database failure.
     pub async fn sites(&self) -> Result<Vec<SiteRow>> {
         let rows = sqlx::query(
-            "SELECT id, formats, default_format, moderation, hold_links, duplicate_window_secs FROM sites ORDER BY id",
+            "SELECT id, formats, default_format, moderation, hold_links, duplicate_window_secs, rules FROM sites ORDER BY id",
         )
         .fetch_all(&self.read)
         .await?;
@@ -327,21 +375,28 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn update_site(&self, site: &SiteRow, now: i64) -> Result<bool> {
+    pub async fn update_site(&self, site: &SiteRow, now: i64, audit: &AuditEntry) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
         let done = sqlx::query(
             "UPDATE sites SET formats = $1, default_format = $2, moderation = $3, hold_links = $4, \
-             duplicate_window_secs = $5, updated = $6 WHERE id = $7",
+             duplicate_window_secs = $5, rules = $6, updated = $7 WHERE id = $8",
         )
         .bind(site.formats.join(" "))
         .bind(&site.default_format)
         .bind(site.moderation.as_str())
         .bind(i64::from(site.hold_links))
         .bind(i64::from(site.duplicate_window_secs))
+        .bind(rules_json(&site.rules)?)
         .bind(now)
         .bind(&site.id)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() > 0)
+        let changed = done.rows_affected() > 0;
+        if changed {
+            insert_audit(&mut tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
     }
 
     // ---- threads --------------------------------------------------------
@@ -371,6 +426,7 @@ impl Store {
         key: &str,
         state: ThreadState,
         now: i64,
+        audit: &AuditEntry,
     ) -> Result<()> {
         let mut tx = self.write.begin().await?;
         sqlx::query(
@@ -389,6 +445,7 @@ impl Store {
             .bind(key)
             .execute(&mut *tx)
             .await?;
+        insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -538,40 +595,227 @@ impl Store {
             .collect()
     }
 
-    /// The moderation queue: comments of a site with the given statuses,
-    /// newest first.
+    /// The moderation queue: comments of a site matching `filter`, newest
+    /// first.
     ///
     /// # Errors
     /// Database failure.
     pub async fn queue(
         &self,
         site: &str,
-        statuses: &[Status],
+        filter: &QueueFilter,
         limit: i64,
         before: Option<Position>,
     ) -> Result<Vec<Comment>> {
-        let placeholders: Vec<String> =
-            (0..statuses.len()).map(|i| format!("${}", i + 2)).collect();
-        let n = statuses.len() + 2;
-        let cursor = match before {
-            Some(_) => format!("AND (created, id) < (${}, ${}) ", n, n + 1),
-            None => String::new(),
+        let mut sql = format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE site = $1");
+        let mut n = 1;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
         };
-        let limit_at = if before.is_some() { n + 2 } else { n };
-        let sql = format!(
-            "SELECT {COMMENT_COLUMNS} FROM comments WHERE site = $1 AND status IN ({}) {cursor}\
-             ORDER BY created DESC, id DESC LIMIT ${limit_at}",
-            placeholders.join(", ")
-        );
+        let statuses: Vec<String> = filter.statuses.iter().map(|_| next()).collect();
+        sql.push_str(&format!(" AND status IN ({})", statuses.join(", ")));
+        // Text searches are case-insensitive substring matches; `%` and `_`
+        // typed by the moderator are literal.
+        if filter.text.is_some() {
+            sql.push_str(&format!(" AND LOWER(body) LIKE {} ESCAPE '\\'", next()));
+        }
+        if filter.author.is_some() {
+            let (a, b) = (next(), next());
+            sql.push_str(&format!(
+                " AND (LOWER(author) LIKE {a} ESCAPE '\\' OR LOWER(email) LIKE {b} ESCAPE '\\')"
+            ));
+        }
+        if filter.ip_hash.is_some() {
+            sql.push_str(&format!(" AND ip_hash = {}", next()));
+        }
+        if filter.thread.is_some() {
+            sql.push_str(&format!(" AND thread_key = {}", next()));
+        }
+        if before.is_some() {
+            let (c, i) = (next(), next());
+            sql.push_str(&format!(" AND (created, id) < ({c}, {i})"));
+        }
+        sql.push_str(&format!(" ORDER BY created DESC, id DESC LIMIT {}", next()));
         let mut q = sqlx::query(&sql).bind(site);
-        for s in statuses {
+        for s in &filter.statuses {
             q = q.bind(s.as_str());
+        }
+        if let Some(t) = &filter.text {
+            q = q.bind(like_pattern(t));
+        }
+        if let Some(a) = &filter.author {
+            q = q.bind(like_pattern(a)).bind(like_pattern(a));
+        }
+        if let Some(h) = &filter.ip_hash {
+            q = q.bind(h);
+        }
+        if let Some(t) = &filter.thread {
+            q = q.bind(t);
         }
         if let Some(p) = before {
             q = q.bind(p.created).bind(p.id);
         }
         let rows = q.bind(limit).fetch_all(&self.write).await?;
         rows.iter().map(comment_from_row).collect()
+    }
+
+    /// Published comments on a site by this e-mail address (for the
+    /// trusted-author rule), counting at most `cap`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn approved_by_email(&self, site: &str, email: &str, cap: i64) -> Result<u64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM comments WHERE site = $1 AND email = $2 \
+             AND status = 'published' LIMIT $3) AS t",
+        )
+        .bind(site)
+        .bind(email)
+        .bind(cap)
+        .fetch_one(&self.read)
+        .await?;
+        Ok(u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0))
+    }
+
+    /// Nesting level of a comment (1: top level), following parents up to
+    /// `cap` levels; `None` when it does not exist.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn depth(&self, site: &str, id: i64, cap: i64) -> Result<Option<u32>> {
+        let row = sqlx::query(
+            "WITH RECURSIVE chain (id, parent, level) AS ( \
+               SELECT id, parent, 1 FROM comments WHERE site = $1 AND id = $2 \
+               UNION ALL \
+               SELECT c.id, c.parent, chain.level + 1 FROM comments c \
+               JOIN chain ON c.id = chain.parent WHERE c.site = $1 AND chain.level < $3) \
+             SELECT MAX(level) AS level FROM chain",
+        )
+        .bind(site)
+        .bind(id)
+        .bind(cap)
+        .fetch_one(&self.read)
+        .await?;
+        let level: Option<i64> = row.try_get("level")?;
+        Ok(level.map(|l| u32::try_from(l).unwrap_or(u32::MAX)))
+    }
+
+    /// The audit log of a site, newest first, optionally for one comment.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn audit_log(
+        &self,
+        site: &str,
+        comment: Option<i64>,
+        limit: i64,
+        before: Option<Position>,
+    ) -> Result<Vec<AuditEntry>> {
+        let mut sql = String::from(
+            "SELECT id, site, comment_id, thread_key, actor, action, status, reasons, created, notify \
+             FROM audit_log WHERE site = $1",
+        );
+        let mut n = 1;
+        if comment.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND comment_id = ${n}"));
+        }
+        if before.is_some() {
+            sql.push_str(&format!(" AND (created, id) < (${}, ${})", n + 1, n + 2));
+            n += 2;
+        }
+        sql.push_str(&format!(" ORDER BY created DESC, id DESC LIMIT ${}", n + 1));
+        let mut q = sqlx::query(&sql).bind(site);
+        if let Some(c) = comment {
+            q = q.bind(c);
+        }
+        if let Some(p) = before {
+            q = q.bind(p.created).bind(p.id);
+        }
+        let rows = q.bind(limit).fetch_all(&self.read).await?;
+        rows.iter().map(audit_from_row).collect()
+    }
+
+    /// Every comment on a site written with this e-mail address, oldest
+    /// first (a privacy export).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn comments_by_email(&self, site: &str, email: &str) -> Result<Vec<Comment>> {
+        let sql = format!(
+            "SELECT {COMMENT_COLUMNS} FROM comments WHERE site = $1 AND email = $2 ORDER BY created, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(site)
+            .bind(email)
+            .fetch_all(&self.write)
+            .await?;
+        rows.iter().map(comment_from_row).collect()
+    }
+
+    /// Deletes every comment on a site written with this e-mail address, in
+    /// one transaction; replies move up to the deleted comment's parent.
+    /// Returns how many were deleted.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn erase_email(&self, site: &str, email: &str, audit: &AuditEntry) -> Result<u64> {
+        let mut tx = self.write.begin().await?;
+        let rows = sqlx::query(
+            "SELECT id, parent, thread_key FROM comments WHERE site = $1 AND email = $2 ORDER BY created DESC, id DESC",
+        )
+        .bind(site)
+        .bind(email)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut threads: Vec<String> = Vec::new();
+        for row in &rows {
+            let id: i64 = row.try_get("id")?;
+            let parent: Option<i64> = row.try_get("parent")?;
+            let thread: String = row.try_get("thread_key")?;
+            sqlx::query("UPDATE comments SET parent = $1 WHERE site = $2 AND parent = $3")
+                .bind(parent)
+                .bind(site)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM comments WHERE site = $1 AND id = $2")
+                .bind(site)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            if !threads.contains(&thread) {
+                threads.push(thread);
+            }
+        }
+        for thread in &threads {
+            sqlx::query(REFRESH_BY_THREAD)
+                .bind(site)
+                .bind(thread)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if !rows.is_empty() {
+            insert_audit(&mut tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len() as u64)
+    }
+
+    /// Forgets the IP hashes of comments created before `before` (ms).
+    /// Returns how many comments lost theirs.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn purge_ip_hashes(&self, before: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE comments SET ip_hash = NULL WHERE created < $1 AND ip_hash IS NOT NULL",
+        )
+        .bind(before)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     /// Sets a comment's status, and what to do with the status it had
@@ -587,6 +831,7 @@ impl Store {
         status: Status,
         prior: Prior,
         now: i64,
+        audit: &AuditEntry,
     ) -> Result<bool> {
         let sql = match prior {
             Prior::Remember => {
@@ -605,9 +850,13 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        refresh_thread_of(&mut tx, site, id).await?;
+        let changed = done.rows_affected() > 0;
+        if changed {
+            refresh_thread_of(&mut tx, site, id).await?;
+            insert_audit(&mut tx, audit).await?;
+        }
         tx.commit().await?;
-        Ok(done.rows_affected() > 0)
+        Ok(changed)
     }
 
     /// The status a comment had before it went to spam or trash.
@@ -634,7 +883,7 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn delete_comment(&self, site: &str, id: i64) -> Result<bool> {
+    pub async fn delete_comment(&self, site: &str, id: i64, audit: &AuditEntry) -> Result<bool> {
         let mut tx = self.write.begin().await?;
         let parent =
             sqlx::query("SELECT parent, thread_key FROM comments WHERE site = $1 AND id = $2")
@@ -663,6 +912,7 @@ impl Store {
             .bind(&thread)
             .execute(&mut *tx)
             .await?;
+        insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -671,7 +921,7 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn update_body(&self, c: &Comment) -> Result<bool> {
+    pub async fn update_body(&self, c: &Comment, audit: &AuditEntry) -> Result<bool> {
         let mut tx = self.write.begin().await?;
         let done = sqlx::query(
             "UPDATE comments SET body = $1, format = $2, html = $3, policy_version = $4, status = $5, modified = $6 \
@@ -687,9 +937,13 @@ impl Store {
         .bind(c.id)
         .execute(&mut *tx)
         .await?;
-        refresh_thread_of(&mut tx, &c.site, c.id).await?;
+        let changed = done.rows_affected() > 0;
+        if changed {
+            refresh_thread_of(&mut tx, &c.site, c.id).await?;
+            insert_audit(&mut tx, audit).await?;
+        }
         tx.commit().await?;
-        Ok(done.rows_affected() > 0)
+        Ok(changed)
     }
 
     /// Comments of a site rendered with another version of their policy than
@@ -872,8 +1126,8 @@ async fn insert_in(
     }
     let inserted = sqlx::query(
         "INSERT INTO comments (id, site, thread_key, parent, status, format, body, html, policy_version, \
-         author, email, homepage, ip_hash, edit_token_hash, created) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING",
+         author, email, homepage, ip_hash, edit_token_hash, created, reasons, notify_replies) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT (id) DO NOTHING",
     )
     .bind(c.id)
     .bind(&c.site)
@@ -890,11 +1144,18 @@ async fn insert_in(
     .bind(&c.ip_hash)
     .bind(&new.edit_token_hash)
     .bind(c.created)
+    .bind(reasons_json(&c.reasons))
+    .bind(i64::from(c.notify_replies))
     .execute(&mut **tx)
     .await?;
     if inserted.rows_affected() == 0 {
         return Ok(InsertOutcome::IdTaken);
     }
+    let audit = AuditEntry {
+        comment_id: Some(c.id),
+        ..new.audit.clone()
+    };
+    insert_audit(tx, &audit).await?;
     if let Some(t) = touched.find(&c.site, &c.thread) {
         t.inserted += 1;
         t.published += i64::from(c.status == Status::Published);
@@ -979,7 +1240,77 @@ fn site_from_row(r: &AnyRow) -> Result<SiteRow> {
         hold_links: u32::try_from(r.try_get::<i64, _>("hold_links")?).unwrap_or(u32::MAX),
         duplicate_window_secs: u32::try_from(r.try_get::<i64, _>("duplicate_window_secs")?)
             .unwrap_or(u32::MAX),
+        rules: match r.try_get::<Option<String>, _>("rules")? {
+            None => SiteRules::default(),
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| Error::Internal(format!("stored site rules: {e}")))?,
+        },
     })
+}
+
+/// `text` as a case-insensitive LIKE pattern for "contains".
+fn like_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for ch in text.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+fn audit_from_row(r: &AnyRow) -> Result<AuditEntry> {
+    let status: Option<String> = r.try_get("status")?;
+    Ok(AuditEntry {
+        id: r.try_get("id")?,
+        site: r.try_get("site")?,
+        comment_id: r.try_get("comment_id")?,
+        thread: r.try_get("thread_key")?,
+        actor: r.try_get("actor")?,
+        action: r.try_get("action")?,
+        status: status.map(|s| Status::parse(&s)).transpose()?,
+        reasons: reasons_from(r.try_get("reasons")?),
+        created: r.try_get("created")?,
+        notify: r.try_get::<i64, _>("notify")? != 0,
+    })
+}
+
+fn rules_json(rules: &SiteRules) -> Result<String> {
+    serde_json::to_string(rules).map_err(|e| Error::Internal(format!("site rules: {e}")))
+}
+
+/// Reasons as stored: a JSON array, or NULL when there are none.
+fn reasons_json(reasons: &[String]) -> Option<String> {
+    (!reasons.is_empty()).then(|| serde_json::to_string(reasons).unwrap_or_default())
+}
+
+fn reasons_from(json: Option<String>) -> Vec<String> {
+    json.and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default()
+}
+
+/// Writes one audit entry inside the caller's transaction.
+async fn insert_audit(tx: &mut sqlx::Transaction<'_, sqlx::Any>, a: &AuditEntry) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (id, site, comment_id, thread_key, actor, action, status, reasons, created, notify) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(a.id)
+    .bind(&a.site)
+    .bind(a.comment_id)
+    .bind(&a.thread)
+    .bind(&a.actor)
+    .bind(&a.action)
+    .bind(a.status.map(Status::as_str))
+    .bind(reasons_json(&a.reasons))
+    .bind(a.created)
+    .bind(i64::from(a.notify))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 fn parse_state(s: &str) -> Result<ThreadState> {
@@ -1015,5 +1346,7 @@ fn comment_from_row(r: &AnyRow) -> Result<Comment> {
         ip_hash: r.try_get("ip_hash")?,
         created: r.try_get("created")?,
         modified: r.try_get("modified")?,
+        reasons: reasons_from(r.try_get("reasons")?),
+        notify_replies: r.try_get::<i64, _>("notify_replies")? != 0,
     })
 }

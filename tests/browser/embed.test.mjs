@@ -14,7 +14,10 @@ describe('the embed', () => {
   before(async () => {
     site = await startArticleServer();
     colloquy = await startColloquy({
-      sites: [{ id: 'default', formats: FORMATS, default_format: 'filtered_html', hold_links: 3, origins: [site.origin] }],
+      sites: [
+        { id: 'default', formats: FORMATS, default_format: 'filtered_html', hold_links: 3, origins: [site.origin] },
+        { id: 'limited', formats: FORMATS, default_format: 'filtered_html', ip_posts_per_minute: 2, origins: [site.origin] },
+      ],
     });
     site.setColloquy(colloquy.base);
     browser = await launchBrowser();
@@ -270,6 +273,29 @@ describe('the embed', () => {
     await page.getByText('This thread is closed').waitFor();
     assert.equal(await page.getByText('Said before closing').isVisible(), true);
     assert.equal(await page.getByRole('button', { name: 'Post comment' }).isVisible(), false);
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
+  it('says how long to wait when the poster is rate limited', async () => {
+    const { page, problems, close } = await open({ site: 'limited', thread: 'news/busy' });
+    const body = page.getByLabel('Comment', { exact: true });
+    const post = page.getByRole('button', { name: 'Post comment' });
+    for (const text of ['One', 'Two']) {
+      await body.fill(`${text} quick thought`);
+      await post.click();
+      await page.locator('li.colloquy-comment', { hasText: `${text} quick thought` }).waitFor();
+    }
+    await body.fill('Three is too many');
+    await post.click();
+    const message = page.locator('.colloquy-message');
+    await message.waitFor();
+    assert.match(await message.textContent(), /^You are posting too quickly\. Try again in \d+ seconds\.$/);
+    assert.equal(await page.evaluate(() => document.activeElement.className), 'colloquy-message colloquy-failed');
+    // What was typed is kept for the next try, and nothing was stored.
+    assert.equal(await body.inputValue(), 'Three is too many');
+    assert.equal((await colloquy.api('GET', '/api/v1/sites/limited/threads/news%2Fbusy')).body.count, 2);
+    await screenshot(page, '11-embed-rate-limited');
     assert.deepEqual(problems, []);
     await close();
   });

@@ -30,7 +30,9 @@ function tomlString(s) {
  * Starts `colloquy serve` on 127.0.0.1, port 0, with a fresh SQLite file and
  * ADMIN_TOKEN. `sites` are written to its colloquy.toml as given, e.g.
  * `{ id: 'default', formats: ['filtered_html'], default_format: 'filtered_html',
- *    hold_links: 3, origins: ['http://127.0.0.1:1234'] }`.
+ *    hold_links: 3, origins: ['http://127.0.0.1:1234'] }`. Unless a site says
+ * otherwise, tests post as fast as they like: no per-address rate limit and
+ * no minimum time between showing a form and posting it.
  */
 export async function startColloquy({ sites = [] } = {}) {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'colloquy-browser-'));
@@ -41,9 +43,10 @@ export async function startColloquy({ sites = [] } = {}) {
   ];
   for (const site of sites) {
     lines.push('', '[[site]]');
-    for (const [k, v] of Object.entries(site)) {
+    const settings = { ip_posts_per_minute: 0, min_submit_secs: 0, ...site };
+    for (const [k, v] of Object.entries(settings)) {
       const value = Array.isArray(v) ? `[${v.map(tomlString).join(', ')}]`
-        : typeof v === 'number' ? String(v) : tomlString(v);
+        : typeof v === 'number' || typeof v === 'boolean' ? String(v) : tomlString(v);
       lines.push(`${k} = ${value}`);
     }
   }

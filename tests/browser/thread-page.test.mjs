@@ -12,7 +12,10 @@ describe('the thread page without JavaScript', () => {
   before(async () => {
     site = await startArticleServer();
     colloquy = await startColloquy({
-      sites: [{ id: 'default', formats: ['filtered_html', 'plain_text'], default_format: 'filtered_html', hold_links: 3, origins: [site.origin] }],
+      sites: [
+        { id: 'default', formats: ['filtered_html', 'plain_text'], default_format: 'filtered_html', hold_links: 3, origins: [site.origin] },
+        { id: 'limited', formats: ['plain_text'], default_format: 'plain_text', ip_posts_per_minute: 1 },
+      ],
     });
     site.setColloquy(colloquy.base);
     browser = await launchBrowser();
@@ -107,6 +110,25 @@ describe('the thread page without JavaScript', () => {
     assert.match(await page.locator('#colloquy-notice').textContent(), /held for moderation/);
     assert.equal(await page.locator('li.colloquy-comment').count(), 0);
     await screenshot(page, '34-thread-page-held');
+    await page.close();
+  });
+
+  it('says how long to wait when the poster is rate limited', async () => {
+    const page = await context.newPage();
+    await page.goto(colloquy.threadPage('limited', 'news/busy'));
+    await page.getByLabel('Comment', { exact: true }).fill('The only one this minute');
+    await page.getByRole('button', { name: 'Post comment' }).click();
+    await page.waitForURL(/posted=/);
+    await page.getByLabel('Comment', { exact: true }).fill('One too many');
+    const response = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Post comment' }).click(),
+    ]).then(([r]) => r);
+    assert.equal(response.status(), 429);
+    const notice = page.getByRole('alert');
+    assert.match(await notice.textContent(), /Try again in \d+ seconds\./);
+    assert.equal(await page.getByLabel('Comment', { exact: true }).inputValue(), 'One too many');
+    await screenshot(page, '36-thread-page-rate-limited');
     await page.close();
   });
 

@@ -105,14 +105,22 @@ pub async fn spawn_on(
         database_url: database_url.clone(),
         policies_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies"),
         admin_tokens: vec![ADMIN.to_owned()],
+        // Tests post quickly from one address; the rate-limit tests turn
+        // limits back on.
+        rate_limit: false,
         ..Config::default()
     };
+    // Form posts in tests carry no time stamp unless a test says so.
+    for site in &mut config.sites {
+        site.rules.min_submit_secs = 0;
+    }
     let mut other = SiteConfig::default_site();
     other.id = "other".to_owned();
     other.formats = vec!["plain_text".to_owned(), "markdown".to_owned()];
     other.default_format = "plain_text".to_owned();
     other.admin_tokens = vec![OTHER_ADMIN.to_owned()];
     other.origins = vec!["https://news.example".to_owned()];
+    other.rules.min_submit_secs = 0;
     config.sites.push(other);
     tweak(&mut config);
     let app = Application::build(config).await.expect("server starts");
@@ -217,6 +225,46 @@ impl TestApp {
         let r = req.send().await.expect("request");
         let status = r.status();
         (status, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+impl TestApp {
+    /// Runs one statement on the server's database (to make time pass, say).
+    pub async fn sql(&self, statement: &str) {
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.database_url)
+            .await
+            .expect("connect");
+        sqlx::query(statement)
+            .execute(&mut conn)
+            .await
+            .expect("statement");
+    }
+
+    /// One number from the server's database.
+    pub async fn sql_count(&self, query: &str) -> i64 {
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.database_url)
+            .await
+            .expect("connect");
+        let row = sqlx::query(query)
+            .fetch_one(&mut conn)
+            .await
+            .expect("query");
+        sqlx::Row::get::<i64, _>(&row, 0)
+    }
+
+    /// Changes settings of a site through the admin API; expects 200.
+    pub async fn patch_site(&self, site: &str, changes: Value) -> Value {
+        let (s, v) = self
+            .admin(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/admin/sites/{site}"),
+                Some(changes),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v
     }
 }
 

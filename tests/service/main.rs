@@ -8,5 +8,6 @@ mod helpers;
 mod admin;
 mod api;
 mod errors;
+mod moderation;
 mod pages;
 mod store;

@@ -11,6 +11,7 @@ use crate::helpers::{encode, spawn, spawn_with, Db, TestApp, ADMIN};
 both_backends!(
     the_thread_page_lists_and_its_form_posts_and_redirects_back,
     the_thread_page_shows_refusals_in_html_and_stores_nothing,
+    the_thread_page_form_carries_the_spam_checks,
     closed_hidden_and_unknown_threads_on_the_page,
     the_moderation_page_and_assets,
     cors_answers_only_a_sites_own_origins,
@@ -199,6 +200,76 @@ async fn the_thread_page_shows_refusals_in_html_and_stores_nothing(db: Db) {
         )
         .await;
     assert_eq!(queue["comments"].as_array().unwrap().len(), 0);
+}
+
+/// The `value` of the input named `name` in `html`.
+fn input_value(html: &str, name: &str) -> String {
+    let at = html.find(&format!("name=\"{name}\"")).unwrap();
+    let rest = &html[at..];
+    let start = rest.find("value=\"").unwrap() + 7;
+    let end = rest[start..].find('"').unwrap();
+    rest[start..start + end].to_owned()
+}
+
+async fn the_thread_page_form_carries_the_spam_checks(db: Db) {
+    let Some(app) = spawn_with(db, |c| c.sites[0].rules.min_submit_secs = 3).await else {
+        return;
+    };
+    let path = page_path("default", "bots");
+    let (_, _, html) = get_page(&app, &path).await;
+    let stamp = input_value(&html, "colloquy_ts");
+    assert!(stamp.contains('.'), "{stamp}");
+    assert_eq!(input_value(&html, "colloquy_hp"), "");
+
+    // Sent at once with the page's genuine stamp: held as too fast.
+    let r = post_form(&app, &path, &[("body", "quick"), ("colloquy_ts", &stamp)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(r.headers()["location"].to_str().unwrap().contains("held="));
+    // A forged stamp, and the honeypot filled in.
+    post_form(&app, &path, &[("body", "forged"), ("colloquy_ts", "1.00")]).await;
+    let r = post_form(
+        &app,
+        &path,
+        &[
+            ("body", "bot"),
+            ("colloquy_ts", &stamp),
+            ("colloquy_hp", "http://spam.example"),
+        ],
+    )
+    .await;
+    // The bot is told nothing more than a person whose comment is held.
+    assert!(r.headers()["location"].to_str().unwrap().contains("held="));
+
+    let (_, queue) = app
+        .admin(
+            Method::GET,
+            "/api/v1/admin/sites/default/comments?status=all",
+            None,
+        )
+        .await;
+    let reasons = |body: &str| {
+        let c = queue["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["body"] == body)
+            .unwrap();
+        (c["status"].clone(), c["reasons"].to_string())
+    };
+    let (status, why) = reasons("quick");
+    assert_eq!(status, "pending");
+    assert!(why.contains("after the form was shown"), "{why}");
+    let (status, why) = reasons("forged");
+    assert_eq!(status, "pending");
+    assert!(why.contains("missing or invalid"), "{why}");
+    let (status, why) = reasons("bot");
+    assert_eq!(status, "spam");
+    assert!(why.contains("honeypot"), "{why}");
+
+    // After an error the form keeps the stamp it was first served with.
+    let r = post_form(&app, &path, &[("body", " "), ("colloquy_ts", &stamp)]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(input_value(&r.text().await.unwrap(), "colloquy_ts"), stamp);
 }
 
 async fn closed_hidden_and_unknown_threads_on_the_page(db: Db) {

@@ -14,8 +14,63 @@ use crate::helpers::{fresh_database, temp_dir, Db};
 
 both_backends!(
     a_comment_row_keeps_everything_and_survives_a_restart,
-    rerendering_follows_a_policy_change
+    rerendering_follows_a_policy_change,
+    ip_hashes_are_forgotten_after_the_retention_period
 );
+
+async fn ip_hashes_are_forgotten_after_the_retention_period(db: Db) {
+    let dir = temp_dir();
+    let Some(url) = fresh_database(db, &dir).await else {
+        return;
+    };
+    let policies = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let service = Colloquy::open(
+        Config {
+            ip_retention_days: 30,
+            ..config(&url, policies.clone())
+        },
+        PolicySet::load_dir(&policies).unwrap(),
+    )
+    .await
+    .unwrap();
+    let site = SiteId::parse("default").unwrap();
+    let thread = ThreadKey::parse("ips").unwrap();
+    let ip = Some("198.51.100.4".parse().unwrap());
+    let mut ids = Vec::new();
+    for body in ["old", "recent"] {
+        let input = PostInput {
+            body: body.into(),
+            ..PostInput::default()
+        };
+        ids.push(
+            service
+                .post(&site, &thread, input, ip)
+                .await
+                .unwrap()
+                .comment
+                .id,
+        );
+    }
+    // The first comment is 31 days old.
+    let then = colloquy::service::now_ms() - 31 * 86_400_000;
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE comments SET created = $1 WHERE id = $2")
+        .bind(then)
+        .bind(ids[0])
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(service.purge_ip_hashes().await.unwrap(), 1);
+    let old = service.comment(&site, ids[0]).await.unwrap();
+    let recent = service.comment(&site, ids[1]).await.unwrap();
+    assert_eq!(old.ip_hash, None);
+    assert!(recent.ip_hash.is_some());
+    assert_eq!(old.body, "old", "only the hash goes");
+    // Purging again finds nothing more.
+    assert_eq!(service.purge_ip_hashes().await.unwrap(), 0);
+}
 
 fn config(url: &str, policies: PathBuf) -> Config {
     Config {
@@ -51,6 +106,7 @@ async fn a_comment_row_keeps_everything_and_survives_a_restart(db: Db) {
                     body: "Hello <b>x</b>".into(),
                     format: Some("plain_text".into()),
                     parent: None,
+                    ..PostInput::default()
                 },
                 Some("203.0.113.9".parse().unwrap()),
             )

@@ -316,6 +316,8 @@ mod tests {
             ip_hash: None,
             created: 0,
             modified: None,
+            reasons: Vec::new(),
+            notify_replies: false,
         }
     }
 

@@ -16,7 +16,7 @@ use crate::http::extract::{ApiPath, ClientIp};
 use crate::http::problem::Problem;
 use crate::http::AppState;
 use crate::policy::Policy;
-use crate::service::PostInput;
+use crate::service::{FormFields, PostInput};
 use crate::store::Order;
 
 /// Comments per page.
@@ -67,6 +67,12 @@ pub struct FormValues {
     /// `preview` or `post` (the button pressed).
     #[serde(default)]
     op: Option<String>,
+    /// The honeypot, which people leave empty.
+    #[serde(default)]
+    colloquy_hp: Option<String>,
+    /// The signed time the form was first served.
+    #[serde(default)]
+    colloquy_ts: Option<String>,
 }
 
 /// A message above the list.
@@ -231,6 +237,11 @@ pub async fn submit(
         body: values.body.clone(),
         format,
         parent,
+        notify_replies: false,
+        form: Some(FormFields {
+            honeypot: values.colloquy_hp.clone(),
+            stamp: values.colloquy_ts.clone(),
+        }),
     };
     match app.colloquy.post(&site, &thread, input, ip).await {
         Ok(posted) => {
@@ -395,7 +406,16 @@ async fn render(
         cancel.push_str(&query_string(&[("order", order_q)]));
         cancel.push_str("#colloquy-form");
         let default_format = row.default_format.clone();
+        // A form shown again (preview, error) keeps the time it was first
+        // served: the stamp is signed, so a forged one just fails the check.
+        let stamp = view
+            .values
+            .colloquy_ts
+            .clone()
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| app.colloquy.form_stamp());
         body.push_str(&comment_form(&FormView {
+            stamp: &stamp,
             action: &path,
             formats: &policies,
             default_format: &default_format,
@@ -462,6 +482,8 @@ struct FormView<'a> {
     order: Order,
     /// A rendered preview (safe HTML).
     preview: Option<&'a str>,
+    /// The signed time the form was served (see `Colloquy::form_stamp`).
+    stamp: &'a str,
 }
 
 /// The thread page's comment form. Every field the page's form sends is
@@ -495,6 +517,12 @@ fn comment_form(f: &FormView<'_>) -> String {
     out.push_str(&format!(
         "<input type=\"hidden\" name=\"order\" value=\"{}\">\n",
         order_name(f.order)
+    ));
+    // Spam checks: a field people never see (bots fill it in) and the
+    // signed time the form was served (bots post at once).
+    out.push_str(&format!(
+        "<div class=\"colloquy-hp\" aria-hidden=\"true\"><label for=\"colloquy-hp\">Leave this field empty</label>\n<input id=\"colloquy-hp\" name=\"colloquy_hp\" type=\"text\" tabindex=\"-1\" autocomplete=\"off\" value=\"\"></div>\n<input type=\"hidden\" name=\"colloquy_ts\" value=\"{}\">\n",
+        esc(f.stamp)
     ));
     if !f.errors.is_empty() {
         // Focused on load, so keyboard and screen-reader users land on it.
@@ -656,10 +684,13 @@ mod tests {
             cancel_href: "/x",
             order: Order::Newest,
             preview: None,
+            stamp: "1.<x>",
         });
         assert!(!html.contains("<script>") && !html.contains("</textarea><b>"));
         assert!(html.contains("value=\"&quot;&gt;&lt;script&gt;x&lt;/script&gt;\""));
         assert!(html.contains("Reply to &lt;Ann&gt;"));
+        assert!(html.contains("name=\"colloquy_ts\" value=\"1.&lt;x&gt;\""));
+        assert!(html.contains("name=\"colloquy_hp\" type=\"text\" tabindex=\"-1\""));
         assert!(html.contains("name=\"parent\" value=\"5\""));
         assert!(html.contains("<option value=\"plain_text\" selected>"));
         assert!(html.contains(

@@ -1,0 +1,124 @@
+//! A site's moderation settings beyond its mode and link limit.
+//!
+//! Stored as one JSON object per site, edited through the admin API and
+//! seeded from `colloquy.toml`; every field has a default, so a new site (or
+//! an old row) needs none of them.
+
+use serde::{Deserialize, Serialize};
+
+use super::keys::KeyList;
+
+/// The further rules of a site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SiteRules {
+    /// Keys that send a comment to the moderation queue.
+    pub moderation_keys: KeyList,
+    /// Keys that send a comment straight to spam.
+    pub disallowed_keys: KeyList,
+    /// Publish at once (rules mode) when the author's e-mail already has a
+    /// published comment on this site.
+    pub trust_approved_authors: bool,
+    /// Close a thread this many days after its first comment (0: never).
+    pub close_after_days: u32,
+    /// Deepest nesting: 1 allows no replies, 2 replies to top-level
+    /// comments only, … (0: no limit).
+    pub max_depth: u32,
+    /// Longest comment, in characters (0: only the server's limit).
+    pub max_chars: u32,
+    /// HTML-form posts carry a hidden field that people leave empty; a form
+    /// that fills it is spam.
+    pub honeypot: bool,
+    /// HTML-form posts sent sooner than this many seconds after the form
+    /// was served are held (0: no check).
+    pub min_submit_secs: u32,
+    /// New comments allowed per client address per minute (0: no limit).
+    pub ip_posts_per_minute: u32,
+    /// New comments allowed on the whole site per minute (0: no limit).
+    pub site_posts_per_minute: u32,
+}
+
+impl Default for SiteRules {
+    fn default() -> SiteRules {
+        SiteRules {
+            moderation_keys: KeyList::default(),
+            disallowed_keys: KeyList::default(),
+            trust_approved_authors: false,
+            close_after_days: 0,
+            max_depth: 10,
+            max_chars: 0,
+            honeypot: true,
+            min_submit_secs: 3,
+            ip_posts_per_minute: 10,
+            site_posts_per_minute: 600,
+        }
+    }
+}
+
+/// Largest values accepted, so a typo cannot make a rule meaningless.
+pub const MAX_DAYS: u32 = 36_500;
+/// Deepest `max_depth` accepted.
+pub const MAX_DEPTH: u32 = 1_000;
+/// Largest per-minute rate accepted.
+pub const MAX_PER_MINUTE: u32 = 1_000_000;
+/// Longest `min_submit_secs` accepted.
+pub const MAX_SUBMIT_SECS: u32 = 3_600;
+
+impl SiteRules {
+    /// Checks every value's range.
+    ///
+    /// # Errors
+    /// `(field, message)` for the first value out of range.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        let checks: [(&'static str, u32, u32); 5] = [
+            ("close_after_days", self.close_after_days, MAX_DAYS),
+            ("max_depth", self.max_depth, MAX_DEPTH),
+            ("min_submit_secs", self.min_submit_secs, MAX_SUBMIT_SECS),
+            (
+                "ip_posts_per_minute",
+                self.ip_posts_per_minute,
+                MAX_PER_MINUTE,
+            ),
+            (
+                "site_posts_per_minute",
+                self.site_posts_per_minute,
+                MAX_PER_MINUTE,
+            ),
+        ];
+        for (field, value, max) in checks {
+            if value > max {
+                return Err((field, format!("{value} is above the limit of {max}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_object_is_the_defaults() {
+        let r: SiteRules = serde_json::from_str("{}").unwrap_or_else(|_| SiteRules {
+            max_depth: 999,
+            ..SiteRules::default()
+        });
+        assert_eq!(r, SiteRules::default());
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        assert!(serde_json::from_str::<SiteRules>(r#"{"max_dept": 3}"#).is_err());
+    }
+
+    #[test]
+    fn out_of_range_values_name_their_field() {
+        let r = SiteRules {
+            close_after_days: MAX_DAYS + 1,
+            ..SiteRules::default()
+        };
+        assert_eq!(r.check().map_err(|e| e.0), Err("close_after_days"));
+        assert!(SiteRules::default().check().is_ok());
+    }
+}
