@@ -83,9 +83,8 @@ describe('moderation', () => {
     assert.equal(await item.locator('.colloquy-body a').count(), 3);
     assert.equal(await item.locator('code').textContent(), held.ip_hash);
     assert.ok(held.ip_hash && held.ip_hash.length >= 16);
-    for (const reason of held.reasons || []) {
-      assert.match(await item.locator('.mod-reasons').textContent(), new RegExp(reason.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
-    }
+    assert.deepEqual(held.reasons, ['held: 3 links, limit 3']);
+    assert.deepEqual(await item.locator('.mod-reasons li').allTextContents(), held.reasons);
     await screenshot(mod.page, '22-moderation-queue');
     await item.getByRole('button', { name: 'Approve the comment by Spammy Sam' }).click();
     await item.waitFor({ state: 'detached' });
