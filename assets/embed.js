@@ -341,7 +341,7 @@
       var res = await getJson(siteApi + '/preview', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ body: fields.body.input.value, format: fields.format.input.value })
+        body: JSON.stringify({ body: fields.body.input.value, format: fields.format.input.value || undefined })
       });
       if (res.r.ok) {
         previewBody.innerHTML = res.data.html; // rendered and sanitized by the server
@@ -360,7 +360,9 @@
     ev.preventDefault();
     clearErrors();
     if (needBody()) return;
-    var payload = { body: fields.body.input.value, format: fields.format.input.value };
+    var payload = { body: fields.body.input.value };
+    // Until the formats have loaded, the server picks the site's default.
+    if (fields.format.input.value) payload.format = fields.format.input.value;
     ['author', 'email', 'homepage'].forEach(function (k) {
       var v = fields[k].input.value.trim();
       if (v) payload[k] = v;
@@ -433,7 +435,13 @@
     order = orderSelect.value === 'newest' ? 'newest' : 'oldest';
     restart();
   });
-  more.addEventListener('click', loadPage);
+  // Keyboard users go on reading at the first comment the click brought.
+  more.addEventListener('click', async function () {
+    var seen = new Set(nodes.keys());
+    await loadPage();
+    var first = Array.from(nodes.keys()).find(function (id) { return !seen.has(id); });
+    if (first !== undefined) nodes.get(first).querySelector('article').focus();
+  });
   fields.format.input.addEventListener('change', function () {
     showTips();
     previewBox.hidden = true;

@@ -252,6 +252,8 @@ describe('the embed', () => {
     const more = page.getByRole('button', { name: 'More comments' });
     await more.click();
     await items.nth(3).waitFor();
+    // The focus moves to the first comment the click brought.
+    assert.equal(await page.evaluate(() => document.activeElement.closest('li')?.id), `comment-${ids[2]}`);
     await more.click();
     await items.nth(4).waitFor();
     assert.equal(await more.isVisible(), false);
@@ -270,8 +272,8 @@ describe('the embed', () => {
     const closed = await colloquy.admin('PUT', '/api/v1/admin/sites/default/threads/news%2Fclosed', { state: 'closed' });
     assert.equal(closed.status, 200);
     const { page, problems, close } = await open({ thread: 'news/closed' });
+    await page.getByText('Said before closing').waitFor();
     await page.getByText('This thread is closed').waitFor();
-    assert.equal(await page.getByText('Said before closing').isVisible(), true);
     assert.equal(await page.getByRole('button', { name: 'Post comment' }).isVisible(), false);
     assert.deepEqual(problems, []);
     await close();

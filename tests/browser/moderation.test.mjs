@@ -44,6 +44,7 @@ describe('moderation', () => {
     const reader = await newPage();
     const page = reader.page;
     await page.goto(site.article({ thread: 'news/held' }));
+    await page.locator('#colloquy-format option').first().waitFor({ state: 'attached' });
     await page.getByLabel('Name').fill('Spammy Sam');
     await page.getByLabel('Comment', { exact: true })
       .fill('Deals at http://a.example, http://b.example and http://c.example');
