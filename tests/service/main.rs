@@ -9,4 +9,5 @@ mod admin;
 mod api;
 mod errors;
 mod moderation;
+mod pages;
 mod store;
