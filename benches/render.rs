@@ -13,7 +13,9 @@
 //!   throughput across sizes.
 //!
 //! Run with `cargo bench --bench render`; set `COLLOQUY_BENCH_SEED` to use
-//! another corpus seed.
+//! another corpus seed. `COLLOQUY_BENCH_DUMP=FILE` writes the corpus as JSON
+//! lines (the input of `colloquy render --jsonl`) and exits, for profiling
+//! with other tools.
 
 mod corpus;
 
@@ -183,6 +185,18 @@ fn scaling_benches(c: &mut Criterion) {
 // What `criterion_group!` and `criterion_main!` expand to, written out so the
 // crate's `missing_docs` lint has nothing undocumented to flag.
 fn main() {
+    if let Ok(path) = std::env::var("COLLOQUY_BENCH_DUMP") {
+        let comments = corpus::generate(seed(), CORPUS_SIZE);
+        let mut out = String::new();
+        for c in &comments {
+            out.push_str(&serde_json::to_string(&c.text).unwrap_or_default());
+            out.push('\n');
+        }
+        if let Err(e) = std::fs::write(&path, out) {
+            panic!("cannot write {path}: {e}");
+        }
+        return;
+    }
     let mut c = Criterion::default().configure_from_args();
     corpus_benches(&mut c);
     scaling_benches(&mut c);

@@ -21,6 +21,9 @@
 //! assert!(out.policy_version.starts_with("sha256:"));
 //! ```
 
+// The OpenAPI document is one large `json!` literal.
+#![recursion_limit = "512"]
+
 pub mod comment;
 pub mod config;
 pub mod error;

@@ -102,14 +102,29 @@ fn process_chunk(chunk: &str, out: &mut String) {
     if chunk.is_empty() {
         return;
     }
-    if !chunk.contains('<') {
+    if only_inline_links(chunk) {
         return process_text_chunk(chunk, out);
     }
     process_chunk_with_rules(chunk, out);
 }
 
-/// [`process_chunk_with_rules`] for text without any tag (all of Plain
-/// text), in one scan: without tags, the rules reduce to paragraphs split at
+/// True when every tag in `chunk` is `<a …>` or `</a>` (all Plain text
+/// holds: the links the `url` filter made). No rule about tags can match
+/// those — they name block tags, `<br />`, `<li` or `<blockquote` — so the
+/// text-only path gives the same result; a property test checks it.
+fn only_inline_links(chunk: &str) -> bool {
+    let b = chunk.as_bytes();
+    memchr::memchr_iter(b'<', b).all(|i| {
+        let rest = &b[i + 1..];
+        match rest {
+            [b'a', b' ' | b'>', ..] | [b'/', b'a', b'>', ..] => true,
+            _ => false,
+        }
+    })
+}
+
+/// [`process_chunk_with_rules`] for text without any tag but inline links
+/// (all of Plain text), in one scan: without tags, the rules reduce to paragraphs split at
 /// blank lines, whitespace-only paragraphs dropped, line breaks inside
 /// paragraphs, and stray `&` escaped. A property test checks that both give
 /// the same result.
@@ -446,15 +461,17 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The one-scan path for tag-free text gives exactly what the rules
-        /// give.
+        /// The one-scan path for text without tags but inline links gives
+        /// exactly what the rules give.
         #[test]
         fn text_without_tags_gets_the_same_result_from_both_paths(
             pieces in proptest::collection::vec(proptest::sample::select(vec![
                 "a", "bc", "é", "&", "&amp;", "&x;", " ", "  ", "\t", "\n", "\n\n", "\u{b}", "\u{c}", "\r", ".",
+                "<a href=\"http://x.example/?a&amp;b\" rel=\"nofollow ugc\">", "<a>", "</a>", "<a href=y\n>", "<a href=\"&\">",
             ]), 0..24),
         ) {
             let text: String = pieces.concat();
+            proptest::prop_assert!(only_inline_links(&text));
             let mut fast = String::new();
             process_text_chunk(&text, &mut fast);
             let mut rules = String::new();
@@ -462,6 +479,15 @@ mod tests {
                 process_chunk_with_rules(&text, &mut rules);
             }
             proptest::prop_assert_eq!(fast, rules, "input {:?}", text);
+        }
+    }
+
+    #[test]
+    fn only_link_tags_take_the_text_path() {
+        assert!(only_inline_links("x <a href=\"y\">y</a> z"));
+        assert!(only_inline_links("no tags"));
+        for other in ["<abbr>", "<b>", "<br />", "<address>", "<a\thref=x>", "x <", "</ab>"] {
+            assert!(!only_inline_links(other), "{other}");
         }
     }
 

@@ -7,7 +7,9 @@
 
 pub mod admin;
 pub mod api;
+pub mod assets;
 pub mod cache;
+pub mod cors;
 pub mod extract;
 pub mod metrics;
 pub mod notify;
@@ -111,8 +113,16 @@ pub fn router(colloquy: Colloquy) -> Router {
             "/notify/{site}/comments/{id}/{action}",
             get(notify::confirm).post(notify::act),
         )
+        .route("/embed.js", get(assets::embed_js))
+        .route("/assets/{name}", get(assets::asset))
+        .route(
+            "/sites/{site}/threads/{thread}",
+            get(pages::thread::page).post(pages::thread::submit),
+        )
+        .route("/sites/{site}/moderation", get(pages::moderation::page))
         .fallback(not_found)
         .layer(middleware::map_response(problem_for_bare_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), cors::cors))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -181,11 +191,15 @@ async fn problem_for_bare_errors(response: Response) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let is_problem = response
+    // Problems, and the HTML error pages people read, stay as they are.
+    let is_problem_or_page = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if is_problem {
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/problem+json")
+                || v.as_bytes().starts_with(b"text/html")
+        });
+    if is_problem_or_page {
         return response;
     }
     let (code, detail) = match status {

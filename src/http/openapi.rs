@@ -107,7 +107,7 @@ pub fn spec() -> Value {
                         "application/x-www-form-urlencoded": { "schema": { "$ref": "#/components/schemas/NewComment" } } } },
                     "responses": with(json!({
                         "201": ok_json("Stored", json!({ "$ref": "#/components/schemas/Posted" })),
-                        "303": { "description": "Form post stored; back to the page" } }), errs(&["400", "403", "404", "413", "415", "422"]))
+                        "303": { "description": "Form post stored; back to the page" } }), errs(&["400", "403", "404", "409", "413", "415", "422", "429"]))
                 }
             },
             "/api/v1/sites/{site}/threads/{thread}/fragment": { "get": {
@@ -145,15 +145,30 @@ pub fn spec() -> Value {
                 "patch": { "summary": "Change a site's formats, default format or moderation (next request sees it)", "security": bearer, "parameters": [site],
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "properties": {
                         "formats": { "type": "array", "items": { "type": "string" }, "minItems": 1 }, "default_format": { "type": "string" },
-                        "moderation": { "type": "string", "enum": ["publish", "hold", "rules"] }, "hold_links": { "type": "integer", "minimum": 0 }, "duplicate_window_secs": { "type": "integer", "minimum": 0, "maximum": 86400 } } } } } },
+                        "moderation": { "type": "string", "enum": ["publish", "hold", "rules"] }, "hold_links": { "type": "integer", "minimum": 0 }, "duplicate_window_secs": { "type": "integer", "minimum": 0, "maximum": 86400 },
+                        "moderation_keys": { "type": "array", "items": { "type": "string", "maxLength": 500 }, "maxItems": 10000, "description": "Words (case-insensitive substrings) or /regular expressions/ that hold a comment" },
+                        "disallowed_keys": { "type": "array", "items": { "type": "string", "maxLength": 500 }, "maxItems": 10000, "description": "Keys that send a comment to spam" },
+                        "trust_approved_authors": { "type": "boolean" },
+                        "close_after_days": { "type": "integer", "minimum": 0, "maximum": 36500 },
+                        "max_depth": { "type": "integer", "minimum": 0, "maximum": 1000 },
+                        "max_chars": { "type": "integer", "minimum": 0 },
+                        "honeypot": { "type": "boolean" },
+                        "min_submit_secs": { "type": "integer", "minimum": 0, "maximum": 3600 },
+                        "ip_posts_per_minute": { "type": "integer", "minimum": 0, "maximum": 1000000 },
+                        "site_posts_per_minute": { "type": "integer", "minimum": 0, "maximum": 1000000 } } } } } },
                     "responses": with(json!({ "200": ok_json("Site", json!({ "$ref": "#/components/schemas/Site" })) }), errs(&["400", "401", "403", "404", "415", "422"])) }
             },
             "/api/v1/admin/sites/{site}/comments": { "get": {
                 "summary": "Moderation queue, newest first",
                 "security": bearer,
-                "parameters": [site, { "name": "status", "in": "query", "description": "Comma-separated statuses or `all` (default pending)", "schema": { "type": "string" } }, limit, cursor],
+                "parameters": [site, { "name": "status", "in": "query", "description": "Comma-separated statuses or `all` (default pending)", "schema": { "type": "string" } },
+                    { "name": "q", "in": "query", "description": "Text the comment contains (case-insensitive)", "schema": { "type": "string", "maxLength": 200 } },
+                    { "name": "author", "in": "query", "description": "Text the author's name or e-mail contains", "schema": { "type": "string", "maxLength": 200 } },
+                    { "name": "ip_hash", "in": "query", "schema": { "type": "string" } },
+                    { "name": "thread", "in": "query", "schema": { "type": "string" } },
+                    limit, cursor],
                 "responses": with(json!({ "200": ok_json("Queue", json!({ "type": "object", "required": ["comments", "next_cursor"], "properties": {
-                    "comments": { "type": "array", "items": admin_ref }, "next_cursor": { "type": "string", "nullable": true } } })) }), errs(&["401", "403", "404", "422"]))
+                    "comments": { "type": "array", "items": admin_ref.clone() }, "next_cursor": { "type": "string", "nullable": true } } })) }), errs(&["401", "403", "404", "422"]))
             } },
             "/api/v1/admin/sites/{site}/comments/bulk": { "post": {
                 "summary": "One action on many comments", "security": bearer, "parameters": [site],
@@ -164,7 +179,7 @@ pub fn spec() -> Value {
             } },
             "/api/v1/admin/sites/{site}/comments/{id}": {
                 "get": { "summary": "One comment, any status", "security": bearer, "parameters": [site, id],
-                    "responses": with(json!({ "200": ok_json("Comment", admin_ref) }), errs(&["401", "403", "404"])) },
+                    "responses": with(json!({ "200": ok_json("Comment", admin_ref.clone()) }), errs(&["401", "403", "404"])) },
                 "delete": { "summary": "Delete a comment for good (replies move up)", "security": bearer, "parameters": [site, id],
                     "responses": with(json!({ "204": { "description": "Deleted" } }), errs(&["401", "403", "404"])) }
             },
@@ -177,6 +192,24 @@ pub fn spec() -> Value {
                 "summary": "Set a thread's state", "security": bearer, "parameters": [site, thread],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["state"], "additionalProperties": false, "properties": { "state": { "type": "string", "enum": ["open", "closed", "hidden"] } } } } } },
                 "responses": with(json!({ "200": ok_json("Thread", json!({ "type": "object", "properties": { "key": { "type": "string" }, "state": { "type": "string" } } })) }), errs(&["400", "401", "403", "404", "415", "422"]))
+            } },
+            "/api/v1/admin/sites/{site}/audit": { "get": {
+                "summary": "Audit log: every automatic decision and moderator action, newest first", "security": bearer,
+                "parameters": [site, { "name": "comment", "in": "query", "schema": { "type": "integer", "format": "int64" } }, limit, cursor],
+                "responses": with(json!({ "200": ok_json("Entries", json!({ "type": "object", "required": ["entries", "next_cursor"], "properties": {
+                    "entries": { "type": "array", "items": { "$ref": "#/components/schemas/AuditEntry" } }, "next_cursor": { "type": "string", "nullable": true } } })) }), errs(&["400", "401", "403", "404", "422"]))
+            } },
+            "/api/v1/admin/sites/{site}/privacy/export": { "post": {
+                "summary": "Everything stored on the site for an e-mail address", "security": bearer, "parameters": [site],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PrivacyRequest" } } } },
+                "responses": with(json!({ "200": ok_json("Export", json!({ "type": "object", "required": ["site", "email", "exported_at", "comments"], "properties": {
+                    "site": { "type": "string" }, "email": { "type": "string" }, "exported_at": { "type": "string", "format": "date-time" },
+                    "comments": { "type": "array", "items": admin_ref.clone() } } })) }), errs(&["400", "401", "403", "404", "413", "415", "422"]))
+            } },
+            "/api/v1/admin/sites/{site}/privacy/erase": { "post": {
+                "summary": "Delete every comment written with an e-mail address on the site", "security": bearer, "parameters": [site],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PrivacyRequest" } } } },
+                "responses": with(json!({ "200": ok_json("Erased", json!({ "type": "object", "required": ["erased"], "properties": { "erased": { "type": "integer" } } })) }), errs(&["400", "401", "403", "404", "413", "415", "422"]))
             } },
             "/api/v1/admin/sites/{site}/rerender": { "post": {
                 "summary": "Re-render comments whose policy changed", "security": bearer, "parameters": [site],
@@ -200,14 +233,17 @@ pub fn spec() -> Value {
                     "body": { "type": "string" }, "author": { "type": "string", "nullable": true }, "email": { "type": "string", "nullable": true },
                     "homepage": { "type": "string", "nullable": true }, "format": { "type": "string", "nullable": true },
                     "parent": { "type": "integer", "format": "int64", "nullable": true },
-                    "redirect": { "type": "string", "nullable": true, "description": "Form posts: page to return to" } } },
+                    "notify_replies": { "type": "boolean", "description": "E-mail the author when a reply is published (forms: a checkbox)" },
+                    "redirect": { "type": "string", "nullable": true, "description": "Form posts: page to return to" },
+                    "colloquy_hp": { "type": "string", "nullable": true, "description": "Form posts: honeypot field, left empty by people" },
+                    "colloquy_ts": { "type": "string", "nullable": true, "description": "Form posts: the signed time the form was served" } } },
                 "Comment": { "type": "object", "required": ["id", "parent", "thread", "author", "homepage", "html", "format", "created", "modified"], "properties": {
                     "id": { "type": "integer", "format": "int64" }, "parent": { "type": "integer", "format": "int64", "nullable": true },
                     "thread": { "type": "string" }, "author": { "type": "string", "nullable": true }, "homepage": { "type": "string", "nullable": true },
                     "html": { "type": "string" }, "format": { "type": "string" }, "created": { "type": "string", "format": "date-time" },
                     "modified": { "type": "string", "format": "date-time", "nullable": true }, "status": { "type": "string" } } },
                 "Posted": { "allOf": [ { "$ref": "#/components/schemas/Comment" }, { "type": "object", "required": ["status", "edit_token", "edit_until", "policy_version", "reasons"], "properties": {
-                    "status": { "type": "string", "enum": ["published", "pending"] }, "edit_token": { "type": "string" },
+                    "status": { "type": "string", "enum": ["published", "pending", "spam"] }, "edit_token": { "type": "string" },
                     "edit_until": { "type": "string", "format": "date-time" }, "policy_version": { "type": "string" },
                     "reasons": { "type": "array", "items": { "type": "string" } } } } ] },
                 "AdminComment": { "type": "object", "properties": {
@@ -216,11 +252,28 @@ pub fn spec() -> Value {
                     "format": { "type": "string" }, "body": { "type": "string" }, "html": { "type": "string" }, "policy_version": { "type": "string" },
                     "author": { "type": "string", "nullable": true }, "email": { "type": "string", "nullable": true },
                     "homepage": { "type": "string", "nullable": true }, "ip_hash": { "type": "string", "nullable": true },
-                    "created": { "type": "string", "format": "date-time" }, "modified": { "type": "string", "nullable": true } } },
+                    "created": { "type": "string", "format": "date-time" }, "modified": { "type": "string", "nullable": true },
+                    "reasons": { "type": "array", "items": { "type": "string" } }, "notify_replies": { "type": "boolean" } } },
+                "AuditEntry": { "type": "object", "required": ["id", "actor", "action", "reasons", "at"], "properties": {
+                    "id": { "type": "integer", "format": "int64" }, "comment_id": { "type": "integer", "format": "int64", "nullable": true },
+                    "thread": { "type": "string", "nullable": true }, "actor": { "type": "string", "description": "rules, author, system or token:<fingerprint>" },
+                    "action": { "type": "string" }, "status": { "type": "string", "nullable": true },
+                    "reasons": { "type": "array", "items": { "type": "string" } }, "at": { "type": "string", "format": "date-time" } } },
+                "PrivacyRequest": { "type": "object", "required": ["email"], "additionalProperties": false, "properties": { "email": { "type": "string", "maxLength": 254 } } },
                 "Site": { "type": "object", "properties": {
                     "id": { "type": "string" }, "formats": { "type": "array", "items": { "type": "string" } }, "default_format": { "type": "string" },
                     "moderation": { "type": "string", "enum": ["publish", "hold", "rules"] }, "hold_links": { "type": "integer" },
-                    "duplicate_window_secs": { "type": "integer" } } }
+                    "duplicate_window_secs": { "type": "integer" },
+                        "moderation_keys": { "type": "array", "items": { "type": "string", "maxLength": 500 }, "maxItems": 10000, "description": "Words (case-insensitive substrings) or /regular expressions/ that hold a comment" },
+                        "disallowed_keys": { "type": "array", "items": { "type": "string", "maxLength": 500 }, "maxItems": 10000, "description": "Keys that send a comment to spam" },
+                        "trust_approved_authors": { "type": "boolean" },
+                        "close_after_days": { "type": "integer", "minimum": 0, "maximum": 36500 },
+                        "max_depth": { "type": "integer", "minimum": 0, "maximum": 1000 },
+                        "max_chars": { "type": "integer", "minimum": 0 },
+                        "honeypot": { "type": "boolean" },
+                        "min_submit_secs": { "type": "integer", "minimum": 0, "maximum": 3600 },
+                        "ip_posts_per_minute": { "type": "integer", "minimum": 0, "maximum": 1000000 },
+                        "site_posts_per_minute": { "type": "integer", "minimum": 0, "maximum": 1000000 } } }
             }
         }
     })

@@ -63,6 +63,21 @@ impl Problem {
         StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
+    /// What the person should know (the `detail` member).
+    pub fn detail(&self) -> &str {
+        &self.0.detail
+    }
+
+    /// The invalid field, for 422 problems.
+    pub fn field(&self) -> Option<&str> {
+        self.0.field.as_deref()
+    }
+
+    /// Seconds to wait before trying again, if the problem says.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.0.retry_after
+    }
+
     /// Adds a `Retry-After` header (seconds).
     pub fn with_retry_after(mut self, secs: u64) -> Problem {
         self.0.retry_after = Some(secs);

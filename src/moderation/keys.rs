@@ -58,6 +58,22 @@ impl KeyList {
             .map(|k| k.trim().to_owned())
             .filter(|k| !k.is_empty())
             .collect();
+        // Site settings are re-read every few seconds; compiling a large
+        // list takes milliseconds, so an unchanged list reuses its matcher.
+        if let Some(matcher) = compiled::get(&keys) {
+            return Ok(KeyList {
+                keys,
+                matcher: Some(matcher),
+            });
+        }
+        let list = KeyList::compile(keys)?;
+        if let Some(m) = &list.matcher {
+            compiled::put(&list.keys, Arc::clone(m));
+        }
+        Ok(list)
+    }
+
+    fn compile(keys: Vec<String>) -> Result<KeyList, KeyError> {
         if keys.len() > MAX_KEYS {
             return Err(KeyError {
                 message: format!("{} keys; the limit is {MAX_KEYS}", keys.len()),
@@ -158,12 +174,47 @@ impl KeyList {
             }
         }
         if let Some(set) = &m.regexes {
+            // Most text matches nothing: a plain yes/no search is cheaper
+            // than asking which expressions matched.
+            if !set.is_match(text) {
+                return first.map(|i| self.keys[i].as_str());
+            }
             if let Some(i) = set.matches(text).iter().next() {
                 let key = m.regex_keys[i];
                 first = Some(first.map_or(key, |f| f.min(key)));
             }
         }
         first.map(|i| self.keys[i].as_str())
+    }
+}
+
+/// Recently compiled matchers, by their exact key list.
+mod compiled {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    use super::Matcher;
+
+    /// Distinct lists kept; beyond this the cache starts over.
+    const CAPACITY: usize = 256;
+
+    static CACHE: Mutex<Option<HashMap<Vec<String>, Arc<Matcher>>>> = Mutex::new(None);
+
+    pub(super) fn get(keys: &[String]) -> Option<Arc<Matcher>> {
+        if keys.is_empty() {
+            return None;
+        }
+        let cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+        cache.as_ref()?.get(keys).cloned()
+    }
+
+    pub(super) fn put(keys: &[String], matcher: Arc<Matcher>) {
+        let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+        let map = cache.get_or_insert_with(HashMap::new);
+        if map.len() >= CAPACITY {
+            map.clear();
+        }
+        map.insert(keys.to_vec(), matcher);
     }
 }
 

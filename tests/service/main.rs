@@ -11,4 +11,5 @@ mod errors;
 mod moderation;
 mod notify;
 mod receivers;
+mod pages;
 mod store;

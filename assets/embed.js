@@ -1,0 +1,483 @@
+/*
+ * Colloquy comments for any page, no dependencies:
+ *
+ *   <div id="colloquy"></div>
+ *   <script src="https://comments.example/embed.js" defer
+ *           data-colloquy-site="default" data-colloquy-thread="news/2026/hello"></script>
+ *
+ * Optional: data-colloquy-target (a selector, default "#colloquy"),
+ * data-colloquy-order ("oldest" or "newest"), data-colloquy-page-size
+ * (1-200, default 20), data-colloquy-css="none" (bring your own styles).
+ *
+ * Everything from the server is inserted as text, except the `html` of a
+ * comment or a preview, which the server has rendered and sanitized.
+ */
+(function () {
+  'use strict';
+
+  var script = document.currentScript ||
+    document.querySelector('script[data-colloquy-thread]');
+  if (!script) return;
+  var opts = script.dataset;
+  var server = script.src.replace(/\/(assets\/)?embed\.js([?#].*)?$/, '');
+  var site = opts.colloquySite || 'default';
+  var thread = opts.colloquyThread || location.pathname;
+  var pageSize = Math.min(200, Math.max(1, parseInt(opts.colloquyPageSize, 10) || 20));
+  var order = opts.colloquyOrder === 'newest' ? 'newest' : 'oldest';
+  var siteApi = server + '/api/v1/sites/' + encodeURIComponent(site);
+  var threadApi = siteApi + '/threads/' + encodeURIComponent(thread);
+
+  /* ---- small DOM helpers ------------------------------------------- */
+
+  // el('p', {class: 'x', id: 'y'}, child, 'text', ...): strings become text.
+  function el(tag, attrs) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      var v = attrs[k];
+      if (v === false || v === null || v === undefined) return;
+      node.setAttribute(k, v === true ? '' : String(v));
+    });
+    for (var i = 2; i < arguments.length; i++) {
+      var c = arguments[i];
+      if (c !== null && c !== undefined) node.append(c);
+    }
+    return node;
+  }
+
+  function field(name, label, type, autocomplete, hint) {
+    var id = 'colloquy-' + name;
+    var input = el(type === 'textarea' ? 'textarea' : 'input', {
+      id: id, name: name, type: type === 'textarea' ? null : type,
+      autocomplete: autocomplete, rows: type === 'textarea' ? 6 : null,
+      required: name === 'body'
+    });
+    var error = el('span', { class: 'colloquy-error', id: id + '-error', hidden: true });
+    var wrap = el('p', { class: 'colloquy-field' },
+      el('label', { for: id }, label, hint ? el('span', { class: 'colloquy-hint' }, hint) : null),
+      input, error);
+    return { wrap: wrap, input: input, error: error };
+  }
+
+  function plural(n) { return n === 1 ? '1 comment' : n + ' comments'; }
+
+  function readableTime(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return iso;
+    try {
+      return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+    } catch (e) {
+      return d.toLocaleString();
+    }
+  }
+
+  async function getJson(url, init) {
+    var r = await fetch(url, init);
+    var data = {};
+    try { data = await r.json(); } catch (e) { /* not JSON: keep {} */ }
+    return { r: r, data: data };
+  }
+
+  /* ---- the widget ------------------------------------------------------ */
+
+  var target = document.querySelector(opts.colloquyTarget || '#colloquy');
+  if (!target) {
+    target = el('div', { id: 'colloquy' });
+    script.after(target);
+  }
+
+  if (opts.colloquyCss !== 'none' && !document.querySelector('link[data-colloquy-css]')) {
+    document.head.append(el('link', {
+      rel: 'stylesheet', href: server + '/assets/embed.css', 'data-colloquy-css': true
+    }));
+  }
+
+  var title = el('h2', { id: 'colloquy-title' }, 'Comments');
+  var toggle = el('button', {
+    type: 'button', class: 'colloquy-toggle', 'aria-expanded': 'true', 'aria-controls': 'colloquy-content'
+  }, 'Hide comments');
+  var status = el('p', { class: 'colloquy-notice', role: 'status', tabindex: '-1', hidden: true });
+  var orderSelect = el('select', { id: 'colloquy-order' },
+    el('option', { value: 'oldest' }, 'Oldest first'),
+    el('option', { value: 'newest' }, 'Newest first'));
+  orderSelect.value = order;
+  var list = el('ol', { class: 'colloquy-comments' });
+  var empty = el('p', { class: 'colloquy-empty', hidden: true }, 'No comments yet.');
+  var more = el('button', { type: 'button' }, 'More comments');
+  var moreWrap = el('p', { class: 'colloquy-more', hidden: true }, more);
+
+  // The form.
+  var formTitle = el('h3', { id: 'colloquy-form-title' }, 'Add a comment');
+  var replyName = el('strong');
+  var cancelReply = el('button', { type: 'button', class: 'colloquy-link' }, 'Cancel reply');
+  var replying = el('p', { class: 'colloquy-replying', hidden: true }, 'Replying to ', replyName, '. ', cancelReply);
+  var fields = {
+    author: field('author', 'Name', 'text', 'name'),
+    email: field('email', 'E-mail', 'email', 'email', ' (never shown)'),
+    homepage: field('homepage', 'Homepage', 'url', 'url'),
+    body: field('body', 'Comment', 'textarea', 'off'),
+    format: (function () {
+      var select = el('select', { id: 'colloquy-format', name: 'format' });
+      var error = el('span', { class: 'colloquy-error', id: 'colloquy-format-error', hidden: true });
+      var wrap = el('p', { class: 'colloquy-field' },
+        el('label', { for: 'colloquy-format' }, 'Text format'), select, error);
+      return { wrap: wrap, input: select, error: error };
+    })()
+  };
+  var tips = el('ul', { class: 'colloquy-tips', id: 'colloquy-tips', 'aria-live': 'polite' });
+  fields.body.input.setAttribute('aria-describedby', 'colloquy-tips');
+  var previewBody = el('div', { class: 'colloquy-body' });
+  var previewBox = el('section', { class: 'colloquy-preview', 'aria-label': 'Preview', hidden: true },
+    el('h4', {}, 'Preview'), previewBody);
+  var message = el('p', { class: 'colloquy-message', role: 'status', tabindex: '-1', hidden: true });
+  var postButton = el('button', { type: 'submit', class: 'colloquy-primary' }, 'Post comment');
+  var previewButton = el('button', { type: 'button' }, 'Preview');
+  var form = el('form', { class: 'colloquy-form', novalidate: true },
+    replying,
+    el('div', { class: 'colloquy-fields' }, fields.author.wrap, fields.email.wrap, fields.homepage.wrap),
+    fields.body.wrap, fields.format.wrap, tips, previewBox, message,
+    el('div', { class: 'colloquy-actions' }, postButton, previewButton));
+  var compose = el('section', { class: 'colloquy-compose', 'aria-labelledby': 'colloquy-form-title' },
+    formTitle, form);
+  var closed = el('p', { class: 'colloquy-closed', hidden: true }, 'This thread is closed: it takes no new comments.');
+
+  var content = el('div', { id: 'colloquy-content' },
+    status,
+    el('div', { class: 'colloquy-bar colloquy-sort' },
+      el('label', { for: 'colloquy-order' }, 'Sort'), orderSelect),
+    list, empty, moreWrap, compose, closed);
+  var root = el('section', { class: 'colloquy', 'aria-labelledby': 'colloquy-title' },
+    el('div', { class: 'colloquy-bar' }, title, toggle), content);
+  target.replaceChildren(root);
+
+  /* ---- state ----------------------------------------------------------- */
+
+  var nodes = new Map();    // comment id -> <li>
+  var orphans = new Map();  // parent id -> [<li>] whose parent is not shown yet
+  var cursor = null;
+  var count = 0;
+  var formats = [];
+  var replyTo = null;       // {id, name}
+  var generation = 0;       // bumps when the list restarts (order change)
+
+  function setCount(n) {
+    count = n;
+    title.textContent = plural(n);
+  }
+
+  function say(kind, text, focus) {
+    status.hidden = false;
+    status.className = 'colloquy-notice colloquy-' + kind;
+    status.textContent = text;
+    if (focus) status.focus();
+  }
+
+  /* ---- comments -------------------------------------------------------- */
+
+  function repliesOf(li) {
+    var ol = li.querySelector(':scope > ol.colloquy-replies');
+    if (!ol) {
+      ol = el('ol', { class: 'colloquy-replies' });
+      li.append(ol);
+    }
+    return ol;
+  }
+
+  function renderComment(c) {
+    var name = c.author || 'Anonymous';
+    var author = (c.homepage && /^https?:\/\//i.test(c.homepage))
+      ? el('a', { class: 'colloquy-author', href: c.homepage, rel: 'nofollow ugc noopener' }, name)
+      : el('span', { class: 'colloquy-author' }, name);
+    var body = el('div', { class: 'colloquy-body' });
+    body.innerHTML = c.html; // rendered and sanitized by the server
+    var reply = el('button', { type: 'button', class: 'colloquy-reply', 'aria-label': 'Reply to ' + name }, 'Reply');
+    reply.addEventListener('click', function () { startReply(c.id, name); });
+    var article = el('article', { tabindex: '-1', 'aria-label': 'Comment by ' + name },
+      el('header', {}, author, ' ',
+        el('a', { class: 'colloquy-permalink', href: '#comment-' + c.id },
+          el('time', { datetime: c.created }, readableTime(c.created)))),
+      body,
+      el('footer', {}, reply));
+    return el('li', { class: 'colloquy-comment', id: 'comment-' + c.id }, article);
+  }
+
+  // Places a comment under its parent when the parent is shown, at the top
+  // level otherwise (and moves it once the parent arrives on a later page).
+  function place(c, fresh) {
+    if (nodes.has(c.id)) return nodes.get(c.id);
+    var li = renderComment(c);
+    nodes.set(c.id, li);
+    var parent = c.parent ? nodes.get(c.parent) : null;
+    var container = parent ? repliesOf(parent) : list;
+    if (fresh && order === 'newest') container.prepend(li); else container.append(li);
+    if (c.parent && !parent) {
+      var waiting = orphans.get(c.parent) || [];
+      waiting.push(li);
+      orphans.set(c.parent, waiting);
+    }
+    var mine = orphans.get(c.id);
+    if (mine) {
+      orphans.delete(c.id);
+      var ol = repliesOf(li);
+      mine.forEach(function (o) { ol.append(o); });
+    }
+    empty.hidden = true;
+    return li;
+  }
+
+  async function loadPage() {
+    var mine = generation;
+    more.disabled = true;
+    var q = new URLSearchParams({ order: order, limit: String(pageSize) });
+    if (cursor) q.set('cursor', cursor);
+    var res;
+    try {
+      res = await getJson(threadApi + '/comments?' + q.toString());
+    } catch (e) {
+      say('failed', 'The comments cannot be loaded: the comment server does not answer.');
+      return;
+    } finally {
+      more.disabled = false;
+    }
+    if (mine !== generation) return;
+    if (!res.r.ok) {
+      say('failed', 'The comments cannot be loaded: ' + (res.data.detail || 'the server answered ' + res.r.status) + '.');
+      return;
+    }
+    res.data.comments.forEach(function (c) { place(c, false); });
+    cursor = res.data.next_cursor || null;
+    moreWrap.hidden = !cursor;
+    empty.hidden = nodes.size > 0;
+  }
+
+  function restart() {
+    generation++;
+    nodes.clear();
+    orphans.clear();
+    cursor = null;
+    if (replyTo) endReply(false);
+    list.replaceChildren();
+    return loadPage();
+  }
+
+  /* ---- the form -------------------------------------------------------- */
+
+  function showTips() {
+    var f = formats.find(function (x) { return x.id === fields.format.input.value; });
+    tips.replaceChildren.apply(tips, (f ? f.tips : []).map(function (t) {
+      return el('li', {}, t);
+    }));
+  }
+
+  function clearErrors() {
+    Object.keys(fields).forEach(function (k) {
+      var f = fields[k];
+      f.error.hidden = true;
+      f.error.textContent = '';
+      f.input.removeAttribute('aria-invalid');
+      var ids = (f.input.getAttribute('aria-describedby') || '').split(' ')
+        .filter(function (x) { return x && x !== f.error.id; });
+      if (ids.length) f.input.setAttribute('aria-describedby', ids.join(' '));
+      else f.input.removeAttribute('aria-describedby');
+    });
+    message.hidden = true;
+  }
+
+  function fieldError(name, text) {
+    var f = fields[name];
+    f.error.textContent = text;
+    f.error.hidden = false;
+    f.input.setAttribute('aria-invalid', 'true');
+    var ids = (f.input.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+    f.input.setAttribute('aria-describedby', [f.error.id].concat(ids).join(' '));
+    f.input.focus();
+  }
+
+  function formMessage(kind, text) {
+    message.className = 'colloquy-message colloquy-' + kind;
+    message.textContent = text;
+    message.hidden = false;
+    message.focus();
+  }
+
+  function sentence(s) {
+    s = String(s || '');
+    s = s.charAt(0).toUpperCase() + s.slice(1);
+    return /[.!?]$/.test(s) ? s : s + '.';
+  }
+
+  // A refusal from the server, shown where it belongs.
+  function problem(r, p) {
+    if (r.status === 422 && p.field && fields[p.field]) {
+      var detail = String(p.detail || '');
+      var prefix = p.field + ': ';
+      fieldError(p.field, sentence(detail.indexOf(prefix) === 0 ? detail.slice(prefix.length) : detail));
+    } else if (r.status === 429) {
+      var wait = r.headers.get('Retry-After');
+      formMessage('failed', 'You are posting too quickly. ' +
+        (wait ? 'Try again in ' + wait + ' seconds.' : 'Wait a moment and try again.'));
+    } else {
+      formMessage('failed', 'Your comment was not posted: ' +
+        sentence(p.detail || 'the server answered ' + r.status));
+    }
+  }
+
+  function busy(on) {
+    postButton.disabled = on;
+    previewButton.disabled = on;
+    form.setAttribute('aria-busy', on ? 'true' : 'false');
+  }
+
+  function needBody() {
+    if (fields.body.input.value.trim()) return false;
+    fieldError('body', 'Write a comment first.');
+    return true;
+  }
+
+  async function preview() {
+    clearErrors();
+    if (needBody()) return;
+    busy(true);
+    try {
+      var res = await getJson(siteApi + '/preview', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ body: fields.body.input.value, format: fields.format.input.value || undefined })
+      });
+      if (res.r.ok) {
+        previewBody.innerHTML = res.data.html; // rendered and sanitized by the server
+        previewBox.hidden = false;
+      } else {
+        problem(res.r, res.data);
+      }
+    } catch (e) {
+      formMessage('failed', 'The comment server does not answer. Check your connection and try again.');
+    } finally {
+      busy(false);
+    }
+  }
+
+  async function post(ev) {
+    ev.preventDefault();
+    clearErrors();
+    if (needBody()) return;
+    var payload = { body: fields.body.input.value };
+    // Until the formats have loaded, the server picks the site's default.
+    if (fields.format.input.value) payload.format = fields.format.input.value;
+    ['author', 'email', 'homepage'].forEach(function (k) {
+      var v = fields[k].input.value.trim();
+      if (v) payload[k] = v;
+    });
+    if (replyTo) payload.parent = replyTo.id;
+    busy(true);
+    var res;
+    try {
+      res = await getJson(threadApi + '/comments', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(payload)
+      });
+    } catch (e) {
+      formMessage('failed', 'The comment server does not answer. Your comment was not posted; try again.');
+      return;
+    } finally {
+      busy(false);
+    }
+    if (res.r.status !== 201) {
+      problem(res.r, res.data);
+      return;
+    }
+    fields.body.input.value = '';
+    previewBox.hidden = true;
+    previewBody.replaceChildren();
+    if (res.data.status === 'published') {
+      if (replyTo) endReply(false);
+      var li = place(res.data, true);
+      setCount(count + 1);
+      say('ok', 'Your comment is published.');
+      li.querySelector('article').focus();
+    } else {
+      formMessage('held', 'Thank you: your comment is held for moderation. ' +
+        'It will appear here once a moderator approves it.');
+    }
+  }
+
+  function startReply(id, name) {
+    replyTo = { id: id, name: name };
+    var li = nodes.get(id);
+    li.insertBefore(compose, li.querySelector(':scope > ol.colloquy-replies'));
+    formTitle.textContent = 'Reply to ' + name;
+    replyName.textContent = name;
+    replying.hidden = false;
+    clearErrors();
+    fields.body.input.focus();
+  }
+
+  function endReply(focusComment) {
+    var id = replyTo && replyTo.id;
+    replyTo = null;
+    closed.before(compose);
+    formTitle.textContent = 'Add a comment';
+    replying.hidden = true;
+    if (focusComment && nodes.has(id)) {
+      nodes.get(id).querySelector('.colloquy-reply').focus();
+    }
+  }
+
+  /* ---- wiring ---------------------------------------------------------- */
+
+  toggle.addEventListener('click', function () {
+    var open = content.hidden;
+    content.hidden = !open;
+    toggle.textContent = open ? 'Hide comments' : 'Show comments';
+    toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+  });
+  orderSelect.addEventListener('change', function () {
+    order = orderSelect.value === 'newest' ? 'newest' : 'oldest';
+    restart();
+  });
+  // Keyboard users go on reading at the first comment the click brought.
+  more.addEventListener('click', async function () {
+    var seen = new Set(nodes.keys());
+    await loadPage();
+    var first = Array.from(nodes.keys()).find(function (id) { return !seen.has(id); });
+    if (first !== undefined) nodes.get(first).querySelector('article').focus();
+  });
+  fields.format.input.addEventListener('change', function () {
+    showTips();
+    previewBox.hidden = true;
+  });
+  previewButton.addEventListener('click', preview);
+  cancelReply.addEventListener('click', function () { endReply(true); });
+  form.addEventListener('submit', post);
+
+  async function start() {
+    try {
+      var info = await getJson(threadApi);
+      if (info.r.ok) {
+        setCount(info.data.count);
+        if (info.data.state === 'closed') {
+          compose.hidden = true;
+          closed.hidden = false;
+        }
+      } else if (info.r.status === 404) {
+        say('failed', 'Comments are not available here: ' + sentence(info.data.detail || 'not found'));
+        compose.hidden = true;
+        return;
+      }
+      var f = await getJson(siteApi + '/formats');
+      if (f.r.ok) {
+        formats = f.data.formats;
+        fields.format.input.replaceChildren.apply(fields.format.input, formats.map(function (x) {
+          return el('option', { value: x.id, selected: x.id === f.data.default }, x.name);
+        }));
+        showTips();
+      }
+      await loadPage();
+    } catch (e) {
+      say('failed', 'The comments cannot be loaded: the comment server at ' + server +
+        ' does not answer, or does not allow this page (its origin must be listed in the site\'s origins).');
+    }
+  }
+
+  start();
+})();

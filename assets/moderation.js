@@ -1,0 +1,299 @@
+/*
+ * The moderation page: the queue with approve / spam / trash, one or many,
+ * and the site's text formats, over the admin API. The admin token lives in
+ * this tab's session storage and travels only as a bearer header.
+ * Everything is inserted as text except a comment's `html`, which the server
+ * has rendered and sanitized.
+ */
+(function () {
+  'use strict';
+
+  var root = document.getElementById('moderation');
+  if (!root) return;
+  var site = root.dataset.site;
+  var api = '/api/v1/admin/sites/' + encodeURIComponent(site);
+  var storageKey = 'colloquy-admin-token:' + site;
+  var token = sessionStorage.getItem(storageKey);
+  var cursor = null;
+
+  function $(id) { return document.getElementById(id); }
+  var login = $('mod-login'), tokenInput = $('mod-token'), loginError = $('mod-login-error');
+  var app = $('mod-app'), status = $('mod-status'), queue = $('mod-queue');
+  var empty = $('mod-empty'), more = $('mod-more'), filter = $('mod-filter');
+  var selectAll = $('mod-select-all'), formatsForm = $('mod-formats');
+  var formatsError = $('mod-formats-error'), defaultSelect = $('mod-default');
+
+  function el(tag, attrs) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      var v = attrs[k];
+      if (v === false || v === null || v === undefined) return;
+      node.setAttribute(k, v === true ? '' : String(v));
+    });
+    for (var i = 2; i < arguments.length; i++) {
+      var c = arguments[i];
+      if (c !== null && c !== undefined) node.append(c);
+    }
+    return node;
+  }
+
+  function say(text, kind) {
+    status.className = 'colloquy-notice colloquy-' + (kind || 'ok');
+    status.textContent = text;
+    status.hidden = false;
+  }
+
+  function Refused(message) { this.message = message; }
+
+  async function call(method, path, body) {
+    var init = { method: method, headers: { Authorization: 'Bearer ' + token }, cache: 'no-store' };
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    var r = await fetch(api + path, init);
+    var data = {};
+    try { data = await r.json(); } catch (e) { /* empty or not JSON */ }
+    if (r.status === 401 || r.status === 403) {
+      signOut('This token was refused: ' + (data.detail || r.status) + '.');
+      throw new Refused(data.detail);
+    }
+    if (!r.ok) throw new Error(data.detail || 'the server answered ' + r.status);
+    return data;
+  }
+
+  /* ---- signing in ------------------------------------------------------ */
+
+  function signOut(reason) {
+    token = null;
+    sessionStorage.removeItem(storageKey);
+    app.hidden = true;
+    login.hidden = false;
+    status.hidden = true;
+    if (reason) {
+      loginError.textContent = reason;
+      loginError.hidden = false;
+      tokenInput.setAttribute('aria-invalid', 'true');
+    }
+    tokenInput.focus();
+  }
+
+  async function signIn(candidate) {
+    token = candidate;
+    var row;
+    try {
+      row = await call('GET', '');
+    } catch (e) {
+      if (!(e instanceof Refused)) {
+        loginError.textContent = 'The server could not check the token: ' + e.message + '.';
+        loginError.hidden = false;
+      }
+      return;
+    }
+    sessionStorage.setItem(storageKey, token);
+    loginError.hidden = true;
+    tokenInput.removeAttribute('aria-invalid');
+    tokenInput.value = '';
+    login.hidden = true;
+    app.hidden = false;
+    showFormats(row);
+    await loadQueue(true);
+    $('mod-queue-title').setAttribute('tabindex', '-1');
+    $('mod-queue-title').focus();
+  }
+
+  login.addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var t = tokenInput.value.trim();
+    if (!t) {
+      loginError.textContent = 'Enter the admin token.';
+      loginError.hidden = false;
+      tokenInput.setAttribute('aria-invalid', 'true');
+      tokenInput.focus();
+      return;
+    }
+    signIn(t);
+  });
+  $('mod-logout').addEventListener('click', function () { signOut(null); });
+
+  /* ---- the queue ------------------------------------------------------- */
+
+  function threadLink(thread) {
+    return el('a', { href: '/sites/' + encodeURIComponent(site) + '/threads/' + encodeURIComponent(thread) }, thread);
+  }
+
+  function meta(label, value) {
+    return [el('dt', {}, label), el('dd', {}, value === null || value === undefined || value === '' ? '—' : value)];
+  }
+
+  function item(c) {
+    var name = c.author || 'Anonymous';
+    var reasons = Array.isArray(c.reasons) ? c.reasons : [];
+    var body = el('div', { class: 'colloquy-body' });
+    body.innerHTML = c.html; // rendered and sanitized by the server
+    var check = el('input', { type: 'checkbox', class: 'mod-select', value: c.id, 'aria-label': 'Select the comment by ' + name });
+    var dl = el('dl', { class: 'mod-meta' });
+    [
+      meta('Thread', threadLink(c.thread)),
+      meta('Posted', el('time', { datetime: c.created }, new Date(c.created).toLocaleString())),
+      meta('E-mail', c.email),
+      meta('Homepage', c.homepage),
+      meta('IP hash', c.ip_hash ? el('code', {}, c.ip_hash) : null),
+      meta('Format', c.format),
+      meta('Reasons', reasons.length
+        ? el('ul', { class: 'mod-reasons' }, ...reasons.map(function (r) { return el('li', {}, r); }))
+        : null)
+    ].forEach(function (pair) { dl.append(pair[0], pair[1]); });
+    var actions = el('div', { class: 'mod-actions' });
+    [['approve', 'Approve'], ['spam', 'Spam'], ['trash', 'Trash']].forEach(function (a) {
+      if (c.status === 'published' && a[0] === 'approve') return;
+      if (c.status === a[0]) return;
+      var b = el('button', { type: 'button', 'data-action': a[0], 'aria-label': a[1] + ' the comment by ' + name }, a[1]);
+      b.addEventListener('click', function () { act(c, a[0], li); });
+      actions.append(b);
+    });
+    var li = el('li', { class: 'mod-item', id: 'mod-' + c.id, 'data-id': c.id },
+      el('article', { 'aria-labelledby': 'mod-' + c.id + '-title' },
+        el('header', {}, check,
+          el('h3', { id: 'mod-' + c.id + '-title' }, name),
+          el('span', { class: 'mod-state mod-state-' + c.status }, c.status)),
+        dl, body, actions));
+    return li;
+  }
+
+  async function loadQueue(fresh) {
+    if (fresh) {
+      cursor = null;
+      queue.replaceChildren();
+      selectAll.checked = false;
+    }
+    var q = new URLSearchParams({ status: filter.value, limit: '50' });
+    if (cursor) q.set('cursor', cursor);
+    var data;
+    try {
+      data = await call('GET', '/comments?' + q.toString());
+    } catch (e) {
+      if (!(e instanceof Refused)) say('The queue cannot be loaded: ' + e.message + '.', 'failed');
+      return;
+    }
+    data.comments.forEach(function (c) { queue.append(item(c)); });
+    cursor = data.next_cursor || null;
+    more.hidden = !cursor;
+    empty.hidden = queue.children.length > 0;
+  }
+
+  var done = { approve: 'approved', spam: 'marked as spam', trash: 'moved to the trash' };
+
+  function stillShown(status) {
+    return filter.value === 'all' || filter.value === status;
+  }
+
+  // Keeps keyboard focus in the list after an item leaves it.
+  function removeItem(li) {
+    var next = li.nextElementSibling || li.previousElementSibling;
+    li.remove();
+    empty.hidden = queue.children.length > 0;
+    var target = next ? next.querySelector('button, input') : $('mod-queue-title');
+    if (target) target.focus();
+  }
+
+  async function act(c, action, li) {
+    var after;
+    try {
+      after = await call('POST', '/comments/' + c.id + '/' + action);
+    } catch (e) {
+      if (!(e instanceof Refused)) say('That did not work: ' + e.message + '.', 'failed');
+      return;
+    }
+    say('The comment by ' + (c.author || 'Anonymous') + ' was ' + done[action] + '.');
+    if (stillShown(after.status)) {
+      var fresh = item(after);
+      li.replaceWith(fresh);
+    } else {
+      removeItem(li);
+    }
+  }
+
+  async function bulk(action) {
+    var ids = Array.prototype.map.call(queue.querySelectorAll('.mod-select:checked'), function (x) {
+      return Number(x.value);
+    });
+    if (!ids.length) {
+      say('Select one or more comments first.', 'failed');
+      status.focus();
+      return;
+    }
+    var data;
+    try {
+      data = await call('POST', '/comments/bulk', { action: action, ids: ids });
+    } catch (e) {
+      if (!(e instanceof Refused)) say('That did not work: ' + e.message + '.', 'failed');
+      return;
+    }
+    var ok = data.results.filter(function (r) { return r.ok; }).length;
+    var failed = data.results.filter(function (r) { return !r.ok; });
+    var text = ok + (ok === 1 ? ' comment ' : ' comments ') + done[action] + '.';
+    if (failed.length) {
+      text += ' Not done: ' + failed.map(function (r) { return r.id + ' (' + r.error + ')'; }).join(', ') + '.';
+    }
+    say(text, failed.length ? 'failed' : 'ok');
+    await loadQueue(true);
+    status.focus();
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll('[data-bulk]'), function (b) {
+    b.addEventListener('click', function () { bulk(b.getAttribute('data-bulk')); });
+  });
+  selectAll.addEventListener('change', function () {
+    Array.prototype.forEach.call(queue.querySelectorAll('.mod-select'), function (x) {
+      x.checked = selectAll.checked;
+    });
+  });
+  filter.addEventListener('change', function () { loadQueue(true); });
+  $('mod-refresh').addEventListener('click', function () { loadQueue(true); });
+  more.addEventListener('click', function () { loadQueue(false); });
+
+  /* ---- text formats ---------------------------------------------------- */
+
+  function showFormats(row) {
+    var boxes = formatsForm.querySelectorAll('input[name=formats]');
+    Array.prototype.forEach.call(boxes, function (b) {
+      b.checked = row.formats.indexOf(b.value) >= 0;
+    });
+    // Offered formats first, in the site's order.
+    var list = formatsForm.querySelector('.mod-format-list');
+    row.formats.slice().reverse().forEach(function (id) {
+      var box = formatsForm.querySelector('input[name=formats][value="' + CSS.escape(id) + '"]');
+      if (box) list.prepend(box.closest('li'));
+    });
+    defaultSelect.value = row.default_format;
+  }
+
+  formatsForm.addEventListener('submit', async function (ev) {
+    ev.preventDefault();
+    formatsError.hidden = true;
+    var chosen = Array.prototype.filter.call(formatsForm.querySelectorAll('input[name=formats]'), function (b) {
+      return b.checked;
+    }).map(function (b) { return b.value; });
+    if (!chosen.length) {
+      formatsError.textContent = 'Offer at least one format.';
+      formatsError.hidden = false;
+      return;
+    }
+    var row;
+    try {
+      row = await call('PATCH', '', { formats: chosen, default_format: defaultSelect.value });
+    } catch (e) {
+      if (!(e instanceof Refused)) {
+        formatsError.textContent = 'Not saved: ' + e.message + '.';
+        formatsError.hidden = false;
+      }
+      return;
+    }
+    showFormats(row);
+    say('Formats saved: ' + row.formats.join(', ') + ' (default ' + row.default_format + ').');
+    status.focus();
+  });
+
+  if (token) signIn(token); else tokenInput.focus();
+})();

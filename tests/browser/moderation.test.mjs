@@ -1,0 +1,164 @@
+// Moderation in the browser: a held comment stays off the article until a
+// moderator approves it on the moderation page; bulk actions; switching the
+// site's formats, seen by the embed.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ADMIN_TOKEN, launchBrowser, screenshot, startArticleServer, startColloquy, watch } from './lib.mjs';
+
+describe('moderation', () => {
+  let colloquy, site, browser;
+
+  before(async () => {
+    site = await startArticleServer();
+    colloquy = await startColloquy({
+      sites: [{
+        id: 'default', formats: ['filtered_html', 'plain_text', 'markdown'], default_format: 'filtered_html',
+        hold_links: 3, origins: [site.origin],
+      }],
+    });
+    site.setColloquy(colloquy.base);
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await colloquy?.stop();
+    await site?.close();
+  });
+
+  async function newPage() {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+    const page = await context.newPage();
+    return { page, problems: watch(page), close: () => context.close() };
+  }
+
+  async function signIn(page) {
+    await page.goto(`${colloquy.base}/sites/default/moderation`);
+    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  }
+
+  it('keeps a held comment off the article until a moderator approves it', async () => {
+    const reader = await newPage();
+    const page = reader.page;
+    await page.goto(site.article({ thread: 'news/held' }));
+    await page.locator('#colloquy-format option').first().waitFor({ state: 'attached' });
+    await page.getByLabel('Name').fill('Spammy Sam');
+    await page.getByLabel('Comment', { exact: true })
+      .fill('Deals at http://a.example, http://b.example and http://c.example');
+    await page.getByRole('button', { name: 'Post comment' }).click();
+    const message = page.locator('.colloquy-message');
+    await message.waitFor();
+    assert.match(await message.textContent(), /held for moderation/);
+    assert.equal(await page.evaluate(() => document.activeElement.className), 'colloquy-message colloquy-held');
+    assert.equal(await page.locator('li.colloquy-comment').count(), 0);
+    await screenshot(page, '20-embed-held');
+    await page.reload();
+    await page.locator('#colloquy-format option').first().waitFor({ state: 'attached' });
+    await page.getByText('0 comments').waitFor();
+    assert.equal(await page.getByText('Deals at').count(), 0);
+
+    const mod = await newPage();
+    // The page is strict about what it loads.
+    const response = await mod.page.goto(`${colloquy.base}/sites/default/moderation`);
+    const csp = response.headers()['content-security-policy'];
+    assert.match(csp, /script-src 'self'/);
+    assert.doesNotMatch(csp, /unsafe-inline/);
+    // A wrong token is refused, with the reason next to the field.
+    await mod.page.getByLabel('Admin token').fill('not-the-token-at-all');
+    await mod.page.getByRole('button', { name: 'Sign in' }).click();
+    await mod.page.locator('#mod-login-error').waitFor();
+    assert.match(await mod.page.locator('#mod-login-error').textContent(), /refused/);
+    assert.equal(await mod.page.getByLabel('Admin token').getAttribute('aria-invalid'), 'true');
+    await screenshot(mod.page, '21-moderation-wrong-token');
+
+    await signIn(mod.page);
+    const item = mod.page.locator('li.mod-item', { hasText: 'Spammy Sam' });
+    await item.waitFor();
+    const queue = (await colloquy.admin('GET', '/api/v1/admin/sites/default/comments')).body.comments;
+    const held = queue.find((c) => c.author === 'Spammy Sam');
+    assert.ok(held, 'the comment is in the queue');
+    // Rendered body (links), author, e-mail slot, IP hash and reasons.
+    assert.equal(await item.locator('.colloquy-body a').count(), 3);
+    assert.equal(await item.locator('code').textContent(), held.ip_hash);
+    assert.ok(held.ip_hash && held.ip_hash.length >= 16);
+    assert.deepEqual(held.reasons, ['held: 3 links, limit 3']);
+    assert.deepEqual(await item.locator('.mod-reasons li').allTextContents(), held.reasons);
+    await screenshot(mod.page, '22-moderation-queue');
+    await item.getByRole('button', { name: 'Approve the comment by Spammy Sam' }).click();
+    await item.waitFor({ state: 'detached' });
+    assert.match(await mod.page.locator('#mod-status').textContent(), /approved/);
+    await screenshot(mod.page, '23-moderation-approved');
+
+    await page.reload();
+    const shown = page.locator('li.colloquy-comment', { hasText: 'Deals at' });
+    await shown.waitFor();
+    assert.equal(await shown.locator('.colloquy-author').textContent(), 'Spammy Sam');
+    await screenshot(page, '24-embed-approved-comment');
+    assert.deepEqual(reader.problems, []);
+    assert.deepEqual(mod.problems, []);
+    await reader.close();
+    await mod.close();
+  });
+
+  it('acts on many comments at once', async () => {
+    const links = 'http://a.example http://b.example http://c.example';
+    const one = await colloquy.post('default', 'news/bulk', { author: 'Bulk One', body: `one ${links}` });
+    const two = await colloquy.post('default', 'news/bulk', { author: 'Bulk Two', body: `two ${links}` });
+    assert.equal(one.status, 'pending');
+    const { page, problems, close } = await newPage();
+    await signIn(page);
+    await page.locator('li.mod-item').nth(1).waitFor();
+    await page.getByLabel('Select the comment by Bulk One').check();
+    await page.getByLabel('Select the comment by Bulk Two').check();
+    await page.getByRole('button', { name: 'Spam selected' }).click();
+    await page.getByText('2 comments marked as spam.').waitFor();
+    assert.equal(await page.locator('li.mod-item').count(), 0);
+    for (const c of [one, two]) {
+      const stored = await colloquy.admin('GET', `/api/v1/admin/sites/default/comments/${c.id}`);
+      assert.equal(stored.body.status, 'spam');
+    }
+    await page.getByLabel('Show').selectOption('spam');
+    await page.locator('li.mod-item').nth(1).waitFor();
+    await screenshot(page, '25-moderation-spam-folder');
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
+  it("switches the site's formats, and the embed follows", async () => {
+    const { page, problems, close } = await newPage();
+    await signIn(page);
+    const box = (id) => page.locator(`input[name=formats][value=${id}]`);
+    assert.equal(await box('markdown').isChecked(), true);
+    await box('markdown').uncheck();
+    await page.getByLabel('Default format').selectOption('plain_text');
+    await page.getByRole('button', { name: 'Save formats' }).click();
+    await page.getByText(/Formats saved/).waitFor();
+    const row = (await colloquy.admin('GET', '/api/v1/admin/sites/default')).body;
+    assert.deepEqual(row.formats, ['filtered_html', 'plain_text']);
+    assert.equal(row.default_format, 'plain_text');
+    await screenshot(page, '26-moderation-formats');
+
+    // A default outside the offered formats is refused with the server's reason.
+    await box('filtered_html').uncheck();
+    await page.getByLabel('Default format').selectOption('filtered_html');
+    await page.getByRole('button', { name: 'Save formats' }).click();
+    await page.locator('#mod-formats-error').waitFor();
+    assert.match(await page.locator('#mod-formats-error').textContent(), /Not saved/);
+
+    const reader = await newPage();
+    await reader.page.goto(site.article({ thread: 'news/formats-switched' }));
+    const select = reader.page.getByLabel('Text format');
+    await select.locator('option').first().waitFor({ state: 'attached' });
+    assert.deepEqual(await select.locator('option').evaluateAll((os) => os.map((o) => o.value)), ['filtered_html', 'plain_text']);
+    assert.equal(await select.inputValue(), 'plain_text');
+    assert.deepEqual(await reader.page.locator('#colloquy-tips li').allTextContents(),
+      (await colloquy.api('GET', '/api/v1/sites/default/formats')).body.formats[1].tips);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(reader.problems, []);
+    await reader.close();
+    await close();
+  });
+});

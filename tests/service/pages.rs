@@ -1,0 +1,458 @@
+//! Pages and browser plumbing over HTTP: the thread page and its form, the
+//! moderation page, the embedded assets, and CORS for a site's origins.
+//! (The same pages in a real browser: tests/browser.)
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::both_backends;
+use crate::helpers::{encode, spawn, spawn_with, Db, TestApp, ADMIN};
+
+both_backends!(
+    the_thread_page_lists_and_its_form_posts_and_redirects_back,
+    the_thread_page_shows_refusals_in_html_and_stores_nothing,
+    the_thread_page_form_carries_the_spam_checks,
+    closed_hidden_and_unknown_threads_on_the_page,
+    the_moderation_page_and_assets,
+    cors_answers_only_a_sites_own_origins,
+);
+
+fn page_path(site: &str, thread: &str) -> String {
+    format!("/sites/{site}/threads/{}", encode(thread))
+}
+
+async fn get_page(app: &TestApp, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    let r = app.client.get(app.url(path)).send().await.unwrap();
+    let status = r.status();
+    let headers = r.headers().clone();
+    (status, headers, r.text().await.unwrap())
+}
+
+async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn the_thread_page_lists_and_its_form_posts_and_redirects_back(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let parent = app
+        .post_ok(
+            "default",
+            "news/a",
+            json!({"author": "<Ann>", "body": "<em>hi</em>"}),
+        )
+        .await;
+    let path = page_path("default", "news/a");
+    let (status, headers, html) = get_page(&app, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"));
+    assert!(!html.contains("<script"));
+    assert!(html.contains("&lt;Ann&gt;") && html.contains("<em>hi</em>"));
+    assert!(html.contains("1 comment"));
+    assert!(html.contains("<option value=\"filtered_html\" selected>"));
+
+    // A reply through the form: 303 back to the page, at the new comment.
+    let r = post_form(
+        &app,
+        &path,
+        &[
+            ("author", "Bo"),
+            ("body", "a *reply*"),
+            ("format", "plain_text"),
+            ("parent", &parent["id"].to_string()),
+            ("order", "newest"),
+            ("op", "post"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let list = app.list("default", "news/a", "").await;
+    let reply = &list["comments"][1];
+    assert_eq!(reply["parent"], parent["id"]);
+    assert_eq!(reply["format"], "plain_text");
+    assert_eq!(
+        location,
+        format!(
+            "{path}?order=newest&posted={0}#comment-{0}",
+            reply["id"].as_i64().unwrap()
+        )
+    );
+    let (_, _, html) = get_page(&app, location.split('#').next().unwrap()).await;
+    assert!(html.contains("your comment is published"));
+    // Nested under its parent, with reply links that keep the order.
+    let at_parent = html
+        .find(&format!("id=\"comment-{}\"", parent["id"]))
+        .unwrap();
+    let at_replies = html.find("colloquy-replies").unwrap();
+    let at_reply = html
+        .find(&format!("id=\"comment-{}\"", reply["id"]))
+        .unwrap();
+    assert!(at_parent < at_replies && at_replies < at_reply);
+    assert!(html.contains(&format!(
+        "href=\"?order=newest&amp;reply={}#colloquy-form\"",
+        parent["id"]
+    )));
+
+    // ?reply= fills the form for a reply to that comment.
+    let (_, _, html) = get_page(&app, &format!("{path}?reply={}", parent["id"])).await;
+    assert!(html.contains("Reply to &lt;Ann&gt;"));
+    assert!(html.contains(&format!(
+        "<input type=\"hidden\" name=\"parent\" value=\"{}\">",
+        parent["id"]
+    )));
+
+    // Held comments go to the notice, not the list.
+    let r = post_form(
+        &app,
+        &path,
+        &[("body", "http://a.example http://b.example http://c.example")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("held="), "{location}");
+    assert!(location.ends_with("#colloquy-notice"));
+    let (_, _, html) = get_page(&app, location.split('#').next().unwrap()).await;
+    assert!(html.contains("held for moderation"));
+    assert!(!html.contains("http://c.example"));
+}
+
+async fn the_thread_page_shows_refusals_in_html_and_stores_nothing(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let path = page_path("default", "refused");
+    let r = post_form(
+        &app,
+        &path,
+        &[
+            ("author", "\"><script>alert(1)</script>"),
+            ("email", "not-an-address"),
+            ("body", "kept </textarea> text"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"colloquy-email-error\""));
+    assert!(html.contains("aria-invalid=\"true\" aria-describedby=\"colloquy-email-error\""));
+    assert!(html.contains("<a href=\"#colloquy-email\">E-mail: "));
+    assert!(html.contains("value=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\""));
+    assert!(html.contains("kept &lt;/textarea&gt; text</textarea>"));
+    assert!(!html.contains("<script>"));
+
+    // An empty comment, and an unknown format, each at its field.
+    let r = post_form(&app, &path, &[("body", "  ")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("id=\"colloquy-body-error\""));
+    let r = post_form(&app, &path, &[("body", "x"), ("format", "markdown")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("id=\"colloquy-format-error\""));
+
+    // Preview renders and stores nothing.
+    let r = post_form(
+        &app,
+        &path,
+        &[("body", "<strong>bold</strong>"), ("op", "preview")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<div class=\"colloquy-body\"><p><strong>bold</strong></p>"));
+
+    // Not a form at all.
+    let r = app
+        .client
+        .post(app.url(&path))
+        .json(&json!({"body": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    let (_, info) = app.get_json("/api/v1/sites/default/threads/refused").await;
+    assert_eq!(info["count"], 0);
+    let (_, queue) = app
+        .admin(
+            Method::GET,
+            "/api/v1/admin/sites/default/comments?status=all",
+            None,
+        )
+        .await;
+    assert_eq!(queue["comments"].as_array().unwrap().len(), 0);
+}
+
+/// The `value` of the input named `name` in `html`.
+fn input_value(html: &str, name: &str) -> String {
+    let at = html.find(&format!("name=\"{name}\"")).unwrap();
+    let rest = &html[at..];
+    let start = rest.find("value=\"").unwrap() + 7;
+    let end = rest[start..].find('"').unwrap();
+    rest[start..start + end].to_owned()
+}
+
+async fn the_thread_page_form_carries_the_spam_checks(db: Db) {
+    let Some(app) = spawn_with(db, |c| c.sites[0].rules.min_submit_secs = 3).await else {
+        return;
+    };
+    let path = page_path("default", "bots");
+    let (_, _, html) = get_page(&app, &path).await;
+    let stamp = input_value(&html, "colloquy_ts");
+    assert!(stamp.contains('.'), "{stamp}");
+    assert_eq!(input_value(&html, "colloquy_hp"), "");
+
+    // Sent at once with the page's genuine stamp: held as too fast.
+    let r = post_form(&app, &path, &[("body", "quick"), ("colloquy_ts", &stamp)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(r.headers()["location"].to_str().unwrap().contains("held="));
+    // A forged stamp, and the honeypot filled in.
+    post_form(&app, &path, &[("body", "forged"), ("colloquy_ts", "1.00")]).await;
+    let r = post_form(
+        &app,
+        &path,
+        &[
+            ("body", "bot"),
+            ("colloquy_ts", &stamp),
+            ("colloquy_hp", "http://spam.example"),
+        ],
+    )
+    .await;
+    // The bot is told nothing more than a person whose comment is held.
+    assert!(r.headers()["location"].to_str().unwrap().contains("held="));
+
+    let (_, queue) = app
+        .admin(
+            Method::GET,
+            "/api/v1/admin/sites/default/comments?status=all",
+            None,
+        )
+        .await;
+    let reasons = |body: &str| {
+        let c = queue["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["body"] == body)
+            .unwrap();
+        (c["status"].clone(), c["reasons"].to_string())
+    };
+    let (status, why) = reasons("quick");
+    assert_eq!(status, "pending");
+    assert!(why.contains("after the form was shown"), "{why}");
+    let (status, why) = reasons("forged");
+    assert_eq!(status, "pending");
+    assert!(why.contains("missing or invalid"), "{why}");
+    let (status, why) = reasons("bot");
+    assert_eq!(status, "spam");
+    assert!(why.contains("honeypot"), "{why}");
+
+    // After an error the form keeps the stamp it was first served with.
+    let r = post_form(&app, &path, &[("body", " "), ("colloquy_ts", &stamp)]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(input_value(&r.text().await.unwrap(), "colloquy_ts"), stamp);
+}
+
+async fn closed_hidden_and_unknown_threads_on_the_page(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    app.post_ok("default", "shut", json!({"body": "before closing"}))
+        .await;
+    for (thread, state) in [("shut", "closed"), ("gone", "hidden")] {
+        let (status, _) = app
+            .admin(
+                Method::PUT,
+                &format!("/api/v1/admin/sites/default/threads/{thread}"),
+                Some(json!({"state": state})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, _, html) = get_page(&app, &page_path("default", "shut")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("before closing") && html.contains("This thread is closed"));
+    assert!(!html.contains("<form"));
+    let r = post_form(&app, &page_path("default", "shut"), &[("body", "late")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("closed"));
+
+    for path in [
+        page_path("default", "gone"),
+        page_path("nosuchsite", "x"),
+        page_path("Bad Site", "x"),
+    ] {
+        let (status, headers, html) = get_page(&app, &path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+        assert!(html.contains("<h1>Not Found</h1>"), "{html}");
+    }
+}
+
+async fn the_moderation_page_and_assets(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let (status, headers, html) = get_page(&app, "/sites/other/moderation").await;
+    assert_eq!(status, StatusCode::OK);
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe"));
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(html.contains("<script src=\"/assets/moderation.js\" defer></script>"));
+    assert!(html.contains("data-site=\"other\""));
+    // Every loaded format can be offered, not just the site's.
+    assert!(html.contains("value=\"filtered_html\"") && html.contains("value=\"markdown\""));
+    // No inline script or handler anywhere.
+    assert!(!html.contains("<script>") && !html.contains(" onclick"));
+    let (status, _, _) = get_page(&app, "/sites/nosuchsite/moderation").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    for (path, kind) in [
+        ("/embed.js", "text/javascript"),
+        ("/assets/embed.js", "text/javascript"),
+        ("/assets/embed.css", "text/css"),
+        ("/assets/moderation.js", "text/javascript"),
+        ("/assets/moderation.css", "text/css"),
+    ] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with(kind));
+        assert_eq!(r.headers()["cache-control"], "public, max-age=3600");
+        let etag = r.headers()["etag"].clone();
+        let again = app
+            .client
+            .get(app.url(path))
+            .header("if-none-match", etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
+    }
+    let r = app
+        .client
+        .get(app.url("/assets/nope.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+async fn cors_answers_only_a_sites_own_origins(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    // Site `other` lists https://news.example; `default` lists nothing.
+    let preflight = |site: &'static str, origin: &'static str| {
+        app.client
+            .request(Method::OPTIONS, app.url(&TestApp::comments_path(site, "t")))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let r = preflight("other", "https://news.example").await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://news.example"
+    );
+    assert!(r.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .contains("POST"));
+    assert!(r.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .contains("Content-Type"));
+    for (site, origin) in [
+        ("other", "https://evil.example"),
+        ("default", "https://news.example"),
+    ] {
+        let r = preflight(site, origin).await.unwrap();
+        assert!(
+            r.headers().get("access-control-allow-origin").is_none(),
+            "{site} {origin}"
+        );
+    }
+
+    // Simple requests: the answer names the origin only when it is allowed.
+    let r = app
+        .client
+        .post(app.url(&TestApp::comments_path("other", "t")))
+        .header("origin", "https://news.example")
+        .json(&json!({"body": "from the article"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://news.example"
+    );
+    assert!(r.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .contains("Retry-After"));
+    assert!(r.headers()["vary"].to_str().unwrap().contains("Origin"));
+    let r = app
+        .client
+        .get(app.url(&TestApp::comments_path("other", "t")))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+
+    // The admin API never answers other origins.
+    let r = app
+        .client
+        .get(app.url("/api/v1/admin/sites/other/comments"))
+        .header("origin", "https://news.example")
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    drop(app);
+
+    // `"*"` lets any page embed the site's comments.
+    let Some(app) = spawn_with(db, |c| {
+        c.sites[0].origins = vec!["*".to_owned()];
+    })
+    .await
+    else {
+        return;
+    };
+    let r = app
+        .client
+        .get(app.url(&TestApp::comments_path("default", "t")))
+        .header("origin", "https://anywhere.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://anywhere.example"
+    );
+}
