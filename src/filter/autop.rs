@@ -486,7 +486,15 @@ mod tests {
     fn only_link_tags_take_the_text_path() {
         assert!(only_inline_links("x <a href=\"y\">y</a> z"));
         assert!(only_inline_links("no tags"));
-        for other in ["<abbr>", "<b>", "<br />", "<address>", "<a\thref=x>", "x <", "</ab>"] {
+        for other in [
+            "<abbr>",
+            "<b>",
+            "<br />",
+            "<address>",
+            "<a\thref=x>",
+            "x <",
+            "</ab>",
+        ] {
             assert!(!only_inline_links(other), "{other}");
         }
     }

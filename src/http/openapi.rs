@@ -41,6 +41,9 @@ pub fn spec() -> Value {
     let cursor = json!({ "name": "cursor", "in": "query", "schema": { "type": "string" } });
     let order = json!({ "name": "order", "in": "query", "schema": { "type": "string", "enum": ["oldest", "newest"] } });
     let bearer = json!([{ "bearer": [] }]);
+    let link_action = json!({ "name": "action", "in": "path", "required": true, "schema": { "type": "string", "enum": ["approve", "spam", "trash", "unsubscribe"] } });
+    let link_exp = json!({ "name": "exp", "in": "query", "required": true, "description": "Expiry, Unix seconds (signed).", "schema": { "type": "integer" } });
+    let link_sig = json!({ "name": "sig", "in": "query", "required": true, "description": "HMAC-SHA-256 of site, comment, action and expiry.", "schema": { "type": "string" } });
     let errs = |codes: &[&str]| problem_responses(codes);
     let comment_ref = json!({ "$ref": "#/components/schemas/Comment" });
     let admin_ref = json!({ "$ref": "#/components/schemas/AdminComment" });
@@ -199,6 +202,34 @@ pub fn spec() -> Value {
                 "responses": with(json!({ "200": ok_json("Entries", json!({ "type": "object", "required": ["entries", "next_cursor"], "properties": {
                     "entries": { "type": "array", "items": { "$ref": "#/components/schemas/AuditEntry" } }, "next_cursor": { "type": "string", "nullable": true } } })) }), errs(&["400", "401", "403", "404", "422"]))
             } },
+            "/api/v1/admin/sites/{site}/deliveries": { "get": {
+                "summary": "Notification outbox: webhook and e-mail deliveries, newest first, with attempts and the last error", "security": bearer,
+                "parameters": [site, { "name": "state", "in": "query", "schema": { "type": "string", "enum": ["pending", "sent", "failed"] } }, limit,
+                    { "name": "before", "in": "query", "description": "The previous page's next_before.", "schema": { "type": "integer", "format": "int64" } }],
+                "responses": with(json!({ "200": ok_json("Deliveries", json!({ "type": "object", "required": ["deliveries", "next_before"], "properties": {
+                    "deliveries": { "type": "array", "items": { "type": "object", "properties": {
+                        "id": { "type": "integer" }, "event_id": { "type": "integer" }, "comment_id": { "type": "integer", "nullable": true },
+                        "kind": { "type": "string", "enum": ["webhook", "moderator_email", "reply_email"] }, "target": { "type": "string" },
+                        "state": { "type": "string", "enum": ["pending", "sent", "failed"] }, "attempts": { "type": "integer" },
+                        "next_attempt_at": { "type": "string", "nullable": true }, "last_error": { "type": "string", "nullable": true } } } },
+                    "next_before": { "type": "integer", "nullable": true } } })) }), errs(&["400", "401", "403", "404", "422"]))
+            } },
+            "/api/v1/admin/sites/{site}/deliveries/{id}/retry": { "post": {
+                "summary": "Give a failed delivery a fresh set of attempts", "security": bearer, "parameters": [site, id],
+                "responses": with(json!({ "200": ok_json("Queued again", json!({ "type": "object", "properties": { "id": { "type": "integer" }, "state": { "type": "string" }, "attempts": { "type": "integer" } } })) }), errs(&["401", "403", "404"]))
+            } },
+            "/notify/{site}/comments/{id}/{action}": {
+                "get": {
+                    "summary": "One-click link from a notification e-mail: a confirmation page with a button (changes nothing)",
+                    "parameters": [site, id, link_action, link_exp, link_sig],
+                    "responses": with(json!({ "200": { "description": "Confirmation page", "content": { "text/html": { "schema": { "type": "string" } } } } }), errs(&["400", "403", "404"]))
+                },
+                "post": {
+                    "summary": "Carry out a one-click link: approve, spam or trash the comment (audited, actor `system`), or stop reply e-mails (RFC 8058 one-click unsubscribe)",
+                    "parameters": [site, id, link_action, link_exp, link_sig],
+                    "responses": with(json!({ "200": { "description": "Done page", "content": { "text/html": { "schema": { "type": "string" } } } } }), errs(&["400", "403", "404"]))
+                }
+            },
             "/api/v1/admin/sites/{site}/privacy/export": { "post": {
                 "summary": "Everything stored on the site for an e-mail address", "security": bearer, "parameters": [site],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PrivacyRequest" } } } },

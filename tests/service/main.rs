@@ -10,6 +10,6 @@ mod api;
 mod errors;
 mod moderation;
 mod notify;
-mod receivers;
 mod pages;
+mod receivers;
 mod store;

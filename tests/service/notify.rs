@@ -600,6 +600,14 @@ async fn failed_deliveries_are_listed_and_can_be_retried(db: Db) {
         .unwrap();
     let v = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(v["field"], "state");
+    let (_, doc) = app.get_json("/api/openapi.json").await;
+    for path in [
+        "/api/v1/admin/sites/{site}/deliveries",
+        "/api/v1/admin/sites/{site}/deliveries/{id}/retry",
+        "/notify/{site}/comments/{id}/{action}",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is documented");
+    }
     // Another site's moderators see none of this.
     let (s, _) = app
         .admin_as(crate::helpers::OTHER_ADMIN, Method::GET, list, None)
