@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::comment::{Comment, Status};
+use crate::comment::{Comment, SiteId, Status, ThreadKey};
 use crate::config::{Config, SiteConfig};
 use crate::error::{Error, Result};
 use crate::service::{now_ms, rfc3339, Colloquy};
@@ -235,6 +235,15 @@ impl Notifier {
         )
     }
 
+    /// The comment on the server's own thread page.
+    fn thread_url(&self, c: &Comment) -> String {
+        let path = match (SiteId::parse(&c.site), ThreadKey::parse(&c.thread)) {
+            (Ok(site), Ok(thread)) => crate::http::pages::thread::page_path(&site, &thread),
+            _ => String::new(),
+        };
+        format!("{}{path}#comment-{}", self.inner.base_url, c.id)
+    }
+
     fn moderator_mail(&self, event: &NotifyEvent, comment: &Comment, to: &str) -> Mail {
         let valid = links::MODERATION_LINK_SECS;
         let author = match (&comment.author, &comment.email) {
@@ -307,8 +316,10 @@ impl Notifier {
             "Hello {name},\n\n{replier} replied to your comment on \"{thread}\":\n\n\
              ----\n{body}\n----\n\n\
              Your comment:\n> {yours}\n\n\
+             Read the thread:\n{thread_url}\n\n\
              You get this e-mail because you asked to be told of replies.\n\
              To stop these e-mails, open:\n{unsubscribe}\n",
+            thread_url = self.thread_url(reply),
             name = parent.author.as_deref().unwrap_or("there"),
             thread = reply.thread,
             body = quote(&reply.body),

@@ -448,6 +448,15 @@ async fn reply_emails_respect_opt_in_and_stop_after_unsubscribe(db: Db) {
     );
     assert!(mail.text.contains("I agree with Pat"), "{}", mail.text);
     assert!(mail.text.contains("First!"));
+    // The reply on the server's thread page.
+    let thread_link = mail
+        .links()
+        .into_iter()
+        .find(|l| l.contains("/sites/default/threads/r#comment-"))
+        .unwrap();
+    let page = app.client.get(&thread_link).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("I agree with Pat"));
     let unsubscribe = mail.link("unsubscribe");
     assert_eq!(mail.header("list-unsubscribe"), format!("<{unsubscribe}>"));
     assert_eq!(
