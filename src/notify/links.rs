@@ -76,6 +76,10 @@ impl LinkSigner {
     /// # Errors
     /// Database failure.
     pub async fn load(store: &Store) -> Result<LinkSigner> {
+        // Usually there: a read, no write, on every link followed.
+        if let Some(key) = store.setting(KEY_SETTING).await? {
+            return Ok(LinkSigner::with_key(key.into_bytes()));
+        }
         let fresh: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
         let fresh = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(fresh);
         let key = store.setting_or_insert(KEY_SETTING, &fresh).await?;
