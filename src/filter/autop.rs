@@ -115,11 +115,10 @@ fn process_chunk(chunk: &str, out: &mut String) {
 fn only_inline_links(chunk: &str) -> bool {
     let b = chunk.as_bytes();
     memchr::memchr_iter(b'<', b).all(|i| {
-        let rest = &b[i + 1..];
-        match rest {
-            [b'a', b' ' | b'>', ..] | [b'/', b'a', b'>', ..] => true,
-            _ => false,
-        }
+        matches!(
+            &b[i + 1..],
+            [b'a', b' ' | b'>', ..] | [b'/', b'a', b'>', ..]
+        )
     })
 }
 
@@ -534,7 +533,15 @@ mod tests {
     fn only_link_tags_take_the_text_path() {
         assert!(only_inline_links("x <a href=\"y\">y</a> z"));
         assert!(only_inline_links("no tags"));
-        for other in ["<abbr>", "<b>", "<br />", "<address>", "<a\thref=x>", "x <", "</ab>"] {
+        for other in [
+            "<abbr>",
+            "<b>",
+            "<br />",
+            "<address>",
+            "<a\thref=x>",
+            "x <",
+            "</ab>",
+        ] {
             assert!(!only_inline_links(other), "{other}");
         }
     }
