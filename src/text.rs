@@ -130,8 +130,8 @@ fn has_forbidden_control(b: &[u8]) -> bool {
 /// Returns the input unchanged (borrowed) in the common case where there is
 /// nothing to do, so plain comments cost one scan.
 pub(crate) fn normalize_input(input: &str) -> std::borrow::Cow<'_, str> {
-    let needs_work = input.chars().any(|c| c == '\r' || is_forbidden_char(c));
-    if !needs_work {
+    // `\r` is one of the forbidden controls, so one byte scan finds both.
+    if !has_forbidden(input) {
         return std::borrow::Cow::Borrowed(input);
     }
     let mut out = String::with_capacity(input.len());

@@ -115,11 +115,10 @@ fn process_chunk(chunk: &str, out: &mut String) {
 fn only_inline_links(chunk: &str) -> bool {
     let b = chunk.as_bytes();
     memchr::memchr_iter(b'<', b).all(|i| {
-        let rest = &b[i + 1..];
-        match rest {
-            [b'a', b' ' | b'>', ..] | [b'/', b'a', b'>', ..] => true,
-            _ => false,
-        }
+        matches!(
+            &b[i + 1..],
+            [b'a', b' ' | b'>', ..] | [b'/', b'a', b'>', ..]
+        )
     })
 }
 
@@ -162,7 +161,7 @@ fn process_text_chunk(chunk: &str, out: &mut String) {
     // Steps 6-12: paragraphs at whitespace runs holding two newlines or more.
     let mut result = String::with_capacity(body.len() + 32);
     let mut para_start = 0;
-    for run in whitespace_runs(body) {
+    for run in newline_runs(body) {
         if let (Some(first), Some(last)) = (run.first_newline, run.last_newline) {
             if first != last && last + 1 < body.len() {
                 push_paragraph(&body[para_start..first], &mut result);
@@ -184,7 +183,7 @@ fn push_paragraph(p: &str, out: &mut String) {
     }
     out.push_str("<p>");
     let mut copied = 0;
-    for run in whitespace_runs(p) {
+    for run in newline_runs(p) {
         if let Some(nl) = run.last_newline {
             out.push_str(&p[copied..run.start]);
             out.push_str(if run.start == 0 { "\n" } else { "<br />\n" });
@@ -313,7 +312,7 @@ fn edit_matches(re: &Regex, s: String, mut edit: impl FnMut(&str, &mut String)) 
 fn line_breaks(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 64);
     let mut copied = 0;
-    for run in whitespace_runs(s) {
+    for run in newline_runs(s) {
         let Some(nl) = run.last_newline else { continue };
         out.push_str(&s[copied..run.start]);
         if s[..run.start].ends_with("<br />") {
@@ -335,8 +334,32 @@ struct WhitespaceRun {
     last_newline: Option<usize>,
 }
 
-/// The whitespace runs of `s`, left to right; the rules above are all about
-/// runs that hold newlines.
+/// The whitespace runs of `s` that hold a newline, left to right: the rules
+/// above are all about those. Found from the newlines (a vector search)
+/// rather than by looking at every byte.
+fn newline_runs(s: &str) -> impl Iterator<Item = WhitespaceRun> + '_ {
+    let b = s.as_bytes();
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let nl = from + memchr::memchr(b'\n', &b[from..])?;
+        let start = b[from..nl]
+            .iter()
+            .rposition(|&c| !is_php_space(c))
+            .map_or(from, |i| from + i + 1);
+        let end = nl + b[nl..].iter().take_while(|&&c| is_php_space(c)).count();
+        let last = nl + memchr::memrchr(b'\n', &b[nl..end]).unwrap_or(0);
+        from = end;
+        Some(WhitespaceRun {
+            start,
+            first_newline: Some(nl),
+            last_newline: Some(last),
+        })
+    })
+}
+
+/// Every whitespace run of `s`, byte by byte: the reference
+/// [`newline_runs`] is checked against.
+#[cfg(test)]
 fn whitespace_runs(s: &str) -> impl Iterator<Item = WhitespaceRun> + '_ {
     let b = s.as_bytes();
     let mut i = 0;
@@ -381,7 +404,11 @@ fn escape_stray_ampersands(s: &str, out: &mut String) {
             i = amp + 1;
             continue;
         }
-        let next_len = s[amp + 1..].chars().next().map_or(1, char::len_utf8);
+        let next_len = if next.is_ascii() {
+            1
+        } else {
+            s[amp + 1..].chars().next().map_or(1, char::len_utf8)
+        };
         let after = amp + 1 + next_len;
         let run = b[after.min(b.len())..]
             .iter()
@@ -479,6 +506,26 @@ mod tests {
                 process_chunk_with_rules(&text, &mut rules);
             }
             proptest::prop_assert_eq!(fast, rules, "input {:?}", text);
+        }
+    }
+
+    proptest::proptest! {
+        /// The newline-driven search finds exactly the whitespace runs that
+        /// hold a newline.
+        #[test]
+        fn newline_runs_are_the_whitespace_runs_with_newlines(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "a", "é", " ", "\t", "\n", "\r", "\u{b}", "\u{c}", "\n\n", "x y",
+            ]), 0..32),
+        ) {
+            let text: String = pieces.concat();
+            let key = |r: WhitespaceRun| (r.start, r.first_newline, r.last_newline);
+            let fast: Vec<_> = newline_runs(&text).map(key).collect();
+            let slow: Vec<_> = whitespace_runs(&text)
+                .filter(|r| r.last_newline.is_some())
+                .map(key)
+                .collect();
+            proptest::prop_assert_eq!(fast, slow, "input {:?}", text);
         }
     }
 
