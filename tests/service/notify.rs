@@ -386,6 +386,39 @@ async fn moderators_get_held_comments_with_one_click_links(db: Db) {
             == 1
     );
 
+    // A correctly signed link past its expiry is refused too.
+    let mut conn = connect(&app).await;
+    let key: String = sqlx::query("SELECT value FROM settings WHERE name = 'notify_link_key'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+        .get("value");
+    let signer = colloquy::notify::links::LinkSigner::with_key(key.into_bytes());
+    let now = colloquy::service::now_ms();
+    let expired = signer.url(
+        &app.base,
+        "default",
+        id,
+        colloquy::notify::links::LinkAction::Approve,
+        now,
+        -60,
+    );
+    let still_valid = signer.url(
+        &app.base,
+        "default",
+        id,
+        colloquy::notify::links::LinkAction::Approve,
+        now,
+        60,
+    );
+    let r = app.client.post(&expired).send().await.unwrap();
+    let v = expect_problem(r, StatusCode::FORBIDDEN).await;
+    assert!(v["detail"].as_str().unwrap().contains("expired"), "{v}");
+    assert_eq!(
+        app.client.get(&still_valid).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+
     // The button: published, and audited like any moderator action.
     let done = app.client.post(&approve).send().await.unwrap();
     assert_eq!(done.status(), StatusCode::OK);
