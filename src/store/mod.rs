@@ -216,6 +216,17 @@ const COMMENT_COLUMNS: &str =
      author, email, homepage, ip_hash, created, modified, reasons, notify_replies";
 
 impl Store {
+    /// Begins a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first fails
+    /// outright when another process (a second server, an import) wrote in
+    /// between, where an immediate one waits its turn (busy timeout).
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.write.begin().await?,
+        })
+    }
+
     /// Connects, configures and migrates the database at `url`
     /// (`sqlite:PATH` — created if missing — or `postgres://…`).
     ///
@@ -378,7 +389,7 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn update_site(&self, site: &SiteRow, now: i64, audit: &AuditEntry) -> Result<bool> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE sites SET formats = $1, default_format = $2, moderation = $3, hold_links = $4, \
              duplicate_window_secs = $5, rules = $6, updated = $7 WHERE id = $8",
@@ -430,7 +441,7 @@ impl Store {
         now: i64,
         audit: &AuditEntry,
     ) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO threads (site, thread_key, state, created) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (site, thread_key) DO NOTHING",
@@ -474,7 +485,7 @@ impl Store {
                     .map_err(|_| Error::Internal("the database writer has stopped".to_owned()))?
             }
             None => {
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let mut touched = Touched::default();
                 let outcome = insert_in(&mut tx, &new, &mut touched).await?;
                 touched.flush(&mut tx).await?;
@@ -763,7 +774,7 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn erase_email(&self, site: &str, email: &str, audit: &AuditEntry) -> Result<u64> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let rows = sqlx::query(
             "SELECT id, parent, thread_key FROM comments WHERE site = $1 AND email = $2 ORDER BY created DESC, id DESC",
         )
@@ -844,7 +855,7 @@ impl Store {
                 "UPDATE comments SET prior_status = NULL, status = $1, modified = $2 WHERE site = $3 AND id = $4"
             }
         };
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(sql)
             .bind(status.as_str())
             .bind(now)
@@ -886,7 +897,7 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn delete_comment(&self, site: &str, id: i64, audit: &AuditEntry) -> Result<bool> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let parent =
             sqlx::query("SELECT parent, thread_key FROM comments WHERE site = $1 AND id = $2")
                 .bind(site)
@@ -924,7 +935,7 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn update_body(&self, c: &Comment, audit: &AuditEntry) -> Result<bool> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE comments SET body = $1, format = $2, html = $3, policy_version = $4, status = $5, modified = $6 \
              WHERE site = $7 AND id = $8",
@@ -980,7 +991,7 @@ impl Store {
         html: &str,
         version: &str,
     ) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE comments SET html = $1, policy_version = $2 WHERE site = $3 AND id = $4",
         )
@@ -1196,7 +1207,7 @@ async fn group_commit(pool: AnyPool, mut queue: tokio::sync::mpsc::Receiver<Inse
 }
 
 async fn insert_batch(pool: &AnyPool, jobs: &[InsertJob]) -> Result<Vec<InsertOutcome>> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let mut touched = Touched::default();
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {

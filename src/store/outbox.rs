@@ -138,7 +138,7 @@ impl Store {
         batch: &[(NotifyEvent, Vec<NewDelivery>)],
         now: i64,
     ) -> Result<usize> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut queued = 0;
         for (event, deliveries) in batch {
             let claimed =
