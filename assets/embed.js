@@ -123,6 +123,10 @@
       return { wrap: wrap, input: select, error: error };
     })()
   };
+  // Offered only when the server can send e-mail (the formats call says so).
+  var notify = el('input', { id: 'colloquy-notify', name: 'notify_replies', type: 'checkbox' });
+  var notifyWrap = el('p', { class: 'colloquy-field colloquy-check', hidden: true },
+    notify, el('label', { for: 'colloquy-notify' }, 'E-mail me when someone replies (needs your e-mail)'));
   var tips = el('ul', { class: 'colloquy-tips', id: 'colloquy-tips', 'aria-live': 'polite' });
   fields.body.input.setAttribute('aria-describedby', 'colloquy-tips');
   var previewBody = el('div', { class: 'colloquy-body' });
@@ -134,6 +138,7 @@
   var form = el('form', { class: 'colloquy-form', novalidate: true },
     replying,
     el('div', { class: 'colloquy-fields' }, fields.author.wrap, fields.email.wrap, fields.homepage.wrap),
+    notifyWrap,
     fields.body.wrap, fields.format.wrap, tips, previewBox, message,
     el('div', { class: 'colloquy-actions' }, postButton, previewButton));
   var compose = el('section', { class: 'colloquy-compose', 'aria-labelledby': 'colloquy-form-title' },
@@ -368,6 +373,7 @@
       if (v) payload[k] = v;
     });
     if (replyTo) payload.parent = replyTo.id;
+    if (!notifyWrap.hidden && notify.checked) payload.notify_replies = true;
     busy(true);
     var res;
     try {
@@ -467,6 +473,7 @@
       var f = await getJson(siteApi + '/formats');
       if (f.r.ok) {
         formats = f.data.formats;
+        notifyWrap.hidden = !f.data.reply_notifications;
         fields.format.input.replaceChildren.apply(fields.format.input, formats.map(function (x) {
           return el('option', { value: x.id, selected: x.id === f.data.default }, x.name);
         }));

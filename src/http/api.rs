@@ -447,9 +447,11 @@ pub async fn formats(
             long_tips: p.long_tips(),
         })
         .collect();
-    Ok(Json(
-        serde_json::json!({ "formats": list, "default": row.default_format }),
-    ))
+    Ok(Json(serde_json::json!({
+        "formats": list,
+        "default": row.default_format,
+        "reply_notifications": app.colloquy.config().smtp.is_some(),
+    })))
 }
 
 /// The body of a preview.

@@ -15,6 +15,7 @@ both_backends!(
     closed_hidden_and_unknown_threads_on_the_page,
     the_moderation_page_and_assets,
     cors_answers_only_a_sites_own_origins,
+    reply_notifications_are_offered_only_when_mail_can_be_sent,
 );
 
 fn page_path(site: &str, thread: &str) -> String {
@@ -455,4 +456,68 @@ async fn cors_answers_only_a_sites_own_origins(db: Db) {
         r.headers()["access-control-allow-origin"],
         "https://anywhere.example"
     );
+}
+
+async fn reply_notifications_are_offered_only_when_mail_can_be_sent(db: Db) {
+    // No SMTP: neither the page nor the embed (via the formats call) offers it.
+    let Some(plain) = spawn(db).await else { return };
+    let (_, _, html) = get_page(&plain, &page_path("default", "n")).await;
+    assert!(!html.contains("name=\"notify_replies\""));
+    let (_, formats) = plain.get_json("/api/v1/sites/default/formats").await;
+    assert_eq!(formats["reply_notifications"], false);
+    drop(plain);
+
+    let Some(app) = spawn_with(db, |c| {
+        c.smtp = Some(colloquy::config::SmtpConfig {
+            host: "127.0.0.1".to_owned(),
+            port: 9,
+            from: "comments@example.com".to_owned(),
+            username: None,
+            password: None,
+            tls: colloquy::config::SmtpTls::None,
+        });
+    })
+    .await
+    else {
+        return;
+    };
+    let path = page_path("default", "n");
+    let (_, _, html) = get_page(&app, &path).await;
+    assert!(
+        html.contains("<input id=\"colloquy-notify\" name=\"notify_replies\" type=\"checkbox\"")
+    );
+    assert!(html.contains("<label for=\"colloquy-notify\">"));
+    let (_, formats) = app.get_json("/api/v1/sites/default/formats").await;
+    assert_eq!(formats["reply_notifications"], true);
+    let stamp = input_value(&html, "colloquy_ts");
+    for (body, tick) in [("ticked", Some("on")), ("not ticked", None)] {
+        let mut form = vec![
+            ("body", body),
+            ("email", "ann@example.com"),
+            ("colloquy_ts", stamp.as_str()),
+        ];
+        if let Some(t) = tick {
+            form.push(("notify_replies", t));
+        }
+        let r = post_form(&app, &path, &form).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+    let (_, queue) = app
+        .admin(
+            Method::GET,
+            "/api/v1/admin/sites/default/comments?status=all",
+            None,
+        )
+        .await;
+    let opted = |body: &str| {
+        queue["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["body"] == body)
+            .unwrap()["notify_replies"]
+            .clone()
+    };
+    assert_eq!(opted("ticked"), true);
+    assert_eq!(opted("not ticked"), false);
 }

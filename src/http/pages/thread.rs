@@ -67,6 +67,9 @@ pub struct FormValues {
     /// `preview` or `post` (the button pressed).
     #[serde(default)]
     op: Option<String>,
+    /// The "e-mail me when someone replies" box (`on` when ticked).
+    #[serde(default)]
+    notify_replies: Option<String>,
     /// The honeypot, which people leave empty.
     #[serde(default)]
     colloquy_hp: Option<String>,
@@ -237,7 +240,7 @@ pub async fn submit(
         body: values.body.clone(),
         format,
         parent,
-        notify_replies: false,
+        notify_replies: values.notify_replies.as_deref() == Some("on"),
         form: Some(FormFields {
             honeypot: values.colloquy_hp.clone(),
             stamp: values.colloquy_ts.clone(),
@@ -425,6 +428,7 @@ async fn render(
             cancel_href: &cancel,
             order,
             preview: view.preview.as_deref(),
+            reply_mail: app.colloquy.config().smtp.is_some(),
         }));
     } else {
         body.push_str(
@@ -480,6 +484,8 @@ struct FormView<'a> {
     parent: Option<(i64, String)>,
     cancel_href: &'a str,
     order: Order,
+    /// Reply notifications can be sent (SMTP is configured): offer them.
+    reply_mail: bool,
     /// A rendered preview (safe HTML).
     preview: Option<&'a str>,
     /// The signed time the form was served (see `Colloquy::form_stamp`).
@@ -583,6 +589,16 @@ fn comment_form(f: &FormView<'_>) -> String {
         ));
     }
     out.push_str("</div>\n");
+    if f.reply_mail {
+        let checked = if f.values.notify_replies.as_deref() == Some("on") {
+            " checked"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "<p class=\"colloquy-field colloquy-check\"><input id=\"colloquy-notify\" name=\"notify_replies\" type=\"checkbox\" value=\"on\"{checked}>\n<label for=\"colloquy-notify\">E-mail me when someone replies (needs your e-mail)</label></p>\n"
+        ));
+    }
     let body_error = error_of("body");
     out.push_str(&format!(
         "<p class=\"colloquy-field\"><label for=\"colloquy-body\">Comment</label>\n<textarea id=\"colloquy-body\" name=\"body\" rows=\"6\" required{}>{}</textarea>\n{}</p>\n",
@@ -685,6 +701,7 @@ mod tests {
             order: Order::Newest,
             preview: None,
             stamp: "1.<x>",
+            reply_mail: true,
         });
         assert!(!html.contains("<script>") && !html.contains("</textarea><b>"));
         assert!(html.contains("value=\"&quot;&gt;&lt;script&gt;x&lt;/script&gt;\""));
