@@ -21,6 +21,8 @@
 //! assert!(out.policy_version.starts_with("sha256:"));
 //! ```
 
+#[cfg(feature = "server")]
+pub mod auth;
 pub mod comment;
 pub mod config;
 pub mod error;

@@ -1,13 +1,15 @@
 //! The HTTP layer: a thin shell over [`crate::service::Colloquy`].
 //!
 //! [`router`] builds every route; tower layers do the cross-cutting work
-//! (body limit, timeout, security headers, metrics), and one middleware
+//! (body limit, timeout, security headers, metrics, cross-origin rules in
+//! [`cross_origin`]), and one middleware
 //! turns any error response that is not already `application/problem+json`
 //! (unknown route, wrong method, timeout) into one.
 
 pub mod admin;
 pub mod api;
 pub mod cache;
+pub mod cross_origin;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
@@ -93,6 +95,10 @@ pub fn router(colloquy: Colloquy) -> Router {
         )
         .route(&format!("{admin}/rerender"), post(admin::rerender))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            cross_origin::guard,
+        ))
         .layer(middleware::map_response(problem_for_bare_errors))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
