@@ -66,7 +66,7 @@ pub fn spec() -> Value {
                 "summary": "Render a comment without storing it",
                 "parameters": [site],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["body"], "additionalProperties": false, "properties": { "body": { "type": "string" }, "format": { "type": "string" } } } } } },
-                "responses": with(json!({ "200": ok_json("Rendered", json!({ "type": "object", "required": ["html", "policy_version"], "properties": { "html": { "type": "string" }, "policy_version": { "type": "string" } } })) }), errs(&["400", "404", "413", "415", "422"]))
+                "responses": with(json!({ "200": ok_json("Rendered", json!({ "type": "object", "required": ["html", "policy_version"], "properties": { "html": { "type": "string" }, "policy_version": { "type": "string" } } })) }), errs(&["400", "403", "404", "413", "415", "422"]))
             } },
             "/api/v1/sites/{site}/counts": {
                 "get": {
@@ -80,7 +80,7 @@ pub fn spec() -> Value {
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "oneOf": [
                         { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 256 } },
                         { "type": "object", "required": ["threads"], "properties": { "threads": { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 256 } } } } ] } } } },
-                    "responses": with(json!({ "200": ok_json("Counts", json!({ "$ref": "#/components/schemas/Counts" })) }), errs(&["400", "404", "413", "415", "422"]))
+                    "responses": with(json!({ "200": ok_json("Counts", json!({ "$ref": "#/components/schemas/Counts" })) }), errs(&["400", "403", "404", "413", "415", "422"]))
                 }
             },
             "/api/v1/sites/{site}/threads/{thread}": { "get": {
@@ -107,7 +107,7 @@ pub fn spec() -> Value {
                         "application/x-www-form-urlencoded": { "schema": { "$ref": "#/components/schemas/NewComment" } } } },
                     "responses": with(json!({
                         "201": ok_json("Stored", json!({ "$ref": "#/components/schemas/Posted" })),
-                        "303": { "description": "Form post stored; back to the page" } }), errs(&["400", "403", "404", "413", "415", "422"]))
+                        "303": { "description": "Form post stored; back to the page" } }), errs(&["400", "403", "404", "409", "413", "415", "422"]))
                 }
             },
             "/api/v1/sites/{site}/threads/{thread}/fragment": { "get": {
