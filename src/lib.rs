@@ -24,6 +24,8 @@
 // The OpenAPI document is one large `json!` literal.
 #![recursion_limit = "512"]
 
+#[cfg(feature = "server")]
+pub mod auth;
 pub mod comment;
 pub mod config;
 pub mod error;

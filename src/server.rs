@@ -5,7 +5,16 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tower::ServiceExt as _;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -85,6 +94,11 @@ impl Application {
 
     /// Serves until `shutdown` completes, then finishes requests in flight.
     ///
+    /// Connections are served by hyper directly (not `axum::serve`) so that
+    /// a client sending its request headers slowly (slowloris) is cut off
+    /// after `limits.request_timeout_secs` instead of holding a connection
+    /// and its task forever; the body is covered by the request timeout.
+    ///
     /// # Errors
     /// The server failed.
     pub async fn run_until(
@@ -95,20 +109,54 @@ impl Application {
         let purger = tokio::spawn(purge_ip_hashes(self.colloquy.clone()));
         let (stop_notifier, stopped) = tokio::sync::watch::channel(false);
         let notifier = tokio::spawn(self.notifier.run(stopped));
+        let timeout = Duration::from_secs(self.colloquy.config().limits.request_timeout_secs);
         let app = crate::http::router(self.colloquy);
-        let served = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let mut builder = Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(timeout);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .keep_alive_interval(Some(timeout))
+            .keep_alive_timeout(timeout);
+        let graceful = GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait, retry.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let service = TowerToHyperService::new(app.clone().map_request(with_peer(peer)));
+            let conn = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
+            let conn = graceful.watch(conn);
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!(error = %e, %peer, "connection ended with an error");
+                }
+            });
+        }
+        drop(self.listener);
+        // Requests in flight finish (bounded by the request timeout).
+        let _ = tokio::time::timeout(timeout + Duration::from_secs(1), graceful.shutdown()).await;
         purger.abort();
         // Whatever the notifier was sending is leased and comes due again
         // after a restart; nothing is lost by stopping it here.
         let _ = stop_notifier.send(true);
         let _ = notifier.await;
         store.close().await;
-        served?;
         Ok(())
     }
 }
@@ -124,6 +172,15 @@ async fn purge_ip_hashes(colloquy: Colloquy) {
             Ok(n) => tracing::info!(comments = n, "forgot IP hashes past their retention"),
             Err(e) => tracing::warn!(error = %e, "purging old IP hashes failed; will retry"),
         }
+    }
+}
+
+/// Gives each request its connection's peer address, as
+/// `ConnectInfo<SocketAddr>` (what `ClientIp` reads).
+fn with_peer<B>(peer: SocketAddr) -> impl Fn(Request<B>) -> Request<B> + Clone {
+    move |mut req: Request<B>| {
+        req.extensions_mut().insert(ConnectInfo(peer));
+        req
     }
 }
 

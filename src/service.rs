@@ -12,6 +12,7 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
+use crate::auth::AdminTokens;
 use crate::comment::{Comment, SiteId, Status, ThreadKey, ThreadState};
 use crate::config::{Config, ModerationMode};
 use crate::error::{Error, Result};
@@ -32,6 +33,8 @@ pub struct Colloquy {
     store: Store,
     policies: Arc<PolicySet>,
     config: Arc<Config>,
+    /// Admin tokens, as digests only (taken out of `config` at open).
+    admin_tokens: Arc<AdminTokens>,
     ip_key: Arc<Vec<u8>>,
     /// Site settings, read on every request (5 s; updated on change).
     sites: Arc<Memo<String, SiteRow>>,
@@ -248,7 +251,8 @@ impl Colloquy {
     ///
     /// # Errors
     /// Database failure, or a site naming a format no policy provides.
-    pub async fn open(config: Config, policies: PolicySet) -> Result<Colloquy> {
+    pub async fn open(mut config: Config, policies: PolicySet) -> Result<Colloquy> {
+        let admin_tokens = AdminTokens::take_from(&mut config);
         let store = Store::connect(&config.database_url).await?;
         let now = now_ms();
         for site in &config.sites {
@@ -284,6 +288,7 @@ impl Colloquy {
         Ok(Colloquy {
             store,
             policies: Arc::new(policies),
+            admin_tokens: Arc::new(admin_tokens),
             ip_key: Arc::new(key.into_bytes()),
             sites: Arc::new(Memo::new(Duration::from_secs(5), 10_000)),
             counts: Arc::new(Memo::new(Duration::from_secs(1), 100_000)),
@@ -295,6 +300,11 @@ impl Colloquy {
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The admin tokens (digests only; the configuration keeps none).
+    pub fn admin_tokens(&self) -> &AdminTokens {
+        &self.admin_tokens
     }
 
     /// The loaded policies.

@@ -2,54 +2,23 @@
 //!
 //! A token from `COLLOQUY_ADMIN_TOKEN` or the top-level `admin_tokens`
 //! grants every site; a site's own `admin_tokens` grant that site only.
-//! Tokens are compared by their SHA-256 in constant time, every token
-//! checked, so timing tells nothing.
+//! Tokens are kept and compared as SHA-256 digests in constant time (see
+//! [`crate::auth`]).
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
 
 use super::api::{site_id, thread_key};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Bearer};
 use super::problem::{ApiResult, Problem};
 use super::AppState;
+use crate::auth::Grant;
 use crate::comment::{Comment, SiteId, Status, ThreadState};
 use crate::config::ModerationMode;
-use crate::service::{hash_token, rfc3339, Action, Actor, SiteChanges};
+use crate::service::{rfc3339, Action, Actor, SiteChanges};
 use crate::store::{AuditEntry, QueueFilter};
-
-/// What a token may touch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Grant {
-    Everything,
-    Site,
-    Nothing,
-}
-
-fn grant(app: &AppState, token: &str, site: Option<&SiteId>) -> Grant {
-    let given = hash_token(token);
-    let matches = |t: &String| bool::from(hash_token(t).as_bytes().ct_eq(given.as_bytes()));
-    let config = app.colloquy.config();
-    // Fold over every token (no early exit) so timing does not depend on which matched.
-    let global = config
-        .admin_tokens
-        .iter()
-        .fold(false, |acc, t| acc | matches(t));
-    let mut own_site = false;
-    for s in &config.sites {
-        let hit = s.admin_tokens.iter().fold(false, |acc, t| acc | matches(t));
-        own_site |= hit && site.is_some_and(|id| id.as_str() == s.id);
-    }
-    if global {
-        Grant::Everything
-    } else if own_site {
-        Grant::Site
-    } else {
-        Grant::Nothing
-    }
-}
 
 /// Checks the bearer token for `site` (or for everything when `None`).
 fn authorize(app: &AppState, bearer: &Bearer, site: Option<&SiteId>) -> ApiResult<()> {
@@ -60,28 +29,19 @@ fn authorize(app: &AppState, bearer: &Bearer, site: Option<&SiteId>) -> ApiResul
             "admin endpoints need `Authorization: Bearer <admin token>`",
         ));
     };
-    match grant(app, token, site) {
+    let tokens = app.colloquy.admin_tokens();
+    match tokens.grant(token, site.map(SiteId::as_str)) {
         Grant::Everything | Grant::Site => Ok(()),
-        Grant::Nothing => {
-            let any_site = app.colloquy.config().sites.iter().any(|s| {
-                s.admin_tokens.iter().any(|t| {
-                    bool::from(hash_token(t).as_bytes().ct_eq(hash_token(token).as_bytes()))
-                })
-            });
-            if any_site {
-                Err(Problem::new(
-                    StatusCode::FORBIDDEN,
-                    "forbidden",
-                    "this token does not grant admin rights on this site",
-                ))
-            } else {
-                Err(Problem::new(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized",
-                    "this admin token is not valid",
-                ))
-            }
-        }
+        Grant::OtherSite => Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this token does not grant admin rights on this site",
+        )),
+        Grant::Nothing => Err(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "this admin token is not valid",
+        )),
     }
 }
 

@@ -151,7 +151,7 @@ fn decode_json<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T,
         )));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         match inner.classify() {
@@ -175,15 +175,60 @@ fn decode_json<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T,
                 Problem::malformed(format!("the body is not valid JSON: {inner}"))
             }
         }
-    })
+    })?;
+    // One JSON value and nothing after it: `{"body":"x"} {` is not valid.
+    de.end().map_err(|e| {
+        Problem::malformed(format!(
+            "the body is not valid JSON: more follows the value ({e})"
+        ))
+    })?;
+    Ok(value)
 }
 
 fn decode_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
-    serde_urlencoded::from_bytes(bytes).map_err(|e| {
-        let text = e.to_string();
-        let field = text.split('`').nth(1).unwrap_or("form").to_owned();
+    // Form decoding would replace invalid UTF-8 with U+FFFD and store text
+    // the author never wrote; refuse it as JSON bodies are refused.
+    if std::str::from_utf8(&percent_decoded(bytes)).is_err() {
+        return Err(Problem::malformed(
+            "the form is not valid UTF-8; send it with accept-charset=\"UTF-8\"",
+        ));
+    }
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(bytes));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let text = e.into_inner().to_string();
+        let field = if path == "." || path.is_empty() {
+            text.split('`').nth(1).unwrap_or("form").to_owned()
+        } else {
+            path
+        };
         Problem::invalid(field, text)
     })
+}
+
+/// The bytes a form encodes: `%XX` decoded (`+` and separators are ASCII
+/// and do not affect UTF-8 validity).
+fn percent_decoded(bytes: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let decoded = match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) => hex(h).zip(hex(l)).map(|(h, l)| (h * 16 + l) as u8),
+            _ => None,
+        };
+        match decoded {
+            Some(b) => {
+                out.push(b);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 impl<S, T> FromRequest<S> for ApiBody<T>
@@ -301,6 +346,32 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forms_with_invalid_utf8_are_refused_and_fields_are_named() {
+        assert_eq!(
+            percent_decoded(b"a=%C3%A9+x&b=%zz"),
+            "a=\u{e9}+x&b=%zz".as_bytes()
+        );
+        #[derive(Debug, serde::Deserialize)]
+        struct F {
+            #[allow(dead_code)]
+            n: i64,
+        }
+        assert!(decode_form::<F>(b"n=%FF").is_err_and(|p| p.status() == StatusCode::BAD_REQUEST));
+        assert!(decode_form::<F>(b"n=\xff").is_err_and(|p| p.status() == StatusCode::BAD_REQUEST));
+        assert!(
+            decode_form::<F>(b"n=x").is_err_and(|p| p.status() == StatusCode::UNPROCESSABLE_ENTITY)
+        );
+        assert!(decode_form::<F>(b"n=5").is_ok());
+    }
+
+    #[test]
+    fn json_with_trailing_data_is_malformed() {
+        assert!(decode_json::<serde_json::Value>(b"{} {", 4)
+            .is_err_and(|p| p.status() == StatusCode::BAD_REQUEST));
+        assert!(decode_json::<serde_json::Value>(b" {} \n", 4).is_ok());
+    }
 
     #[test]
     fn json_depth_ignores_brackets_in_strings() {

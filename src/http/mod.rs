@@ -1,7 +1,8 @@
 //! The HTTP layer: a thin shell over [`crate::service::Colloquy`].
 //!
 //! [`router`] builds every route; tower layers do the cross-cutting work
-//! (body limit, timeout, security headers, metrics), and one middleware
+//! (body limit, timeout, security headers, metrics, cross-origin rules in
+//! [`cross_origin`]), and one middleware
 //! turns any error response that is not already `application/problem+json`
 //! (unknown route, wrong method, timeout) into one.
 
@@ -9,7 +10,7 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod cache;
-pub mod cors;
+pub mod cross_origin;
 pub mod extract;
 pub mod metrics;
 pub mod notify;
@@ -121,8 +122,11 @@ pub fn router(colloquy: Colloquy) -> Router {
         )
         .route("/sites/{site}/moderation", get(pages::moderation::page))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            cross_origin::guard,
+        ))
         .layer(middleware::map_response(problem_for_bare_errors))
-        .layer(middleware::from_fn_with_state(state.clone(), cors::cors))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

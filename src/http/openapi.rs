@@ -69,7 +69,7 @@ pub fn spec() -> Value {
                 "summary": "Render a comment without storing it",
                 "parameters": [site],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["body"], "additionalProperties": false, "properties": { "body": { "type": "string" }, "format": { "type": "string" } } } } } },
-                "responses": with(json!({ "200": ok_json("Rendered", json!({ "type": "object", "required": ["html", "policy_version"], "properties": { "html": { "type": "string" }, "policy_version": { "type": "string" } } })) }), errs(&["400", "404", "413", "415", "422"]))
+                "responses": with(json!({ "200": ok_json("Rendered", json!({ "type": "object", "required": ["html", "policy_version"], "properties": { "html": { "type": "string" }, "policy_version": { "type": "string" } } })) }), errs(&["400", "403", "404", "413", "415", "422"]))
             } },
             "/api/v1/sites/{site}/counts": {
                 "get": {
@@ -83,7 +83,7 @@ pub fn spec() -> Value {
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "oneOf": [
                         { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 256 } },
                         { "type": "object", "required": ["threads"], "properties": { "threads": { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 256 } } } } ] } } } },
-                    "responses": with(json!({ "200": ok_json("Counts", json!({ "$ref": "#/components/schemas/Counts" })) }), errs(&["400", "404", "413", "415", "422"]))
+                    "responses": with(json!({ "200": ok_json("Counts", json!({ "$ref": "#/components/schemas/Counts" })) }), errs(&["400", "403", "404", "413", "415", "422"]))
                 }
             },
             "/api/v1/sites/{site}/threads/{thread}": { "get": {
