@@ -18,6 +18,9 @@ use crate::comment::{Comment, Status, ThreadState};
 use crate::config::ModerationMode;
 use crate::error::{Error, Result};
 
+mod transfer;
+pub use transfer::{ExportComment, ExportThread, ImportRow, ImportThread, RowOutcome};
+
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
