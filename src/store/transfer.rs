@@ -45,7 +45,7 @@ pub enum RowOutcome {
     Inserted,
     /// Stored by an earlier import (same source, or same kept id).
     AlreadyThere,
-    /// The id to keep belongs to a comment of another site.
+    /// The id to keep belongs to another comment.
     IdTaken,
 }
 
@@ -71,9 +71,11 @@ pub struct ExportComment {
     pub source: Option<String>,
 }
 
-/// Rows per multi-row `INSERT` (17 values each, under SQLite's and
-/// PostgreSQL's limits on bound parameters).
-const ROWS_PER_STATEMENT: usize = 500;
+/// Rows per multi-row statement. Small on purpose: sqlx's SQLite driver
+/// looks parameters up by scanning, so binding costs grow with the square
+/// of a statement's parameter count; 16 rows of 17 values amortize the
+/// per-statement overhead without paying that.
+const ROWS_PER_STATEMENT: usize = 16;
 
 /// Rounds of fresh ids tried for rows whose id turned out to be taken.
 const ID_ROUNDS: usize = 32;
@@ -93,7 +95,10 @@ impl Store {
             .fetch_one(&self.write)
             .await?;
         let max: Option<i64> = row.try_get("m")?;
-        Ok(max.map_or(1 << 12, |m| m + 1))
+        // A fresh database starts at a random place below 2^40, so exports
+        // of two databases rarely share ids when imported into one.
+        let fresh = || (1 << 12) + i64::try_from(rand::random::<u64>() >> 25).unwrap_or(0);
+        Ok(max.map_or_else(fresh, |m| m + 1))
     }
 
     /// Stores a batch of imported threads and comments in one transaction.
@@ -158,10 +163,11 @@ impl Store {
             .filter(|r| r.keep_id)
             .map(|r| r.comment.id)
             .collect();
-        let mut known_ids: HashMap<i64, String> = HashMap::new();
+        // The comment holding a kept id: its site, source and time.
+        let mut known_ids: HashMap<i64, (String, Option<String>, i64)> = HashMap::new();
         for chunk in kept.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
-                "SELECT id, site FROM comments WHERE id IN ({})",
+                "SELECT id, site, source, created FROM comments WHERE id IN ({})",
                 placeholders(1, chunk.len())
             );
             let mut q = sqlx::query(&sql);
@@ -169,7 +175,14 @@ impl Store {
                 q = q.bind(*id);
             }
             for r in q.fetch_all(&mut *tx).await? {
-                known_ids.insert(r.try_get("id")?, r.try_get("site")?);
+                known_ids.insert(
+                    r.try_get("id")?,
+                    (
+                        r.try_get("site")?,
+                        r.try_get("source")?,
+                        r.try_get("created")?,
+                    ),
+                );
             }
         }
         let mut seen_sources = HashSet::new();
@@ -182,7 +195,12 @@ impl Store {
                 outcome[i] = Some(RowOutcome::AlreadyThere);
             } else if r.keep_id {
                 match known_ids.get(&r.comment.id) {
-                    Some(s) if s == site => outcome[i] = Some(RowOutcome::AlreadyThere),
+                    // The same comment, imported before.
+                    Some((s, source, created))
+                        if s == site && *source == r.source && *created == r.comment.created =>
+                    {
+                        outcome[i] = Some(RowOutcome::AlreadyThere);
+                    }
                     Some(_) => outcome[i] = Some(RowOutcome::IdTaken),
                     None if !seen_ids.insert(r.comment.id) => {
                         outcome[i] = Some(RowOutcome::AlreadyThere);

@@ -386,7 +386,7 @@ fn parse(kind: Kind, ctx: &ParseContext, sink: &mut Sink<'_>) -> Result<(), Impo
 }
 
 /// Comments per batch handed to the store (one transaction each).
-const BATCH: usize = 1000;
+const BATCH: usize = 2000;
 
 /// One batch from the parsing thread to the writer.
 #[derive(Debug, Default)]
@@ -724,7 +724,7 @@ pub async fn import(
                     place,
                     source: row.source.clone(),
                     reason: format!(
-                        "comment id {} belongs to another site's comment here",
+                        "comment id {} is taken here by another comment",
                         row.comment.id
                     ),
                 }),
@@ -756,7 +756,7 @@ pub async fn import(
     for (what, (n, first)) in dropped.0 {
         report
             .notes
-            .push(format!("{n} {what} left out (the first at {first})"));
+            .push(format!("{what}: {n} left out (the first at {first})"));
     }
     if let Some(s) = settings {
         apply_settings(service, &row, s, had_comments, &mut report).await?;
@@ -799,7 +799,7 @@ async fn apply_settings(
         return Ok(());
     }
     let site = SiteId::parse(&current.id)?;
-    service
+    let taken = service
         .update_site(
             &site,
             Some(s.formats),
@@ -808,10 +808,13 @@ async fn apply_settings(
             Some(s.hold_links),
             Some(s.duplicate_window_secs),
         )
-        .await?;
-    report
-        .notes
-        .push("the site's settings were taken from the export".to_owned());
+        .await;
+    report.notes.push(match taken {
+        Ok(_) => "the site's settings were taken from the export".to_owned(),
+        // The comments are in; settings this installation cannot offer
+        // (a format without a policy here) are reported, not fatal.
+        Err(e) => format!("the export's site settings were not taken: {e}"),
+    });
     Ok(())
 }
 

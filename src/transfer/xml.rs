@@ -14,6 +14,9 @@ use super::{ImportError, ParseContext};
 /// limit, so an over-long comment is still recognised and skipped).
 const MAX_TEXT_BYTES: usize = 4 << 20;
 
+/// Deepest element nesting accepted (exports nest a handful of levels).
+const MAX_DEPTH: usize = 256;
+
 /// A buffered reader that counts the lines it has handed out.
 struct LineCounter<R> {
     inner: R,
@@ -176,6 +179,12 @@ impl<'c> XmlStream<'c> {
                         self.attrs.push((key, value.into_owned()));
                     }
                     let line = self.reader.get_ref().newlines + 1;
+                    if self.stack.len() >= MAX_DEPTH {
+                        return Err(ctx.malformed(
+                            line,
+                            format!("elements nested deeper than {MAX_DEPTH}; no export does that"),
+                        ));
+                    }
                     self.stack.push((name.clone(), line));
                     self.name = name;
                     self.close_next = empty;

@@ -50,7 +50,7 @@ fn import_reports_counts_and_skips_then_export_writes_the_site() {
         lines.next().unwrap(),
         format!("skipped {wxr}:131: wordpress:106: a pingback, not a reader's comment")
     );
-    assert!(out.contains("note: 1 homepages that are not http(s) addresses left out"));
+    assert!(out.contains("note: homepages that are not http(s) addresses: 1 left out"));
 
     let o = colloquy(
         &dir,

@@ -149,6 +149,12 @@ async fn malformed_files_name_their_line_and_change_nothing(db: Db) {
     .unwrap();
     expect_malformed(&env, Kind::Wordpress, &latin1, 4, "not UTF-8").await;
 
+    let deep = write(
+        "deep.xml",
+        &format!("<rss>\n{}{}</rss>\n", "<a>".repeat(300), "</a>".repeat(300)),
+    );
+    expect_malformed(&env, Kind::Wordpress, &deep, 2, "nested deeper than 256").await;
+
     let missing = dir.join("nope.xml");
     let err = run(&env, Kind::Wordpress, &missing).await.unwrap_err();
     assert!(

@@ -17,6 +17,7 @@ both_backends!(
     drupal7_csv_and_json_import_alike_in_their_own_formats,
     isso_database_imports_as_markdown,
     importing_again_adds_nothing,
+    oversized_and_empty_comments_are_skipped_with_reasons,
 );
 
 fn counts(published: u64, pending: u64, spam: u64, trash: u64) -> StatusCounts {
@@ -128,14 +129,14 @@ async fn wordpress_comments_keep_authors_statuses_replies_and_text(db: Db) {
         report
             .notes
             .iter()
-            .any(|n| n.starts_with("1 homepages that are not http(s) addresses left out")),
+            .any(|n| n.starts_with("homepages that are not http(s) addresses: 1 left out")),
         "{:?}",
         report.notes
     );
     assert!(report
         .notes
         .iter()
-        .any(|n| n.starts_with("1 e-mail addresses that are not valid left out")));
+        .any(|n| n.starts_with("e-mail addresses that are not valid: 1 left out")));
     // The text is stored as written: CDATA (split around its terminator),
     // entities and character references resolved, odd characters kept.
     assert_eq!(
@@ -213,7 +214,7 @@ async fn disqus_posts_keep_threads_statuses_and_replies(db: Db) {
     assert!(report
         .notes
         .iter()
-        .any(|n| n.starts_with("1 IP addresses that do not parse left out")));
+        .any(|n| n.starts_with("IP addresses that do not parse: 1 left out")));
     let c = by_source(&env).await;
     assert_eq!(parent_of(&c, "disqus:9002"), Some(id_of(&c, "disqus:9001")));
     assert_eq!(parent_of(&c, "disqus:9003"), Some(id_of(&c, "disqus:9002")));
@@ -445,4 +446,38 @@ async fn importing_again_adds_nothing(db: Db) {
     let json = run_ok(&env, Kind::Drupal7, &fixture("drupal7.json")).await;
     assert_eq!(json.imported.total(), 0);
     assert_eq!(json.already, 5);
+}
+
+async fn oversized_and_empty_comments_are_skipped_with_reasons(db: Db) {
+    let Some(env) = open(db).await else { return };
+    let comment = |id: u32, body: &str| {
+        format!(
+            "<wp:comment><wp:comment_id>{id}</wp:comment_id>\
+             <wp:comment_date_gmt>2024-01-01 00:00:00</wp:comment_date_gmt>\
+             <wp:comment_content><![CDATA[{body}]]></wp:comment_content>\
+             <wp:comment_approved>1</wp:comment_approved></wp:comment>\n"
+        )
+    };
+    let xml = format!(
+        "<rss><channel><item><link>https://a.example/x</link><wp:post_id>1</wp:post_id>\n{}{}{}</item></channel></rss>\n",
+        comment(1, &"é".repeat(20_001)),
+        comment(2, "  \n "),
+        comment(3, "fine"),
+    );
+    let path = env.dir.join("sizes.xml");
+    std::fs::write(&path, xml).unwrap();
+    let report = run_ok(&env, Kind::Wordpress, &path).await;
+    assert_eq!(report.imported, counts(1, 0, 0, 0));
+    assert_eq!(
+        reasons(&report),
+        [
+            (
+                "wordpress:1".to_owned(),
+                "the comment has 20001 characters; the limit is 20000 \
+                 (raise limits.max_comment_chars and import again)"
+                    .to_owned()
+            ),
+            ("wordpress:2".to_owned(), "the comment is empty".to_owned()),
+        ]
+    );
 }

@@ -12,6 +12,7 @@ use crate::helpers::{fixture, isso_db, open, run_ok, site, Db, Env};
 both_backends!(
     json_and_wxr_exports_import_back_into_the_same_site,
     private_fields_are_exported_only_when_asked_for,
+    site_settings_move_only_into_a_site_without_comments,
 );
 
 /// A site with comments from every source, comments posted here (one
@@ -192,4 +193,54 @@ async fn private_fields_are_exported_only_when_asked_for(db: Db) {
         export_to_vec(&b, ExportFormat::Json, false).await,
         public_json
     );
+}
+
+async fn site_settings_move_only_into_a_site_without_comments(db: Db) {
+    use colloquy::config::ModerationMode;
+    let Some(a) = open(db).await else { return };
+    run_ok(&a, Kind::Drupal7, &fixture("drupal7.csv")).await;
+    a.service
+        .update_site(
+            &site(),
+            Some(vec![
+                "markdown".into(),
+                "filtered_html".into(),
+                "plain_text".into(),
+            ]),
+            Some("markdown".into()),
+            Some(ModerationMode::Hold),
+            Some(5),
+            Some(0),
+        )
+        .await
+        .unwrap();
+    let json = export_to_vec(&a, ExportFormat::Json, false).await;
+
+    let Some(b) = open(db).await else { return };
+    let path = b.dir.join("a.jsonl");
+    std::fs::write(&path, &json).unwrap();
+    let report = run_ok(&b, Kind::Colloquy, &path).await;
+    assert!(report
+        .notes
+        .contains(&"the site's settings were taken from the export".to_owned()));
+    let stored = b.service.store().site("default").await.unwrap().unwrap();
+    assert_eq!(stored.formats, ["markdown", "filtered_html", "plain_text"]);
+    assert_eq!(stored.default_format, "markdown");
+    assert_eq!(stored.moderation, ModerationMode::Hold);
+    assert_eq!((stored.hold_links, stored.duplicate_window_secs), (5, 0));
+    assert_eq!(export_to_vec(&b, ExportFormat::Json, false).await, json);
+
+    // A site that already has comments keeps its own settings.
+    let Some(c) = open(db).await else { return };
+    run_ok(&c, Kind::Wordpress, &fixture("wordpress.xml")).await;
+    let path = c.dir.join("a.jsonl");
+    std::fs::write(&path, &json).unwrap();
+    let report = run_ok(&c, Kind::Colloquy, &path).await;
+    assert_eq!(report.imported.total(), 5);
+    assert!(report
+        .notes
+        .iter()
+        .any(|n| n.contains("this site's are kept")));
+    let stored = c.service.store().site("default").await.unwrap().unwrap();
+    assert_eq!(stored.default_format, "filtered_html");
 }
