@@ -63,6 +63,42 @@ enum Command {
         #[command(flatten)]
         service: ServiceArgs,
     },
+    /// Import a site's comments from another system's export (safe to run again).
+    Import {
+        /// The site to import into.
+        #[arg(long)]
+        site: String,
+        /// What FILE is: wordpress (WXR), disqus (XML), drupal7 (CSV or JSON), isso (SQLite), colloquy (our JSON export).
+        #[arg(long, value_name = "KIND")]
+        from: String,
+        /// What threads are keyed by: permalink, path or id.
+        #[arg(long, value_name = "KEY", default_value = "permalink")]
+        thread_key: String,
+        /// Store every comment in this format instead of the source's usual one.
+        #[arg(long, value_name = "ID")]
+        format: Option<String>,
+        /// The export file.
+        file: PathBuf,
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+    /// Export everything stored for a site (to stdout unless --output is given).
+    Export {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// json (JSON Lines, read back with `import --from colloquy`) or wxr (WordPress).
+        #[arg(long, value_name = "FORMAT", default_value = "json")]
+        format: String,
+        /// Include e-mail addresses and IP hashes.
+        #[arg(long)]
+        include_private: bool,
+        /// Write to this file instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
 }
 
 /// Where the service finds its configuration, database and policies.
@@ -123,6 +159,21 @@ pub(crate) fn run() -> ExitCode {
         } => check(&dir),
         Command::Serve { service } => serve(&service),
         Command::Rerender { site, service } => rerender(&site, &service),
+        Command::Import {
+            site,
+            from,
+            thread_key,
+            format,
+            file,
+            service,
+        } => import(&site, &from, &thread_key, format, &file, &service),
+        Command::Export {
+            site,
+            format,
+            include_private,
+            output,
+            service,
+        } => export(&site, &format, include_private, output.as_deref(), &service),
     };
     match result {
         Ok(code) => code,
@@ -345,6 +396,120 @@ fn rerender(site: &str, args: &ServiceArgs) -> Result<ExitCode, String> {
         println!(
             "{}: {} comments checked, {} re-rendered, {} skipped (format no longer exists)",
             site, report.checked, report.rerendered, report.skipped
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn open_service(
+    config: colloquy::config::Config,
+) -> Result<colloquy::service::Colloquy, String> {
+    let policies = colloquy::server::load_policies(&config).map_err(|e| e.to_string())?;
+    colloquy::service::Colloquy::open(config, policies)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn import(
+    site: &str,
+    from: &str,
+    thread_key: &str,
+    format: Option<String>,
+    file: &Path,
+    args: &ServiceArgs,
+) -> Result<ExitCode, String> {
+    use colloquy::transfer::{import, ImportOptions, Kind, ThreadKeyFrom};
+    let options = ImportOptions {
+        kind: Kind::parse(from)?,
+        thread_key: ThreadKeyFrom::parse(thread_key)?,
+        format,
+    };
+    let config = args.load()?;
+    runtime()?.block_on(async move {
+        let service = open_service(config).await?;
+        let site = colloquy::comment::SiteId::parse(site).map_err(|e| e.to_string())?;
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} comments ({per_sec}, {eta} left)",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let progress = |done: u64, total: u64| {
+            bar.set_length(total);
+            bar.set_position(done);
+        };
+        let result = import(&service, &site, file, &options, &progress).await;
+        bar.finish_and_clear();
+        let report = result.map_err(|e| e.to_string())?;
+        let i = &report.imported;
+        println!(
+            "{}: {} records read from {}; {} comments imported in {} threads \
+             (published {}, pending {}, spam {}, trash {}); {} already there; {} skipped",
+            site,
+            report.read,
+            file.display(),
+            i.total(),
+            report.threads,
+            i.published,
+            i.pending,
+            i.spam,
+            i.trash,
+            report.already,
+            report.skipped.len()
+        );
+        for s in &report.skipped {
+            println!("skipped {s}");
+        }
+        for n in &report.notes {
+            println!("note: {n}");
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn export(
+    site: &str,
+    format: &str,
+    include_private: bool,
+    output: Option<&Path>,
+    args: &ServiceArgs,
+) -> Result<ExitCode, String> {
+    use colloquy::transfer::export::{export, ExportFormat};
+    let format = ExportFormat::parse(format)?;
+    let config = args.load()?;
+    runtime()?.block_on(async move {
+        let service = open_service(config).await?;
+        let site = colloquy::comment::SiteId::parse(site).map_err(|e| e.to_string())?;
+        // Written next to the target and renamed at the end, so a failed
+        // export never leaves a partial file under the name asked for.
+        let summary = match output {
+            Some(path) => {
+                let partial = path.with_extension("partial");
+                let file = std::fs::File::create(&partial)
+                    .map_err(|e| format!("{}: {e}", partial.display()))?;
+                let mut out = BufWriter::new(file);
+                let summary = export(&service, &site, format, include_private, &mut out)
+                    .await
+                    .map_err(|e| {
+                        let _ = std::fs::remove_file(&partial);
+                        e.to_string()
+                    })?;
+                drop(out);
+                std::fs::rename(&partial, path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                summary
+            }
+            None => {
+                let mut out = BufWriter::new(io::stdout());
+                export(&service, &site, format, include_private, &mut out)
+                    .await
+                    .map_err(|e| e.to_string())?
+            }
+        };
+        eprintln!(
+            "{site}: exported {} threads and {} comments",
+            summary.threads, summary.comments
         );
         Ok(ExitCode::SUCCESS)
     })

@@ -49,6 +49,8 @@ pub mod service;
 #[cfg(feature = "server")]
 pub mod store;
 mod text;
+#[cfg(feature = "server")]
+pub mod transfer;
 
 pub use policy::{LoadError, Policy, PolicyError, PolicySet, Rendered};
 pub use safety::SafeHtml;

@@ -25,7 +25,7 @@ use crate::store::{
 };
 
 /// Ids are `(ms since 2020) << 12 | random`: time-ordered, below 2^53.
-const ID_EPOCH_MS: i64 = 1_577_836_800_000;
+pub(crate) const ID_EPOCH_MS: i64 = 1_577_836_800_000;
 
 /// The service.
 #[derive(Clone)]
@@ -530,7 +530,8 @@ impl Colloquy {
         ))
     }
 
-    fn hash_ip(&self, ip: IpAddr) -> String {
+    /// The keyed hash stored in place of an IP address (imports use it too).
+    pub(crate) fn hash_ip(&self, ip: IpAddr) -> String {
         let mut mac = match Hmac::<Sha256>::new_from_slice(&self.ip_key) {
             Ok(m) => m,
             Err(_) => return String::new(),
@@ -1448,7 +1449,7 @@ fn clean_line(field: &str, value: Option<String>, max: usize) -> Result<Option<S
     Ok(Some(v.to_owned()))
 }
 
-fn clean_email(value: Option<String>) -> Result<Option<String>> {
+pub(crate) fn clean_email(value: Option<String>) -> Result<Option<String>> {
     let Some(v) = clean_line("email", value, 254)? else {
         return Ok(None);
     };
@@ -1468,7 +1469,7 @@ fn clean_email(value: Option<String>) -> Result<Option<String>> {
     Ok(Some(v))
 }
 
-fn clean_homepage(value: Option<String>, max: usize) -> Result<Option<String>> {
+pub(crate) fn clean_homepage(value: Option<String>, max: usize) -> Result<Option<String>> {
     let Some(v) = clean_line("homepage", value, max)? else {
         return Ok(None);
     };

@@ -21,6 +21,9 @@ use crate::moderation::SiteRules;
 
 pub mod outbox;
 
+mod transfer;
+pub use transfer::{ExportComment, ExportThread, ImportRow, ImportThread, RowOutcome};
+
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
