@@ -127,6 +127,7 @@ pub fn router(colloquy: Colloquy) -> Router {
             cross_origin::guard,
         ))
         .layer(middleware::map_response(problem_for_bare_errors))
+        .layer(middleware::map_response(close_after_unread_body))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -185,6 +186,21 @@ async fn count_requests(State(app): State<AppState>, req: Request, next: Next) -
     let method = req.method().as_str().to_owned();
     let response = next.run(req).await;
     app.metrics.request(&method, response.status().as_u16());
+    response
+}
+
+/// A request refused before its body was read (too large, too slow) leaves
+/// the rest of the body on the connection, so the server closes it; saying
+/// so keeps clients from sending their next request on a closing connection.
+async fn close_after_unread_body(mut response: Response) -> Response {
+    if matches!(
+        response.status(),
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT
+    ) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     response
 }
 
