@@ -116,13 +116,15 @@ pub async fn guard(State(app): State<AppState>, req: Request, next: Next) -> Res
         .or_else(|| page_site_of(req.uri().path()).map(str::to_owned));
     if let Some(site) = &write_site {
         if is_unsafe(req.method()) {
+            let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
             let allowed = match origin.as_deref() {
-                Some("null") => false,
+                // Browsers send `Origin: null` for a form on a page with
+                // `Referrer-Policy: no-referrer` (ours) and for sandboxed or
+                // opaque pages: only the browser's own same-origin verdict
+                // lets such a write through.
+                Some("null") => fetch_site == Some("same-origin"),
                 Some(o) => cors_origin.is_some() || same_origin(&app, headers, o),
-                None => headers
-                    .get("sec-fetch-site")
-                    .and_then(|v| v.to_str().ok())
-                    .is_none_or(|v| matches!(v, "same-origin" | "none")),
+                None => fetch_site.is_none_or(|v| matches!(v, "same-origin" | "none")),
             };
             if !allowed {
                 return refused(format!(

@@ -172,6 +172,9 @@ async fn cross_site_writes_are_refused(db: Db) {
     let refused = [
         form_post(&app, "default", "evil").header("origin", "https://evil.example"),
         form_post(&app, "default", "sandboxed").header("origin", "null"),
+        form_post(&app, "default", "opaque cross-site")
+            .header("origin", "null")
+            .header("sec-fetch-site", "cross-site"),
         form_post(&app, "default", "no origin").header("sec-fetch-site", "cross-site"),
         form_post(&app, "default", "sibling").header("sec-fetch-site", "same-site"),
         form_post(&app, "default", "wrong site").header("origin", "https://news.example"),
@@ -215,11 +218,26 @@ async fn cross_site_writes_are_refused(db: Db) {
             .unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{body}");
     }
+    // Our pages send `Referrer-Policy: no-referrer`, so their forms arrive
+    // with `Origin: null`; the browser's same-origin verdict vouches.
+    let r = form_post(&app, "default", "own no-referrer page")
+        .header("origin", "null")
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = form_post(&app, "default", "curl").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         stored_bodies(&app, "default").await,
-        ["curl", "own page", "same origin", "typed by hand"]
+        [
+            "curl",
+            "own no-referrer page",
+            "own page",
+            "same origin",
+            "typed by hand"
+        ]
     );
 
     // The author's own edit and delete are writes too.

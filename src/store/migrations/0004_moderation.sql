@@ -14,8 +14,9 @@ ALTER TABLE comments ADD COLUMN notify_replies BIGINT NOT NULL DEFAULT 0;
 
 -- Trusted-author checks and privacy exports look comments up by e-mail.
 CREATE INDEX comments_by_email ON comments (site, email);
--- IP-hash purges find old comments that still carry one.
-CREATE INDEX comments_by_created ON comments (created);
+-- IP-hash purges find old comments that still carry one; once purged, a
+-- comment leaves this index, so it holds only the retention period.
+CREATE INDEX comments_with_ip_by_created ON comments (created) WHERE ip_hash IS NOT NULL;
 
 -- Every automatic decision and every moderator action: who, what, when, why.
 -- Written in the same transaction as the change it records. `notify` is 1
