@@ -159,7 +159,7 @@ pub fn spec() -> Value {
                         "min_submit_secs": { "type": "integer", "minimum": 0, "maximum": 3600 },
                         "ip_posts_per_minute": { "type": "integer", "minimum": 0, "maximum": 1000000 },
                         "site_posts_per_minute": { "type": "integer", "minimum": 0, "maximum": 1000000 } } } } } },
-                    "responses": with(json!({ "200": ok_json("Site", json!({ "$ref": "#/components/schemas/Site" })) }), errs(&["400", "401", "403", "404", "415", "422"])) }
+                    "responses": with(json!({ "200": ok_json("Site", json!({ "$ref": "#/components/schemas/Site" })) }), errs(&["400", "401", "403", "404", "413", "415", "422"])) }
             },
             "/api/v1/admin/sites/{site}/comments": { "get": {
                 "summary": "Moderation queue, newest first",
@@ -178,7 +178,7 @@ pub fn spec() -> Value {
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["action", "ids"], "additionalProperties": false, "properties": {
                     "action": { "type": "string", "enum": ["approve", "spam", "trash", "restore", "unpublish", "delete"] },
                     "ids": { "type": "array", "items": { "type": "integer", "format": "int64" }, "minItems": 1, "maxItems": 200 } } } } } },
-                "responses": with(json!({ "200": ok_json("Per-comment results", json!({ "type": "object", "properties": { "results": { "type": "array", "items": { "type": "object" } } } })) }), errs(&["400", "401", "403", "404", "415", "422"]))
+                "responses": with(json!({ "200": ok_json("Per-comment results", json!({ "type": "object", "properties": { "results": { "type": "array", "items": { "type": "object" } } } })) }), errs(&["400", "401", "403", "404", "413", "415", "422"]))
             } },
             "/api/v1/admin/sites/{site}/comments/{id}": {
                 "get": { "summary": "One comment, any status", "security": bearer, "parameters": [site, id],
@@ -194,7 +194,7 @@ pub fn spec() -> Value {
             "/api/v1/admin/sites/{site}/threads/{thread}": { "put": {
                 "summary": "Set a thread's state", "security": bearer, "parameters": [site, thread],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["state"], "additionalProperties": false, "properties": { "state": { "type": "string", "enum": ["open", "closed", "hidden"] } } } } } },
-                "responses": with(json!({ "200": ok_json("Thread", json!({ "type": "object", "properties": { "key": { "type": "string" }, "state": { "type": "string" } } })) }), errs(&["400", "401", "403", "404", "415", "422"]))
+                "responses": with(json!({ "200": ok_json("Thread", json!({ "type": "object", "properties": { "key": { "type": "string" }, "state": { "type": "string" } } })) }), errs(&["400", "401", "403", "404", "413", "415", "422"]))
             } },
             "/api/v1/admin/sites/{site}/audit": { "get": {
                 "summary": "Audit log: every automatic decision and moderator action, newest first", "security": bearer,
@@ -222,12 +222,12 @@ pub fn spec() -> Value {
                 "get": {
                     "summary": "One-click link from a notification e-mail: a confirmation page with a button (changes nothing)",
                     "parameters": [site, id, link_action, link_exp, link_sig],
-                    "responses": with(json!({ "200": { "description": "Confirmation page", "content": { "text/html": { "schema": { "type": "string" } } } } }), errs(&["400", "403", "404"]))
+                    "responses": with(json!({ "200": { "description": "Confirmation page", "content": { "text/html": { "schema": { "type": "string" } } } } }), errs(&["400", "403", "404", "422"]))
                 },
                 "post": {
                     "summary": "Carry out a one-click link: approve, spam or trash the comment (audited, actor `system`), or stop reply e-mails (RFC 8058 one-click unsubscribe)",
                     "parameters": [site, id, link_action, link_exp, link_sig],
-                    "responses": with(json!({ "200": { "description": "Done page", "content": { "text/html": { "schema": { "type": "string" } } } } }), errs(&["400", "403", "404"]))
+                    "responses": with(json!({ "200": { "description": "Done page", "content": { "text/html": { "schema": { "type": "string" } } } } }), errs(&["400", "403", "404", "413", "422"]))
                 }
             },
             "/api/v1/admin/sites/{site}/privacy/export": { "post": {
