@@ -790,17 +790,7 @@ impl Store {
             let id: i64 = row.try_get("id")?;
             let parent: Option<i64> = row.try_get("parent")?;
             let thread: String = row.try_get("thread_key")?;
-            sqlx::query("UPDATE comments SET parent = $1 WHERE site = $2 AND parent = $3")
-                .bind(parent)
-                .bind(site)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM comments WHERE site = $1 AND id = $2")
-                .bind(site)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            remove_in(&mut tx, site, id, parent).await?;
             if !threads.contains(&thread) {
                 threads.push(thread);
             }
@@ -912,17 +902,7 @@ impl Store {
         };
         let parent: Option<i64> = row.try_get("parent")?;
         let thread: String = row.try_get("thread_key")?;
-        sqlx::query("UPDATE comments SET parent = $1 WHERE site = $2 AND parent = $3")
-            .bind(parent)
-            .bind(site)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM comments WHERE site = $1 AND id = $2")
-            .bind(site)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        remove_in(&mut tx, site, id, parent).await?;
         sqlx::query(REFRESH_BY_THREAD)
             .bind(site)
             .bind(&thread)
@@ -1306,6 +1286,28 @@ fn reasons_json(reasons: &[String]) -> Option<String> {
 fn reasons_from(json: Option<String>) -> Vec<String> {
     json.and_then(|j| serde_json::from_str(&j).ok())
         .unwrap_or_default()
+}
+
+/// Deletes one comment inside the caller's transaction; its replies move
+/// up to its own parent. The thread's count and version are the caller's.
+async fn remove_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    site: &str,
+    id: i64,
+    parent: Option<i64>,
+) -> Result<()> {
+    sqlx::query("UPDATE comments SET parent = $1 WHERE site = $2 AND parent = $3")
+        .bind(parent)
+        .bind(site)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM comments WHERE site = $1 AND id = $2")
+        .bind(site)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Writes one audit entry inside the caller's transaction.
