@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::Row;
 
-use super::{comment_from_row, parse_state, Store, COMMENT_COLUMNS};
+use super::{comment_from_row, parse_state, Backend, Store, COMMENT_COLUMNS};
 use crate::comment::{Comment, Status, ThreadState};
 use crate::error::{Error, Result};
 
@@ -71,10 +71,8 @@ pub struct ExportComment {
     pub source: Option<String>,
 }
 
-/// Rows per multi-row statement. Small on purpose: sqlx's SQLite driver
-/// looks parameters up by scanning, so binding costs grow with the square
-/// of a statement's parameter count; 16 rows of 17 values amortize the
-/// per-statement overhead without paying that.
+/// Rows per multi-row statement: enough to amortize a statement's round
+/// trip to the database; more measured no faster.
 const ROWS_PER_STATEMENT: usize = 16;
 
 /// Rounds of fresh ids tried for rows whose id turned out to be taken.
@@ -121,18 +119,20 @@ impl Store {
                 "INSERT INTO threads (site, thread_key, state, created, title) VALUES ",
             );
             for i in 0..chunk.len() {
-                let b = i * 4 + 2;
                 if i > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("($1, ${b}, ${}, ${}, ${})", b + 1, b + 2, b + 3));
+                sql.push('(');
+                sql.push_str(&self.placeholders(i * 5 + 1, 5));
+                sql.push(')');
             }
             sql.push_str(
                 " ON CONFLICT (site, thread_key) DO UPDATE SET title = COALESCE(threads.title, excluded.title)",
             );
-            let mut q = sqlx::query(&sql).bind(site);
+            let mut q = sqlx::query(&sql);
             for t in chunk {
                 q = q
+                    .bind(site)
                     .bind(&t.key)
                     .bind(t.state.as_str())
                     .bind(t.created)
@@ -141,75 +141,22 @@ impl Store {
             q.execute(&mut *tx).await?;
         }
 
+        // Twice in one batch: the first one counts.
         let mut outcome: Vec<Option<RowOutcome>> = vec![None; rows.len()];
-        // Already stored: by source in this site, or by kept id anywhere.
-        let sources: Vec<&str> = rows.iter().filter_map(|r| r.source.as_deref()).collect();
-        let mut known_sources = HashSet::new();
-        for chunk in sources.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT source FROM comments WHERE site = $1 AND source IN ({})",
-                placeholders(2, chunk.len())
-            );
-            let mut q = sqlx::query(&sql).bind(site);
-            for s in chunk {
-                q = q.bind(*s);
-            }
-            for r in q.fetch_all(&mut *tx).await? {
-                known_sources.insert(r.try_get::<String, _>("source")?);
-            }
-        }
-        let kept: Vec<i64> = rows
-            .iter()
-            .filter(|r| r.keep_id)
-            .map(|r| r.comment.id)
-            .collect();
-        // The comment holding a kept id: its site, source and time.
-        let mut known_ids: HashMap<i64, (String, Option<String>, i64)> = HashMap::new();
-        for chunk in kept.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT id, site, source, created FROM comments WHERE id IN ({})",
-                placeholders(1, chunk.len())
-            );
-            let mut q = sqlx::query(&sql);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            for r in q.fetch_all(&mut *tx).await? {
-                known_ids.insert(
-                    r.try_get("id")?,
-                    (
-                        r.try_get("site")?,
-                        r.try_get("source")?,
-                        r.try_get("created")?,
-                    ),
-                );
-            }
-        }
         let mut seen_sources = HashSet::new();
         let mut seen_ids = HashSet::new();
         for (i, r) in rows.iter().enumerate() {
-            let dup_source = r.source.as_ref().is_some_and(|s| {
-                known_sources.contains(s.as_str()) || !seen_sources.insert(s.clone())
-            });
-            if dup_source {
+            let twice = match &r.source {
+                Some(s) => !seen_sources.insert(s.as_str()),
+                None => r.keep_id && !seen_ids.insert(r.comment.id),
+            };
+            if twice {
                 outcome[i] = Some(RowOutcome::AlreadyThere);
-            } else if r.keep_id {
-                match known_ids.get(&r.comment.id) {
-                    // The same comment, imported before.
-                    Some((s, source, created))
-                        if s == site && *source == r.source && *created == r.comment.created =>
-                    {
-                        outcome[i] = Some(RowOutcome::AlreadyThere);
-                    }
-                    Some(_) => outcome[i] = Some(RowOutcome::IdTaken),
-                    None if !seen_ids.insert(r.comment.id) => {
-                        outcome[i] = Some(RowOutcome::AlreadyThere);
-                    }
-                    None => {}
-                }
             }
         }
 
+        // Insert first and ask why only for the rows that did not go in: a
+        // first import never pays for looking its sources up.
         let mut pending: Vec<usize> = (0..rows.len()).filter(|&i| outcome[i].is_none()).collect();
         let mut rounds = 0;
         while !pending.is_empty() {
@@ -227,17 +174,42 @@ impl Store {
             }
             let mut inserted = HashSet::new();
             for chunk in pending.chunks(ROWS_PER_STATEMENT) {
-                for id in insert_rows(&mut tx, rows, chunk).await? {
+                for id in self.insert_rows(&mut tx, rows, chunk).await? {
                     inserted.insert(id);
                 }
             }
+            let refused: Vec<usize> = pending
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let stored = inserted.contains(&rows[i].comment.id);
+                    if stored {
+                        outcome[i] = Some(RowOutcome::Inserted);
+                    }
+                    !stored
+                })
+                .collect();
+            let (known_sources, known_ids) =
+                self.find_existing(&mut tx, site, rows, &refused).await?;
             let mut retry = Vec::new();
-            for &i in &pending {
-                if inserted.contains(&rows[i].comment.id) {
-                    outcome[i] = Some(RowOutcome::Inserted);
-                } else if rows[i].keep_id {
-                    outcome[i] = Some(RowOutcome::IdTaken);
+            for i in refused {
+                let r = &rows[i];
+                if r.source.as_ref().is_some_and(|s| known_sources.contains(s)) {
+                    outcome[i] = Some(RowOutcome::AlreadyThere);
+                } else if r.keep_id {
+                    // The same comment imported before, or another one.
+                    let same = known_ids
+                        .get(&r.comment.id)
+                        .is_some_and(|(s, source, created)| {
+                            s == site && *source == r.source && *created == r.comment.created
+                        });
+                    outcome[i] = Some(if same {
+                        RowOutcome::AlreadyThere
+                    } else {
+                        RowOutcome::IdTaken
+                    });
                 } else {
+                    // Its fresh id was taken: try the next one.
                     retry.push(i);
                 }
             }
@@ -450,60 +422,130 @@ impl Store {
     }
 }
 
-/// `$first, $first+1, …` for `n` values.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+impl Store {
+    /// Of the rows `which`, the sources already stored in `site` and, for
+    /// rows keeping their id, the comments holding those ids (their site,
+    /// source and time).
+    async fn find_existing(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        site: &str,
+        rows: &[ImportRow],
+        which: &[usize],
+    ) -> Result<(HashSet<String>, KnownIds)> {
+        let sources: Vec<&str> = which
+            .iter()
+            .filter_map(|&i| rows[i].source.as_deref())
+            .collect();
+        let mut known_sources = HashSet::new();
+        for chunk in sources.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT source FROM comments WHERE site = {} AND source IN ({})",
+                self.placeholders(1, 1),
+                self.placeholders(2, chunk.len())
+            );
+            let mut q = sqlx::query(&sql).bind(site);
+            for s in chunk {
+                q = q.bind(*s);
+            }
+            for r in q.fetch_all(&mut **tx).await? {
+                known_sources.insert(r.try_get::<String, _>("source")?);
+            }
+        }
+        let kept: Vec<i64> = which
+            .iter()
+            .filter(|&&i| rows[i].keep_id)
+            .map(|&i| rows[i].comment.id)
+            .collect();
+        let mut known_ids = KnownIds::new();
+        for chunk in kept.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT id, site, source, created FROM comments WHERE id IN ({})",
+                self.placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&mut **tx).await? {
+                known_ids.insert(
+                    r.try_get("id")?,
+                    (
+                        r.try_get("site")?,
+                        r.try_get("source")?,
+                        r.try_get("created")?,
+                    ),
+                );
+            }
+        }
+        Ok((known_sources, known_ids))
+    }
+
+    /// One multi-row insert of `rows[i]` for `i` in `which`; returns the ids
+    /// stored (a row whose id or source is taken is left out).
+    async fn insert_rows(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        rows: &[ImportRow],
+        which: &[usize],
+    ) -> Result<Vec<i64>> {
+        const COLUMNS: usize = 17;
+        let mut sql = String::from(
+            "INSERT INTO comments (id, site, thread_key, parent, status, format, body, html, policy_version, \
+             author, email, homepage, ip_hash, created, modified, source, source_parent) VALUES ",
+        );
+        for n in 0..which.len() {
+            if n > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            sql.push_str(&self.placeholders(n * COLUMNS + 1, COLUMNS));
+            sql.push(')');
+        }
+        sql.push_str(" ON CONFLICT DO NOTHING RETURNING id");
+        let mut q = sqlx::query(&sql);
+        for &i in which {
+            let r = &rows[i];
+            let c = &r.comment;
+            q = q
+                .bind(c.id)
+                .bind(&c.site)
+                .bind(&c.thread)
+                .bind(c.parent)
+                .bind(c.status.as_str())
+                .bind(&c.format)
+                .bind(&c.body)
+                .bind(&c.html)
+                .bind(&c.policy_version)
+                .bind(&c.author)
+                .bind(&c.email)
+                .bind(&c.homepage)
+                .bind(&c.ip_hash)
+                .bind(c.created)
+                .bind(c.modified)
+                .bind(&r.source)
+                .bind(&r.source_parent);
+        }
+        let done = q.fetch_all(&mut **tx).await?;
+        done.iter()
+            .map(|r| r.try_get::<i64, _>("id").map_err(Error::from))
+            .collect()
+    }
+
+    /// Placeholders for `n` values bound in order, the first being value
+    /// number `first`. SQLite gets bare `?`: the driver looks each named
+    /// parameter up by a linear scan, which on a statement of a few hundred
+    /// values costs more than running it.
+    fn placeholders(&self, first: usize, n: usize) -> String {
+        match self.backend {
+            Backend::Sqlite => vec!["?"; n].join(", "),
+            Backend::Postgres => (first..first + n)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
 }
 
-/// One multi-row insert of `rows[i]` for `i` in `which`; returns the ids
-/// stored (a row whose id or source is taken is left out).
-async fn insert_rows(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    rows: &[ImportRow],
-    which: &[usize],
-) -> Result<Vec<i64>> {
-    const COLUMNS: usize = 17;
-    let mut sql = String::from(
-        "INSERT INTO comments (id, site, thread_key, parent, status, format, body, html, policy_version, \
-         author, email, homepage, ip_hash, created, modified, source, source_parent) VALUES ",
-    );
-    for n in 0..which.len() {
-        if n > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        sql.push_str(&placeholders(n * COLUMNS + 1, COLUMNS));
-        sql.push(')');
-    }
-    sql.push_str(" ON CONFLICT DO NOTHING RETURNING id");
-    let mut q = sqlx::query(&sql);
-    for &i in which {
-        let r = &rows[i];
-        let c = &r.comment;
-        q = q
-            .bind(c.id)
-            .bind(&c.site)
-            .bind(&c.thread)
-            .bind(c.parent)
-            .bind(c.status.as_str())
-            .bind(&c.format)
-            .bind(&c.body)
-            .bind(&c.html)
-            .bind(&c.policy_version)
-            .bind(&c.author)
-            .bind(&c.email)
-            .bind(&c.homepage)
-            .bind(&c.ip_hash)
-            .bind(c.created)
-            .bind(c.modified)
-            .bind(&r.source)
-            .bind(&r.source_parent);
-    }
-    let done = q.fetch_all(&mut **tx).await?;
-    done.iter()
-        .map(|r| r.try_get::<i64, _>("id").map_err(Error::from))
-        .collect()
-}
+/// Comments by id: their site, source and creation time.
+type KnownIds = HashMap<i64, (String, Option<String>, i64)>;

@@ -1,19 +1,21 @@
 //! Export, then import into an empty database: the same site comes back,
 //! from JSON and from WXR; private fields travel only when asked for.
 
-use colloquy::comment::{SiteId, Status, ThreadKey, ThreadState};
-use colloquy::service::{Action, Actor, PostInput, SiteChanges};
+use colloquy::comment::{Comment, SiteId, Status, ThreadKey, ThreadState};
+use colloquy::service::{now_ms, rfc3339, Action, Actor, PostInput, SiteChanges};
 use colloquy::store::QueueFilter;
+use colloquy::store::{ImportRow, RowOutcome};
 use colloquy::transfer::export::{export, ExportFormat};
 use colloquy::transfer::Kind;
 
 use crate::both_backends;
-use crate::helpers::{fixture, isso_db, open, run_ok, site, Db, Env};
+use crate::helpers::{by_source, everything, fixture, isso_db, open, run_ok, site, Db, Env};
 
 both_backends!(
     json_and_wxr_exports_import_back_into_the_same_site,
     private_fields_are_exported_only_when_asked_for,
     site_settings_move_only_into_a_site_without_comments,
+    ids_in_use_are_stepped_over_or_reported,
 );
 
 /// A site with comments from every source, comments posted here (one
@@ -270,4 +272,112 @@ async fn site_settings_move_only_into_a_site_without_comments(db: Db) {
         .any(|n| n.contains("this site's are kept")));
     let stored = c.service.store().site("default").await.unwrap().unwrap();
     assert_eq!(stored.default_format, "filtered_html");
+}
+
+/// A Colloquy export of one thread whose comments have the given ids and
+/// creation times.
+fn native_export(comments: &[(i64, i64)]) -> String {
+    let mut out = String::from(
+        "{\"type\":\"site\",\"id\":\"default\",\"version\":1,\"formats\":[\"filtered_html\",\"plain_text\"],\
+         \"default_format\":\"filtered_html\",\"moderation\":\"publish\",\"hold_links\":2,\"duplicate_window_secs\":600}\n",
+    );
+    out.push_str(&format!(
+        "{{\"type\":\"thread\",\"key\":\"ids\",\"title\":null,\"state\":\"open\",\"created\":\"{}\"}}\n",
+        rfc3339(comments[0].1)
+    ));
+    for (id, created) in comments {
+        out.push_str(&format!(
+            "{{\"type\":\"comment\",\"id\":{id},\"thread\":\"ids\",\"parent\":null,\"source\":null,\
+             \"status\":\"published\",\"format\":\"plain_text\",\"body\":\"comment {id}\",\"author\":null,\
+             \"homepage\":null,\"created\":\"{}\",\"modified\":null}}\n",
+            rfc3339(*created)
+        ));
+    }
+    out
+}
+
+async fn ids_in_use_are_stepped_over_or_reported(db: Db) {
+    let Some(env) = open(db).await else { return };
+    let created = now_ms() - 86_400_000;
+    let kept = [(1000, created), (1001, created), (1002, created)];
+    let path = env.dir.join("ids.jsonl");
+    std::fs::write(&path, native_export(&kept)).unwrap();
+    let report = run_ok(&env, Kind::Colloquy, &path).await;
+    assert_eq!(report.imported.total(), 3);
+    let (_, before) = everything(&env).await;
+
+    // Fresh ids that turn out to be taken are stepped over. (Imports start
+    // allocating past the ids older than an hour, so this happens only
+    // with comments of the last hour; here the start is given.)
+    let row = |n: u32| ImportRow {
+        comment: Comment {
+            id: 0,
+            site: "default".into(),
+            thread: "ids".into(),
+            parent: None,
+            status: Status::Published,
+            format: "plain_text".into(),
+            body: format!("imported {n}"),
+            html: format!("<p>imported {n}</p>"),
+            policy_version: "test".into(),
+            author: None,
+            email: None,
+            homepage: None,
+            ip_hash: None,
+            created,
+            modified: None,
+            reasons: Vec::new(),
+            notify_replies: false,
+        },
+        keep_id: false,
+        source: Some(format!("test:{n}")),
+        source_parent: None,
+    };
+    let mut rows = vec![row(1), row(2), row(3)];
+    let mut next_id = 1001;
+    let outcomes = env
+        .service
+        .store()
+        .import_batch("default", &[], &mut rows, &mut next_id)
+        .await
+        .unwrap();
+    assert_eq!(outcomes, [RowOutcome::Inserted; 3]);
+    let ids: Vec<i64> = rows.iter().map(|r| r.comment.id).collect();
+    // 1001 and 1002 were tried first; the third row took 1003 at once.
+    assert_eq!(ids, [1004, 1005, 1003]);
+    assert_eq!(next_id, 1006);
+    let all = by_source(&env).await;
+    for (n, id) in (1..=3).zip(ids) {
+        assert_eq!(all[&format!("test:{n}")].comment.id, id);
+    }
+    // The same rows again are already there, whatever ids they are offered.
+    let mut again = vec![row(1), row(2), row(3)];
+    let outcomes = env
+        .service
+        .store()
+        .import_batch("default", &[], &mut again, &mut next_id)
+        .await
+        .unwrap();
+    assert_eq!(outcomes, [RowOutcome::AlreadyThere; 3]);
+    let (_, with_rows) = everything(&env).await;
+    assert_eq!(with_rows.len(), 6);
+
+    // Kept ids held by other comments (same id, another time) are skipped
+    // with the reason; the stored comments stay as they were.
+    let other = [(1000, created - 1000), (1001, created + 1000)];
+    std::fs::write(&path, native_export(&other)).unwrap();
+    let clash = run_ok(&env, Kind::Colloquy, &path).await;
+    assert_eq!(clash.imported.total(), 0);
+    let reasons: Vec<&str> = clash.skipped.iter().map(|s| s.reason.as_str()).collect();
+    assert_eq!(
+        reasons,
+        [
+            "comment id 1000 is taken here by another comment",
+            "comment id 1001 is taken here by another comment",
+        ]
+    );
+    assert_eq!(everything(&env).await.1, with_rows);
+    for c in before {
+        assert!(with_rows.contains(&c));
+    }
 }
