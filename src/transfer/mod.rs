@@ -645,8 +645,10 @@ pub async fn import(
     let kind = options.kind;
 
     // Pass 1: is the file well-formed, and how many comments does it hold?
+    // Pass 2 starts parsing and rendering meanwhile, but nothing is stored
+    // until pass 1 has found the file sound.
     let check = ctx.clone();
-    let total = tokio::task::spawn_blocking(move || {
+    let checker = tokio::task::spawn_blocking(move || {
         let mut n = 0u64;
         parse(kind, &check, &mut |item| {
             if matches!(item, Item::Comment(_) | Item::Skip { .. }) {
@@ -655,10 +657,7 @@ pub async fn import(
             Ok(())
         })
         .map(|()| n)
-    })
-    .await
-    .map_err(|e| Error::Internal(format!("the parser stopped: {e}")))??;
-    progress(0, total);
+    });
 
     let had_comments = service.count_site(site).await? > 0;
     let store = service.store().clone();
@@ -690,6 +689,16 @@ pub async fn import(
         }
         result.map(|()| (preparer.dropped, preparer.formats_used))
     });
+
+    let checked = checker
+        .await
+        .map_err(|e| Error::Internal(format!("the parser stopped: {e}")));
+    let total = match checked {
+        Ok(Ok(total)) => total,
+        Ok(Err(e)) => return Err(stop_producer(rx, producer, e).await),
+        Err(e) => return Err(stop_producer(rx, producer, e.into()).await),
+    };
+    progress(0, total);
 
     let mut report = ImportReport::default();
     let mut next_id = store.import_id_start(now_ms()).await?;
@@ -774,6 +783,17 @@ pub async fn import(
         }
     }
     Ok(report)
+}
+
+/// Stops pass 2 after pass 1 failed, and returns pass 1's error.
+async fn stop_producer<T>(
+    rx: tokio::sync::mpsc::Receiver<Batch>,
+    producer: tokio::task::JoinHandle<T>,
+    error: ImportError,
+) -> ImportError {
+    drop(rx);
+    let _ = producer.await;
+    error
 }
 
 /// Our own export carries the site's settings: they are taken over when

@@ -155,6 +155,23 @@ async fn malformed_files_name_their_line_and_change_nothing(db: Db) {
     );
     expect_malformed(&env, Kind::Wordpress, &deep, 2, "nested deeper than 256").await;
 
+    // Broken only at the end of many batches' worth of good comments:
+    // parsing and rendering run ahead, but nothing is stored.
+    let mut long = String::from(
+        "<?xml version=\"1.0\"?>\n<rss xmlns:wp=\"http://wordpress.org/export/1.2/\"><channel>\n\
+         <item><link>https://a.example/long</link><wp:post_id>9</wp:post_id>\n",
+    );
+    for id in 1..=5000 {
+        long.push_str(&format!(
+            "<wp:comment><wp:comment_id>{id}</wp:comment_id><wp:comment_date_gmt>2024-01-01 00:00:00\
+             </wp:comment_date_gmt><wp:comment_content>comment {id}</wp:comment_content>\
+             <wp:comment_approved>1</wp:comment_approved></wp:comment>\n"
+        ));
+    }
+    long.push_str("<wp:comment><wp:comment_id>5001</wp:comment</item></channel></rss>\n");
+    let long = write("long.xml", &long);
+    expect_malformed(&env, Kind::Wordpress, &long, 5004, "malformed XML").await;
+
     let missing = dir.join("nope.xml");
     let err = run(&env, Kind::Wordpress, &missing).await.unwrap_err();
     assert!(
