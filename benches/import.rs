@@ -7,7 +7,8 @@
 //! parsing, cleaning, hashing IPs, rendering every comment through Filtered
 //! HTML, batched inserts and parent linking. Criterion reports comments per
 //! second. Run with `cargo bench --bench import`; `COLLOQUY_BENCH_SEED`
-//! changes the export.
+//! changes the export. `COLLOQUY_BENCH_DUMP=FILE` writes the export to
+//! `FILE` and exits, for timing `colloquy import` or profiling it.
 
 #![allow(clippy::expect_used)] // a benchmark that cannot set up has nothing to report
 
@@ -175,6 +176,11 @@ fn bench(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).expect("temp dir");
     let export = generate(&root, seed);
+    if let Ok(path) = std::env::var("COLLOQUY_BENCH_DUMP") {
+        std::fs::copy(&export, &path).expect("write the dump");
+        let _ = std::fs::remove_dir_all(&root);
+        return;
+    }
     let bytes = std::fs::metadata(&export).map(|m| m.len()).unwrap_or(0);
     eprintln!(
         "import bench: {COMMENTS} comments in {POSTS} posts, {:.1} MB of WXR",
