@@ -11,7 +11,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use super::api::{site_id, thread_key};
-use super::extract::{ApiJson, ApiPath, ApiQuery, Bearer};
+use super::extract::{ApiJson, ApiPath, ApiQuery, Bearer, RequestBody};
 use super::problem::{ApiResult, Problem};
 use super::AppState;
 use crate::auth::Grant;
@@ -247,6 +247,8 @@ pub struct BulkBody {
     ids: Vec<i64>,
 }
 
+impl RequestBody for BulkBody {}
+
 /// `POST /api/v1/admin/sites/{site}/comments/bulk` with `{"action", "ids"}`
 pub async fn bulk(
     State(app): State<AppState>,
@@ -340,6 +342,8 @@ pub struct SiteBody {
     rules: serde_json::Map<String, serde_json::Value>,
 }
 
+impl RequestBody for SiteBody {}
+
 /// `PATCH /api/v1/admin/sites/{site}` — formats, moderation and its rules.
 pub async fn update_site(
     State(app): State<AppState>,
@@ -382,6 +386,8 @@ pub async fn update_site(
 pub struct ThreadBody {
     state: String,
 }
+
+impl RequestBody for ThreadBody {}
 
 /// `PUT /api/v1/admin/sites/{site}/threads/{thread}` with `{"state": "closed"}`
 pub async fn set_thread(
@@ -474,6 +480,8 @@ pub async fn audit(
 pub struct PrivacyBody {
     email: String,
 }
+
+impl RequestBody for PrivacyBody {}
 
 /// `POST /api/v1/admin/sites/{site}/privacy/export` with `{"email"}`:
 /// everything stored for that address on the site.

@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{ApiBody, ApiJson, ApiPath, ApiQuery, Bearer, BodyKind, ClientIp};
+use super::extract::{
+    ApiBody, ApiJson, ApiPath, ApiQuery, Bearer, BodyKind, ClientIp, RequestBody,
+};
 use super::problem::{ApiResult, Problem};
 use super::AppState;
 use crate::comment::{Comment, SiteId, ThreadKey};
@@ -74,6 +76,8 @@ pub struct NewCommentBody {
     #[serde(default)]
     colloquy_ts: Option<String>,
 }
+
+impl RequestBody for NewCommentBody {}
 
 /// A boolean from JSON, or a checkbox from a form (`on`, `1`, `true`).
 fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
@@ -368,6 +372,10 @@ pub enum CountsBody {
     },
 }
 
+impl RequestBody for CountsBody {
+    const TAKES_ARRAY: bool = true;
+}
+
 async fn counts(
     app: &AppState,
     site: &str,
@@ -463,6 +471,8 @@ pub struct PreviewBody {
     format: Option<String>,
 }
 
+impl RequestBody for PreviewBody {}
+
 /// `POST /api/v1/sites/{site}/preview`
 pub async fn preview(
     State(app): State<AppState>,
@@ -487,6 +497,8 @@ pub struct EditBody {
     #[serde(default)]
     format: Option<String>,
 }
+
+impl RequestBody for EditBody {}
 
 fn edit_token(bearer: Bearer) -> ApiResult<String> {
     bearer.0.ok_or_else(|| {

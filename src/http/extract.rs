@@ -89,6 +89,14 @@ pub struct ApiBody<T> {
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
+/// A type a request body decodes into. serde lets a struct be read from a
+/// JSON array of its fields in order; a body is an object unless its type
+/// says it also takes an array.
+pub trait RequestBody: DeserializeOwned {
+    /// Whether a top-level JSON array is a valid body.
+    const TAKES_ARRAY: bool = false;
+}
+
 fn content_kind(req: &Request) -> Option<BodyKind> {
     let ct = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
     let essence = ct.split(';').next()?.trim().to_ascii_lowercase();
@@ -144,11 +152,18 @@ pub fn json_depth(bytes: &[u8]) -> usize {
     max
 }
 
-fn decode_json<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T, Problem> {
+fn decode_json<T: RequestBody>(bytes: &[u8], max_depth: usize) -> Result<T, Problem> {
     if json_depth(bytes) > max_depth {
         return Err(Problem::malformed(format!(
             "the JSON is nested deeper than {max_depth} levels"
         )));
+    }
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'[') && !T::TAKES_ARRAY {
+        return Err(Problem::invalid(
+            "body",
+            "the body is a JSON array; send a JSON object with the fields by name",
+        ));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
@@ -233,7 +248,7 @@ fn percent_decoded(bytes: &[u8]) -> Vec<u8> {
 
 impl<S, T> FromRequest<S> for ApiBody<T>
 where
-    T: DeserializeOwned,
+    T: RequestBody,
     S: Send + Sync,
     AppState: FromRef<S>,
 {
@@ -253,7 +268,7 @@ where
 
 impl<S, T> FromRequest<S> for ApiJson<T>
 where
-    T: DeserializeOwned,
+    T: RequestBody,
     S: Send + Sync,
     AppState: FromRef<S>,
 {
@@ -364,6 +379,26 @@ mod tests {
             decode_form::<F>(b"n=x").is_err_and(|p| p.status() == StatusCode::UNPROCESSABLE_ENTITY)
         );
         assert!(decode_form::<F>(b"n=5").is_ok());
+    }
+
+    impl RequestBody for serde_json::Value {
+        const TAKES_ARRAY: bool = true;
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Named {
+        #[allow(dead_code)]
+        body: String,
+    }
+
+    impl RequestBody for Named {}
+
+    #[test]
+    fn a_struct_body_is_an_object_not_an_array() {
+        assert!(decode_json::<Named>(br#"{"body":"x"}"#, 4).is_ok());
+        assert!(decode_json::<Named>(br#" ["x"]"#, 4)
+            .is_err_and(|p| p.status() == StatusCode::UNPROCESSABLE_ENTITY));
+        assert!(decode_json::<serde_json::Value>(br#"["x"]"#, 4).is_ok());
     }
 
     #[test]

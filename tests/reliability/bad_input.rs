@@ -122,6 +122,19 @@ fn cases(top: i64, other_thread: i64, other_site: i64) -> Vec<Case> {
             "malformed_request",
         ),
         case("empty body", p, "", 400, "malformed_request"),
+        json_case(
+            "fields as an array",
+            p,
+            json!(["a body", "an author"]),
+            "body",
+        ),
+        json_case(
+            "admin fields as an array",
+            "/api/v1/admin/sites/default/comments/bulk",
+            json!(["spam", [top]]),
+            "body",
+        )
+        .admin(),
         case("single quotes", p, "{'body':'x'}", 400, "malformed_request"),
         case(
             "NaN",
