@@ -297,6 +297,19 @@ impl Colloquy {
         })
     }
 
+    /// Whether events of `site` can cause notifications: it has a webhook,
+    /// or e-mail is configured. Events that cannot are not flagged for the
+    /// notifier, which would only have cleared the flag again (a write per
+    /// post, competing with the posts themselves).
+    fn notifies(&self, site: &str) -> bool {
+        let config = self.config();
+        config.smtp.is_some()
+            || config
+                .sites
+                .iter()
+                .any(|s| s.id == site && s.webhook_url.is_some())
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.config
@@ -479,7 +492,8 @@ impl Colloquy {
             status: Some(status),
             reasons: reasons.clone(),
             created,
-            notify: matches!(status, Status::Published | Status::Pending),
+            notify: matches!(status, Status::Published | Status::Pending)
+                && self.notifies(site.as_str()),
         };
         let duplicate_since = (row.duplicate_window_secs > 0)
             .then(|| created - i64::from(row.duplicate_window_secs) * 1000);
@@ -1035,8 +1049,9 @@ impl Colloquy {
         let audit = |status: Status| {
             let mut e = self.entry(current, actor, name, now, Vec::new());
             e.status = Some(status);
-            e.notify =
-                status != current.status && matches!(status, Status::Published | Status::Pending);
+            e.notify = status != current.status
+                && matches!(status, Status::Published | Status::Pending)
+                && self.notifies(s);
             e
         };
         match action {

@@ -22,6 +22,7 @@ both_backends!(
     moderators_get_held_comments_with_one_click_links,
     reply_emails_respect_opt_in_and_stop_after_unsubscribe,
     failed_deliveries_are_listed_and_can_be_retried,
+    without_webhook_or_mail_events_are_logged_but_not_queued,
 );
 
 // Several servers share one database on PostgreSQL only (SQLite has one
@@ -655,4 +656,34 @@ async fn failed_deliveries_are_listed_and_can_be_retried(db: Db) {
         .admin_as(crate::helpers::OTHER_ADMIN, Method::GET, list, None)
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
+async fn without_webhook_or_mail_events_are_logged_but_not_queued(db: Db) {
+    let Some(app) = spawn_with(db, |c| notifications(c, None, None)).await else {
+        return;
+    };
+    app.post_ok("default", "quiet", json!({"body": "published"}))
+        .await;
+    let held = app
+        .post_ok("default", "quiet", json!({"body": held_body()}))
+        .await;
+    assert_eq!(held["status"], "pending");
+    let id = held["id"].as_i64().unwrap();
+    let (status, _) = app
+        .admin(
+            Method::POST,
+            &format!("/api/v1/admin/sites/default/comments/{id}/approve"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Every decision is in the audit log; none waits for the notifier,
+    // which has nothing to send and so nothing to write.
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_log").await, 3);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM audit_log WHERE notify = 1").await,
+        0
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM outbox").await, 0);
 }
