@@ -258,7 +258,7 @@ impl Store {
                 migrate(&write).await?;
                 let read = sqlite_pool(4, "").connect_with(options).await?;
                 let (queue, jobs) = tokio::sync::mpsc::channel(1024);
-                tokio::spawn(group_commit(write.clone(), jobs));
+                spawn_group_commit(write.clone(), jobs)?;
                 Store {
                     write,
                     read,
@@ -491,11 +491,9 @@ impl Store {
             }
             None => {
                 let mut tx = self.begin_write().await?;
-                let mut touched = Touched::default();
-                let outcome = insert_in(&mut tx, &new, &mut touched).await?;
-                touched.flush(&mut tx).await?;
+                let outcome = insert_group(&mut tx, self.backend, &[&new]).await?;
                 tx.commit().await?;
-                Ok(outcome)
+                Ok(outcome.into_iter().next().unwrap_or(InsertOutcome::IdTaken))
             }
         }
     }
@@ -1046,17 +1044,99 @@ impl Touched {
     }
 }
 
-/// The statements of one insert, inside the caller's transaction. Every
-/// refusal is decided before anything is written. The thread's version and
-/// count are updated by `touched.flush` before the commit.
-async fn insert_in(
+/// Inserts a group of new comments inside the caller's transaction. Each
+/// is checked in order (duplicate, thread open, parent) before anything is
+/// written; those that pass go in with one multi-row statement and their
+/// audit entries with another, so a group costs a few round trips to the
+/// database however many comments it holds. Thread versions and counts
+/// are updated before the caller commits.
+async fn insert_group(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    group: &[&InsertComment],
+) -> Result<Vec<InsertOutcome>> {
+    let mut touched = Touched::default();
+    let mut outcomes: Vec<Option<InsertOutcome>> = group.iter().map(|_| None).collect();
+    let mut ready: Vec<usize> = Vec::with_capacity(group.len());
+    for (i, new) in group.iter().enumerate() {
+        let earlier: Vec<&InsertComment> = ready.iter().map(|&j| group[j]).collect();
+        match check_new(tx, backend, new, &earlier, &mut touched).await? {
+            Some(refused) => outcomes[i] = Some(refused),
+            None => ready.push(i),
+        }
+    }
+    let inserted = insert_new_rows(tx, backend, group, &ready).await?;
+    let mut audits = Vec::with_capacity(ready.len());
+    for &i in &ready {
+        let c = &group[i].comment;
+        if !inserted.contains(&c.id) {
+            outcomes[i] = Some(InsertOutcome::IdTaken);
+            continue;
+        }
+        outcomes[i] = Some(InsertOutcome::Inserted);
+        audits.push(AuditEntry {
+            comment_id: Some(c.id),
+            ..group[i].audit.clone()
+        });
+        if let Some(t) = touched.find(&c.site, &c.thread) {
+            t.inserted += 1;
+            t.published += i64::from(c.status == Status::Published);
+        }
+    }
+    insert_audits(tx, backend, &audits).await?;
+    touched.flush(tx).await?;
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(InsertOutcome::IdTaken))
+        .collect())
+}
+
+/// Why a new comment cannot go in, if it cannot: the database as it is in
+/// this transaction plus `earlier`, the comments of the same group that
+/// passed (they are not written yet).
+async fn check_new(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
     new: &InsertComment,
+    earlier: &[&InsertComment],
     touched: &mut Touched,
-) -> Result<InsertOutcome> {
+) -> Result<Option<InsertOutcome>> {
     let c = &new.comment;
+    // The thread first: on PostgreSQL its row is locked until the commit,
+    // so posts to one thread check for duplicates one after another (two
+    // identical posts sent at once would otherwise both find none). SQLite
+    // has one writer and needs no lock. Within one transaction nothing else
+    // changes a thread's state, so it is read once.
+    let state = match touched.find(&c.site, &c.thread) {
+        Some(t) => t.state,
+        None => {
+            let state = thread_state_for_insert(tx, backend, c).await?;
+            touched.threads.push(TouchedThread {
+                site: c.site.clone(),
+                thread: c.thread.clone(),
+                state,
+                inserted: 0,
+                published: 0,
+            });
+            state
+        }
+    };
     if let Some(since) = new.duplicate_since {
-        let earlier = sqlx::query(
+        let same_poster = |o: &Comment| {
+            (c.email.is_some() && o.email == c.email)
+                || (c.ip_hash.is_some() && o.ip_hash == c.ip_hash)
+        };
+        let in_group = earlier.iter().map(|e| &e.comment).find(|o| {
+            o.site == c.site
+                && o.thread == c.thread
+                && o.created >= since
+                && o.body == c.body
+                && same_poster(o)
+        });
+        if let Some(o) = in_group {
+            return Ok(Some(InsertOutcome::Duplicate(o.id)));
+        }
+        let stored = sqlx::query(
             "SELECT id FROM comments WHERE site = $1 AND thread_key = $2 AND created >= $3 AND body = $4 \
              AND ((email IS NOT NULL AND email = $5) OR (ip_hash IS NOT NULL AND ip_hash = $6)) LIMIT 1",
         )
@@ -1068,97 +1148,162 @@ async fn insert_in(
         .bind(&c.ip_hash)
         .fetch_optional(&mut **tx)
         .await?;
-        if let Some(row) = earlier {
-            return Ok(InsertOutcome::Duplicate(row.try_get("id")?));
+        if let Some(row) = stored {
+            return Ok(Some(InsertOutcome::Duplicate(row.try_get("id")?)));
         }
     }
-    // Within one transaction nothing else changes a thread's state (the
-    // writer holds the only write connection), so it is read once.
-    let state = match touched.find(&c.site, &c.thread) {
-        Some(t) => t.state,
-        None => {
-            let row = sqlx::query("SELECT state FROM threads WHERE site = $1 AND thread_key = $2")
-                .bind(&c.site)
-                .bind(&c.thread)
-                .fetch_optional(&mut **tx)
-                .await?;
-            let state = match row {
-                Some(row) => parse_state(&row.try_get::<String, _>("state")?)?,
-                None => {
-                    sqlx::query(
-                        "INSERT INTO threads (site, thread_key, state, created) VALUES ($1, $2, 'open', $3) \
-                         ON CONFLICT (site, thread_key) DO NOTHING",
-                    )
-                    .bind(&c.site)
-                    .bind(&c.thread)
-                    .bind(c.created)
-                    .execute(&mut **tx)
-                    .await?;
-                    ThreadState::Open
-                }
-            };
-            touched.threads.push(TouchedThread {
-                site: c.site.clone(),
-                thread: c.thread.clone(),
-                state,
-                inserted: 0,
-                published: 0,
-            });
-            state
-        }
-    };
     if state != ThreadState::Open {
-        return Ok(InsertOutcome::ThreadNotOpen(state));
+        return Ok(Some(InsertOutcome::ThreadNotOpen(state)));
     }
     if let Some(parent) = c.parent {
-        let found =
-            sqlx::query("SELECT id FROM comments WHERE site = $1 AND id = $2 AND thread_key = $3")
-                .bind(&c.site)
-                .bind(parent)
-                .bind(&c.thread)
-                .fetch_optional(&mut **tx)
-                .await?;
-        if found.is_none() {
-            return Ok(InsertOutcome::NoSuchParent);
+        let in_group = earlier.iter().any(|e| {
+            e.comment.id == parent && e.comment.site == c.site && e.comment.thread == c.thread
+        });
+        if !in_group {
+            let found = sqlx::query(
+                "SELECT id FROM comments WHERE site = $1 AND id = $2 AND thread_key = $3",
+            )
+            .bind(&c.site)
+            .bind(parent)
+            .bind(&c.thread)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if found.is_none() {
+                return Ok(Some(InsertOutcome::NoSuchParent));
+            }
         }
     }
-    let inserted = sqlx::query(
-        "INSERT INTO comments (id, site, thread_key, parent, status, format, body, html, policy_version, \
-         author, email, homepage, ip_hash, edit_token_hash, created, reasons, notify_replies) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(c.id)
-    .bind(&c.site)
-    .bind(&c.thread)
-    .bind(c.parent)
-    .bind(c.status.as_str())
-    .bind(&c.format)
-    .bind(&c.body)
-    .bind(&c.html)
-    .bind(&c.policy_version)
-    .bind(&c.author)
-    .bind(&c.email)
-    .bind(&c.homepage)
-    .bind(&c.ip_hash)
-    .bind(&new.edit_token_hash)
-    .bind(c.created)
-    .bind(reasons_json(&c.reasons))
-    .bind(i64::from(c.notify_replies))
-    .execute(&mut **tx)
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Ok(InsertOutcome::IdTaken);
-    }
-    let audit = AuditEntry {
-        comment_id: Some(c.id),
-        ..new.audit.clone()
+    Ok(None)
+}
+
+/// The state of a new comment's thread, creating the thread if it is new;
+/// on PostgreSQL its row stays locked until the transaction ends.
+async fn thread_state_for_insert(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    c: &Comment,
+) -> Result<ThreadState> {
+    let create = || {
+        sqlx::query(
+            "INSERT INTO threads (site, thread_key, state, created) VALUES ($1, $2, 'open', $3) \
+             ON CONFLICT (site, thread_key) DO NOTHING",
+        )
+        .bind(&c.site)
+        .bind(&c.thread)
+        .bind(c.created)
     };
-    insert_audit(tx, &audit).await?;
-    if let Some(t) = touched.find(&c.site, &c.thread) {
-        t.inserted += 1;
-        t.published += i64::from(c.status == Status::Published);
+    let select = match backend {
+        Backend::Sqlite => "SELECT state FROM threads WHERE site = $1 AND thread_key = $2",
+        Backend::Postgres => {
+            // Create it first, so that there is a row to lock.
+            create().execute(&mut **tx).await?;
+            "SELECT state FROM threads WHERE site = $1 AND thread_key = $2 FOR UPDATE"
+        }
+    };
+    let row = sqlx::query(select)
+        .bind(&c.site)
+        .bind(&c.thread)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match row {
+        Some(row) => parse_state(&row.try_get::<String, _>("state")?),
+        None => {
+            create().execute(&mut **tx).await?;
+            Ok(ThreadState::Open)
+        }
     }
-    Ok(InsertOutcome::Inserted)
+}
+
+/// Columns of a new comment, in the order [`insert_new_rows`] binds them.
+const NEW_COMMENT_COLUMNS: usize = 17;
+
+/// One multi-row insert of `group[i]` for `i` in `which`; returns the ids
+/// stored (a row whose id is taken is left out).
+async fn insert_new_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    group: &[&InsertComment],
+    which: &[usize],
+) -> Result<std::collections::HashSet<i64>> {
+    if which.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    let mut sql = String::from(
+        "INSERT INTO comments (id, site, thread_key, parent, status, format, body, html, policy_version, \
+         author, email, homepage, ip_hash, edit_token_hash, created, reasons, notify_replies) VALUES ",
+    );
+    push_value_rows(&mut sql, backend, which.len(), NEW_COMMENT_COLUMNS);
+    sql.push_str(" ON CONFLICT (id) DO NOTHING RETURNING id");
+    let mut q = sqlx::query(&sql);
+    for &i in which {
+        let new = group[i];
+        let c = &new.comment;
+        q = q
+            .bind(c.id)
+            .bind(&c.site)
+            .bind(&c.thread)
+            .bind(c.parent)
+            .bind(c.status.as_str())
+            .bind(&c.format)
+            .bind(&c.body)
+            .bind(&c.html)
+            .bind(&c.policy_version)
+            .bind(&c.author)
+            .bind(&c.email)
+            .bind(&c.homepage)
+            .bind(&c.ip_hash)
+            .bind(&new.edit_token_hash)
+            .bind(c.created)
+            .bind(reasons_json(&c.reasons))
+            .bind(i64::from(c.notify_replies));
+    }
+    q.fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>("id").map_err(Error::from))
+        .collect()
+}
+
+/// `(…), (…)` for `rows` rows of `columns` values bound in order.
+fn push_value_rows(sql: &mut String, backend: Backend, rows: usize, columns: usize) {
+    for n in 0..rows {
+        if n > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        sql.push_str(&placeholders(backend, n * columns + 1, columns));
+        sql.push(')');
+    }
+}
+
+/// Placeholders for `n` values bound in order, the first being value
+/// number `first`. SQLite gets bare `?`: its driver looks each numbered
+/// placeholder up by a linear scan, which on a statement of a few hundred
+/// values costs more than running it.
+fn placeholders(backend: Backend, first: usize, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => vec!["?"; n].join(", "),
+        Backend::Postgres => (first..first + n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// Starts the group-commit writer on a thread of its own. On the server's
+/// runtime, each of its round trips to the database waited behind every
+/// busy request task before it was resumed (as did the task that hands its
+/// connection back to the pool); alone, it is resumed at once.
+fn spawn_group_commit(pool: AnyPool, jobs: tokio::sync::mpsc::Receiver<InsertJob>) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the database writer: {e}")))?;
+    std::thread::Builder::new()
+        .name("colloquy-writer".to_owned())
+        .spawn(move || runtime.block_on(group_commit(pool, jobs)))
+        .map_err(|e| Error::Internal(format!("cannot start the database writer: {e}")))?;
+    Ok(())
 }
 
 /// SQLite's writer for new comments: takes whatever inserts are waiting (up
@@ -1193,12 +1338,8 @@ async fn group_commit(pool: AnyPool, mut queue: tokio::sync::mpsc::Receiver<Inse
 
 async fn insert_batch(pool: &AnyPool, jobs: &[InsertJob]) -> Result<Vec<InsertOutcome>> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let mut touched = Touched::default();
-    let mut outcomes = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        outcomes.push(insert_in(&mut tx, &job.new, &mut touched).await?);
-    }
-    touched.flush(&mut tx).await?;
+    let group: Vec<&InsertComment> = jobs.iter().map(|j| &j.new).collect();
+    let outcomes = insert_group(&mut tx, Backend::Sqlite, &group).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
@@ -1206,12 +1347,15 @@ async fn insert_batch(pool: &AnyPool, jobs: &[InsertJob]) -> Result<Vec<InsertOu
 /// The writer's extra settings. Its page cache holds a whole import batch
 /// (the default 2 MB spilled dirty pages to the WAL mid-transaction and
 /// read them back), and statement journals stay in memory.
-const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;";
+const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY;";
 
 fn sqlite_pool(max: u32, extra_pragmas: &'static str) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(30))
+        // An embedded database has no connection to lose: pinging it
+        // before each use was a round trip to its thread on every query.
+        .test_before_acquire(false)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 conn.execute(
@@ -1321,6 +1465,40 @@ async fn remove_in(
 }
 
 /// Writes one audit entry inside the caller's transaction.
+/// Columns of an audit entry, in the order [`insert_audits`] binds them.
+const AUDIT_COLUMNS: usize = 10;
+
+/// Audit entries in one multi-row statement.
+async fn insert_audits(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    entries: &[AuditEntry],
+) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from(
+        "INSERT INTO audit_log (id, site, comment_id, thread_key, actor, action, status, reasons, created, notify) VALUES ",
+    );
+    push_value_rows(&mut sql, backend, entries.len(), AUDIT_COLUMNS);
+    let mut q = sqlx::query(&sql);
+    for a in entries {
+        q = q
+            .bind(a.id)
+            .bind(&a.site)
+            .bind(a.comment_id)
+            .bind(&a.thread)
+            .bind(&a.actor)
+            .bind(&a.action)
+            .bind(a.status.map(Status::as_str))
+            .bind(reasons_json(&a.reasons))
+            .bind(a.created)
+            .bind(i64::from(a.notify));
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
 async fn insert_audit(tx: &mut sqlx::Transaction<'_, sqlx::Any>, a: &AuditEntry) -> Result<()> {
     sqlx::query(
         "INSERT INTO audit_log (id, site, comment_id, thread_key, actor, action, status, reasons, created, notify) \

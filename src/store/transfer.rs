@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::Row;
 
-use super::{comment_from_row, parse_state, Backend, Store, COMMENT_COLUMNS};
+use super::{comment_from_row, parse_state, Store, COMMENT_COLUMNS};
 use crate::comment::{Comment, Status, ThreadState};
 use crate::error::{Error, Result};
 
@@ -532,18 +532,9 @@ impl Store {
             .collect()
     }
 
-    /// Placeholders for `n` values bound in order, the first being value
-    /// number `first`. SQLite gets bare `?`: the driver looks each named
-    /// parameter up by a linear scan, which on a statement of a few hundred
-    /// values costs more than running it.
+    /// Placeholders for `n` values bound in order (see [`super::placeholders`]).
     fn placeholders(&self, first: usize, n: usize) -> String {
-        match self.backend {
-            Backend::Sqlite => vec!["?"; n].join(", "),
-            Backend::Postgres => (first..first + n)
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-        }
+        super::placeholders(self.backend, first, n)
     }
 }
 

@@ -601,7 +601,10 @@ async fn edits_are_judged_again(db: Db) {
     );
 }
 
-both_backends!(the_same_text_from_one_address_is_a_duplicate);
+both_backends!(
+    the_same_text_from_one_address_is_a_duplicate,
+    identical_posts_sent_at_once_store_one_comment,
+);
 
 async fn the_same_text_from_one_address_is_a_duplicate(db: Db) {
     let Some(app) = spawn(db).await else { return };
@@ -611,4 +614,60 @@ async fn the_same_text_from_one_address_is_a_duplicate(db: Db) {
         .post("default", "dup", json!({"body": "no email"}))
         .await;
     expect_problem(r, StatusCode::CONFLICT).await;
+}
+
+/// Posts that arrive together are committed together; a duplicate of a
+/// comment in the same group is caught as surely as one already stored.
+async fn identical_posts_sent_at_once_store_one_comment(db: Db) {
+    let Some(app) = spawn_with(db, |c| c.rate_limit = false).await else {
+        return;
+    };
+    let body = json!({"author": "Ann", "email": "ann@example.com", "body": "Sent twice, or more"});
+    let answers = all_at_once(&app, (0..24).map(|_| body.clone())).await;
+    let mut created = Vec::new();
+    let mut refused = Vec::new();
+    for r in answers {
+        match r.status() {
+            StatusCode::CREATED => created.push(r.json::<Value>().await.unwrap()),
+            StatusCode::CONFLICT => refused.push(expect_problem(r, StatusCode::CONFLICT).await),
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(refused.len(), 23);
+    let id = created[0]["id"].as_i64().unwrap();
+    for p in &refused {
+        let detail = p["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(&format!("(comment {id})")), "{detail}");
+    }
+    let listed = app.list("default", "at-once", "").await;
+    assert_eq!(listed["comments"].as_array().unwrap().len(), 1);
+
+    // Replies sent together to a comment of the same group are stored too.
+    let replies = all_at_once(
+        &app,
+        (0..8).map(|n| json!({"body": format!("reply {n}"), "parent": id})),
+    )
+    .await;
+    for r in replies {
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let listed = app.list("default", "at-once", "").await;
+    assert_eq!(listed["comments"].as_array().unwrap().len(), 9);
+}
+
+/// Posts every body to thread `at-once` concurrently; the answers in order.
+async fn all_at_once(app: &TestApp, bodies: impl Iterator<Item = Value>) -> Vec<reqwest::Response> {
+    let url = app.url(&TestApp::comments_path("default", "at-once"));
+    let tasks: Vec<_> = bodies
+        .map(|body| {
+            let request = app.client.post(&url).json(&body);
+            tokio::spawn(async move { request.send().await.expect("request") })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.expect("task"));
+    }
+    answers
 }
