@@ -30,6 +30,14 @@ pub(crate) const ID_EPOCH_MS: i64 = 1_577_836_800_000;
 /// The service.
 #[derive(Clone)]
 pub struct Colloquy {
+    /// One shared allocation: a request clones the service several times
+    /// (router, middleware, extractors), and each clone is then a single
+    /// reference count.
+    shared: Arc<Shared>,
+}
+
+/// What every clone of a [`Colloquy`] shares.
+pub struct Shared {
     store: Store,
     policies: Arc<PolicySet>,
     config: Arc<Config>,
@@ -43,6 +51,14 @@ pub struct Colloquy {
     counts: Arc<Memo<(String, String), i64>>,
     /// Per-address and per-site budgets for new comments.
     limits: Arc<RateLimits>,
+}
+
+impl std::ops::Deref for Colloquy {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
 }
 
 /// Who did something, as the audit log records it.
@@ -285,7 +301,7 @@ impl Colloquy {
         }
         let fresh_key = random_token(32);
         let key = store.setting_or_insert("ip_hash_key", &fresh_key).await?;
-        Ok(Colloquy {
+        let shared = Shared {
             store,
             policies: Arc::new(policies),
             admin_tokens: Arc::new(admin_tokens),
@@ -294,6 +310,9 @@ impl Colloquy {
             counts: Arc::new(Memo::new(Duration::from_secs(1), 100_000)),
             limits: Arc::new(RateLimits::new(config.rate_limit)),
             config: Arc::new(config),
+        };
+        Ok(Colloquy {
+            shared: Arc::new(shared),
         })
     }
 

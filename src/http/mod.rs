@@ -34,9 +34,21 @@ use crate::service::Colloquy;
 use metrics::Metrics;
 use problem::Problem;
 
-/// Shared state of every handler.
+/// Shared state of every handler: one reference count per clone (axum
+/// clones it for the router, each middleware and each extractor).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppShared>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppShared;
+
+    fn deref(&self) -> &AppShared {
+        &self.0
+    }
+}
+
+/// What every clone of an [`AppState`] shares.
+pub struct AppShared {
     /// The service.
     pub colloquy: Colloquy,
     /// Request and comment counters.
@@ -48,11 +60,11 @@ pub struct AppState {
 /// Every route of the service.
 pub fn router(colloquy: Colloquy) -> Router {
     let limits = colloquy.config().limits.clone();
-    let state = AppState {
+    let state = AppState(Arc::new(AppShared {
         colloquy,
         metrics: Arc::new(Metrics::default()),
         listings: Arc::new(cache::ListingCache::new(4096)),
-    };
+    }));
     let site = "/api/v1/sites/{site}";
     let admin = "/api/v1/admin/sites/{site}";
     Router::new()
