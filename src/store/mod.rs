@@ -1083,8 +1083,15 @@ async fn insert_group(
             t.published += i64::from(c.status == Status::Published);
         }
     }
-    insert_audits(tx, backend, &audits).await?;
-    touched.flush(tx).await?;
+    match backend {
+        // SQLite takes several statements in one call: the audit entries
+        // and the thread counts cost one round trip to its thread.
+        Backend::Sqlite => audits_and_counts(tx, &audits, &touched).await?,
+        Backend::Postgres => {
+            insert_audits(tx, backend, &audits).await?;
+            touched.flush(tx).await?;
+        }
+    }
     Ok(outcomes
         .into_iter()
         .map(|o| o.unwrap_or(InsertOutcome::IdTaken))
@@ -1465,6 +1472,59 @@ async fn remove_in(
 }
 
 /// Writes one audit entry inside the caller's transaction.
+/// SQLite: the group's audit entries and its threads' new versions and
+/// counts, in one call of several statements.
+async fn audits_and_counts(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    audits: &[AuditEntry],
+    touched: &Touched,
+) -> Result<()> {
+    let threads: Vec<&TouchedThread> = touched.threads.iter().filter(|t| t.inserted > 0).collect();
+    let mut sql = String::new();
+    if !audits.is_empty() {
+        sql.push_str(AUDIT_INSERT);
+        push_value_rows(&mut sql, Backend::Sqlite, audits.len(), AUDIT_COLUMNS);
+        sql.push(';');
+    }
+    for _ in &threads {
+        sql.push_str(
+            "UPDATE threads SET version = version + 1, published = published + ? \
+             WHERE site = ? AND thread_key = ?;",
+        );
+    }
+    if sql.is_empty() {
+        return Ok(());
+    }
+    let mut q = sqlx::query(&sql);
+    for a in audits {
+        q = bind_audit(q, a);
+    }
+    for t in threads {
+        q = q.bind(t.published).bind(&t.site).bind(&t.thread);
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// The start of an audit insert; the value rows follow.
+const AUDIT_INSERT: &str = "INSERT INTO audit_log (id, site, comment_id, thread_key, actor, action, status, reasons, created, notify) VALUES ";
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds an audit entry's values in [`AUDIT_INSERT`]'s column order.
+fn bind_audit<'q>(q: AnyQuery<'q>, a: &'q AuditEntry) -> AnyQuery<'q> {
+    q.bind(a.id)
+        .bind(&a.site)
+        .bind(a.comment_id)
+        .bind(&a.thread)
+        .bind(&a.actor)
+        .bind(&a.action)
+        .bind(a.status.map(Status::as_str))
+        .bind(reasons_json(&a.reasons))
+        .bind(a.created)
+        .bind(i64::from(a.notify))
+}
+
 /// Columns of an audit entry, in the order [`insert_audits`] binds them.
 const AUDIT_COLUMNS: usize = 10;
 
@@ -1477,23 +1537,11 @@ async fn insert_audits(
     if entries.is_empty() {
         return Ok(());
     }
-    let mut sql = String::from(
-        "INSERT INTO audit_log (id, site, comment_id, thread_key, actor, action, status, reasons, created, notify) VALUES ",
-    );
+    let mut sql = String::from(AUDIT_INSERT);
     push_value_rows(&mut sql, backend, entries.len(), AUDIT_COLUMNS);
     let mut q = sqlx::query(&sql);
     for a in entries {
-        q = q
-            .bind(a.id)
-            .bind(&a.site)
-            .bind(a.comment_id)
-            .bind(&a.thread)
-            .bind(&a.actor)
-            .bind(&a.action)
-            .bind(a.status.map(Status::as_str))
-            .bind(reasons_json(&a.reasons))
-            .bind(a.created)
-            .bind(i64::from(a.notify));
+        q = bind_audit(q, a);
     }
     q.execute(&mut **tx).await?;
     Ok(())
