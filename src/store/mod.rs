@@ -1,7 +1,8 @@
 //! Storage: one set of queries and migrations for SQLite and PostgreSQL,
 //! through sqlx's `AnyPool`.
 //!
-//! SQL here is portable: `$N` placeholders (SQLite binds them by number),
+//! SQL here is portable: `$N` placeholders (SQLite binds them by number;
+//! multi-row statements give it bare `?`, see `placeholders`),
 //! `ON CONFLICT … DO NOTHING`, row-value comparisons for keyset pagination,
 //! integer millisecond times, application-made ids. SQLite runs in WAL mode
 //! with `synchronous = FULL` (a commit is on disk when it returns), a busy
@@ -1548,22 +1549,9 @@ async fn insert_audits(
 }
 
 async fn insert_audit(tx: &mut sqlx::Transaction<'_, sqlx::Any>, a: &AuditEntry) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (id, site, comment_id, thread_key, actor, action, status, reasons, created, notify) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(a.id)
-    .bind(&a.site)
-    .bind(a.comment_id)
-    .bind(&a.thread)
-    .bind(&a.actor)
-    .bind(&a.action)
-    .bind(a.status.map(Status::as_str))
-    .bind(reasons_json(&a.reasons))
-    .bind(a.created)
-    .bind(i64::from(a.notify))
-    .execute(&mut **tx)
-    .await?;
+    // One row: `$N` placeholders, which both backends take.
+    let sql = format!("{AUDIT_INSERT}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+    bind_audit(sqlx::query(&sql), a).execute(&mut **tx).await?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::Row;
 
-use super::{comment_from_row, parse_state, Store, COMMENT_COLUMNS};
+use super::{comment_from_row, parse_state, placeholders, push_value_rows, Store, COMMENT_COLUMNS};
 use crate::comment::{Comment, Status, ThreadState};
 use crate::error::{Error, Result};
 
@@ -118,14 +118,7 @@ impl Store {
             let mut sql = String::from(
                 "INSERT INTO threads (site, thread_key, state, created, title) VALUES ",
             );
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push('(');
-                sql.push_str(&self.placeholders(i * 5 + 1, 5));
-                sql.push(')');
-            }
+            push_value_rows(&mut sql, self.backend, chunk.len(), 5);
             sql.push_str(
                 " ON CONFLICT (site, thread_key) DO UPDATE SET title = COALESCE(threads.title, excluded.title)",
             );
@@ -441,8 +434,8 @@ impl Store {
         for chunk in sources.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "SELECT source FROM comments WHERE site = {} AND source IN ({})",
-                self.placeholders(1, 1),
-                self.placeholders(2, chunk.len())
+                placeholders(self.backend, 1, 1),
+                placeholders(self.backend, 2, chunk.len())
             );
             let mut q = sqlx::query(&sql).bind(site);
             for s in chunk {
@@ -461,7 +454,7 @@ impl Store {
         for chunk in kept.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "SELECT id, site, source, created FROM comments WHERE id IN ({})",
-                self.placeholders(1, chunk.len())
+                placeholders(self.backend, 1, chunk.len())
             );
             let mut q = sqlx::query(&sql);
             for id in chunk {
@@ -494,14 +487,7 @@ impl Store {
             "INSERT INTO comments (id, site, thread_key, parent, status, format, body, html, policy_version, \
              author, email, homepage, ip_hash, created, modified, source, source_parent) VALUES ",
         );
-        for n in 0..which.len() {
-            if n > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            sql.push_str(&self.placeholders(n * COLUMNS + 1, COLUMNS));
-            sql.push(')');
-        }
+        push_value_rows(&mut sql, self.backend, which.len(), COLUMNS);
         sql.push_str(" ON CONFLICT DO NOTHING RETURNING id");
         let mut q = sqlx::query(&sql);
         for &i in which {
@@ -530,11 +516,6 @@ impl Store {
         done.iter()
             .map(|r| r.try_get::<i64, _>("id").map_err(Error::from))
             .collect()
-    }
-
-    /// Placeholders for `n` values bound in order (see [`super::placeholders`]).
-    fn placeholders(&self, first: usize, n: usize) -> String {
-        super::placeholders(self.backend, first, n)
     }
 }
 

@@ -64,10 +64,7 @@ fn parse_csv(ctx: &ParseContext, sink: &mut Sink<'_>) -> Result<(), ImportError>
         let line = e.position().map_or(1, csv::Position::line);
         match e.kind() {
             csv::ErrorKind::Io(io) => ctx.unreadable(io),
-            csv::ErrorKind::Utf8 { .. } => ctx.malformed(
-                line,
-                "the file is not UTF-8 text; convert it to UTF-8 first",
-            ),
+            csv::ErrorKind::Utf8 { .. } => ctx.not_utf8(line),
             csv::ErrorKind::UnequalLengths {
                 expected_len, len, ..
             } => ctx.malformed(
@@ -131,16 +128,7 @@ fn parse_json_lines(
 ) -> Result<(), ImportError> {
     for (n, line) in file.lines().enumerate() {
         let number = n as u64 + 1;
-        let line = line.map_err(|e| {
-            if e.kind() == std::io::ErrorKind::InvalidData {
-                ctx.malformed(
-                    number,
-                    "the file is not UTF-8 text; convert it to UTF-8 first",
-                )
-            } else {
-                ctx.unreadable(e)
-            }
-        })?;
+        let line = line.map_err(|e| ctx.line_unread(number, &e))?;
         if line.trim().is_empty() {
             continue;
         }

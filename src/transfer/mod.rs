@@ -373,7 +373,24 @@ impl ParseContext {
             message: message.to_string(),
         }
     }
+
+    /// The file is not UTF-8 at `line`.
+    pub(crate) fn not_utf8(&self, line: u64) -> ImportError {
+        self.malformed(line, NOT_UTF8)
+    }
+
+    /// A line of a line-based file could not be read.
+    pub(crate) fn line_unread(&self, line: u64, e: &std::io::Error) -> ImportError {
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            self.not_utf8(line)
+        } else {
+            self.unreadable(e)
+        }
+    }
 }
+
+/// What a file that is not UTF-8 is told.
+pub(crate) const NOT_UTF8: &str = "the file is not UTF-8 text; convert it to UTF-8 first";
 
 /// Runs the parser for `kind` over the file, sending every item to `sink`.
 fn parse(kind: Kind, ctx: &ParseContext, sink: &mut Sink<'_>) -> Result<(), ImportError> {

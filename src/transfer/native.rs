@@ -70,16 +70,7 @@ pub(super) fn parse(ctx: &ParseContext, sink: &mut Sink<'_>) -> Result<(), Impor
     let mut saw_site = false;
     for (n, line) in file.lines().enumerate() {
         let number = n as u64 + 1;
-        let line = line.map_err(|e| {
-            if e.kind() == std::io::ErrorKind::InvalidData {
-                ctx.malformed(
-                    number,
-                    "the file is not UTF-8 text; convert it to UTF-8 first",
-                )
-            } else {
-                ctx.unreadable(e)
-            }
-        })?;
+        let line = line.map_err(|e| ctx.line_unread(number, &e))?;
         if line.trim().is_empty() {
             continue;
         }

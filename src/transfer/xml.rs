@@ -146,7 +146,7 @@ impl<'c> XmlStream<'c> {
             return Ok(Step::Close);
         }
         let ctx = self.ctx;
-        let not_utf8 = "the file is not UTF-8 text; convert it to UTF-8 first";
+        let not_utf8 = super::NOT_UTF8;
         loop {
             self.buf.clear();
             let event = match self.reader.read_event_into(&mut self.buf) {
