@@ -201,6 +201,16 @@ fn find<'a>(set: &'a PolicySet, id: &str) -> Result<&'a Policy, String> {
     })
 }
 
+/// Writes part of a command's report to standard output. A reader that
+/// went away (`colloquy import … | head -1`) ends the output, not the
+/// command: the work it reports on is done either way.
+fn say(text: &str) -> Result<(), String> {
+    match io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(format!("standard output: {e}")),
+        _ => Ok(()),
+    }
+}
+
 fn render(format: &str, dir: Option<&Path>, jsonl: bool) -> Result<ExitCode, String> {
     let set = load_policies(dir)?;
     let policy = find(&set, format)?;
@@ -279,7 +289,7 @@ fn formats(long: bool, json: bool, dir: Option<&Path>) -> Result<ExitCode, Strin
             }
         }
     }
-    print!("{out}");
+    say(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -316,13 +326,13 @@ fn check(dir: &Path) -> Result<ExitCode, String> {
                     failed += 1;
                     continue;
                 }
-                println!(
-                    "ok  {shown}: {} ({}), filters: {}, version {}",
+                say(&format!(
+                    "ok  {shown}: {} ({}), filters: {}, version {}\n",
                     p.id(),
                     p.name(),
                     p.filter_kinds().join(" > "),
                     p.version()
-                );
+                ))?;
                 ids.push((p.id().to_owned(), path.clone()));
             }
             Err(e) => {
@@ -393,10 +403,10 @@ fn rerender(site: &str, args: &ServiceArgs) -> Result<ExitCode, String> {
             .await
             .map_err(|e| e.to_string())?;
         bar.finish_and_clear();
-        println!(
-            "{}: {} comments checked, {} re-rendered, {} skipped (format no longer exists)",
+        say(&format!(
+            "{}: {} comments checked, {} re-rendered, {} skipped (format no longer exists)\n",
             site, report.checked, report.rerendered, report.skipped
-        );
+        ))?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -443,9 +453,9 @@ fn import(
         bar.finish_and_clear();
         let report = result.map_err(|e| e.to_string())?;
         let i = &report.imported;
-        println!(
+        let mut out = format!(
             "{}: {} records read from {}; {} comments imported in {} threads \
-             (published {}, pending {}, spam {}, trash {}); {} already there; {} skipped",
+             (published {}, pending {}, spam {}, trash {}); {} already there; {} skipped\n",
             site,
             report.read,
             file.display(),
@@ -459,11 +469,12 @@ fn import(
             report.skipped.len()
         );
         for s in &report.skipped {
-            println!("skipped {s}");
+            out.push_str(&format!("skipped {s}\n"));
         }
         for n in &report.notes {
-            println!("note: {n}");
+            out.push_str(&format!("note: {n}\n"));
         }
+        say(&out)?;
         Ok(ExitCode::SUCCESS)
     })
 }

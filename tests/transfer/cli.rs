@@ -217,3 +217,44 @@ fn bad_input_is_an_error_naming_file_and_line() {
     assert!(text(&o.stderr).contains("unknown export format `csv`; choose json or wxr"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_reader_that_goes_away_does_not_undo_or_crash_the_import() {
+    let dir = temp_dir();
+    let db = format!("sqlite:{}", dir.join("p.db").display());
+    let wxr = fixture("wordpress.xml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_colloquy"))
+        .args(["import", "--site", "default", "--from", "wordpress"])
+        .arg(&wxr)
+        .args(["--database", &db])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the colloquy binary runs");
+    // Like `colloquy import … | head -0`: nobody reads the report.
+    drop(child.stdout.take());
+    let o = child.wait_with_output().expect("it ends");
+    let stderr = text(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The comments are stored all the same.
+    let again = colloquy(
+        &dir,
+        &[
+            "import",
+            "--site",
+            "default",
+            "--from",
+            "wordpress",
+            wxr.to_str().unwrap(),
+            "--database",
+            &db,
+        ],
+    );
+    assert!(
+        text(&again.stdout).contains("6 already there"),
+        "{}",
+        text(&again.stdout)
+    );
+}
