@@ -8,8 +8,8 @@
 //! * A record tagged `deviation:*` shows a Drupal flaw; our output must not
 //!   reproduce it, which a check per tag verifies.
 //!
-//! The corpus is read from `$COLLOQUY_DRUPAL7_CORPUS`, or from
-//! `../shared/corpus/drupal7/visible.jsonl` beside the checkout.
+//! The corpus is the repository's own copy, `tests/corpus/drupal7/visible.jsonl`;
+//! `$COLLOQUY_DRUPAL7_CORPUS` names another file (a newer corpus, say).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -44,7 +44,7 @@ fn corpus_path() -> PathBuf {
     if let Some(p) = std::env::var_os("COLLOQUY_DRUPAL7_CORPUS") {
         return PathBuf::from(p);
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/drupal7/visible.jsonl")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/drupal7/visible.jsonl")
 }
 
 fn load_corpus() -> Vec<Record> {
