@@ -7,6 +7,9 @@
 //!   an allowed scheme.
 //! * **Stable:** the safety net run again over the output changes nothing.
 //! * **Deterministic:** the same input renders the same twice.
+//! * **Well-formed characters:** no character that XML 1.0 or HTML forbids
+//!   ([`crate::text`]'s output set: controls, U+FFFE, U+FFFF, bidi
+//!   overrides), neither as itself nor as a numeric character reference.
 //! * **Bounded:** the output is at most [`MAX_GROWTH`] times the input
 //!   (+256). The largest growth is Markdown's: each `>` opens a blockquote,
 //!   27 bytes of markup for one byte of input, up to the nesting cap.
@@ -45,6 +48,9 @@ pub enum Violation {
     /// Two renderings of one input differ.
     #[error("rendering is not deterministic")]
     NotDeterministic,
+    /// A character no output may hold (raw, or as `&#…;`).
+    #[error("the output holds the forbidden character {0:?}")]
+    Character(char),
     /// The output is too large for its input.
     #[error("output of {0} bytes for {1} bytes of input")]
     TooLarge(usize, usize),
@@ -73,9 +79,36 @@ pub fn check_output(policy: &Policy, input: &str, output: &str) -> Result<(), Vi
         return Err(Violation::TooLarge(output.len(), input.len()));
     }
     allowed_only(policy, output)?;
+    forbidden_characters(output)?;
     let again = safety::finalize(output, policy.allowlist()).into_string();
     if again != output {
         return Err(Violation::NotStable(output.to_owned(), again));
+    }
+    Ok(())
+}
+
+/// Checks that no forbidden character is in `output`, raw or referenced.
+///
+/// # Errors
+/// [`Violation::Character`] with the first one.
+pub fn forbidden_characters(output: &str) -> Result<(), Violation> {
+    if let Some(c) = output
+        .chars()
+        .find(|&c| c == '\r' || crate::text::is_forbidden_in_output(c))
+    {
+        return Err(Violation::Character(c));
+    }
+    let mut rest = output;
+    while let Some(i) = memchr::memchr(b'&', rest.as_bytes()) {
+        rest = &rest[i..];
+        if let Some(crate::text::CharRef::Numeric { code, .. }) = crate::text::parse_char_ref(rest)
+        {
+            match char::from_u32(code) {
+                Some(c) if c != '\0' && !crate::text::is_forbidden_in_output(c) => {}
+                _ => return Err(Violation::Character(char::from_u32(code).unwrap_or('\0'))),
+            }
+        }
+        rest = &rest[1..];
     }
     Ok(())
 }

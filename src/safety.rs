@@ -302,7 +302,7 @@ pub fn finalize(html: &str, allow: &Allowlist) -> SafeHtml {
     let mut stack: Vec<&'static str> = Vec::new();
     // One scan of the whole input instead of one per piece of text: most
     // HTML holds no forbidden character at all.
-    let clean = !text::has_forbidden(html);
+    let clean = !text::has_forbidden_in_output(html);
     let mut rest = html;
     while !rest.is_empty() {
         let pos = memchr::memchr3(b'<', b'&', b'>', rest.as_bytes()).unwrap_or(rest.len());
@@ -337,11 +337,11 @@ pub fn finalize(html: &str, allow: &Allowlist) -> SafeHtml {
 /// Copies text, dropping forbidden characters (they may arrive through a
 /// filter that decoded a reference).
 fn push_text(out: &mut String, s: &str) {
-    if !text::has_forbidden(s) {
+    if !text::has_forbidden_in_output(s) {
         out.push_str(s);
         return;
     }
-    out.extend(s.chars().filter(|&c| !text::is_forbidden_char(c)));
+    out.extend(s.chars().filter(|&c| !text::is_forbidden_in_output(c)));
 }
 
 /// Writes a character reference as it is when it names an allowed character,
@@ -356,7 +356,7 @@ fn push_reference<'a>(out: &mut String, s: &'a str) -> &'a str {
     }
     match text::parse_char_ref(s) {
         Some(CharRef::Numeric { code, len }) => {
-            if text::numeric_char(code).is_some() {
+            if text::numeric_char(code).is_some_and(|c| !text::is_forbidden_in_output(c)) {
                 out.push_str(&s[..len]);
             }
             &s[len..]
@@ -442,10 +442,10 @@ fn handle_markup<'a>(
         {
             continue;
         }
-        let value: std::borrow::Cow<'_, str> = if text::has_forbidden(value) {
+        let value: std::borrow::Cow<'_, str> = if text::has_forbidden_in_output(value) {
             value
                 .chars()
-                .filter(|&c| !text::is_forbidden_char(c))
+                .filter(|&c| !text::is_forbidden_in_output(c))
                 .collect::<String>()
                 .into()
         } else {

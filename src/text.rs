@@ -82,35 +82,58 @@ pub(crate) fn escape_text_min_into(out: &mut String, text: &str) {
     out.push_str(&text[start..]);
 }
 
-/// True for characters that must never reach the output: C0 controls other
-/// than tab, newline and form feed (HTML does not allow them), and the
-/// bidirectional embedding/override/isolate controls (they reorder the text
-/// around them: `\u{202e}gnp.exe` reads as `exe.png`).
+/// True for characters removed from a comment before any filter sees it:
+/// C0 controls other than tab, newline and form feed (HTML does not allow
+/// them), and the bidirectional embedding/override/isolate controls (they
+/// reorder the text around them: `\u{202e}gnp.exe` reads as `exe.png`).
+/// Form feed, U+FFFE and U+FFFF are left to the filters, as Drupal leaves
+/// them (its HTML corrector drops them last, after the line breaks are
+/// placed), and removed from every output by [`is_forbidden_in_output`].
 pub(crate) fn is_forbidden_char(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{8}' | '\u{b}' | '\u{d}'..='\u{1f}'
         | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
-/// Does `s` hold a forbidden character? A byte scan: C0 controls are single
-/// bytes, and the bidi controls all start with `E2 80` or `E2 81`.
+/// True for characters no output may hold: those of [`is_forbidden_char`],
+/// and form feed, U+FFFE and U+FFFF, which XML 1.0 forbids (one form feed in
+/// a comment made the Atom feed unreadable for every reader).
+pub(crate) fn is_forbidden_in_output(c: char) -> bool {
+    is_forbidden_char(c) || matches!(c, '\u{c}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// Does `s` hold a character of [`is_forbidden_char`] (or `\r`)? A byte
+/// scan: C0 controls are single bytes, and the bidi controls all start with
+/// `E2 80` or `E2 81`.
 pub(crate) fn has_forbidden(s: &str) -> bool {
-    let b = s.as_bytes();
-    has_forbidden_control(b)
-        || memchr::memchr_iter(0xe2, b).any(|i| {
+    scan(s.as_bytes(), false)
+}
+
+/// Does `s` hold a character of [`is_forbidden_in_output`] (or `\r`)?
+pub(crate) fn has_forbidden_in_output(s: &str) -> bool {
+    scan(s.as_bytes(), true)
+}
+
+fn scan(b: &[u8], output: bool) -> bool {
+    has_forbidden_control(b, output)
+        || memchr::memchr2_iter(0xe2, 0xef, b).any(|i| {
             matches!(
-                (b.get(i + 1), b.get(i + 2)),
-                (Some(0x80), Some(0xaa..=0xae)) | (Some(0x81), Some(0xa6..=0xa9))
-            )
+                (b[i], b.get(i + 1), b.get(i + 2)),
+                (0xe2, Some(0x80), Some(0xaa..=0xae)) | (0xe2, Some(0x81), Some(0xa6..=0xa9))
+            ) || (output
+                && matches!(
+                    (b[i], b.get(i + 1), b.get(i + 2)),
+                    (0xef, Some(0xbf), Some(0xbe | 0xbf))
+                ))
         })
 }
 
-/// Any C0 control other than tab, newline and form feed? Eight bytes at a
-/// time: a word with no byte below 0x20 is skipped whole.
-fn has_forbidden_control(b: &[u8]) -> bool {
+/// Any C0 control other than tab, newline and (unless `output`) form feed?
+/// Eight bytes at a time: a word with no byte below 0x20 is skipped whole.
+fn has_forbidden_control(b: &[u8], output: bool) -> bool {
     const LOW: u64 = 0x2020_2020_2020_2020;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let forbidden = |c: u8| c < 0x20 && !matches!(c, b'\t' | b'\n' | 0x0c);
+    let forbidden = |c: u8| c < 0x20 && !matches!(c, b'\t' | b'\n') && (output || c != 0x0c);
     let mut chunks = b.chunks_exact(8);
     for chunk in &mut chunks {
         let mut word = [0u8; 8];
@@ -123,6 +146,21 @@ fn has_forbidden_control(b: &[u8]) -> bool {
         }
     }
     chunks.remainder().iter().any(|&c| forbidden(c))
+}
+
+/// `s` without the characters no output may hold ([`is_forbidden_in_output`];
+/// `\r` too); borrowed when there is none. For text that reaches a page, a
+/// feed or an e-mail without a text format: names, titles, thread keys.
+pub(crate) fn without_forbidden(s: &str) -> std::borrow::Cow<'_, str> {
+    if has_forbidden_in_output(s) {
+        std::borrow::Cow::Owned(
+            s.chars()
+                .filter(|&c| c != '\r' && !is_forbidden_in_output(c))
+                .collect(),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
 }
 
 /// Removes forbidden characters, turns `\r\n` and lone `\r` into `\n`.
@@ -346,6 +384,17 @@ mod tests {
             "\u{2029}\u{202f}\u{2065}\u{206a}é記😀",
         ] {
             assert!(!has_forbidden(ok), "{ok:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_byte_scans_agree_with_the_character_tests_on_any_text(s in "\\PC*|[\\x00-\\x7f\\u{80}-\\u{ff}\\u{2028}-\\u{206f}\\u{fff0}-\\u{ffff}\\u{1fff0}-\\u{1ffff}]{0,40}") {
+            let slow = s.chars().any(|c| c == '\r' || is_forbidden_char(c));
+            proptest::prop_assert_eq!(has_forbidden(&s), slow);
+            let slow = s.chars().any(|c| c == '\r' || is_forbidden_in_output(c));
+            proptest::prop_assert_eq!(has_forbidden_in_output(&s), slow);
+            proptest::prop_assert!(!has_forbidden_in_output(&without_forbidden(&s)));
         }
     }
 

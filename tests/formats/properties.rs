@@ -63,6 +63,11 @@ const FRAGMENTS: &[&str] = &[
     "\t",
     "\u{0}",
     "\u{202e}",
+    "\u{c}",
+    "\u{fffe}",
+    "\u{ffff}",
+    "&#12;",
+    "&#xFFFF;",
     "é",
     "😀",
     "個",
@@ -138,4 +143,27 @@ fn text_survives_in_plain_text_exactly() {
     let plain = formats.get("plain_text").expect("bundled");
     let out = plain.render("a <b>c</b> & d").html.into_string();
     assert_eq!(out, "<p>a &lt;b&gt;c&lt;/b&gt; &amp; d</p>\n");
+}
+
+#[test]
+fn characters_xml_forbids_reach_no_output_of_any_format() {
+    // One form feed or U+FFFF in a comment made the Atom feed unparseable.
+    let formats = PolicySet::bundled();
+    for id in ["plain_text", "filtered_html", "markdown"] {
+        let policy = formats.get(id).expect("bundled");
+        for input in [
+            "page\u{c}break",
+            "a\u{fffe}b\u{ffff}c",
+            "ref &#12; &#xFFFE; &#65535; end",
+            "<em title=\"x\u{c}y\">t</em> [l](http://e.example/\u{c}) www.e.example/\u{ffff}",
+        ] {
+            let out = policy.render(input).html.into_string();
+            assert_eq!(
+                invariants::forbidden_characters(&out),
+                Ok(()),
+                "{id}: {input:?} -> {out:?}"
+            );
+            assert!(!out.is_empty(), "{id}: {input:?}");
+        }
+    }
 }

@@ -18,7 +18,10 @@ use crate::comment::Comment;
 use crate::service::rfc3339;
 use crate::store::Order;
 
+/// Escapes text for HTML and XML, dropping the characters neither may hold
+/// (a form feed or U+FFFF in a name would make the feed unreadable).
 pub(crate) fn esc(s: &str) -> String {
+    let s = crate::text::without_forbidden(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
