@@ -111,6 +111,10 @@ impl SiteConfig {
     }
 }
 
+/// Shortest admin token accepted anywhere (global or per site): 16
+/// characters of a random token are beyond guessing over HTTP.
+pub const MIN_TOKEN_CHARS: usize = 16;
+
 /// Request and field limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
@@ -393,7 +397,7 @@ struct FileSite {
     ip_posts_per_minute: Option<Spanned<i64>>,
     site_posts_per_minute: Option<Spanned<i64>>,
     #[serde(default)]
-    admin_tokens: Vec<String>,
+    admin_tokens: Vec<Spanned<String>>,
     #[serde(default)]
     origins: Vec<String>,
     webhook_url: Option<Spanned<String>>,
@@ -613,11 +617,11 @@ fn apply_env(
         config.policies_dir = PathBuf::from(v);
     }
     if let Some(v) = env("COLLOQUY_ADMIN_TOKEN") {
-        if v.len() < 16 {
+        if v.len() < MIN_TOKEN_CHARS {
             return Err(ConfigError::at(
                 "COLLOQUY_ADMIN_TOKEN",
                 "admin_token",
-                "use at least 16 characters",
+                format!("use at least {MIN_TOKEN_CHARS} characters"),
             ));
         }
         config.admin_tokens.push(v);
@@ -761,11 +765,11 @@ fn apply_file(
             })?;
     }
     for t in raw.admin_tokens {
-        if t.get_ref().len() < 16 {
+        if t.get_ref().len() < MIN_TOKEN_CHARS {
             return Err(err(
                 t.span(),
                 "admin_tokens",
-                "use at least 16 characters".to_owned(),
+                format!("use at least {MIN_TOKEN_CHARS} characters"),
             ));
         }
         config.admin_tokens.push(t.into_inner());
@@ -949,7 +953,17 @@ fn apply_file(
             }
             site.duplicate_window_secs = *n.get_ref() as u32;
         }
-        site.admin_tokens = s.admin_tokens;
+        for t in s.admin_tokens {
+            // A site token is as powerful on its site as a global one.
+            if t.get_ref().len() < MIN_TOKEN_CHARS {
+                return Err(err(
+                    t.span(),
+                    "site.admin_tokens",
+                    format!("use at least {MIN_TOKEN_CHARS} characters"),
+                ));
+            }
+            site.admin_tokens.push(t.into_inner());
+        }
         site.origins = s.origins;
         if let Some(u) = s.webhook_url {
             site.webhook_url = Some(
@@ -1127,6 +1141,20 @@ mod tests {
         assert_eq!(e.key, "site.default_format");
         let e = load_text("[limits]\nmax_body_bytes = 5\n").expect_err("too small");
         assert_eq!(e.key, "limits.max_body_bytes");
+    }
+
+    #[test]
+    fn short_admin_tokens_are_refused_per_site_as_globally() {
+        let e =
+            load_text("[[site]]\nid = \"a\"\nadmin_tokens = [\"0123456789abcdef\", \"hunter2\"]\n")
+                .expect_err("short site token");
+        assert_eq!(e.key, "site.admin_tokens");
+        assert!(e.origin.ends_with(":3:37"), "{e}");
+        let e = load_text("admin_tokens = [\"short\"]\n").expect_err("short global token");
+        assert_eq!(e.key, "admin_tokens");
+        let c = load_text("[[site]]\nid = \"a\"\nadmin_tokens = [\"0123456789abcdef\"]\n")
+            .expect("16 characters are enough");
+        assert_eq!(c.sites[0].admin_tokens.len(), 1);
     }
 
     #[test]
