@@ -541,6 +541,12 @@ impl Colloquy {
                         "you posted the same text to this thread a moment ago (comment {earlier}); it is not stored twice"
                     )))
                 }
+                // A hidden thread does not exist for readers, posting included.
+                InsertOutcome::ThreadNotOpen(ThreadState::Hidden) => {
+                    return Err(Error::NotFound(format!(
+                        "there is no visible thread `{thread}`"
+                    )))
+                }
                 InsertOutcome::ThreadNotOpen(state) => {
                     return Err(Error::Forbidden(format!(
                         "this thread is {}: it takes no new comments",
@@ -1299,7 +1305,10 @@ impl Colloquy {
         };
         self.store
             .set_thread_state(site.as_str(), thread.as_str(), state, now, &audit)
-            .await
+            .await?;
+        // A hidden thread's count must not outlive the change.
+        self.changed(site.as_str(), thread.as_str());
+        Ok(())
     }
 
     /// Re-renders every comment of a site whose stored HTML came from another

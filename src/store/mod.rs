@@ -580,7 +580,7 @@ impl Store {
     }
 
     /// Published comment counts for several threads of a site (threads
-    /// without comments are left out).
+    /// without comments, and hidden ones, are left out).
     ///
     /// # Errors
     /// Database failure.
@@ -594,7 +594,8 @@ impl Store {
         }
         let placeholders: Vec<String> = (0..threads.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
-            "SELECT thread_key, published FROM threads WHERE site = $1 AND thread_key IN ({})",
+            "SELECT thread_key, published FROM threads WHERE site = $1 AND state <> 'hidden' \
+             AND thread_key IN ({})",
             placeholders.join(", ")
         );
         let mut q = sqlx::query(&sql).bind(site);

@@ -277,11 +277,18 @@ async fn closed_and_hidden_threads(db: Db) {
         .get_json(&TestApp::comments_path("default", "story"))
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    // To readers a hidden thread does not exist: posting says so, and its
+    // count is not given away (the same answer as for an unknown thread).
     expect_problem(
         app.post("default", "story", json!({"body": "x"})).await,
-        StatusCode::FORBIDDEN,
+        StatusCode::NOT_FOUND,
     )
     .await;
+    let (s, counts) = app
+        .get_json("/api/v1/sites/default/counts?thread=story&thread=never")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(counts, json!({"counts": {"story": 0, "never": 0}}));
 
     app.admin(Method::PUT, &path, Some(json!({"state": "open"})))
         .await;
