@@ -811,6 +811,24 @@ impl Colloquy {
                 "this edit token does not belong to that comment".to_owned(),
             ));
         }
+        // Closing a thread freezes its comments, their authors' too; a
+        // hidden thread is not there for them at all.
+        match self
+            .store
+            .thread(site.as_str(), &comment.thread)
+            .await?
+            .map(|t| t.state)
+        {
+            Some(ThreadState::Hidden) => {
+                return Err(Error::NotFound(format!("there is no comment {id}")))
+            }
+            Some(ThreadState::Closed) => {
+                return Err(Error::Forbidden(
+                    "this thread is closed: its comments can no longer be changed".to_owned(),
+                ))
+            }
+            _ => {}
+        }
         if now_ms() > comment.created + self.config.edit_window_secs * 1000 {
             return Err(Error::Forbidden(format!(
                 "the edit window of {} seconds has passed",

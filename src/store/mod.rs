@@ -1165,12 +1165,19 @@ async fn check_new(
         return Ok(Some(InsertOutcome::ThreadNotOpen(state)));
     }
     if let Some(parent) = c.parent {
+        // Only a published comment can be replied to: a reply to a held,
+        // spam or trashed one would be published under it and give its id
+        // away. Such a parent is "not there", as for readers.
         let in_group = earlier.iter().any(|e| {
-            e.comment.id == parent && e.comment.site == c.site && e.comment.thread == c.thread
+            e.comment.id == parent
+                && e.comment.site == c.site
+                && e.comment.thread == c.thread
+                && e.comment.status == Status::Published
         });
         if !in_group {
             let found = sqlx::query(
-                "SELECT id FROM comments WHERE site = $1 AND id = $2 AND thread_key = $3",
+                "SELECT id FROM comments WHERE site = $1 AND id = $2 AND thread_key = $3 \
+                 AND status = 'published'",
             )
             .bind(&c.site)
             .bind(parent)

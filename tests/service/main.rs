@@ -8,6 +8,7 @@ mod helpers;
 mod admin;
 mod api;
 mod errors;
+mod hostile;
 mod moderation;
 mod notify;
 mod pages;

@@ -1,0 +1,122 @@
+//! Hostile clients (issue 12): each story is one class of abuse that once
+//! worked against the service, tried over HTTP on both backends.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::helpers::{encode, expect_problem, spawn, Db, TestApp};
+
+both_backends!(
+    replies_only_go_under_published_comments,
+    closed_and_hidden_threads_freeze_their_comments_for_authors_too,
+);
+
+/// Sets the state of `thread` on site `default`.
+async fn set_thread(app: &TestApp, thread: &str, state: &str) {
+    let path = format!("/api/v1/admin/sites/default/threads/{}", encode(thread));
+    let (s, v) = app
+        .admin(Method::PUT, &path, Some(json!({ "state": state })))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+/// Applies a moderator's action to comment `id` of site `default`.
+async fn act(app: &TestApp, id: &Value, action: &str) {
+    let (s, v) = app
+        .admin(
+            Method::POST,
+            &format!("/api/v1/admin/sites/default/comments/{id}/{action}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+async fn replies_only_go_under_published_comments(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    app.patch_site("default", json!({"moderation": "hold"}))
+        .await;
+    let held = app.post_ok("default", "t", json!({"body": "held"})).await;
+    assert_eq!(held["status"], "pending");
+    let spam = app.post_ok("default", "t", json!({"body": "spam"})).await;
+    act(&app, &spam["id"], "spam").await;
+    let trashed = app.post_ok("default", "t", json!({"body": "trash"})).await;
+    act(&app, &trashed["id"], "trash").await;
+    app.patch_site("default", json!({"moderation": "publish"}))
+        .await;
+    for parent in [&held["id"], &spam["id"], &trashed["id"]] {
+        let r = app
+            .post("default", "t", json!({"body": "a reply", "parent": parent}))
+            .await;
+        let p = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(p["field"], "parent", "{p}");
+    }
+    // Nothing was stored under them, so nothing lists their ids.
+    let listed = app.list("default", "t", "").await;
+    assert_eq!(listed["comments"], json!([]));
+    // Once published, the same comment takes replies.
+    act(&app, &held["id"], "approve").await;
+    let reply = app
+        .post_ok("default", "t", json!({"body": "now", "parent": held["id"]}))
+        .await;
+    assert_eq!(reply["parent"], held["id"]);
+}
+
+async fn closed_and_hidden_threads_freeze_their_comments_for_authors_too(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let mut tokens = Vec::new();
+    for thread in ["closing", "hiding"] {
+        let c = app
+            .post_ok("default", thread, json!({"body": "mine"}))
+            .await;
+        tokens.push((
+            thread,
+            c["id"].clone(),
+            c["edit_token"].as_str().unwrap().to_owned(),
+        ));
+    }
+    set_thread(&app, "closing", "closed").await;
+    set_thread(&app, "hiding", "hidden").await;
+    for (thread, id, token) in &tokens {
+        let want = if *thread == "closing" {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::NOT_FOUND
+        };
+        let url = app.url(&format!("/api/v1/sites/default/comments/{id}"));
+        let edit = app
+            .client
+            .patch(&url)
+            .bearer_auth(token)
+            .json(&json!({"body": "changed"}))
+            .send()
+            .await
+            .unwrap();
+        expect_problem(edit, want).await;
+        let delete = app
+            .client
+            .delete(&url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        expect_problem(delete, want).await;
+    }
+    let n = app
+        .sql_count("SELECT COUNT(*) FROM comments WHERE body = 'mine'")
+        .await;
+    assert_eq!(n, 2, "both comments unchanged and still there");
+    // Reopened, the author may edit again (inside the window).
+    set_thread(&app, "closing", "open").await;
+    let (_, id, token) = &tokens[0];
+    let r = app
+        .client
+        .patch(app.url(&format!("/api/v1/sites/default/comments/{id}")))
+        .bearer_auth(token)
+        .json(&json!({"body": "changed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
