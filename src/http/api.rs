@@ -156,7 +156,16 @@ pub async fn post_comment(
     let thread = thread_key(&thread)?;
     let b = body.value;
     let is_form = body.kind == BodyKind::Form;
-    let redirect = if is_form { b.redirect.clone() } else { None };
+    // Checked before the write: a bad target must refuse the post, never
+    // fail the answer after the comment is stored.
+    let redirect = match b
+        .redirect
+        .as_deref()
+        .filter(|r| is_form && !r.trim().is_empty())
+    {
+        Some(r) => Some(redirect_target(&app, &site, r)?),
+        None => None,
+    };
     let form = is_form.then_some(FormFields {
         honeypot: b.colloquy_hp,
         stamp: b.colloquy_ts,
@@ -180,10 +189,7 @@ pub async fn post_comment(
         )
         .await?;
     app.metrics.comment_posted(posted.comment.status.as_str());
-    if let Some(target) = redirect
-        .as_deref()
-        .and_then(|r| safe_redirect(&app, &site, r))
-    {
+    if let Some(target) = redirect {
         let target = format!("{target}#comment-{}", posted.comment.id);
         return Ok(Redirect::to(&target).into_response());
     }
@@ -198,17 +204,48 @@ pub async fn post_comment(
     Ok((StatusCode::CREATED, Json(response)).into_response())
 }
 
-/// Only same-server paths, or pages on one of the site's configured origins.
-fn safe_redirect(app: &AppState, site: &SiteId, target: &str) -> Option<String> {
-    if target.starts_with('/') && !target.starts_with("//") && !target.contains('\\') {
-        return Some(target.to_owned());
+/// Where a form post may send the browser afterwards: a path on this
+/// server, or a page on one of the site's configured origins.
+///
+/// The target is parsed as a browser parses a `Location` (WHATWG URL,
+/// relative to this server), and the result is checked, so what a browser
+/// would make of it is what passes or fails: `/\t/evil.example` is
+/// `//evil.example` to a browser (tabs and newlines are dropped, `\` is
+/// `/`), which is another host. What is sent back is the parsed URL's
+/// serialization, always a valid header value.
+///
+/// # Errors
+/// A problem naming `redirect`, before anything is stored.
+fn redirect_target(app: &AppState, site: &SiteId, target: &str) -> ApiResult<String> {
+    const THIS_SERVER: &str = "http://colloquy.invalid/";
+    let refuse = || {
+        Problem::invalid(
+            "redirect",
+            "give a path on this server (/sites/…) or a page on one of the site's origins",
+        )
+    };
+    let server = url::Url::parse(THIS_SERVER).map_err(|_| refuse())?;
+    let url = server.join(target).map_err(|_| refuse())?;
+    if url.origin() == server.origin() {
+        // Relative again: only the path and query, as parsed.
+        let mut path = url.path().to_owned();
+        if let Some(q) = url.query() {
+            path.push('?');
+            path.push_str(q);
+        }
+        return Ok(path);
     }
-    let url = url::Url::parse(target).ok()?;
     let origin = url.origin().ascii_serialization();
-    let allowed = app.colloquy.config().sites.iter().any(|s| {
-        s.id == site.as_str() && s.origins.iter().any(|o| o.trim_end_matches('/') == origin)
-    });
-    allowed.then(|| url.to_string())
+    let allowed = matches!(url.scheme(), "http" | "https")
+        && app.colloquy.config().sites.iter().any(|s| {
+            s.id == site.as_str() && s.origins.iter().any(|o| o.trim_end_matches('/') == origin)
+        });
+    if !allowed {
+        return Err(refuse());
+    }
+    let mut url = url;
+    url.set_fragment(None);
+    Ok(url.to_string())
 }
 
 /// Query of a listing (JSON, fragment).

@@ -200,7 +200,7 @@ fn decode_json<T: RequestBody>(bytes: &[u8], max_depth: usize) -> Result<T, Prob
     Ok(value)
 }
 
-fn decode_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+pub(crate) fn decode_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     // Form decoding would replace invalid UTF-8 with U+FFFD and store text
     // the author never wrote; refuse it as JSON bodies are refused.
     if std::str::from_utf8(&percent_decoded(bytes)).is_err() {

@@ -333,7 +333,16 @@ async fn a_plain_html_form_posts_and_redirects_back(db: Db) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
+    // Refused before anything is stored.
+    let p = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(p["field"], "redirect");
+    assert_eq!(
+        app.list("default", "form-thread", "").await["comments"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     let r = app
         .client
         .post(app.url(&TestApp::comments_path("other", "form-thread")))

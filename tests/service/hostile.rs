@@ -10,6 +10,8 @@ use crate::helpers::{encode, expect_problem, spawn, Db, TestApp};
 both_backends!(
     replies_only_go_under_published_comments,
     closed_and_hidden_threads_freeze_their_comments_for_authors_too,
+    redirects_are_checked_as_a_browser_reads_them_before_anything_is_stored,
+    the_thread_page_form_refuses_invalid_utf8_as_the_api_does,
 );
 
 /// Sets the state of `thread` on site `default`.
@@ -119,4 +121,92 @@ async fn closed_and_hidden_threads_freeze_their_comments_for_authors_too(db: Db)
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+}
+
+async fn redirects_are_checked_as_a_browser_reads_them_before_anything_is_stored(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let post = |body: String, redirect: &str| {
+        app.client
+            .post(app.url(&TestApp::comments_path("other", "r")))
+            .form(&[("body", body.as_str()), ("redirect", redirect)])
+            .send()
+    };
+    // Each of these lands on another host (or runs script) in a browser:
+    // tabs and newlines are dropped, a backslash is a slash, `//` starts a
+    // host.
+    for (i, target) in [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "\t//evil.example/x",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "//evil.example",
+        "https:evil.example",
+        "http://news.example.evil.example/",
+        "https://news.example@evil.example/",
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "https://news.example:8443/",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = post(format!("attempt {i}"), target).await.unwrap();
+        let p = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(p["field"], "redirect", "{target:?}: {p}");
+    }
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM comments").await,
+        0,
+        "nothing stored for a refused redirect"
+    );
+    // Paths on this server and pages of the site's origin go through,
+    // written back as parsed (never a header value that cannot be sent).
+    for (i, (target, want)) in [
+        ("/articles/1?x=1", "/articles/1?x=1#comment-"),
+        ("/a b/\u{e9}\n", "/a%20b/%C3%A9#comment-"),
+        (
+            "https://news.example/a/1#old",
+            "https://news.example/a/1#comment-",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = post(format!("fine {i}"), target).await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{target:?}");
+        let location = r.headers()["location"].to_str().unwrap().to_owned();
+        assert!(location.starts_with(want), "{target:?} -> {location}");
+    }
+}
+
+async fn the_thread_page_form_refuses_invalid_utf8_as_the_api_does(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    for (path, body) in [
+        (
+            "/sites/default/threads/u".to_owned(),
+            "op=post&body=caf%E9+au+lait",
+        ),
+        (
+            TestApp::comments_path("default", "u"),
+            "body=caf%E9+au+lait",
+        ),
+        (
+            "/sites/default/threads/u".to_owned(),
+            "op=post&body=ok&author=%C3%28",
+        ),
+    ] {
+        let r = app
+            .client
+            .post(app.url(&path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path} {body}");
+        let text = r.text().await.unwrap();
+        assert!(text.contains("UTF-8"), "the answer says why: {text}");
+    }
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM comments").await, 0);
 }

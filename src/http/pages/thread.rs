@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::{document, error_page, esc, html_response, path_segment, render_thread_with};
 use crate::comment::{Comment, SiteId, ThreadKey, ThreadState};
-use crate::http::extract::{ApiPath, ClientIp};
+use crate::http::extract::{decode_form, ApiPath, ClientIp};
 use crate::http::problem::Problem;
 use crate::http::AppState;
 use crate::policy::Policy;
@@ -199,12 +199,14 @@ pub async fn submit(
             "This address takes the comment form (application/x-www-form-urlencoded).",
         );
     }
-    let values: FormValues = match serde_urlencoded::from_bytes(&body) {
+    // The API's own form decoding: invalid UTF-8 is refused, not stored as
+    // U+FFFD.
+    let values: FormValues = match decode_form(&body) {
         Ok(v) => v,
-        Err(e) => {
+        Err(problem) => {
             return error_page(
                 StatusCode::BAD_REQUEST,
-                &format!("The form could not be read: {e}."),
+                &format!("The form could not be read: {}.", problem.detail()),
             )
         }
     };
