@@ -49,7 +49,8 @@ impl fmt::Display for SiteId {
 /// The maximum length of a thread key, in characters.
 pub const MAX_THREAD_KEY_CHARS: usize = 256;
 
-/// An article's key: any string of 1–256 characters without control characters.
+/// An article's key: any string of 1–256 characters without control,
+/// noncharacter or invisible formatting characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct ThreadKey(String);
@@ -69,10 +70,16 @@ impl ThreadKey {
                 ),
             ));
         }
-        if s.chars().any(char::is_control) {
+        // A key is shown in pages, feeds and e-mails: nothing XML forbids,
+        // nothing invisible that reorders the text around it.
+        if s.chars().any(|c| {
+            c.is_control()
+                || crate::text::is_forbidden_in_output(c)
+                || crate::text::is_invisible_format(c)
+        }) {
             return Err(Error::invalid(
                 "thread",
-                "a thread key may not contain control characters",
+                "a thread key may not contain control characters, U+FFFE/U+FFFF or invisible formatting characters",
             ));
         }
         Ok(ThreadKey(s.to_owned()))
@@ -88,6 +95,74 @@ impl fmt::Display for ThreadKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// An author's name as readers see it: one line of visible text. Invisible
+/// formatting (bidi overrides, zero-width characters, fillers) is removed,
+/// so no name can disguise itself as another or reorder what follows it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct AuthorName(String);
+
+impl AuthorName {
+    /// Parses a submitted name of at most `max` characters; blank (or only
+    /// invisible characters) means no name.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming `author`: control characters or line
+    /// breaks, or too long.
+    pub fn parse(raw: &str, max: usize) -> Result<Option<AuthorName>, Error> {
+        if raw.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "author",
+                "may not contain control characters or line breaks",
+            ));
+        }
+        let visible = crate::text::visible_text(raw.trim());
+        let name = visible.trim();
+        let n = name.chars().count();
+        if n > max {
+            return Err(Error::invalid(
+                "author",
+                format!("has {n} characters; the limit is {max}"),
+            ));
+        }
+        Ok((!name.is_empty()).then(|| AuthorName(name.to_owned())))
+    }
+
+    /// A name from an import: control characters become spaces, invisible
+    /// formatting goes, and it is cut to `max` characters.
+    pub fn lenient(raw: &str, max: usize) -> Option<AuthorName> {
+        let line = one_visible_line(raw, max);
+        (!line.is_empty()).then_some(AuthorName(line))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The name, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// One line of visible text of at most `max` characters (names and titles
+/// from elsewhere): controls become spaces, invisible formatting is removed,
+/// the ends are trimmed.
+pub fn one_visible_line(s: &str, max: usize) -> String {
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    crate::text::visible_text(&flat)
+        .trim()
+        .chars()
+        .take(max)
+        .collect::<String>()
+        .trim_end()
+        .to_owned()
 }
 
 /// A comment's moderation status.

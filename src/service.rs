@@ -13,7 +13,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::auth::AdminTokens;
-use crate::comment::{Comment, SiteId, Status, ThreadKey, ThreadState};
+use crate::comment::{AuthorName, Comment, SiteId, Status, ThreadKey, ThreadState};
 use crate::config::{Config, ModerationMode};
 use crate::error::{Error, Result};
 use crate::memo::Memo;
@@ -453,7 +453,10 @@ impl Colloquy {
         self.check_body(&input.body)?;
         let policy = self.pick_policy(&row, input.format.as_deref())?;
         let limits = &self.config.limits;
-        let author = clean_line("author", input.author.take(), limits.max_author_chars)?;
+        let author = match input.author.take() {
+            Some(a) => AuthorName::parse(&a, limits.max_author_chars)?.map(AuthorName::into_string),
+            None => None,
+        };
         let email = clean_email(input.email.take())?;
         let homepage = clean_homepage(input.homepage.take(), limits.max_homepage_chars)?;
         if let Some(p) = input.parent {
@@ -1534,6 +1537,14 @@ pub(crate) fn clean_homepage(value: Option<String>, max: usize) -> Result<Option
     let Some(v) = clean_line("homepage", value, max)? else {
         return Ok(None);
     };
+    if v.chars()
+        .any(|c| c.is_whitespace() || crate::text::is_invisible_format(c))
+    {
+        return Err(Error::invalid(
+            "homepage",
+            "may not contain spaces or invisible characters",
+        ));
+    }
     let ok = url::Url::parse(&v)
         .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
     if !ok {

@@ -148,6 +148,63 @@ fn has_forbidden_control(b: &[u8], output: bool) -> bool {
     chunks.remainder().iter().any(|&c| forbidden(c))
 }
 
+/// Characters that change how the text around them looks without showing
+/// themselves: zero-width spaces and joiners, direction marks, overrides
+/// and isolates, the word joiner and invisible operators, the byte-order
+/// mark, the soft hyphen, fillers that render as nothing (Hangul, Braille
+/// blank), Mongolian and Khmer invisible vowels, interlinear annotation and
+/// tag characters. In a name they let one person pass for another
+/// (`admin\u{202e}gnp.exe` displays as `adminexe.png`, `ad\u{200d}min` as
+/// `admin`).
+pub(crate) fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+        | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}' | '\u{2800}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}'
+        | '\u{feff}' | '\u{ffa0}' | '\u{fff9}'..='\u{fffb}' | '\u{1d173}'..='\u{1d17a}'
+        | '\u{e0000}'..='\u{e0fff}')
+}
+
+/// Text a reader sees on its own (a name, a title), without invisible
+/// formatting. Zero-width (non-)joiners are kept between two non-ASCII
+/// characters and variation selectors after one, where scripts and emoji
+/// need them (Persian words, `👩\u{200d}💻`, `❤\u{fe0f}`); anywhere else they
+/// only disguise.
+pub(crate) fn visible_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.is_ascii() || !s.chars().any(is_invisible_format) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let chars: Vec<char> = s.chars().collect();
+    // For each position: is the next visible character non-ASCII? (One
+    // backward pass, so a run of invisibles costs no more than its length.)
+    let mut next_non_ascii = vec![false; chars.len()];
+    let mut seen = false;
+    for (i, &c) in chars.iter().enumerate().rev() {
+        next_non_ascii[i] = seen;
+        if !is_invisible_format(c) {
+            seen = !c.is_ascii();
+        }
+    }
+    let mut out = String::with_capacity(s.len());
+    for (i, &c) in chars.iter().enumerate() {
+        if !is_invisible_format(c) {
+            out.push(c);
+            continue;
+        }
+        let before = out.chars().next_back().is_some_and(|b| !b.is_ascii());
+        let keep = match c {
+            '\u{200c}' | '\u{200d}' => before && next_non_ascii[i],
+            // A variation selector picks the look of the symbol before it.
+            '\u{fe00}'..='\u{fe0f}' => before,
+            _ => false,
+        };
+        if keep {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// `s` without the characters no output may hold ([`is_forbidden_in_output`];
 /// `\r` too); borrowed when there is none. For text that reaches a page, a
 /// feed or an e-mail without a text format: names, titles, thread keys.
@@ -396,6 +453,21 @@ mod tests {
             proptest::prop_assert_eq!(has_forbidden_in_output(&s), slow);
             proptest::prop_assert!(!has_forbidden_in_output(&without_forbidden(&s)));
         }
+    }
+
+    #[test]
+    fn names_lose_invisible_formatting_but_keep_what_scripts_need() {
+        assert_eq!(visible_text("admin\u{202e}gnp.exe"), "admingnp.exe");
+        assert_eq!(visible_text("ad\u{200d}min\u{200b}"), "admin");
+        assert_eq!(visible_text("\u{3164}\u{2800}\u{feff}"), "");
+        assert_eq!(visible_text("\u{200f}Ann\u{2066}\u{2069}"), "Ann");
+        // Persian needs its zero-width non-joiner, emoji their joiners.
+        assert_eq!(visible_text("می\u{200c}خواهم"), "می\u{200c}خواهم");
+        assert_eq!(visible_text("👩\u{200d}💻 Jo"), "👩\u{200d}💻 Jo");
+        assert_eq!(visible_text("❤\u{fe0f}"), "❤\u{fe0f}");
+        assert_eq!(visible_text("a\u{fe0f}dmin"), "admin");
+        assert_eq!(visible_text("Zoë"), "Zoë");
+        assert!(matches!(visible_text("Zoë"), std::borrow::Cow::Borrowed(_)));
     }
 
     #[test]

@@ -616,11 +616,7 @@ impl Preparer {
 /// A field value on one line: control characters become spaces, blank
 /// space is trimmed, and it is cut to `max` characters.
 pub(crate) fn one_line(s: &str, max: usize) -> String {
-    let cleaned: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    cleaned.trim().chars().take(max).collect()
+    crate::comment::one_visible_line(s, max)
 }
 
 /// The file name as messages show it.

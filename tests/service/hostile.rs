@@ -12,6 +12,7 @@ both_backends!(
     closed_and_hidden_threads_freeze_their_comments_for_authors_too,
     redirects_are_checked_as_a_browser_reads_them_before_anything_is_stored,
     the_thread_page_form_refuses_invalid_utf8_as_the_api_does,
+    names_cannot_disguise_themselves_with_invisible_characters,
 );
 
 /// Sets the state of `thread` on site `default`.
@@ -209,4 +210,51 @@ async fn the_thread_page_form_refuses_invalid_utf8_as_the_api_does(db: Db) {
         assert!(text.contains("UTF-8"), "the answer says why: {text}");
     }
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM comments").await, 0);
+}
+
+async fn names_cannot_disguise_themselves_with_invisible_characters(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    for (typed, shown) in [
+        ("admin\u{202e}gnp.exe", json!("admingnp.exe")),
+        ("ad\u{200d}min", json!("admin")),
+        ("\u{2066}Moderator\u{2069}\u{200f}", json!("Moderator")),
+        ("\u{3164}\u{200b}", Value::Null),
+        (
+            "Zoë \u{1f469}\u{200d}\u{1f4bb}",
+            json!("Zoë \u{1f469}\u{200d}\u{1f4bb}"),
+        ),
+    ] {
+        let c = app
+            .post_ok(
+                "default",
+                "names",
+                json!({"author": typed, "body": format!("by {typed}")}),
+            )
+            .await;
+        assert_eq!(c["author"], shown, "{typed:?}");
+    }
+    let listed = app.list("default", "names", "").await;
+    let names: Vec<&Value> = listed["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["author"])
+        .collect();
+    assert_eq!(names[0], "admingnp.exe");
+    // A homepage with an invisible character is refused, not shown.
+    let r = app
+        .post(
+            "default",
+            "names",
+            json!({"body": "x", "homepage": "https://exa\u{200b}mple.com/"}),
+        )
+        .await;
+    let p = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(p["field"], "homepage");
+    // Thread keys reach pages and feeds: no noncharacters or overrides.
+    for key in ["a\u{fffe}b", "news\u{202e}", "x\u{ffff}"] {
+        let r = app.post("default", key, json!({"body": "x"})).await;
+        let p = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(p["field"], "thread", "{key:?}");
+    }
 }
