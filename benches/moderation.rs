@@ -67,6 +67,7 @@ fn bench(c: &mut Criterion) {
             email: Some("ann@example.com"),
             homepage: Some("https://ann.example"),
             ip: Some("203.0.113.9"),
+            ip_network: None,
         };
         // The benchmark is only meaningful if no key matches.
         let decided = decide(&candidate, settings, &facts).map(|d| d.status);

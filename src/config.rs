@@ -238,8 +238,13 @@ pub struct Config {
     pub limits: Limits,
     /// How long an author may edit or delete a comment, in seconds.
     pub edit_window_secs: i64,
-    /// Trust `X-Forwarded-For` from a reverse proxy for the client address.
-    pub trust_proxy: bool,
+    /// The reverse proxies whose `X-Forwarded-For` names the client (none:
+    /// the peer address is the client).
+    pub trusted_proxies: crate::net::TrustedProxies,
+    /// IPv6 clients are known by their network of this many bits (64: one
+    /// home connection), for rate limits, duplicate checks, IP keys and
+    /// IP hashes.
+    pub ipv6_prefix: u8,
     /// Public base URL of this service, for links in feeds and e-mails.
     pub public_url: Option<String>,
     /// SMTP server for notification e-mails (none: no e-mails).
@@ -304,7 +309,8 @@ impl Default for Config {
             sites: vec![SiteConfig::default_site()],
             limits: Limits::default(),
             edit_window_secs: 15 * 60,
-            trust_proxy: false,
+            trusted_proxies: crate::net::TrustedProxies::none(),
+            ipv6_prefix: 64,
             public_url: None,
             smtp: None,
             notify: NotifyConfig::default(),
@@ -336,7 +342,9 @@ struct FileConfig {
     #[serde(default)]
     admin_tokens: Vec<Spanned<String>>,
     edit_window_secs: Option<Spanned<i64>>,
-    trust_proxy: Option<bool>,
+    trust_proxy: Option<Spanned<bool>>,
+    trusted_proxies: Option<Spanned<Vec<String>>>,
+    ipv6_prefix: Option<Spanned<i64>>,
     public_url: Option<Spanned<String>>,
     rate_limit: Option<bool>,
     ip_retention_days: Option<Spanned<i64>>,
@@ -653,7 +661,28 @@ fn apply_env(
             })?;
     }
     if let Some(v) = env("COLLOQUY_TRUST_PROXY") {
-        config.trust_proxy = matches!(v.as_str(), "1" | "true" | "yes" | "on");
+        // The older switch: a proxy on this host.
+        if matches!(v.as_str(), "1" | "true" | "yes" | "on") {
+            config.trusted_proxies = crate::net::TrustedProxies::loopback();
+        }
+    }
+    if let Some(v) = env("COLLOQUY_TRUSTED_PROXIES") {
+        let entries: Vec<&str> = v.split(',').filter(|e| !e.trim().is_empty()).collect();
+        config.trusted_proxies = crate::net::TrustedProxies::parse(&entries)
+            .map_err(|m| ConfigError::at("COLLOQUY_TRUSTED_PROXIES", "trusted_proxies", m))?;
+    }
+    if let Some(v) = env("COLLOQUY_IPV6_PREFIX") {
+        config.ipv6_prefix = v
+            .parse()
+            .ok()
+            .filter(|n: &u8| (16..=128).contains(n))
+            .ok_or_else(|| {
+                ConfigError::at(
+                    "COLLOQUY_IPV6_PREFIX",
+                    "ipv6_prefix",
+                    "a prefix length, 16 to 128 (64: one home connection)",
+                )
+            })?;
     }
     if let Some(v) = env("COLLOQUY_PUBLIC_URL") {
         config.public_url = Some(
@@ -786,7 +815,25 @@ fn apply_file(
         config.edit_window_secs = n;
     }
     if let Some(v) = raw.trust_proxy {
-        config.trust_proxy = v;
+        if *v.get_ref() {
+            config.trusted_proxies = crate::net::TrustedProxies::loopback();
+        }
+    }
+    if let Some(v) = raw.trusted_proxies {
+        config.trusted_proxies = crate::net::TrustedProxies::parse(v.get_ref())
+            .map_err(|m| err(v.span(), "trusted_proxies", m))?;
+    }
+    if let Some(v) = raw.ipv6_prefix {
+        config.ipv6_prefix = u8::try_from(*v.get_ref())
+            .ok()
+            .filter(|n| (16..=128).contains(n))
+            .ok_or_else(|| {
+                err(
+                    v.span(),
+                    "ipv6_prefix",
+                    "a prefix length, 16 to 128 (64: one home connection)".to_owned(),
+                )
+            })?;
     }
     if let Some(v) = raw.public_url {
         config.public_url =
@@ -1141,6 +1188,31 @@ mod tests {
         assert_eq!(e.key, "site.default_format");
         let e = load_text("[limits]\nmax_body_bytes = 5\n").expect_err("too small");
         assert_eq!(e.key, "limits.max_body_bytes");
+    }
+
+    #[test]
+    fn trusted_proxies_and_the_ipv6_prefix_load_and_bad_ones_are_named() {
+        let c = load_text("trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\nipv6_prefix = 56\n")
+            .expect("valid");
+        assert!(c.trusted_proxies.contains("10.2.3.4".parse().expect("ip")));
+        assert_eq!(c.ipv6_prefix, 56);
+        let e = load_text("trusted_proxies = [\"10.0.0.0/8\", \"lb.internal\"]\n")
+            .expect_err("a host name");
+        assert_eq!(e.key, "trusted_proxies");
+        assert!(e.message.contains("lb.internal"), "{e}");
+        let e = load_text("ipv6_prefix = 129\n").expect_err("too long");
+        assert_eq!(e.key, "ipv6_prefix");
+        // The older switch means a proxy on this host.
+        let c = load_text("trust_proxy = true\n").expect("valid");
+        assert!(c.trusted_proxies.contains("127.0.0.1".parse().expect("ip")));
+        assert!(!c.trusted_proxies.contains("10.0.0.1".parse().expect("ip")));
+        let env = |k: &str| {
+            (k == "COLLOQUY_TRUSTED_PROXIES").then(|| "192.0.2.0/24, 2001:db8::/32".to_owned())
+        };
+        let (c, _) = Config::load(&Overrides::default(), env).expect("valid");
+        assert!(c
+            .trusted_proxies
+            .contains("2001:db8::5".parse().expect("ip")));
     }
 
     #[test]

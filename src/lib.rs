@@ -36,6 +36,7 @@ pub mod invariants;
 #[cfg(feature = "server")]
 pub mod memo;
 pub mod moderation;
+pub mod net;
 #[cfg(feature = "server")]
 pub mod notify;
 pub mod policy;

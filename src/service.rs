@@ -444,9 +444,11 @@ impl Colloquy {
         ip: Option<IpAddr>,
     ) -> Result<Posted> {
         let row = self.site(site).await?;
+        // Limits count people: an IPv6 client by its network.
+        let person = ip.map(|ip| crate::net::person(ip, self.config.ipv6_prefix));
         self.limits.check_post(
             site.as_str(),
-            ip,
+            person,
             row.rules.ip_posts_per_minute,
             row.rules.site_posts_per_minute,
         )?;
@@ -469,7 +471,7 @@ impl Colloquy {
         }
         let created = now_ms();
         let rendered = policy.render(&input.body);
-        let ip_text = ip.map(|ip| ip.to_string());
+        let ip_label = ip.map(|ip| crate::net::person_label(ip, self.config.ipv6_prefix));
         let facts = self
             .facts(&row, thread, &input, email.as_deref(), created)
             .await?;
@@ -479,7 +481,8 @@ impl Colloquy {
             author: author.as_deref(),
             email: email.as_deref(),
             homepage: homepage.as_deref(),
-            ip: ip_text.as_deref(),
+            ip: ip_label.as_ref().map(|(ip, _)| ip.as_str()),
+            ip_network: ip_label.as_ref().and_then(|(_, net)| net.as_deref()),
         };
         let Decision { status, reasons } =
             moderation::decide(&candidate, settings(&row), &facts).map_err(refusal_error)?;
@@ -572,13 +575,17 @@ impl Colloquy {
         ))
     }
 
-    /// The keyed hash stored in place of an IP address (imports use it too).
+    /// The keyed hash stored in place of an IP address (imports use it
+    /// too). It hashes the person's address, so an IPv6 client has one hash
+    /// for their whole network, and the duplicate check and the queue's IP
+    /// search see one person.
     pub(crate) fn hash_ip(&self, ip: IpAddr) -> String {
         let mut mac = match Hmac::<Sha256>::new_from_slice(&self.ip_key) {
             Ok(m) => m,
             Err(_) => return String::new(),
         };
-        mac.update(ip.to_string().as_bytes());
+        let person = crate::net::person(ip, self.config.ipv6_prefix);
+        mac.update(person.to_string().as_bytes());
         hex(&mac.finalize().into_bytes()[..16])
     }
 
@@ -866,6 +873,7 @@ impl Colloquy {
             email: comment.email.as_deref(),
             homepage: comment.homepage.as_deref(),
             ip: None,
+            ip_network: None,
         };
         let facts = moderation::Facts {
             now: now_ms(),

@@ -303,8 +303,9 @@ fn unsupported_json() -> Problem {
     )
 }
 
-/// The client's address: the socket peer, or the first `X-Forwarded-For`
-/// entry when the configuration trusts a proxy.
+/// The client's address: the socket peer, or, for a request that came
+/// through a trusted proxy, the right-most `X-Forwarded-For` hop that is not
+/// one (see [`crate::net::TrustedProxies::client`]).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpAddr>);
 
@@ -317,22 +318,23 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
         let app = AppState::from_ref(state);
-        if app.colloquy.config().trust_proxy {
-            let forwarded = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|v| v.trim().parse().ok());
-            if forwarded.is_some() {
-                return Ok(ClientIp(forwarded));
-            }
-        }
-        let peer = parts
+        let Some(peer) = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
-        Ok(ClientIp(peer))
+            .map(|c| c.0.ip())
+        else {
+            return Ok(ClientIp(None));
+        };
+        let proxies = &app.colloquy.config().trusted_proxies;
+        if proxies.is_empty() {
+            return Ok(ClientIp(Some(crate::net::canonical(peer))));
+        }
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        Ok(ClientIp(Some(proxies.client(peer, forwarded))))
     }
 }
 

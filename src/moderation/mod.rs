@@ -68,6 +68,9 @@ pub struct Candidate<'a> {
     pub homepage: Option<&'a str>,
     /// The client address, as text (keys may name IPs).
     pub ip: Option<&'a str>,
+    /// For IPv6, the client's network as well (`2001:db8:1:2::/64`): one
+    /// person's connection, which a key may name instead.
+    pub ip_network: Option<&'a str>,
 }
 
 /// Facts the service looked up for the rules.
@@ -185,13 +188,14 @@ fn refuse(c: &Candidate<'_>, s: Settings<'_>, f: &Facts) -> Result<(), Refusal> 
 }
 
 /// Fields the key lists look at, with their names for reasons.
-fn fields<'a>(c: &Candidate<'a>) -> [(&'static str, Option<&'a str>); 5] {
+fn fields<'a>(c: &Candidate<'a>) -> [(&'static str, Option<&'a str>); 6] {
     [
         ("body", Some(c.body)),
         ("name", c.author),
         ("e-mail", c.email),
         ("homepage", c.homepage),
         ("IP", c.ip),
+        ("IP", c.ip_network),
     ]
 }
 

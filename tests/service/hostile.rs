@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{encode, expect_problem, spawn, Db, TestApp};
+use crate::helpers::{encode, expect_problem, spawn, spawn_with, Db, TestApp};
 
 both_backends!(
     replies_only_go_under_published_comments,
@@ -13,6 +13,9 @@ both_backends!(
     redirects_are_checked_as_a_browser_reads_them_before_anything_is_stored,
     the_thread_page_form_refuses_invalid_utf8_as_the_api_does,
     names_cannot_disguise_themselves_with_invisible_characters,
+    behind_a_trusted_proxy_the_client_cannot_choose_its_address,
+    an_untrusted_peer_cannot_claim_an_address,
+    an_ipv6_home_network_counts_as_one_person,
 );
 
 /// Sets the state of `thread` on site `default`.
@@ -257,4 +260,136 @@ async fn names_cannot_disguise_themselves_with_invisible_characters(db: Db) {
         let p = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(p["field"], "thread", "{key:?}");
     }
+}
+
+/// Posts `body` to `default`/`thread` with an `X-Forwarded-For` header.
+async fn post_via(app: &TestApp, thread: &str, xff: &str, body: Value) -> reqwest::Response {
+    app.client
+        .post(app.url(&TestApp::comments_path("default", thread)))
+        .header("x-forwarded-for", xff)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A server behind a proxy on this host, taking `per_minute` posts a
+/// minute from one person.
+async fn behind_proxy(db: Db, proxies: &[&str], per_minute: u32) -> Option<TestApp> {
+    let proxies = colloquy::net::TrustedProxies::parse(proxies).unwrap();
+    spawn_with(db, move |c| {
+        c.rate_limit = true;
+        c.trusted_proxies = proxies;
+        for s in &mut c.sites {
+            s.rules.ip_posts_per_minute = per_minute;
+        }
+    })
+    .await
+}
+
+async fn behind_a_trusted_proxy_the_client_cannot_choose_its_address(db: Db) {
+    let Some(app) = behind_proxy(db, &["127.0.0.1", "10.0.0.0/8"], 2).await else {
+        return;
+    };
+    // The client writes whatever it likes at the front; the proxies append
+    // what they saw. Only the right-most hop that is not a proxy counts.
+    for i in 0..2 {
+        let xff = format!("198.51.100.{i}, 203.0.113.7, 10.1.1.1");
+        let r = post_via(&app, "p", &xff, json!({"body": format!("post {i}")})).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let r = post_via(
+        &app,
+        "p",
+        "198.51.100.99, 203.0.113.7",
+        json!({"body": "third"}),
+    )
+    .await;
+    expect_problem(r, StatusCode::TOO_MANY_REQUESTS).await;
+    // Another client behind the same proxies has its own budget.
+    let r = post_via(&app, "p", "203.0.113.8", json!({"body": "other person"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // Their IP hashes differ; the two posts of the first share one.
+    let hashes = app
+        .sql_count("SELECT COUNT(DISTINCT ip_hash) FROM comments")
+        .await;
+    assert_eq!(hashes, 2);
+}
+
+async fn an_untrusted_peer_cannot_claim_an_address(db: Db) {
+    // The proxy list does not hold this test's address (127.0.0.1).
+    let Some(app) = behind_proxy(db, &["10.0.0.0/8"], 2).await else {
+        return;
+    };
+    for i in 0..2 {
+        let r = post_via(
+            &app,
+            "u",
+            &format!("203.0.113.{i}"),
+            json!({"body": format!("p{i}")}),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let r = post_via(&app, "u", "203.0.113.50", json!({"body": "third"})).await;
+    expect_problem(r, StatusCode::TOO_MANY_REQUESTS).await;
+}
+
+async fn an_ipv6_home_network_counts_as_one_person(db: Db) {
+    // Four a minute: the refused duplicate counts too.
+    let Some(app) = behind_proxy(db, &["127.0.0.1"], 4).await else {
+        return;
+    };
+    // The same text from two addresses of one /64 is a duplicate.
+    let r = post_via(&app, "v6", "2001:db8:1:2::1", json!({"body": "same words"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = post_via(
+        &app,
+        "v6",
+        "2001:db8:1:2:ffff::2",
+        json!({"body": "same words"}),
+    )
+    .await;
+    expect_problem(r, StatusCode::CONFLICT).await;
+    // Changing the low bits does not refill the budget.
+    let r = post_via(
+        &app,
+        "v6",
+        "2001:db8:1:2:aaaa::3",
+        json!({"body": "second"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = post_via(&app, "v6", "2001:db8:1:2:bbbb::4", json!({"body": "third"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = post_via(
+        &app,
+        "v6",
+        "2001:db8:1:2:cccc::5",
+        json!({"body": "fourth"}),
+    )
+    .await;
+    expect_problem(r, StatusCode::TOO_MANY_REQUESTS).await;
+    // The next /64 is someone else.
+    let r = post_via(&app, "v6", "2001:db8:1:3::1", json!({"body": "neighbour"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.sql_count("SELECT COUNT(DISTINCT ip_hash) FROM comments")
+            .await,
+        2,
+        "one hash per network"
+    );
+    // A key may name the network; it catches every address in it.
+    app.patch_site("default", json!({"disallowed_keys": ["2001:db8:1:3::/64"]}))
+        .await;
+    let r = post_via(
+        &app,
+        "v6",
+        "2001:db8:1:3:9::9",
+        json!({"body": "from the blocked net"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "spam", "{v}");
 }
