@@ -17,12 +17,17 @@ use crate::comment::{AuthorName, Comment, SiteId, Status, ThreadKey, ThreadState
 use crate::config::{Config, ModerationMode};
 use crate::error::{Error, Result};
 use crate::memo::Memo;
+use crate::moderation::Transition;
 use crate::moderation::{self, Decision, FormFacts, Refusal, SiteRules};
 use crate::policy::{Policy, PolicySet, Rendered};
 use crate::ratelimit::RateLimits;
 use crate::store::{
-    AuditEntry, InsertComment, InsertOutcome, Order, Position, Prior, QueueFilter, SiteRow, Store,
+    AuditEntry, InsertComment, InsertOutcome, Order, Position, QueueFilter, SiteRow, Store,
 };
+
+/// How often a change is read and decided again when the comment changed
+/// under it, before giving up with a conflict.
+const MAX_CHANGE_ATTEMPTS: usize = 5;
 
 /// Ids are `(ms since 2020) << 12 | random`: time-ordered, below 2^53.
 pub(crate) const ID_EPOCH_MS: i64 = 1_577_836_800_000;
@@ -163,57 +168,7 @@ pub struct ThreadInfo {
     pub count: i64,
 }
 
-/// A moderator's action on one comment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// Publish.
-    Approve,
-    /// Mark as spam.
-    Spam,
-    /// Move to the trash.
-    Trash,
-    /// Undo spam/trash: back to the status it had before.
-    Restore,
-    /// Back to the queue.
-    Unpublish,
-    /// Delete for good.
-    Delete,
-}
-
-impl Action {
-    /// Parses an action name.
-    ///
-    /// # Errors
-    /// [`Error::Invalid`] naming `action`.
-    pub fn parse(s: &str) -> Result<Action> {
-        Ok(match s {
-            "approve" => Action::Approve,
-            "spam" => Action::Spam,
-            "trash" => Action::Trash,
-            "restore" => Action::Restore,
-            "unpublish" => Action::Unpublish,
-            "delete" => Action::Delete,
-            _ => {
-                return Err(Error::invalid(
-                    "action",
-                    format!("`{s}` is not one of approve, spam, trash, restore, unpublish, delete"),
-                ))
-            }
-        })
-    }
-
-    /// The action's name, as parsed and as the audit log records it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::Approve => "approve",
-            Action::Spam => "spam",
-            Action::Trash => "trash",
-            Action::Restore => "restore",
-            Action::Unpublish => "unpublish",
-            Action::Delete => "delete",
-        }
-    }
-}
+pub use crate::moderation::Action;
 
 /// Changes to a site's settings; `None` leaves a setting as it is.
 #[derive(Debug, Clone, Default)]
@@ -801,12 +756,15 @@ impl Colloquy {
             .collect())
     }
 
-    async fn own_comment(&self, site: &SiteId, id: i64, token: &str) -> Result<Comment> {
-        let comment = self
+    /// The author's comment (checked against the edit token, the thread's
+    /// state and the edit window) and the revision it was read at.
+    async fn own_comment(&self, site: &SiteId, id: i64, token: &str) -> Result<(Comment, i64)> {
+        let read = self
             .store
-            .comment(site.as_str(), id)
+            .comment_for_change(site.as_str(), id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("there is no comment {id}")))?;
+        let comment = read.comment;
         let stored = self
             .store
             .edit_token_hash(site.as_str(), id)
@@ -845,10 +803,16 @@ impl Colloquy {
                 self.config.edit_window_secs
             )));
         }
-        Ok(comment)
+        Ok((comment, read.revision))
     }
 
     /// The author edits a comment with its edit token, inside the window.
+    ///
+    /// The new text is judged again by the content rules; an edit can hold
+    /// a published comment but never publishes a held one, and never undoes
+    /// a moderator's decision made while it was being written (the status
+    /// is written only if the comment is still at the revision read;
+    /// otherwise it is read and decided again).
     ///
     /// # Errors
     /// Unknown comment, wrong token, closed window, invalid body or format.
@@ -860,46 +824,52 @@ impl Colloquy {
         body: String,
         format: Option<String>,
     ) -> Result<Comment> {
-        let mut comment = self.own_comment(site, id, token).await?;
         let row = self.site(site).await?;
         self.check_body(&body)?;
-        let policy = self.pick_policy(&row, Some(format.as_deref().unwrap_or(&comment.format)))?;
-        let rendered = policy.render(&body);
-        // An edit is judged again by the content rules; it never un-holds.
-        let candidate = moderation::Candidate {
-            body: &body,
-            html: rendered.html.as_str(),
-            author: comment.author.as_deref(),
-            email: comment.email.as_deref(),
-            homepage: comment.homepage.as_deref(),
-            ip: None,
-            ip_network: None,
-        };
-        let facts = moderation::Facts {
-            now: now_ms(),
-            ..moderation::Facts::default()
-        };
-        let decision =
-            moderation::decide(&candidate, settings(&row), &facts).map_err(refusal_error)?;
-        let before = comment.status;
-        if comment.status == Status::Published && decision.status != Status::Published {
-            comment.status = decision.status;
+        for _attempt in 0..MAX_CHANGE_ATTEMPTS {
+            let (mut comment, revision) = self.own_comment(site, id, token).await?;
+            let policy =
+                self.pick_policy(&row, Some(format.as_deref().unwrap_or(&comment.format)))?;
+            let rendered = policy.render(&body);
+            let candidate = moderation::Candidate {
+                body: &body,
+                html: rendered.html.as_str(),
+                author: comment.author.as_deref(),
+                email: comment.email.as_deref(),
+                homepage: comment.homepage.as_deref(),
+                ip: None,
+                ip_network: None,
+            };
+            let facts = moderation::Facts {
+                now: now_ms(),
+                ..moderation::Facts::default()
+            };
+            let decision =
+                moderation::decide(&candidate, settings(&row), &facts).map_err(refusal_error)?;
+            let before = comment.status;
+            if comment.status == Status::Published && decision.status != Status::Published {
+                comment.status = decision.status;
+            }
+            comment.body = body.clone();
+            comment.format = policy.id().to_owned();
+            comment.html = rendered.html.into_string();
+            comment.policy_version = rendered.policy_version;
+            let now = now_ms();
+            comment.modified = Some(now);
+            let reasons = if comment.status == before {
+                Vec::new()
+            } else {
+                decision.reasons
+            };
+            let audit = self.entry(&comment, &Actor::Author, "edit", now, reasons);
+            if self.store.update_body(&comment, revision, &audit).await? {
+                self.changed(&comment.site, &comment.thread);
+                return Ok(comment);
+            }
         }
-        comment.body = body;
-        comment.format = policy.id().to_owned();
-        comment.html = rendered.html.into_string();
-        comment.policy_version = rendered.policy_version;
-        let now = now_ms();
-        comment.modified = Some(now);
-        let reasons = if comment.status == before {
-            Vec::new()
-        } else {
-            decision.reasons
-        };
-        let audit = self.entry(&comment, &Actor::Author, "edit", now, reasons);
-        self.store.update_body(&comment, &audit).await?;
-        self.changed(&comment.site, &comment.thread);
-        Ok(comment)
+        Err(Error::Conflict(format!(
+            "comment {id} kept changing while it was edited; try again"
+        )))
     }
 
     /// The author deletes a comment with its edit token, inside the window.
@@ -907,7 +877,7 @@ impl Colloquy {
     /// # Errors
     /// Unknown comment, wrong token, closed window.
     pub async fn delete_own(&self, site: &SiteId, id: i64, token: &str) -> Result<()> {
-        let comment = self.own_comment(site, id, token).await?;
+        let (comment, _) = self.own_comment(site, id, token).await?;
         let mut audit = self.entry(&comment, &Actor::Author, "delete", now_ms(), Vec::new());
         audit.status = None;
         self.store.delete_comment(site.as_str(), id, &audit).await?;
@@ -1069,10 +1039,18 @@ impl Colloquy {
     }
 
     /// Applies a moderator's action; returns the comment afterwards (`None`
-    /// when deleted).
+    /// when deleted). An action that would change nothing (a repeated
+    /// click, a replayed request) writes and logs nothing.
+    ///
+    /// The status is read, the move decided ([`moderation::transition`]),
+    /// and the move written only if the comment is still at the revision
+    /// read; if something changed it meanwhile (another moderator, the
+    /// author's edit), it is read and decided again, so no decision is
+    /// ever made on a stale status.
     ///
     /// # Errors
-    /// Unknown site or comment.
+    /// Unknown site or comment; a comment that keeps changing under the
+    /// action ([`Error::Conflict`]).
     pub async fn moderate(
         &self,
         site: &SiteId,
@@ -1080,93 +1058,71 @@ impl Colloquy {
         action: Action,
         actor: &Actor,
     ) -> Result<Option<Comment>> {
-        let current = self.comment(site, id).await?;
-        let result = self.apply_action(site, id, action, &current, actor).await;
-        // After the write: a read racing with it cannot keep the old count.
-        self.changed(&current.site, &current.thread);
-        result
+        self.moderate_from(site, id, action, actor, None).await
     }
 
-    async fn apply_action(
+    /// [`Colloquy::moderate`], only while the comment has the status
+    /// `expected` (a one-click link acts on the comment the e-mail was
+    /// about, not on what became of it since).
+    ///
+    /// # Errors
+    /// As `moderate`, and [`Error::Conflict`] naming the status the comment
+    /// has now when it is not `expected`.
+    pub async fn moderate_from(
         &self,
         site: &SiteId,
         id: i64,
         action: Action,
-        current: &Comment,
         actor: &Actor,
+        expected: Option<Status>,
     ) -> Result<Option<Comment>> {
-        let now = now_ms();
+        self.site(site).await?;
         let s = site.as_str();
-        let name = action.name();
-        // The entry for a move to `status`; newly published and newly held
-        // comments cause notifications.
-        let audit = |status: Status| {
-            let mut e = self.entry(current, actor, name, now, Vec::new());
-            e.status = Some(status);
-            e.notify = status != current.status
-                && matches!(status, Status::Published | Status::Pending)
-                && self.notifies(s);
-            e
-        };
-        match action {
-            Action::Delete => {
-                let mut e = audit(current.status);
-                e.status = None;
-                self.store.delete_comment(s, id, &e).await?;
-                return Ok(None);
+        for _attempt in 0..MAX_CHANGE_ATTEMPTS {
+            let read = self.store.comment_for_change(s, id).await?.ok_or_else(|| {
+                Error::NotFound(format!("there is no comment {id} on site `{site}`"))
+            })?;
+            let current = &read.comment;
+            if let Some(want) = expected {
+                if current.status != want {
+                    return Err(Error::Conflict(format!(
+                        "comment {id} was moderated since: it is {} now",
+                        current.status.as_str()
+                    )));
+                }
             }
-            Action::Approve => {
-                self.store
-                    .set_status(
-                        s,
-                        id,
-                        Status::Published,
-                        Prior::Clear,
-                        now,
-                        &audit(Status::Published),
-                    )
-                    .await?
+            let now = now_ms();
+            let done = match moderation::transition(current.status, read.prior, action) {
+                Transition::Stay => return Ok(Some(read.comment)),
+                Transition::Delete => {
+                    let mut e = self.entry(current, actor, action.name(), now, Vec::new());
+                    e.status = None;
+                    self.store.delete_comment(s, id, &e).await?;
+                    self.changed(s, &current.thread);
+                    return Ok(None);
+                }
+                Transition::Move { to, prior } => {
+                    let mut e = self.entry(current, actor, action.name(), now, Vec::new());
+                    e.status = Some(to);
+                    // Newly published and newly held comments cause
+                    // notifications; a moderator's unpublish does not.
+                    e.notify = action != Action::Unpublish
+                        && matches!(to, Status::Published | Status::Pending)
+                        && self.notifies(s);
+                    self.store
+                        .set_status(s, id, read.revision, to, prior, now, &e)
+                        .await?
+                }
+            };
+            if done {
+                // After the write: a read racing with it cannot keep the old count.
+                self.changed(s, &current.thread);
+                return Ok(Some(self.comment(site, id).await?));
             }
-            Action::Unpublish => {
-                let mut e = audit(Status::Pending);
-                e.notify = false;
-                self.store
-                    .set_status(s, id, Status::Pending, Prior::Clear, now, &e)
-                    .await?
-            }
-            Action::Spam | Action::Trash => {
-                let target = if action == Action::Spam {
-                    Status::Spam
-                } else {
-                    Status::Trash
-                };
-                // Remember the status from before the first spam/trash move.
-                let prior = if matches!(current.status, Status::Spam | Status::Trash) {
-                    Prior::Keep
-                } else {
-                    Prior::Remember
-                };
-                self.store
-                    .set_status(s, id, target, prior, now, &audit(target))
-                    .await?
-            }
-            Action::Restore => {
-                let back = self
-                    .store
-                    .prior_status(s, id)
-                    .await?
-                    .unwrap_or(Status::Pending);
-                let back = if matches!(back, Status::Spam | Status::Trash) {
-                    Status::Pending
-                } else {
-                    back
-                };
-                self.store
-                    .set_status(s, id, back, Prior::Clear, now, &audit(back))
-                    .await?
-            }
-        };
-        Ok(Some(self.comment(site, id).await?))
+        }
+        Err(Error::Conflict(format!(
+            "comment {id} kept changing while this action was applied; look at it again and retry"
+        )))
     }
 
     /// Applies one action to many comments; each id gets its own result.
@@ -1354,18 +1310,28 @@ impl Colloquy {
                 .store
                 .stale_renderings(site.as_str(), after, 500)
                 .await?;
-            let Some(last) = batch.last() else { break };
+            let Some((last, _)) = batch.last() else { break };
             after = last.id;
-            for c in &batch {
+            for (c, revision) in &batch {
                 report.checked += 1;
                 match self.policies.get(&c.format) {
                     None => report.skipped += 1,
                     Some(p) if p.version() != c.policy_version => {
                         let r = p.render(&c.body);
-                        self.store
-                            .set_rendering(site.as_str(), c.id, r.html.as_str(), &r.policy_version)
-                            .await?;
-                        report.rerendered += 1;
+                        // An edit meanwhile rendered the new text itself.
+                        if self
+                            .store
+                            .set_rendering(
+                                site.as_str(),
+                                c.id,
+                                *revision,
+                                r.html.as_str(),
+                                &r.policy_version,
+                            )
+                            .await?
+                        {
+                            report.rerendered += 1;
+                        }
                     }
                     Some(_) => {}
                 }

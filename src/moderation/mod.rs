@@ -9,9 +9,11 @@
 
 pub mod keys;
 pub mod settings;
+pub mod transition;
 
 pub use keys::KeyList;
 pub use settings::SiteRules;
+pub use transition::{transition, Action, Prior, Transition};
 
 use crate::comment::Status;
 use crate::config::ModerationMode;

@@ -18,7 +18,7 @@ use sqlx::{AnyPool, Executor, Row};
 use crate::comment::{Comment, Status, ThreadState};
 use crate::config::ModerationMode;
 use crate::error::{Error, Result};
-use crate::moderation::SiteRules;
+use crate::moderation::{Prior, SiteRules};
 
 pub mod outbox;
 
@@ -162,15 +162,15 @@ pub struct QueueFilter {
     pub thread: Option<String>,
 }
 
-/// What a status change does with the previous status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Prior {
-    /// Remember the current status (moving to spam or trash).
-    Remember,
-    /// Leave what is remembered (moving between spam and trash).
-    Keep,
-    /// Forget it (approve, unpublish, restore).
-    Clear,
+/// A comment read for a change: what [`Store::comment_for_change`] gives.
+#[derive(Debug, Clone)]
+pub struct ForChange {
+    /// The comment as it is.
+    pub comment: Comment,
+    /// Its status from before a spam or trash move, if any.
+    pub prior: Option<Status>,
+    /// Its revision: a change is written only while this is current.
+    pub revision: i64,
 }
 
 /// Why an insert did not happen.
@@ -826,36 +826,69 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Sets a comment's status, and what to do with the status it had
-    /// before (kept for a later restore). Returns false when there is no
-    /// such comment.
+    /// A comment as it is now, with what a change needs to know: the
+    /// status remembered from before a spam or trash move, and the revision
+    /// a change must find unchanged (see [`Store::set_status`]).
     ///
     /// # Errors
     /// Database failure.
+    pub async fn comment_for_change(&self, site: &str, id: i64) -> Result<Option<ForChange>> {
+        let sql = format!(
+            "SELECT {COMMENT_COLUMNS}, prior_status, revision FROM comments WHERE site = $1 AND id = $2"
+        );
+        let Some(row) = sqlx::query(&sql)
+            .bind(site)
+            .bind(id)
+            .fetch_optional(&self.write)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let prior = row
+            .try_get::<Option<String>, _>("prior_status")?
+            .map(|s| Status::parse(&s))
+            .transpose()?;
+        Ok(Some(ForChange {
+            comment: comment_from_row(&row)?,
+            prior,
+            revision: row.try_get("revision")?,
+        }))
+    }
+
+    /// Sets a comment's status, and what to do with the status it had
+    /// before (kept for a later restore), if the comment is still at
+    /// `revision`. Returns false when it is not (it changed or went since it
+    /// was read: read it again and decide again).
+    ///
+    /// # Errors
+    /// Database failure.
+    #[allow(clippy::too_many_arguments)]
     pub async fn set_status(
         &self,
         site: &str,
         id: i64,
+        revision: i64,
         status: Status,
         prior: Prior,
         now: i64,
         audit: &AuditEntry,
     ) -> Result<bool> {
-        let sql = match prior {
-            Prior::Remember => {
-                "UPDATE comments SET prior_status = status, status = $1, modified = $2 WHERE site = $3 AND id = $4"
-            }
-            Prior::Keep => "UPDATE comments SET status = $1, modified = $2 WHERE site = $3 AND id = $4",
-            Prior::Clear => {
-                "UPDATE comments SET prior_status = NULL, status = $1, modified = $2 WHERE site = $3 AND id = $4"
-            }
+        let prior = match prior {
+            Prior::Remember => "prior_status = status, ",
+            Prior::Keep => "",
+            Prior::Clear => "prior_status = NULL, ",
         };
+        let sql = format!(
+            "UPDATE comments SET {prior}status = $1, modified = $2, revision = revision + 1 \
+             WHERE site = $3 AND id = $4 AND revision = $5"
+        );
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query(sql)
+        let done = sqlx::query(&sql)
             .bind(status.as_str())
             .bind(now)
             .bind(site)
             .bind(id)
+            .bind(revision)
             .execute(&mut *tx)
             .await?;
         let changed = done.rows_affected() > 0;
@@ -865,26 +898,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok(changed)
-    }
-
-    /// The status a comment had before it went to spam or trash.
-    ///
-    /// # Errors
-    /// Database failure.
-    pub async fn prior_status(&self, site: &str, id: i64) -> Result<Option<Status>> {
-        let row = sqlx::query("SELECT prior_status FROM comments WHERE site = $1 AND id = $2")
-            .bind(site)
-            .bind(id)
-            .fetch_optional(&self.write)
-            .await?;
-        match row.and_then(|r| {
-            r.try_get::<Option<String>, _>("prior_status")
-                .ok()
-                .flatten()
-        }) {
-            Some(s) => Ok(Some(Status::parse(&s)?)),
-            None => Ok(None),
-        }
     }
 
     /// Deletes a comment for good; its replies move up to its parent.
@@ -915,15 +928,22 @@ impl Store {
         Ok(true)
     }
 
-    /// Replaces a comment's text and rendering.
+    /// Replaces a comment's text, rendering and status if it is still at
+    /// `revision`; false when it is not (a moderator acted meanwhile: read
+    /// it again).
     ///
     /// # Errors
     /// Database failure.
-    pub async fn update_body(&self, c: &Comment, audit: &AuditEntry) -> Result<bool> {
+    pub async fn update_body(
+        &self,
+        c: &Comment,
+        revision: i64,
+        audit: &AuditEntry,
+    ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
-            "UPDATE comments SET body = $1, format = $2, html = $3, policy_version = $4, status = $5, modified = $6 \
-             WHERE site = $7 AND id = $8",
+            "UPDATE comments SET body = $1, format = $2, html = $3, policy_version = $4, status = $5, modified = $6, \
+             revision = revision + 1 WHERE site = $7 AND id = $8 AND revision = $9",
         )
         .bind(&c.body)
         .bind(&c.format)
@@ -933,6 +953,7 @@ impl Store {
         .bind(c.modified)
         .bind(&c.site)
         .bind(c.id)
+        .bind(revision)
         .execute(&mut *tx)
         .await?;
         let changed = done.rows_affected() > 0;
@@ -954,18 +975,24 @@ impl Store {
         site: &str,
         after_id: i64,
         limit: i64,
-    ) -> Result<Vec<Comment>> {
-        let sql = format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE site = $1 AND id > $2 ORDER BY id LIMIT $3");
+    ) -> Result<Vec<(Comment, i64)>> {
+        let sql = format!(
+            "SELECT {COMMENT_COLUMNS}, revision FROM comments WHERE site = $1 AND id > $2 ORDER BY id LIMIT $3"
+        );
         let rows = sqlx::query(&sql)
             .bind(site)
             .bind(after_id)
             .bind(limit)
             .fetch_all(&self.write)
             .await?;
-        rows.iter().map(comment_from_row).collect()
+        rows.iter()
+            .map(|r| Ok((comment_from_row(r)?, r.try_get("revision")?)))
+            .collect()
     }
 
-    /// Stores a new rendering of a comment.
+    /// Stores a new rendering of a comment if it is still at `revision`
+    /// (an author's edit meanwhile rendered the new text itself); returns
+    /// whether it was stored.
     ///
     /// # Errors
     /// Database failure.
@@ -973,22 +1000,28 @@ impl Store {
         &self,
         site: &str,
         id: i64,
+        revision: i64,
         html: &str,
         version: &str,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE comments SET html = $1, policy_version = $2 WHERE site = $3 AND id = $4",
+        let done = sqlx::query(
+            "UPDATE comments SET html = $1, policy_version = $2, revision = revision + 1 \
+             WHERE site = $3 AND id = $4 AND revision = $5",
         )
         .bind(html)
         .bind(version)
         .bind(site)
         .bind(id)
+        .bind(revision)
         .execute(&mut *tx)
         .await?;
-        refresh_thread_of(&mut tx, site, id).await?;
+        let changed = done.rows_affected() > 0;
+        if changed {
+            refresh_thread_of(&mut tx, site, id).await?;
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(changed)
     }
 
     /// Number of comments of a site (all statuses).

@@ -16,6 +16,8 @@ both_backends!(
     behind_a_trusted_proxy_the_client_cannot_choose_its_address,
     an_untrusted_peer_cannot_claim_an_address,
     an_ipv6_home_network_counts_as_one_person,
+    an_edit_racing_a_moderator_never_undoes_the_decision,
+    racing_moderators_leave_the_status_the_audit_log_says,
 );
 
 /// Sets the state of `thread` on site `default`.
@@ -392,4 +394,110 @@ async fn an_ipv6_home_network_counts_as_one_person(db: Db) {
     assert_eq!(r.status(), StatusCode::CREATED);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["status"], "spam", "{v}");
+}
+
+async fn an_edit_racing_a_moderator_never_undoes_the_decision(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    // A long edit takes a while to render: the moderator acts meanwhile.
+    let long_text = "A long and careful correction of what I wrote. ".repeat(400);
+    let mut trials = Vec::new();
+    for i in 0..12 {
+        let c = app
+            .post_ok("default", "race", json!({"body": format!("original {i}")}))
+            .await;
+        trials.push((
+            c["id"].clone(),
+            c["edit_token"].as_str().unwrap().to_owned(),
+        ));
+    }
+    let tasks = trials.iter().enumerate().map(|(i, (id, token))| {
+        let app = &app;
+        let long_text = &long_text;
+        async move {
+            let decision = if i % 2 == 0 { "spam" } else { "trash" };
+            let edit = app
+                .client
+                .patch(app.url(&format!("/api/v1/sites/default/comments/{id}")))
+                .bearer_auth(token)
+                .json(&json!({"body": format!("{long_text}{i}")}))
+                .send();
+            let path = format!("/api/v1/admin/sites/default/comments/{id}/{decision}");
+            let moderate = app.admin(Method::POST, &path, None);
+            let (edited, (moderated, _)) = tokio::join!(edit, moderate);
+            assert_eq!(moderated, StatusCode::OK);
+            let edited = edited.unwrap().status();
+            assert!(
+                edited == StatusCode::OK || edited == StatusCode::CONFLICT,
+                "{edited}"
+            );
+            (id.clone(), decision)
+        }
+    });
+    for (id, decision) in futures::future::join_all(tasks).await {
+        let (s, c) = app
+            .admin(
+                Method::GET,
+                &format!("/api/v1/admin/sites/default/comments/{id}"),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(
+            c["status"], decision,
+            "the edit undid the moderator of {id}"
+        );
+    }
+}
+
+async fn racing_moderators_leave_the_status_the_audit_log_says(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    app.patch_site("default", json!({"moderation": "hold"}))
+        .await;
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        let c = app
+            .post_ok("default", "mods", json!({"body": format!("held {i}")}))
+            .await;
+        ids.push(c["id"].clone());
+    }
+    let tasks = ids.iter().map(|id| {
+        let app = &app;
+        async move {
+            let path = |a: &str| format!("/api/v1/admin/sites/default/comments/{id}/{a}");
+            let (approve, spam) = (path("approve"), path("spam"));
+            let (a, b, c) = tokio::join!(
+                app.admin(Method::POST, &approve, None),
+                app.admin(Method::POST, &spam, None),
+                app.admin(Method::POST, &approve, None)
+            );
+            for (s, v) in [a, b, c] {
+                assert_eq!(s, StatusCode::OK, "{v}");
+            }
+        }
+    });
+    futures::future::join_all(tasks).await;
+    for id in &ids {
+        let (_, c) = app
+            .admin(
+                Method::GET,
+                &format!("/api/v1/admin/sites/default/comments/{id}"),
+                None,
+            )
+            .await;
+        let (_, log) = app
+            .admin(
+                Method::GET,
+                &format!("/api/v1/admin/sites/default/audit?comment={id}"),
+                None,
+            )
+            .await;
+        let entries = log["entries"].as_array().unwrap();
+        // Newest first: the last change logged is the status it has.
+        assert_eq!(entries[0]["status"], c["status"], "{log}");
+        // A repeated approve changes nothing and logs nothing: at most one
+        // entry per real change, and consecutive entries always differ.
+        for pair in entries.windows(2) {
+            assert_ne!(pair[0]["status"], pair[1]["status"], "{log}");
+        }
+    }
 }
