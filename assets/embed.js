@@ -133,13 +133,17 @@
   var previewBox = el('section', { class: 'colloquy-preview', 'aria-label': 'Preview', hidden: true },
     el('h4', {}, 'Preview'), previewBody);
   var message = el('p', { class: 'colloquy-message', role: 'status', tabindex: '-1', hidden: true });
+  // People never see or fill this field; bots that fill every field do.
+  var honeypot = el('input', { type: 'text', name: 'colloquy_hp', tabindex: '-1', autocomplete: 'off' });
+  var honeypotWrap = el('p', { class: 'colloquy-hp', 'aria-hidden': 'true' },
+    el('label', {}, 'Leave this field empty ', honeypot));
   var postButton = el('button', { type: 'submit', class: 'colloquy-primary' }, 'Post comment');
   var previewButton = el('button', { type: 'button' }, 'Preview');
   var form = el('form', { class: 'colloquy-form', novalidate: true },
     replying,
     el('div', { class: 'colloquy-fields' }, fields.author.wrap, fields.email.wrap, fields.homepage.wrap),
     notifyWrap,
-    fields.body.wrap, fields.format.wrap, tips, previewBox, message,
+    fields.body.wrap, fields.format.wrap, tips, honeypotWrap, previewBox, message,
     el('div', { class: 'colloquy-actions' }, postButton, previewButton));
   var compose = el('section', { class: 'colloquy-compose', 'aria-labelledby': 'colloquy-form-title' },
     formTitle, form);
@@ -162,6 +166,7 @@
   var count = 0;
   var formats = [];
   var replyTo = null;       // {id, name}
+  var stamp = null;         // the single-use form stamp for the next post
   var generation = 0;       // bumps when the list restarts (order change)
 
   function setCount(n) {
@@ -374,6 +379,8 @@
     });
     if (replyTo) payload.parent = replyTo.id;
     if (!notifyWrap.hidden && notify.checked) payload.notify_replies = true;
+    if (stamp) payload.stamp = stamp;
+    if (honeypot.value) payload.honeypot = honeypot.value;
     busy(true);
     var res;
     try {
@@ -388,6 +395,9 @@
     } finally {
       busy(false);
     }
+    // A stamp is good for one comment (a refused one included): fetch the
+    // next one now, so the form is ready again.
+    newStamp();
     if (res.r.status !== 201) {
       problem(res.r, res.data);
       return;
@@ -456,6 +466,15 @@
   cancelReply.addEventListener('click', function () { endReply(true); });
   form.addEventListener('submit', post);
 
+  async function newStamp() {
+    try {
+      var s = await getJson(siteApi + '/stamp');
+      stamp = s.r.ok ? s.data.stamp : null;
+    } catch (e) {
+      stamp = null;
+    }
+  }
+
   async function start() {
     try {
       var info = await getJson(threadApi);
@@ -470,6 +489,7 @@
         compose.hidden = true;
         return;
       }
+      newStamp();
       var f = await getJson(siteApi + '/formats');
       if (f.r.ok) {
         formats = f.data.formats;

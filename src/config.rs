@@ -400,6 +400,7 @@ struct FileSite {
     close_after_days: Option<Spanned<i64>>,
     max_depth: Option<Spanned<i64>>,
     max_chars: Option<Spanned<i64>>,
+    form_checks: Option<Spanned<String>>,
     honeypot: Option<bool>,
     min_submit_secs: Option<Spanned<i64>>,
     ip_posts_per_minute: Option<Spanned<i64>>,
@@ -1083,6 +1084,15 @@ fn site_rules(
     }
     if let Some(v) = s.honeypot {
         rules.honeypot = v;
+    }
+    if let Some(v) = &s.form_checks {
+        rules.form_checks = crate::moderation::FormChecks::parse(v.get_ref()).ok_or_else(|| {
+            err(
+                v.span(),
+                "site.form_checks",
+                "use \"browsers\", \"all\" or \"off\"".to_owned(),
+            )
+        })?;
     }
     let numbers = [
         (

@@ -172,6 +172,9 @@ async fn purge_ip_hashes(colloquy: Colloquy) {
             Ok(n) => tracing::info!(comments = n, "forgot IP hashes past their retention"),
             Err(e) => tracing::warn!(error = %e, "purging old IP hashes failed; will retry"),
         }
+        if let Err(e) = colloquy.forget_expired_stamps().await {
+            tracing::warn!(error = %e, "forgetting expired form stamps failed; will retry");
+        }
     }
 }
 

@@ -23,6 +23,7 @@ use crate::policy::{Policy, PolicySet, Rendered};
 use crate::ratelimit::RateLimits;
 use crate::store::{
     AuditEntry, InsertComment, InsertOutcome, Order, Position, QueueFilter, SiteRow, Store,
+    UsedStamp,
 };
 
 /// How often a change is read and decided again when the comment changed
@@ -96,14 +97,42 @@ impl Actor {
     }
 }
 
-/// The anti-bot fields of an HTML-form post.
+/// The anti-bot fields of a post (an HTML form's hidden fields, or the
+/// same values sent by the embed).
 #[derive(Debug, Clone, Default)]
 pub struct FormFields {
     /// The hidden honeypot field (people leave it empty).
     pub honeypot: Option<String>,
-    /// The signed time stamp the form was served with.
+    /// The signed, single-use stamp the form was served with.
     pub stamp: Option<String>,
 }
+
+/// Who sent a post, as far as the form checks are concerned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PostClient {
+    /// A browser: an HTML form, or a request carrying a browser's `Origin`
+    /// or `Sec-Fetch-Site` header.
+    Browser,
+    /// Any other client (a script, another server).
+    #[default]
+    Server,
+    /// A client with an admin token for the site (the site's own backend):
+    /// never checked.
+    Trusted,
+}
+
+/// The parts of a valid form stamp.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp {
+    /// When it was issued (ms).
+    issued: i64,
+    /// What makes it single-use: recorded when a comment uses it.
+    nonce: String,
+}
+
+/// How long a form stamp is good for: long enough to read an article and
+/// write a comment, short enough that a harvested stamp soon goes stale.
+pub const STAMP_LIFETIME_MS: i64 = 2 * 3600 * 1000;
 
 /// One page of the audit log.
 #[derive(Debug, Clone)]
@@ -131,8 +160,10 @@ pub struct PostInput {
     pub parent: Option<i64>,
     /// E-mail the author when a reply is published.
     pub notify_replies: bool,
-    /// Present for HTML-form posts: the anti-bot fields.
+    /// The anti-bot fields, when the client sent any.
     pub form: Option<FormFields>,
+    /// Who sent it, which decides whether the form checks apply.
+    pub client: PostClient,
 }
 
 /// A stored new comment with its edit token and the moderation reasons.
@@ -427,8 +458,27 @@ impl Colloquy {
         let created = now_ms();
         let rendered = policy.render(&input.body);
         let ip_label = ip.map(|ip| crate::net::person_label(ip, self.config.ipv6_prefix));
+        // The form checks: a checked post's stamp must be genuine, unexpired
+        // and (once the comment goes in) unused.
+        let checks = checked(&row.rules, input.client);
+        let stamp = if checks && row.rules.min_submit_secs > 0 {
+            input
+                .form
+                .as_ref()
+                .and_then(|f| f.stamp.as_deref())
+                .and_then(|s| self.valid_stamp(s, created))
+        } else {
+            None
+        };
         let facts = self
-            .facts(&row, thread, &input, email.as_deref(), created)
+            .facts(
+                &row,
+                thread,
+                &input,
+                email.as_deref(),
+                checks.then_some(stamp.as_ref()),
+                created,
+            )
             .await?;
         let candidate = moderation::Candidate {
             body: &input.body,
@@ -482,6 +532,10 @@ impl Colloquy {
             edit_token_hash: hash_token(&edit_token),
             duplicate_since,
             audit: audit.clone(),
+            stamp: stamp.as_ref().map(|st| UsedStamp {
+                nonce: st.nonce.clone(),
+                expires: st.issued + STAMP_LIFETIME_MS,
+            }),
         };
         for _attempt in 0..8 {
             comment.id = new_id(created);
@@ -497,6 +551,12 @@ impl Colloquy {
                     })
                 }
                 InsertOutcome::IdTaken => continue,
+                InsertOutcome::StampUsed => {
+                    return Err(Error::Conflict(
+                        "this form was used for a comment already; reload the page to write another"
+                            .to_owned(),
+                    ))
+                }
                 InsertOutcome::Duplicate(earlier) => {
                     return Err(Error::Conflict(format!(
                         "you posted the same text to this thread a moment ago (comment {earlier}); it is not stored twice"
@@ -546,12 +606,15 @@ impl Colloquy {
 
     /// What the moderation rules need to know beyond the comment itself;
     /// each lookup happens only when a rule that needs it is on.
+    /// `checked` is `Some` (with the post's valid stamp, if any) when the
+    /// form checks apply to it.
     async fn facts(
         &self,
         row: &SiteRow,
         thread: &ThreadKey,
         input: &PostInput,
         email: Option<&str>,
+        checked: Option<Option<&Stamp>>,
         now: i64,
     ) -> Result<moderation::Facts> {
         let rules = &row.rules;
@@ -577,9 +640,13 @@ impl Colloquy {
             }
             _ => None,
         };
-        let form = input.form.as_ref().map(|f| FormFacts {
-            honeypot_filled: f.honeypot.as_deref().is_some_and(|h| !h.trim().is_empty()),
-            age_ms: f.stamp.as_deref().and_then(|s| self.stamp_age(s, now)),
+        let form = checked.map(|stamp| FormFacts {
+            honeypot_filled: input
+                .form
+                .as_ref()
+                .and_then(|f| f.honeypot.as_deref())
+                .is_some_and(|h| !h.trim().is_empty()),
+            age_ms: stamp.map(|st| now - st.issued),
         });
         Ok(moderation::Facts {
             approved_by_author,
@@ -590,32 +657,18 @@ impl Colloquy {
         })
     }
 
-    /// A signed time stamp for an HTML form, so a post can say how long
-    /// after serving the form it came (bots post at once).
+    /// A signed, single-use stamp for a comment form (the thread page's,
+    /// or the embed's through the API), so a post can say how long after
+    /// the form was shown it came (bots post at once) and a stamp cannot be
+    /// used for a second comment. It is good for [`STAMP_LIFETIME_MS`].
     pub fn form_stamp(&self) -> String {
-        let now = now_ms();
-        format!("{now}.{}", self.stamp_mac(now))
+        issue_stamp(&self.ip_key, now_ms(), &random_token(12))
     }
 
-    fn stamp_mac(&self, ms: i64) -> String {
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.ip_key) {
-            Ok(m) => m,
-            Err(_) => return String::new(),
-        };
-        mac.update(b"form-stamp:");
-        mac.update(ms.to_string().as_bytes());
-        hex(&mac.finalize().into_bytes()[..16])
-    }
-
-    /// Age of a stamp this service signed, if it is genuine and under a day.
-    fn stamp_age(&self, stamp: &str, now: i64) -> Option<i64> {
-        let (ms, mac) = stamp.split_once('.')?;
-        let ms: i64 = ms.parse().ok()?;
-        let expected = self.stamp_mac(ms);
-        let genuine: bool =
-            subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), mac.as_bytes()).into();
-        let age = now - ms;
-        (genuine && (0..86_400_000).contains(&age)).then_some(age)
+    /// A stamp this service signed and that has not expired (whether it
+    /// was used already is the store's to say, when the comment goes in).
+    fn valid_stamp(&self, stamp: &str, now: i64) -> Option<Stamp> {
+        check_stamp(&self.ip_key, stamp, now)
     }
 
     async fn visible_thread(
@@ -1004,6 +1057,15 @@ impl Colloquy {
             .await
     }
 
+    /// Forgets the used form stamps that have expired anyway (they can no
+    /// longer be replayed: an expired stamp is refused for its age).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn forget_expired_stamps(&self) -> Result<u64> {
+        self.store.forget_used_stamps(now_ms()).await
+    }
+
     fn entry(
         &self,
         c: &Comment,
@@ -1350,6 +1412,50 @@ impl Colloquy {
     }
 }
 
+/// `issued.nonce.mac`: the time and a random nonce, signed.
+fn issue_stamp(key: &[u8], issued: i64, nonce: &str) -> String {
+    format!("{issued}.{nonce}.{}", stamp_mac(key, issued, nonce))
+}
+
+fn stamp_mac(key: &[u8], issued: i64, nonce: &str) -> String {
+    let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
+        Ok(m) => m,
+        Err(_) => return String::new(),
+    };
+    mac.update(b"form-stamp-v2:");
+    mac.update(issued.to_string().as_bytes());
+    mac.update(b":");
+    mac.update(nonce.as_bytes());
+    hex(&mac.finalize().into_bytes()[..16])
+}
+
+/// The stamp's parts if `key` signed it and it is under
+/// [`STAMP_LIFETIME_MS`] old at `now`.
+fn check_stamp(key: &[u8], stamp: &str, now: i64) -> Option<Stamp> {
+    let mut parts = stamp.splitn(3, '.');
+    let (ms, nonce, mac) = (parts.next()?, parts.next()?, parts.next()?);
+    let issued: i64 = ms.parse().ok()?;
+    if nonce.is_empty() || nonce.len() > 64 {
+        return None;
+    }
+    let expected = stamp_mac(key, issued, nonce);
+    let genuine: bool = subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), mac.as_bytes()).into();
+    let age = now - issued;
+    (genuine && (0..STAMP_LIFETIME_MS).contains(&age)).then(|| Stamp {
+        issued,
+        nonce: nonce.to_owned(),
+    })
+}
+
+/// Whether the form checks (honeypot, stamp) apply to a post from `client`.
+fn checked(rules: &SiteRules, client: PostClient) -> bool {
+    match (rules.form_checks, client) {
+        (_, PostClient::Trusted) | (moderation::FormChecks::Off, _) => false,
+        (moderation::FormChecks::Browsers, client) => client == PostClient::Browser,
+        (moderation::FormChecks::All, _) => true,
+    }
+}
+
 /// The settings the moderation rules read, from a site's row.
 fn settings(row: &SiteRow) -> moderation::Settings<'_> {
     moderation::Settings {
@@ -1574,6 +1680,38 @@ mod tests {
             clean_line("author", Some("   ".into()), 10).ok().flatten(),
             None
         );
+    }
+
+    #[test]
+    fn stamps_are_genuine_only_unchanged_and_only_for_two_hours() {
+        let key = b"stamp key";
+        let issued = 1_800_000_000_000;
+        let stamp = issue_stamp(key, issued, "n0nce");
+        let ok = check_stamp(key, &stamp, issued + 5_000);
+        assert_eq!(
+            ok.map(|s| (s.issued, s.nonce)),
+            Some((issued, "n0nce".to_owned()))
+        );
+        assert!(
+            check_stamp(key, &stamp, issued + STAMP_LIFETIME_MS).is_none(),
+            "expired"
+        );
+        assert!(
+            check_stamp(key, &stamp, issued - 1).is_none(),
+            "from the future"
+        );
+        assert!(check_stamp(b"other key", &stamp, issued + 5_000).is_none());
+        let other_nonce = stamp.replacen("n0nce", "n1nce", 1);
+        assert!(check_stamp(key, &other_nonce, issued + 5_000).is_none());
+        let earlier = stamp.replacen("1800000000000", "1799999999000", 1);
+        assert!(check_stamp(key, &earlier, issued + 5_000).is_none());
+        // The first version (time and signature only) is not accepted.
+        assert!(check_stamp(
+            key,
+            "1800000000000.00112233445566778899aabbccddeeff",
+            issued
+        )
+        .is_none());
     }
 
     #[test]

@@ -14,8 +14,9 @@ use super::extract::{
 };
 use super::problem::{ApiResult, Problem};
 use super::AppState;
+use crate::auth::Grant;
 use crate::comment::{Comment, SiteId, ThreadKey};
-use crate::service::{rfc3339, FormFields, Page, PostInput};
+use crate::service::{rfc3339, FormFields, Page, PostClient, PostInput};
 use crate::store::Order;
 
 /// A published comment as readers see it (no e-mail, no IP hash, no body).
@@ -69,11 +70,11 @@ pub struct NewCommentBody {
     /// Forms only: where to send the browser afterwards.
     #[serde(default)]
     redirect: Option<String>,
-    /// Forms only: the honeypot, which people leave empty.
-    #[serde(default)]
+    /// The honeypot, which people leave empty (`honeypot` in JSON).
+    #[serde(default, alias = "honeypot")]
     colloquy_hp: Option<String>,
-    /// Forms only: the signed time the form was served.
-    #[serde(default)]
+    /// The form stamp from `GET …/stamp` or the form (`stamp` in JSON).
+    #[serde(default, alias = "stamp")]
     colloquy_ts: Option<String>,
 }
 
@@ -150,6 +151,8 @@ pub async fn post_comment(
     State(app): State<AppState>,
     ApiPath((site, thread)): ApiPath<(String, String)>,
     ClientIp(ip): ClientIp,
+    bearer: Bearer,
+    headers: HeaderMap,
     body: ApiBody<NewCommentBody>,
 ) -> ApiResult<Response> {
     let site = site_id(&site)?;
@@ -166,7 +169,8 @@ pub async fn post_comment(
         Some(r) => Some(redirect_target(&app, &site, r)?),
         None => None,
     };
-    let form = is_form.then_some(FormFields {
+    let client = post_client(&app, &site, &bearer, &headers, is_form);
+    let form = (b.colloquy_hp.is_some() || b.colloquy_ts.is_some()).then_some(FormFields {
         honeypot: b.colloquy_hp,
         stamp: b.colloquy_ts,
     });
@@ -184,6 +188,7 @@ pub async fn post_comment(
                 parent: b.parent,
                 notify_replies: b.notify_replies,
                 form,
+                client,
             },
             ip,
         )
@@ -202,6 +207,35 @@ pub async fn post_comment(
         reasons: posted.reasons,
     };
     Ok((StatusCode::CREATED, Json(response)).into_response())
+}
+
+/// Who sent a post, for the site's form checks: an admin token for the site
+/// makes it the site's own backend; an HTML form, or a browser's `Origin`
+/// or `Sec-Fetch-Site` header (every current browser sends one with a
+/// cross-site `fetch` POST), a browser.
+fn post_client(
+    app: &AppState,
+    site: &SiteId,
+    bearer: &Bearer,
+    headers: &HeaderMap,
+    is_form: bool,
+) -> PostClient {
+    let trusted = bearer.0.as_deref().is_some_and(|t| {
+        matches!(
+            app.colloquy.admin_tokens().grant(t, Some(site.as_str())),
+            Grant::Everything | Grant::Site
+        )
+    });
+    if trusted {
+        PostClient::Trusted
+    } else if is_form
+        || headers.contains_key(header::ORIGIN)
+        || headers.contains_key("sec-fetch-site")
+    {
+        PostClient::Browser
+    } else {
+        PostClient::Server
+    }
 }
 
 /// Where a form post may send the browser afterwards: a path on this
@@ -497,6 +531,40 @@ pub async fn formats(
         "default": row.default_format,
         "reply_notifications": app.colloquy.config().smtp.is_some(),
     })))
+}
+
+#[derive(Debug, Serialize)]
+struct StampResponse {
+    stamp: String,
+    expires: String,
+    min_submit_secs: u32,
+}
+
+/// `GET /api/v1/sites/{site}/stamp`: a fresh single-use form stamp, for a
+/// comment form a script builds (the embed asks for one when it shows the
+/// form, and after every post). Send it back as `stamp` with the comment.
+pub async fn stamp(
+    State(app): State<AppState>,
+    ApiPath(site): ApiPath<String>,
+) -> ApiResult<Response> {
+    let site = site_id(&site)?;
+    let row = app.colloquy.site(&site).await?;
+    let stamp = app.colloquy.form_stamp();
+    let issued: i64 = stamp
+        .split('.')
+        .next()
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or(0);
+    let body = StampResponse {
+        stamp,
+        expires: rfc3339(issued + crate::service::STAMP_LIFETIME_MS),
+        min_submit_secs: row.rules.min_submit_secs,
+    };
+    let mut response = Json(body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 /// The body of a preview.

@@ -73,6 +73,7 @@ pub fn router(colloquy: Colloquy) -> Router {
         .route("/api/openapi.json", get(openapi::document))
         .route(&format!("{site}/formats"), get(api::formats))
         .route(&format!("{site}/preview"), post(api::preview))
+        .route(&format!("{site}/stamp"), get(api::stamp))
         .route(
             &format!("{site}/counts"),
             get(api::counts_get).post(api::counts_post),

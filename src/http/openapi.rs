@@ -71,6 +71,12 @@ pub fn spec() -> Value {
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["body"], "additionalProperties": false, "properties": { "body": { "type": "string" }, "format": { "type": "string" } } } } } },
                 "responses": with(json!({ "200": ok_json("Rendered", json!({ "type": "object", "required": ["html", "policy_version"], "properties": { "html": { "type": "string" }, "policy_version": { "type": "string" } } })) }), errs(&["400", "403", "404", "413", "415", "422"]))
             } },
+            "/api/v1/sites/{site}/stamp": { "get": {
+                "summary": "A fresh single-use form stamp for a comment form (send it back as `stamp`)",
+                "parameters": [site],
+                "responses": with(json!({ "200": ok_json("Stamp", json!({ "type": "object", "required": ["stamp", "expires", "min_submit_secs"], "properties": {
+                    "stamp": { "type": "string" }, "expires": { "type": "string", "format": "date-time" }, "min_submit_secs": { "type": "integer", "minimum": 0 } } })) }), errs(&["404"]))
+            } },
             "/api/v1/sites/{site}/counts": {
                 "get": {
                     "summary": "Published-comment counts of many threads",
@@ -266,8 +272,10 @@ pub fn spec() -> Value {
                     "parent": { "type": "integer", "format": "int64", "nullable": true },
                     "notify_replies": { "type": "boolean", "description": "E-mail the author when a reply is published (forms: a checkbox)" },
                     "redirect": { "type": "string", "nullable": true, "description": "Form posts: page to return to" },
-                    "colloquy_hp": { "type": "string", "nullable": true, "description": "Form posts: honeypot field, left empty by people" },
-                    "colloquy_ts": { "type": "string", "nullable": true, "description": "Form posts: the signed time the form was served" } } },
+                    "colloquy_hp": { "type": "string", "nullable": true, "description": "Honeypot field, left empty by people (also `honeypot`)" },
+                    "colloquy_ts": { "type": "string", "nullable": true, "description": "The single-use form stamp from GET …/stamp or the form (also `stamp`)" },
+                    "honeypot": { "type": "string", "nullable": true, "description": "Same as colloquy_hp" },
+                    "stamp": { "type": "string", "nullable": true, "description": "Same as colloquy_ts" } } },
                 "Comment": { "type": "object", "required": ["id", "parent", "thread", "author", "homepage", "html", "format", "created", "modified"], "properties": {
                     "id": { "type": "integer", "format": "int64" }, "parent": { "type": "integer", "format": "int64", "nullable": true },
                     "thread": { "type": "string" }, "author": { "type": "string", "nullable": true }, "homepage": { "type": "string", "nullable": true },

@@ -12,7 +12,7 @@ pub mod settings;
 pub mod transition;
 
 pub use keys::KeyList;
-pub use settings::SiteRules;
+pub use settings::{FormChecks, SiteRules};
 pub use transition::{transition, Action, Prior, Transition};
 
 use crate::comment::Status;
@@ -85,19 +85,20 @@ pub struct Facts {
     /// Nesting level of the parent (1: a top-level comment); `None` for a
     /// top-level post.
     pub parent_depth: Option<u32>,
-    /// Present for HTML-form posts.
+    /// Present for posts the form checks apply to (the site's
+    /// `form_checks`).
     pub form: Option<FormFacts>,
     /// Now (ms).
     pub now: i64,
 }
 
-/// What an HTML-form post says about who sent it.
+/// What a checked post says about who sent it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FormFacts {
     /// The hidden honeypot field was filled in.
     pub honeypot_filled: bool,
-    /// Milliseconds between serving the form and this post, from the form's
-    /// signed time stamp; `None` when the stamp is missing or forged.
+    /// Milliseconds between issuing the form stamp and this post; `None`
+    /// when the stamp is missing, forged or expired.
     pub age_ms: Option<i64>,
 }
 
@@ -234,7 +235,8 @@ fn hold_reasons(c: &Candidate<'_>, s: Settings<'_>, f: &Facts) -> Vec<String> {
     let min_ms = i64::from(s.rules.min_submit_secs) * 1000;
     match f.form {
         Some(form) if min_ms > 0 => match form.age_ms {
-            None => reasons.push("held: the form's time stamp is missing or invalid".to_owned()),
+            None => reasons
+                .push("held: the form's time stamp is missing, expired or invalid".to_owned()),
             Some(age) if age < min_ms => reasons.push(format!(
                 "held: sent {:.1} s after the form was shown, minimum {} s",
                 age.max(0) as f64 / 1000.0,
@@ -505,13 +507,13 @@ mod tests {
         let d = ok(decide(&body("hi"), settings(&r), &form(None)));
         assert_eq!(
             d.reasons,
-            ["held: the form's time stamp is missing or invalid"]
+            ["held: the form's time stamp is missing, expired or invalid"]
         );
         assert_eq!(
             ok(decide(&body("hi"), settings(&r), &form(Some(3_000)))).status,
             Status::Published
         );
-        // JSON posts (no form) are not timed.
+        // Posts the form checks do not apply to are not timed.
         assert_eq!(
             ok(decide(&body("hi"), settings(&r), &Facts::default())).status,
             Status::Published

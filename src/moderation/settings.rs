@@ -26,11 +26,15 @@ pub struct SiteRules {
     pub max_depth: u32,
     /// Longest comment, in characters (0: only the server's limit).
     pub max_chars: u32,
-    /// HTML-form posts carry a hidden field that people leave empty; a form
+    /// Which posts must pass the form checks below (the honeypot, and a
+    /// signed, unused form stamp old enough for `min_submit_secs`).
+    pub form_checks: FormChecks,
+    /// Checked posts carry a hidden field that people leave empty; a post
     /// that fills it is spam.
     pub honeypot: bool,
-    /// HTML-form posts sent sooner than this many seconds after the form
-    /// was served are held (0: no check).
+    /// Checked posts sent sooner than this many seconds after their form
+    /// stamp was issued, or without a valid stamp, are held (0: no stamp
+    /// check).
     pub min_submit_secs: u32,
     /// New comments allowed per client address per minute (0: no limit).
     pub ip_posts_per_minute: u32,
@@ -47,10 +51,47 @@ impl Default for SiteRules {
             close_after_days: 0,
             max_depth: 10,
             max_chars: 0,
+            form_checks: FormChecks::Browsers,
             honeypot: true,
             min_submit_secs: 3,
             ip_posts_per_minute: 10,
             site_posts_per_minute: 600,
+        }
+    }
+}
+
+/// Which posts the form checks (honeypot, form stamp) apply to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FormChecks {
+    /// Posts a browser sends: HTML forms (the thread page, a site's own
+    /// form) and requests with a browser's `Origin` or `Sec-Fetch-Site`
+    /// header (the embed). Server-side API clients are not checked.
+    Browsers,
+    /// Every post except those made with an admin token (a site's own
+    /// backend): clients that hide their browser headers are checked too.
+    All,
+    /// No post is checked.
+    Off,
+}
+
+impl FormChecks {
+    /// The setting as written in files and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormChecks::Browsers => "browsers",
+            FormChecks::All => "all",
+            FormChecks::Off => "off",
+        }
+    }
+
+    /// Parses the setting.
+    pub fn parse(s: &str) -> Option<FormChecks> {
+        match s {
+            "browsers" => Some(FormChecks::Browsers),
+            "all" => Some(FormChecks::All),
+            "off" => Some(FormChecks::Off),
+            _ => None,
         }
     }
 }

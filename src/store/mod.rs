@@ -145,6 +145,18 @@ pub struct InsertComment {
     pub duplicate_since: Option<i64>,
     /// The moderation decision, logged with the comment.
     pub audit: AuditEntry,
+    /// The form stamp the post used: recorded with the comment, and the
+    /// comment refused if it was recorded before.
+    pub stamp: Option<UsedStamp>,
+}
+
+/// A single-use form stamp, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsedStamp {
+    /// The stamp's nonce.
+    pub nonce: String,
+    /// When the stamp expires anyway (ms): the record can go then.
+    pub expires: i64,
 }
 
 /// Which comments the moderation queue shows.
@@ -187,6 +199,8 @@ pub enum InsertOutcome {
     /// The same poster sent the same text to this thread within the window:
     /// the earlier comment's id.
     Duplicate(i64),
+    /// The form stamp was used for another comment already.
+    StampUsed,
 }
 
 /// After a change to comment `$2` of site `$1`: bump its thread's version
@@ -855,6 +869,18 @@ impl Store {
         }))
     }
 
+    /// Forgets used form stamps that expired before `now` (ms).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn forget_used_stamps(&self, now: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM used_stamps WHERE expires < $1")
+            .bind(now)
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Sets a comment's status, and what to do with the status it had
     /// before (kept for a later restore), if the comment is still at
     /// `revision`. Returns false when it is not (it changed or went since it
@@ -1105,6 +1131,13 @@ async fn insert_group(
     for &i in &ready {
         let c = &group[i].comment;
         if !inserted.contains(&c.id) {
+            // Tried again with another id: its stamp is not used up.
+            if let Some(stamp) = &group[i].stamp {
+                sqlx::query("DELETE FROM used_stamps WHERE nonce = $1")
+                    .bind(&stamp.nonce)
+                    .execute(&mut **tx)
+                    .await?;
+            }
             outcomes[i] = Some(InsertOutcome::IdTaken);
             continue;
         }
@@ -1220,6 +1253,19 @@ async fn check_new(
             if found.is_none() {
                 return Ok(Some(InsertOutcome::NoSuchParent));
             }
+        }
+    }
+    if let Some(stamp) = &new.stamp {
+        // Last, so only a comment that would go in uses up its stamp.
+        let recorded = sqlx::query(
+            "INSERT INTO used_stamps (nonce, expires) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING",
+        )
+        .bind(&stamp.nonce)
+        .bind(stamp.expires)
+        .execute(&mut **tx)
+        .await?;
+        if recorded.rows_affected() == 0 {
+            return Ok(Some(InsertOutcome::StampUsed));
         }
     }
     Ok(None)

@@ -17,6 +17,9 @@ describe('the embed', () => {
       sites: [
         { id: 'default', formats: FORMATS, default_format: 'filtered_html', hold_links: 3, origins: [site.origin] },
         { id: 'limited', formats: FORMATS, default_format: 'filtered_html', ip_posts_per_minute: 2, origins: [site.origin] },
+        // Form checks as a site gets them by default: a browser post needs a
+        // fresh stamp at least a second old.
+        { id: 'checked', formats: FORMATS, default_format: 'plain_text', min_submit_secs: 1, origins: [site.origin] },
       ],
     });
     site.setColloquy(colloquy.base);
@@ -298,6 +301,24 @@ describe('the embed', () => {
     assert.equal(await body.inputValue(), 'Three is too many');
     assert.equal((await colloquy.api('GET', '/api/v1/sites/limited/threads/news%2Fbusy')).body.count, 2);
     await screenshot(page, '11-embed-rate-limited');
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
+  it('sends a fresh single-use form stamp with every post', async () => {
+    const { page, problems, close } = await open({ site: 'checked', thread: 'news/stamped' });
+    const body = page.getByLabel('Comment', { exact: true });
+    const post = page.getByRole('button', { name: 'Post comment' });
+    // Readers take longer than a second to write; so does this test.
+    await page.waitForTimeout(1200);
+    for (const text of ['First stamped comment', 'Second, with a new stamp']) {
+      await body.fill(text);
+      await post.click();
+      await page.locator('li.colloquy-comment', { hasText: text }).waitFor();
+      await page.waitForTimeout(1200);
+    }
+    const listed = (await colloquy.api('GET', '/api/v1/sites/checked/threads/news%2Fstamped/comments')).body;
+    assert.equal(listed.comments.length, 2, 'both published, none held for a missing or reused stamp');
     assert.deepEqual(problems, []);
     await close();
   });

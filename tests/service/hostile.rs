@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{encode, expect_problem, spawn, spawn_with, Db, TestApp};
+use crate::helpers::{encode, expect_problem, spawn, spawn_with, Db, TestApp, OTHER_ADMIN};
 
 both_backends!(
     replies_only_go_under_published_comments,
@@ -18,6 +18,7 @@ both_backends!(
     an_ipv6_home_network_counts_as_one_person,
     an_edit_racing_a_moderator_never_undoes_the_decision,
     racing_moderators_leave_the_status_the_audit_log_says,
+    browser_posts_need_a_fresh_single_use_stamp,
 );
 
 /// Sets the state of `thread` on site `default`.
@@ -500,4 +501,100 @@ async fn racing_moderators_leave_the_status_the_audit_log_says(db: Db) {
             assert_ne!(pair[0]["status"], pair[1]["status"], "{log}");
         }
     }
+}
+
+async fn browser_posts_need_a_fresh_single_use_stamp(db: Db) {
+    // Site `other` allows the page origin https://news.example.
+    let Some(app) = spawn_with(db, |c| {
+        for s in &mut c.sites {
+            s.rules.min_submit_secs = 1;
+        }
+    })
+    .await
+    else {
+        return;
+    };
+    let comments = app.url(&TestApp::comments_path("other", "stamps"));
+    let from_page = |body: Value| {
+        app.client
+            .post(&comments)
+            .header("origin", "https://news.example")
+            .json(&body)
+            .send()
+    };
+    let status_of = |r: reqwest::Response| async move {
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let v: Value = r.json().await.unwrap();
+        (
+            v["status"].as_str().unwrap().to_owned(),
+            v["reasons"].to_string(),
+        )
+    };
+    // A browser post without a stamp is held, saying why.
+    let (status, why) = status_of(from_page(json!({"body": "no stamp"})).await.unwrap()).await;
+    assert_eq!(status, "pending");
+    assert!(why.contains("missing, expired or invalid"), "{why}");
+    // The embed asks for a stamp when it shows the form.
+    let (s, stamp) = app.get_json("/api/v1/sites/other/stamp").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(stamp["min_submit_secs"], 1);
+    let stamp = stamp["stamp"].as_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, _) = status_of(
+        from_page(json!({"body": "stamped", "stamp": stamp}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, "published");
+    // The same stamp again: refused, nothing stored.
+    let r = from_page(json!({"body": "replayed", "stamp": stamp}))
+        .await
+        .unwrap();
+    let p = expect_problem(r, StatusCode::CONFLICT).await;
+    assert!(p["detail"].as_str().unwrap().contains("reload"), "{p}");
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM comments WHERE body = 'replayed'")
+            .await,
+        0
+    );
+    // The honeypot works for JSON posts too.
+    let (s, fresh) = app.get_json("/api/v1/sites/other/stamp").await;
+    assert_eq!(s, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, why) = status_of(
+        from_page(json!({"body": "bot", "stamp": fresh["stamp"], "honeypot": "x"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, "spam", "{why}");
+    // A server-side client (no browser headers) is not checked by default...
+    let v = app
+        .post_ok("other", "stamps", json!({"body": "from a script"}))
+        .await;
+    assert_eq!(v["status"], "published");
+    // ...but is with `form_checks = "all"`, unless it has the site's token.
+    let (s, v) = app
+        .admin(
+            Method::PATCH,
+            "/api/v1/admin/sites/other",
+            Some(json!({"form_checks": "all"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = app
+        .post_ok("other", "stamps", json!({"body": "script again"}))
+        .await;
+    assert_eq!(v["status"], "pending");
+    let r = app
+        .client
+        .post(&comments)
+        .bearer_auth(OTHER_ADMIN)
+        .json(&json!({"body": "the site's backend"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, _) = status_of(r).await;
+    assert_eq!(status, "published");
 }

@@ -301,10 +301,11 @@ async fn honeypot_and_form_timing_judge_form_posts(db: Db) {
         assert_eq!(v["status"], "pending", "{v}");
         assert_eq!(
             v["reasons"],
-            json!(["held: the form's time stamp is missing or invalid"])
+            json!(["held: the form's time stamp is missing, expired or invalid"])
         );
     }
-    // JSON posts (the embed) are not timed.
+    // JSON posts from a server-side client (no browser headers) are not
+    // timed; the embed's are (see tests/service/hostile.rs).
     let v = app
         .post_ok("default", "f", json!({"body": "from js"}))
         .await;

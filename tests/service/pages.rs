@@ -226,14 +226,20 @@ async fn the_thread_page_form_carries_the_spam_checks(db: Db) {
     let r = post_form(&app, &path, &[("body", "quick"), ("colloquy_ts", &stamp)]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(r.headers()["location"].to_str().unwrap().contains("held="));
-    // A forged stamp, and the honeypot filled in.
+    // A stamp is good for one comment: the page's form shows the refusal.
+    let r = post_form(&app, &path, &[("body", "again"), ("colloquy_ts", &stamp)]).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("reload the page"));
+    // A forged stamp, and the honeypot filled in (with a fresh stamp).
     post_form(&app, &path, &[("body", "forged"), ("colloquy_ts", "1.00")]).await;
+    let (_, _, html) = get_page(&app, &path).await;
+    let fresh = input_value(&html, "colloquy_ts");
     let r = post_form(
         &app,
         &path,
         &[
             ("body", "bot"),
-            ("colloquy_ts", &stamp),
+            ("colloquy_ts", &fresh),
             ("colloquy_hp", "http://spam.example"),
         ],
     )
@@ -262,7 +268,7 @@ async fn the_thread_page_form_carries_the_spam_checks(db: Db) {
     assert!(why.contains("after the form was shown"), "{why}");
     let (status, why) = reasons("forged");
     assert_eq!(status, "pending");
-    assert!(why.contains("missing or invalid"), "{why}");
+    assert!(why.contains("missing, expired or invalid"), "{why}");
     let (status, why) = reasons("bot");
     assert_eq!(status, "spam");
     assert!(why.contains("honeypot"), "{why}");

@@ -16,7 +16,7 @@ use crate::http::extract::{decode_form, ApiPath, ClientIp};
 use crate::http::problem::Problem;
 use crate::http::AppState;
 use crate::policy::Policy;
-use crate::service::{FormFields, PostInput};
+use crate::service::{FormFields, PostClient, PostInput};
 use crate::store::Order;
 
 /// Comments per page.
@@ -247,6 +247,7 @@ pub async fn submit(
             honeypot: values.colloquy_hp.clone(),
             stamp: values.colloquy_ts.clone(),
         }),
+        client: PostClient::Browser,
     };
     match app.colloquy.post(&site, &thread, input, ip).await {
         Ok(posted) => {
