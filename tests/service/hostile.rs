@@ -19,6 +19,7 @@ both_backends!(
     an_edit_racing_a_moderator_never_undoes_the_decision,
     racing_moderators_leave_the_status_the_audit_log_says,
     browser_posts_need_a_fresh_single_use_stamp,
+    feeds_and_pages_stay_well_formed_whatever_was_typed,
 );
 
 /// Sets the state of `thread` on site `default`.
@@ -597,4 +598,72 @@ async fn browser_posts_need_a_fresh_single_use_stamp(db: Db) {
         .unwrap();
     let (status, _) = status_of(r).await;
     assert_eq!(status, "published");
+}
+
+async fn feeds_and_pages_stay_well_formed_whatever_was_typed(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    // Characters XML 1.0 forbids, in every format and every field a feed shows.
+    for (format, body) in [
+        (
+            "plain_text",
+            "page\u{c}break and \u{fffe}\u{ffff} noncharacters",
+        ),
+        ("markdown", "*page*\u{c}break &#12; &#xFFFF; \u{ffff}"),
+        ("filtered_html", "<em>x\u{c}y</em> \u{ffff}"),
+    ] {
+        let site = if format == "markdown" {
+            "other"
+        } else {
+            "default"
+        };
+        app.post_ok(
+            site,
+            "feed",
+            json!({"body": body, "format": format, "author": "Ann\u{feff}"}),
+        )
+        .await;
+    }
+    for site in ["default", "other"] {
+        let r = app
+            .client
+            .get(app.url(&format!("/api/v1/sites/{site}/threads/feed/feed")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let xml = r.text().await.unwrap();
+        let mut reader = quick_xml::Reader::from_str(&xml);
+        let mut entries = 0;
+        loop {
+            match reader.read_event() {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(quick_xml::events::Event::Start(e)) if e.name().as_ref() == b"entry" => {
+                    entries += 1
+                }
+                Ok(quick_xml::events::Event::Text(t)) => {
+                    let text = t.decode().unwrap();
+                    assert!(
+                        !text.chars().any(|c| matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')),
+                        "a character XML forbids: {text:?}"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => panic!("the {site} feed is not well-formed XML: {e}\n{xml}"),
+            }
+        }
+        assert!(entries >= 1, "{xml}");
+        // The raw bytes too, references included.
+        for bad in ["\u{c}", "\u{ffff}", "\u{fffe}", "&#12;", "&#xFFFF;"] {
+            assert!(!xml.contains(bad), "{bad:?} in the {site} feed");
+        }
+    }
+    // The JSON listing carries the same clean HTML.
+    let listed = app.list("default", "feed", "").await;
+    for c in listed["comments"].as_array().unwrap() {
+        let html = c["html"].as_str().unwrap();
+        assert!(
+            !html.contains(['\u{c}', '\u{ffff}', '\u{fffe}']),
+            "{html:?}"
+        );
+    }
 }
