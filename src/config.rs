@@ -209,6 +209,9 @@ pub struct NotifyConfig {
     pub retry_initial: std::time::Duration,
     /// How often the notifier looks for new events and due deliveries.
     pub poll_interval: std::time::Duration,
+    /// Delivered and failed deliveries (with the addresses and texts they
+    /// hold) are deleted after this many days (0: keep them).
+    pub retention_days: u32,
 }
 
 impl Default for NotifyConfig {
@@ -217,6 +220,7 @@ impl Default for NotifyConfig {
             max_attempts: 8,
             retry_initial: std::time::Duration::from_secs(30),
             poll_interval: std::time::Duration::from_secs(1),
+            retention_days: 7,
         }
     }
 }
@@ -256,6 +260,14 @@ pub struct Config {
     pub rate_limit: bool,
     /// Forget comments' IP hashes after this many days (0: keep them).
     pub ip_retention_days: u32,
+    /// The file holding the secret keys (see [`Config::key_file_path`] for
+    /// the default).
+    pub key_file: Option<PathBuf>,
+    /// The master secret itself (`COLLOQUY_SECRET_KEY`), instead of a file.
+    pub secret_key: Option<String>,
+    /// How often expired data (IP hashes, old deliveries, used links) is
+    /// purged; hourly (tests make it shorter).
+    pub purge_interval: std::time::Duration,
 }
 
 impl fmt::Debug for Config {
@@ -276,6 +288,11 @@ impl fmt::Debug for Config {
             .field("limits", &self.limits)
             .field("edit_window_secs", &self.edit_window_secs)
             .field("smtp", &self.smtp)
+            .field("key_file", &self.key_file)
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "[redacted]"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -316,6 +333,31 @@ impl Default for Config {
             notify: NotifyConfig::default(),
             rate_limit: true,
             ip_retention_days: 30,
+            key_file: None,
+            secret_key: None,
+            purge_interval: std::time::Duration::from_secs(3600),
+        }
+    }
+}
+
+impl Config {
+    /// Where the key file is: `key_file` when set; else beside a SQLite
+    /// database file (`sqlite:data/comments.db` → `data/comments.keys`,
+    /// so the default `colloquy.db` gives `colloquy.keys` in the working
+    /// directory); else `colloquy.keys` in the working directory.
+    pub fn key_file_path(&self) -> PathBuf {
+        if let Some(p) = &self.key_file {
+            return p.clone();
+        }
+        let sqlite_file = self
+            .database_url
+            .strip_prefix("sqlite:")
+            .map(|rest| rest.trim_start_matches("//"))
+            .map(|rest| rest.split('?').next().unwrap_or(""))
+            .filter(|path| !path.is_empty() && !path.starts_with(':'));
+        match sqlite_file {
+            Some(path) => Path::new(path).with_extension("keys"),
+            None => PathBuf::from("colloquy.keys"),
         }
     }
 }
@@ -348,6 +390,7 @@ struct FileConfig {
     public_url: Option<Spanned<String>>,
     rate_limit: Option<bool>,
     ip_retention_days: Option<Spanned<i64>>,
+    key_file: Option<Spanned<String>>,
     limits: Option<FileLimits>,
     smtp: Option<FileSmtp>,
     notifications: Option<FileNotify>,
@@ -383,6 +426,7 @@ struct FileSmtp {
 struct FileNotify {
     max_attempts: Option<Spanned<i64>>,
     retry_initial_secs: Option<Spanned<i64>>,
+    retention_days: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -536,6 +580,19 @@ fn check_webhook_url(s: &str) -> Result<String, String> {
         ));
     }
     Ok(u.to_string())
+}
+
+/// The master secret given in the environment: long enough that it cannot
+/// be guessed (`openssl rand -base64 32` makes one).
+fn check_secret_key(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.chars().count() < 32 {
+        return Err(
+            "use at least 32 random characters, e.g. the output of `openssl rand -base64 32`"
+                .to_owned(),
+        );
+    }
+    Ok(s.to_owned())
 }
 
 /// One address, `local@domain.tld`, no spaces, angle brackets or line breaks.
@@ -716,6 +773,32 @@ fn apply_env(
             }
         };
     }
+    if let Some(v) = env("COLLOQUY_KEY_FILE") {
+        if v.trim().is_empty() {
+            return Err(ConfigError::at(
+                "COLLOQUY_KEY_FILE",
+                "key_file",
+                "give the path of the key file",
+            ));
+        }
+        config.key_file = Some(PathBuf::from(v));
+    }
+    if let Some(v) = env("COLLOQUY_SECRET_KEY") {
+        config.secret_key = Some(
+            check_secret_key(&v)
+                .map_err(|m| ConfigError::at("COLLOQUY_SECRET_KEY", "secret_key", m))?,
+        );
+    }
+    if let Some(v) = env("COLLOQUY_NOTIFY_RETENTION_DAYS") {
+        config.notify.retention_days =
+            v.parse().ok().filter(|n: &u32| *n <= 3650).ok_or_else(|| {
+                ConfigError::at(
+                    "COLLOQUY_NOTIFY_RETENTION_DAYS",
+                    "notifications.retention_days",
+                    "a number of days, 0 (keep) to 3650",
+                )
+            })?;
+    }
     if let Some(v) = env("COLLOQUY_IP_RETENTION_DAYS") {
         config.ip_retention_days =
             v.parse()
@@ -794,6 +877,16 @@ fn apply_file(
                 )
             })?;
     }
+    if let Some(v) = raw.key_file {
+        if v.get_ref().trim().is_empty() {
+            return Err(err(
+                v.span(),
+                "key_file",
+                "give the path of the key file".to_owned(),
+            ));
+        }
+        config.key_file = Some(PathBuf::from(v.get_ref()));
+    }
     for t in raw.admin_tokens {
         if t.get_ref().len() < MIN_TOKEN_CHARS {
             return Err(err(
@@ -863,6 +956,18 @@ fn apply_file(
                 ));
             }
             config.notify.retry_initial = std::time::Duration::from_secs(*v.get_ref() as u64);
+        }
+        if let Some(v) = n.retention_days {
+            config.notify.retention_days = u32::try_from(*v.get_ref())
+                .ok()
+                .filter(|n| *n <= 3650)
+                .ok_or_else(|| {
+                    err(
+                        v.span(),
+                        "notifications.retention_days",
+                        "0 (keep) to 3650 days".to_owned(),
+                    )
+                })?;
         }
     }
     if let Some(l) = raw.limits {
@@ -1319,6 +1424,78 @@ mod tests {
         })
         .expect_err("bad value");
         assert_eq!(e.origin, "COLLOQUY_RATE_LIMIT");
+    }
+
+    #[test]
+    fn the_key_file_sits_beside_a_sqlite_database_unless_set() {
+        let at = |url: &str| {
+            Config {
+                database_url: url.to_owned(),
+                ..Config::default()
+            }
+            .key_file_path()
+        };
+        assert_eq!(at("sqlite:colloquy.db"), PathBuf::from("colloquy.keys"));
+        assert_eq!(
+            at("sqlite:/var/lib/colloquy/comments.db?mode=rwc"),
+            PathBuf::from("/var/lib/colloquy/comments.keys")
+        );
+        assert_eq!(at("sqlite://data/c.db"), PathBuf::from("data/c.keys"));
+        assert_eq!(at("sqlite::memory:"), PathBuf::from("colloquy.keys"));
+        assert_eq!(
+            at("postgres://db.example/colloquy"),
+            PathBuf::from("colloquy.keys")
+        );
+        let set = Config {
+            key_file: Some(PathBuf::from("/run/secrets/colloquy.keys")),
+            ..Config::default()
+        };
+        assert_eq!(
+            set.key_file_path(),
+            PathBuf::from("/run/secrets/colloquy.keys")
+        );
+    }
+
+    #[test]
+    fn keys_and_retention_come_from_file_and_environment() {
+        let c =
+            load_text("key_file = \"/etc/colloquy/keys\"\n[notifications]\nretention_days = 3\n")
+                .expect("valid");
+        assert_eq!(c.key_file, Some(PathBuf::from("/etc/colloquy/keys")));
+        assert_eq!(c.notify.retention_days, 3);
+        let e = load_text("[notifications]\nretention_days = -1\n").expect_err("negative");
+        assert_eq!(e.key, "notifications.retention_days");
+        let (c, _) = Config::load(&Overrides::default(), |_| None).expect("defaults");
+        assert_eq!(
+            (c.notify.retention_days, c.key_file, c.secret_key),
+            (7, None, None)
+        );
+
+        let env = |k: &str| match k {
+            "COLLOQUY_KEY_FILE" => Some("/run/keys".to_owned()),
+            "COLLOQUY_SECRET_KEY" => Some("s3cr3t-0123456789-0123456789-0123456789".to_owned()),
+            "COLLOQUY_NOTIFY_RETENTION_DAYS" => Some("0".to_owned()),
+            _ => None,
+        };
+        let (c, _) = Config::load(&Overrides::default(), env).expect("valid");
+        assert_eq!(c.key_file, Some(PathBuf::from("/run/keys")));
+        assert_eq!(
+            c.secret_key.as_deref(),
+            Some("s3cr3t-0123456789-0123456789-0123456789")
+        );
+        assert_eq!(c.notify.retention_days, 0);
+        assert!(
+            !format!("{c:?}").contains("s3cr3t"),
+            "the secret stays out of logs"
+        );
+        let e = Config::load(&Overrides::default(), |k| {
+            (k == "COLLOQUY_SECRET_KEY").then(|| "short".to_owned())
+        })
+        .expect_err("too short");
+        assert_eq!(
+            (e.origin.as_str(), e.key.as_str()),
+            ("COLLOQUY_SECRET_KEY", "secret_key")
+        );
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub mod filter;
 pub mod http;
 pub mod invariants;
 #[cfg(feature = "server")]
+pub mod keys;
+#[cfg(feature = "server")]
 pub mod memo;
 pub mod moderation;
 pub mod net;

@@ -106,7 +106,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let store = self.colloquy.store().clone();
-        let purger = tokio::spawn(purge_ip_hashes(self.colloquy.clone()));
+        let purger = tokio::spawn(purge_expired(self.colloquy.clone()));
         let (stop_notifier, stopped) = tokio::sync::watch::channel(false);
         let notifier = tokio::spawn(self.notifier.run(stopped));
         let timeout = Duration::from_secs(self.colloquy.config().limits.request_timeout_secs);
@@ -161,10 +161,11 @@ impl Application {
     }
 }
 
-/// Forgets IP hashes past their retention: at start, then hourly. A
+/// Forgets IP hashes and notifications past their retention (and the
+/// nonces of expired links): at start, then hourly (`purge_interval`). A
 /// failure is logged and retried at the next round; it never stops serving.
-async fn purge_ip_hashes(colloquy: Colloquy) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+async fn purge_expired(colloquy: Colloquy) {
+    let mut every = tokio::time::interval(colloquy.config().purge_interval);
     loop {
         every.tick().await;
         match colloquy.purge_ip_hashes().await {
@@ -174,6 +175,11 @@ async fn purge_ip_hashes(colloquy: Colloquy) {
         }
         if let Err(e) = colloquy.forget_expired_stamps().await {
             tracing::warn!(error = %e, "forgetting expired form stamps failed; will retry");
+        }
+        match colloquy.purge_notifications().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deliveries = n, "deleted notifications past their retention"),
+            Err(e) => tracing::warn!(error = %e, "purging old notifications failed; will retry"),
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::auth::AdminTokens;
 use crate::comment::{AuthorName, Comment, SiteId, Status, ThreadKey, ThreadState};
 use crate::config::{Config, ModerationMode};
 use crate::error::{Error, Result};
+use crate::keys::Keys;
 use crate::memo::Memo;
 use crate::moderation::Transition;
 use crate::moderation::{self, Decision, FormFacts, Refusal, SiteRules};
@@ -49,7 +50,9 @@ pub struct Shared {
     config: Arc<Config>,
     /// Admin tokens, as digests only (taken out of `config` at open).
     admin_tokens: Arc<AdminTokens>,
-    ip_key: Arc<Vec<u8>>,
+    /// Secret keys (IP hashes, form stamps, links, address hashes), kept
+    /// outside the database.
+    keys: Arc<Keys>,
     /// Site settings, read on every request (5 s; updated on change).
     sites: Arc<Memo<String, SiteRow>>,
     /// Published counts per (site, thread), for article lists (1 s; dropped
@@ -285,13 +288,12 @@ impl Colloquy {
                 )
                 .await?;
         }
-        let fresh_key = random_token(32);
-        let key = store.setting_or_insert("ip_hash_key", &fresh_key).await?;
+        let keys = Keys::open(&config, &store).await?;
         let shared = Shared {
             store,
             policies: Arc::new(policies),
             admin_tokens: Arc::new(admin_tokens),
-            ip_key: Arc::new(key.into_bytes()),
+            keys: Arc::new(keys),
             sites: Arc::new(Memo::new(Duration::from_secs(5), 10_000)),
             counts: Arc::new(Memo::new(Duration::from_secs(1), 100_000)),
             limits: Arc::new(RateLimits::new(config.rate_limit)),
@@ -318,6 +320,11 @@ impl Colloquy {
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The secret keys.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
     }
 
     /// The admin tokens (digests only; the configuration keeps none).
@@ -595,7 +602,7 @@ impl Colloquy {
     /// for their whole network, and the duplicate check and the queue's IP
     /// search see one person.
     pub(crate) fn hash_ip(&self, ip: IpAddr) -> String {
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.ip_key) {
+        let mut mac = match Hmac::<Sha256>::new_from_slice(self.keys.ip_hash_key()) {
             Ok(m) => m,
             Err(_) => return String::new(),
         };
@@ -662,13 +669,13 @@ impl Colloquy {
     /// the form was shown it came (bots post at once) and a stamp cannot be
     /// used for a second comment. It is good for [`STAMP_LIFETIME_MS`].
     pub fn form_stamp(&self) -> String {
-        issue_stamp(&self.ip_key, now_ms(), &random_token(12))
+        issue_stamp(self.keys.form_stamp_key(), now_ms(), &random_token(12))
     }
 
     /// A stamp this service signed and that has not expired (whether it
     /// was used already is the store's to say, when the comment goes in).
     fn valid_stamp(&self, stamp: &str, now: i64) -> Option<Stamp> {
-        check_stamp(&self.ip_key, stamp, now)
+        check_stamp(self.keys.form_stamp_key(), stamp, now)
     }
 
     async fn visible_thread(
@@ -1001,7 +1008,8 @@ impl Colloquy {
         })
     }
 
-    /// Everything stored on a site for an e-mail address (privacy export).
+    /// Everything stored on a site for an e-mail address, in any letter
+    /// case (privacy export).
     ///
     /// # Errors
     /// Unknown site, an invalid address.
@@ -1012,8 +1020,9 @@ impl Colloquy {
         self.store.comments_by_email(site.as_str(), &email).await
     }
 
-    /// Deletes everything stored on a site for an e-mail address; returns
-    /// how many comments went.
+    /// Deletes everything stored on a site for an e-mail address, in any
+    /// letter case: comments, the notifications about them or to it, its
+    /// reply subscription. Returns how many comments went.
     ///
     /// # Errors
     /// Unknown site, an invalid address.
@@ -1035,9 +1044,12 @@ impl Colloquy {
             created: now,
             notify: false,
         };
+        let address_hash = self
+            .keys
+            .address_hash(&crate::store::normalize_email(&email));
         let n = self
             .store
-            .erase_email(site.as_str(), &email, &audit)
+            .erase_email(site.as_str(), &email, &address_hash, &audit)
             .await?;
         self.counts.clear();
         Ok(n)
@@ -1064,6 +1076,70 @@ impl Colloquy {
     /// Database failure.
     pub async fn forget_expired_stamps(&self) -> Result<u64> {
         self.store.forget_used_stamps(now_ms()).await
+    }
+
+    /// Deletes delivered and failed notifications older than their
+    /// retention (their payloads hold names, addresses and texts), and the
+    /// nonces of expired links. Returns how many deliveries went.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn purge_notifications(&self) -> Result<u64> {
+        let now = now_ms();
+        self.store.purge_used_links(now).await?;
+        let days = i64::from(self.config.notify.retention_days);
+        if days == 0 {
+            return Ok(0);
+        }
+        self.store.purge_deliveries(now - days * 86_400_000).await
+    }
+
+    /// Applies a one-click moderation link (approve, spam, trash), once and
+    /// only while the comment still has the status the e-mail was about:
+    /// the nonce is recorded and the status compared and set in one
+    /// transaction. `expires` (Unix s) is the link's expiry.
+    ///
+    /// # Errors
+    /// Unknown site, an action a link cannot do, database failure.
+    pub async fn moderate_by_link(
+        &self,
+        site: &SiteId,
+        id: i64,
+        action: Action,
+        grant: &crate::notify::links::SingleUse,
+        expires: i64,
+    ) -> Result<crate::store::outbox::LinkOutcome> {
+        let current = self.comment(site, id).await?;
+        let to = match action {
+            Action::Approve => Status::Published,
+            Action::Spam => Status::Spam,
+            Action::Trash => Status::Trash,
+            _ => {
+                return Err(Error::invalid(
+                    "action",
+                    "links approve, mark as spam or trash",
+                ))
+            }
+        };
+        let now = now_ms();
+        let mut audit = self.entry(&current, &Actor::System, action.name(), now, Vec::new());
+        audit.status = Some(to);
+        audit.notify = to == Status::Published && self.notifies(site.as_str());
+        let outcome = self
+            .store
+            .act_on_link(
+                site.as_str(),
+                id,
+                &grant.nonce,
+                expires.saturating_mul(1000),
+                grant.from,
+                to,
+                now,
+                &audit,
+            )
+            .await?;
+        self.changed(&current.site, &current.thread);
+        Ok(outcome)
     }
 
     fn entry(
@@ -1120,24 +1196,6 @@ impl Colloquy {
         action: Action,
         actor: &Actor,
     ) -> Result<Option<Comment>> {
-        self.moderate_from(site, id, action, actor, None).await
-    }
-
-    /// [`Colloquy::moderate`], only while the comment has the status
-    /// `expected` (a one-click link acts on the comment the e-mail was
-    /// about, not on what became of it since).
-    ///
-    /// # Errors
-    /// As `moderate`, and [`Error::Conflict`] naming the status the comment
-    /// has now when it is not `expected`.
-    pub async fn moderate_from(
-        &self,
-        site: &SiteId,
-        id: i64,
-        action: Action,
-        actor: &Actor,
-        expected: Option<Status>,
-    ) -> Result<Option<Comment>> {
         self.site(site).await?;
         let s = site.as_str();
         for _attempt in 0..MAX_CHANGE_ATTEMPTS {
@@ -1145,14 +1203,6 @@ impl Colloquy {
                 Error::NotFound(format!("there is no comment {id} on site `{site}`"))
             })?;
             let current = &read.comment;
-            if let Some(want) = expected {
-                if current.status != want {
-                    return Err(Error::Conflict(format!(
-                        "comment {id} was moderated since: it is {} now",
-                        current.status.as_str()
-                    )));
-                }
-            }
             let now = now_ms();
             let done = match moderation::transition(current.status, read.prior, action) {
                 Transition::Stay => return Ok(Some(read.comment)),

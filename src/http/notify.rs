@@ -1,18 +1,25 @@
 //! The one-click links of notification e-mails:
-//! `/notify/{site}/comments/{id}/{approve|spam|trash|unsubscribe}?exp=&sig=`.
+//! `/notify/{site}/comments/{id}/{approve|spam|trash|unsubscribe|confirm}?…&exp=&sig=`.
 //!
 //! `GET` only shows what the link would do, with a button; the button (a
 //! `POST` to the same address) does it. Mail scanners that fetch every link
 //! in a message therefore change nothing. `POST` is also what RFC 8058
 //! one-click unsubscribe sends (`List-Unsubscribe=One-Click`). The link's
-//! signature is the authorization; moderation goes through the service's
-//! `moderate`, audited like any moderator action (actor `system`).
+//! signature is the authorization.
+//!
+//! Moderation links carry `from=pending&n=<nonce>`: they act once, and only
+//! while the comment is still held. The nonce is recorded and the status
+//! compared and set in one transaction (audited with actor `system`), so a
+//! replayed link, or a second link of the same e-mail, is refused, and so
+//! is a link to a comment a moderator has acted on since; the `GET` page
+//! says so before anyone presses the button. Unsubscribe and confirmation
+//! links are idempotent and work again.
 //!
 //! Also here, for moderators: the site's outbox (`GET …/deliveries`) and a
 //! fresh set of attempts for a delivery that failed (`POST …/retry`).
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
@@ -21,108 +28,291 @@ use super::api::site_id;
 use super::extract::{ApiPath, ApiQuery};
 use super::problem::{ApiResult, Problem};
 use super::AppState;
-use crate::comment::{Comment, SiteId};
-use crate::notify::links::{LinkAction, LinkSigner};
-use crate::service::{now_ms, rfc3339, Action, Actor};
-use crate::store::outbox::Delivery;
+use crate::comment::{Comment, SiteId, Status};
+use crate::notify::links::{Link, LinkAction, SingleUse};
+use crate::service::{now_ms, rfc3339, Action};
+use crate::store::normalize_email;
+use crate::store::outbox::{Delivery, LinkOutcome, Subscription};
 use crate::text::{escape_attr_into, escape_into};
 
-/// The signature part of a link. Unknown parameters (mail trackers add
-/// some) are ignored.
+/// The signed part of a link. Unknown parameters (mail trackers add some)
+/// are ignored.
 #[derive(Debug, Deserialize)]
 pub struct LinkQuery {
+    /// Moderation links: the status the e-mail was about.
+    #[serde(default)]
+    from: Option<String>,
+    /// Moderation links: the e-mail's nonce.
+    #[serde(default)]
+    n: Option<String>,
     /// Expiry, Unix seconds.
     exp: i64,
     /// Signature.
     sig: String,
 }
 
-/// Checks the link; returns the site and action it grants.
+impl LinkQuery {
+    /// The query again, for the confirmation form (attribute-escaped).
+    fn push_attr(&self, out: &mut String) {
+        out.push('?');
+        if let Some(from) = &self.from {
+            out.push_str("from=");
+            escape_attr_into(out, from);
+            out.push_str("&amp;");
+        }
+        if let Some(n) = &self.n {
+            out.push_str("n=");
+            escape_attr_into(out, n);
+            out.push_str("&amp;");
+        }
+        out.push_str("exp=");
+        out.push_str(&self.exp.to_string());
+        out.push_str("&amp;sig=");
+        escape_attr_into(out, &self.sig);
+    }
+}
+
+/// A link whose signature and expiry are good.
+struct Checked {
+    site: SiteId,
+    action: LinkAction,
+    /// Moderation links: what they may do, once.
+    single_use: Option<SingleUse>,
+}
+
+/// Checks the link; returns what it grants.
 async fn check(
     app: &AppState,
     site: &str,
     id: i64,
     action: &str,
     q: &LinkQuery,
-) -> ApiResult<(SiteId, LinkAction)> {
+) -> ApiResult<Checked> {
     let site = site_id(site)?;
     let action = LinkAction::parse(action).ok_or_else(|| {
         Problem::new(
-            axum::http::StatusCode::NOT_FOUND,
+            StatusCode::NOT_FOUND,
             "not_found",
-            format!("there is no link action `{action}`; links end in approve, spam, trash or unsubscribe"),
+            format!("there is no link action `{action}`; links end in approve, spam, trash, unsubscribe or confirm"),
         )
     })?;
-    let signer = LinkSigner::load(app.colloquy.store()).await?;
-    signer.verify(site.as_str(), id, action, q.exp, &q.sig, now_ms())?;
-    Ok((site, action))
+    let from = match q.from.as_deref() {
+        // Not a status: no link of ours, whatever its signature says.
+        Some(f) => Some(Status::parse(f).map_err(|_| {
+            crate::error::Error::Forbidden(
+                "this link is not valid: it was changed; open the whole link from the e-mail"
+                    .to_owned(),
+            )
+        })?),
+        None => None,
+    };
+    let link = Link {
+        site: site.as_str().to_owned(),
+        comment: id,
+        action,
+        from,
+        nonce: q.n.clone(),
+        expires: q.exp,
+    };
+    let single_use = app
+        .colloquy
+        .keys()
+        .link_signer()
+        .verify(&link, &q.sig, now_ms())?;
+    Ok(Checked {
+        site,
+        action,
+        single_use,
+    })
 }
 
-/// `GET /notify/{site}/comments/{id}/{action}?exp=&sig=`: a confirmation page.
+/// Why a moderation link cannot act any more, if it cannot.
+async fn spent(app: &AppState, grant: &SingleUse, comment: &Comment) -> ApiResult<Option<String>> {
+    if app.colloquy.store().link_used(&grant.nonce).await? {
+        return Ok(Some(used_message(comment.status)));
+    }
+    if comment.status != grant.from {
+        return Ok(Some(moved_message(comment.status)));
+    }
+    Ok(None)
+}
+
+fn used_message(now: Status) -> String {
+    format!(
+        "this link was already used: one link of a moderation e-mail works once. The comment is now {}.",
+        now.as_str()
+    )
+}
+
+fn moved_message(now: Status) -> String {
+    format!(
+        "this comment was moderated since this e-mail was sent: it is now {}. \
+         Use the moderation queue to change it.",
+        now.as_str()
+    )
+}
+
+/// The keyed hash of the address that wrote `comment`, if it has one.
+fn address_hash(app: &AppState, comment: &Comment) -> Option<String> {
+    comment
+        .email
+        .as_deref()
+        .map(|e| app.colloquy.keys().address_hash(&normalize_email(e)))
+}
+
+/// `GET /notify/{site}/comments/{id}/{action}?…`: a confirmation page, or
+/// a page saying why the link no longer works (409).
 pub async fn confirm(
     State(app): State<AppState>,
     ApiPath((site, id, action)): ApiPath<(String, i64, String)>,
     ApiQuery(q): ApiQuery<LinkQuery>,
 ) -> ApiResult<Response> {
-    let (site, action) = check(&app, &site, id, &action, &q).await?;
-    let comment = app.colloquy.comment(&site, id).await?;
+    let checked = check(&app, &site, id, &action, &q).await?;
+    let comment = app.colloquy.comment(&checked.site, id).await?;
     let mut body = String::new();
-    let (title, button) = match action {
+    if let Some(grant) = &checked.single_use {
+        if let Some(why) = spent(&app, grant, &comment).await? {
+            body.push_str("<p>");
+            escape_into(&mut body, &why);
+            body.push_str("</p>\n");
+            describe(&mut body, &comment);
+            return Ok(refused("This link no longer works", &body));
+        }
+    }
+    let (title, button) = match checked.action {
         LinkAction::Approve => ("Publish this comment?", "Approve"),
         LinkAction::Spam => ("Mark this comment as spam?", "Mark as spam"),
         LinkAction::Trash => ("Move this comment to the trash?", "Move to trash"),
-        LinkAction::Unsubscribe => ("Stop reply e-mails?", "Unsubscribe"),
+        LinkAction::Unsubscribe => ("Stop all e-mails?", "Unsubscribe"),
+        LinkAction::Confirm => ("Get e-mails about replies?", "Confirm"),
     };
-    if action == LinkAction::Unsubscribe {
-        body.push_str(
-            "<p>You will no longer be e-mailed when someone replies to the comments you wrote on this site with this address.</p>\n",
-        );
-    } else {
-        describe(&mut body, &comment);
+    match checked.action {
+        LinkAction::Unsubscribe => body.push_str(
+            "<p>This address will get no more e-mails from this site: none about replies to the comments written with it, and no requests to confirm them.</p>\n",
+        ),
+        LinkAction::Confirm => {
+            let hash = address_hash(&app, &comment).unwrap_or_default();
+            let store = app.colloquy.store();
+            if store.subscription(checked.site.as_str(), &hash).await?
+                == Some(Subscription::Suppressed)
+            {
+                return Ok(refused(
+                    "This address unsubscribed",
+                    "<p>This address asked for no e-mail from this site, so it cannot be subscribed again.</p>\n",
+                ));
+            }
+            body.push_str(
+                "<p>This address will be e-mailed when someone replies to the comments written with it on this site. Every such e-mail has a link to stop them.</p>\n",
+            );
+        }
+        _ => describe(&mut body, &comment),
     }
-    body.push_str("<form method=\"post\" action=\"?exp=");
-    body.push_str(&q.exp.to_string());
-    body.push_str("&amp;sig=");
-    escape_attr_into(&mut body, &q.sig);
+    body.push_str("<form method=\"post\" action=\"");
+    q.push_attr(&mut body);
     body.push_str("\"><button type=\"submit\">");
     body.push_str(button);
     body.push_str("</button></form>\n");
     Ok(page(title, &body))
 }
 
-/// `POST /notify/{site}/comments/{id}/{action}?exp=&sig=`: does it.
+/// `POST /notify/{site}/comments/{id}/{action}?…`: does it.
 pub async fn act(
     State(app): State<AppState>,
     ApiPath((site, id, action)): ApiPath<(String, i64, String)>,
     ApiQuery(q): ApiQuery<LinkQuery>,
 ) -> ApiResult<Response> {
-    let (site, action) = check(&app, &site, id, &action, &q).await?;
-    let moderation = match action {
+    let checked = check(&app, &site, id, &action, &q).await?;
+    let site = checked.site;
+    let moderation = match checked.action {
         LinkAction::Approve => Action::Approve,
         LinkAction::Spam => Action::Spam,
         LinkAction::Trash => Action::Trash,
         LinkAction::Unsubscribe => {
             // The comment must exist; then every comment of its address stops.
-            app.colloquy.comment(&site, id).await?;
+            let comment = app.colloquy.comment(&site, id).await?;
             app.colloquy
                 .store()
-                .unsubscribe_replies(site.as_str(), id)
+                .unsubscribe_replies(
+                    site.as_str(),
+                    id,
+                    address_hash(&app, &comment).as_deref(),
+                    now_ms(),
+                )
                 .await?;
             return Ok(page(
                 "Unsubscribed",
-                "<p>Done: you will get no more e-mails about replies to your comments on this site.</p>\n",
+                "<p>Done: this address will get no more e-mails from this site.</p>\n",
+            ));
+        }
+        LinkAction::Confirm => {
+            let comment = app.colloquy.comment(&site, id).await?;
+            let Some(hash) = address_hash(&app, &comment) else {
+                return Err(Problem::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "this comment has no e-mail address to confirm",
+                ));
+            };
+            let state = app
+                .colloquy
+                .store()
+                .confirm_subscription(site.as_str(), &hash, now_ms())
+                .await?;
+            if state == Subscription::Suppressed {
+                return Err(Problem::new(
+                    StatusCode::CONFLICT,
+                    "unsubscribed",
+                    "this address asked for no e-mail from this site, so it cannot be subscribed again",
+                ));
+            }
+            return Ok(page(
+                "Confirmed",
+                "<p>Done: this address will be e-mailed about replies to its comments on this site.</p>\n",
             ));
         }
     };
-    let after = app
+    let grant = checked.single_use.ok_or_else(|| {
+        Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this link is not valid; open the whole link from the e-mail",
+        )
+    })?;
+    let outcome = app
         .colloquy
-        .moderate(&site, id, moderation, &Actor::System)
+        .moderate_by_link(&site, id, moderation, &grant, q.exp)
         .await?;
-    let status = after.map_or("deleted", |c| c.status.as_str());
-    Ok(page(
-        "Done",
-        &format!("<p>Done: comment {id} is now <strong>{status}</strong>.</p>\n"),
-    ))
+    match outcome {
+        LinkOutcome::Done => {
+            let status = app
+                .colloquy
+                .comment(&site, id)
+                .await
+                .map_or_else(|_| "deleted".to_owned(), |c| c.status.as_str().to_owned());
+            Ok(page(
+                "Done",
+                &format!("<p>Done: comment {id} is now <strong>{status}</strong>.</p>\n"),
+            ))
+        }
+        LinkOutcome::AlreadyUsed => {
+            let now = app.colloquy.comment(&site, id).await?.status;
+            Err(Problem::new(
+                StatusCode::CONFLICT,
+                "link_used",
+                used_message(now),
+            ))
+        }
+        LinkOutcome::Moved(now) => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "moderated_since",
+            moved_message(now),
+        )),
+        LinkOutcome::Gone => Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("there is no comment {id} on site `{site}` any more"),
+        )),
+    }
 }
 
 /// The comment as the moderator needs to judge it: place, author, status
@@ -137,6 +327,13 @@ fn describe(out: &mut String, c: &Comment) {
     out.push_str("</dd></dl>\n<blockquote>");
     out.push_str(&c.html);
     out.push_str("</blockquote>\n");
+}
+
+/// A page saying why a link does nothing (409).
+fn refused(title: &str, body: &str) -> Response {
+    let mut response = page(title, body);
+    *response.status_mut() = StatusCode::CONFLICT;
+    response
 }
 
 fn page(title: &str, body: &str) -> Response {
@@ -234,7 +431,7 @@ pub async fn retry(
     let store = app.colloquy.store();
     if !store.retry_delivery(site.as_str(), id, now_ms()).await? {
         return Err(Problem::new(
-            axum::http::StatusCode::NOT_FOUND,
+            StatusCode::NOT_FOUND,
             "not_found",
             format!("site `{site}` has no failed delivery {id}; list them with GET …/deliveries?state=failed"),
         ));

@@ -41,9 +41,11 @@ pub fn spec() -> Value {
     let cursor = json!({ "name": "cursor", "in": "query", "schema": { "type": "string" } });
     let order = json!({ "name": "order", "in": "query", "schema": { "type": "string", "enum": ["oldest", "newest"] } });
     let bearer = json!([{ "bearer": [] }]);
-    let link_action = json!({ "name": "action", "in": "path", "required": true, "schema": { "type": "string", "enum": ["approve", "spam", "trash", "unsubscribe"] } });
+    let link_action = json!({ "name": "action", "in": "path", "required": true, "schema": { "type": "string", "enum": ["approve", "spam", "trash", "unsubscribe", "confirm"] } });
+    let link_from = json!({ "name": "from", "in": "query", "required": false, "description": "Moderation links: the status the e-mail was about (signed); the link acts only while the comment has it.", "schema": { "type": "string", "enum": ["pending"] } });
+    let link_nonce = json!({ "name": "n", "in": "query", "required": false, "description": "Moderation links: the e-mail's nonce (signed); the first link of an e-mail used uses it up.", "schema": { "type": "string" } });
     let link_exp = json!({ "name": "exp", "in": "query", "required": true, "description": "Expiry, Unix seconds (signed).", "schema": { "type": "integer" } });
-    let link_sig = json!({ "name": "sig", "in": "query", "required": true, "description": "HMAC-SHA-256 of site, comment, action and expiry.", "schema": { "type": "string" } });
+    let link_sig = json!({ "name": "sig", "in": "query", "required": true, "description": "HMAC-SHA-256 of site, comment, action, status, nonce and expiry.", "schema": { "type": "string" } });
     let errs = |codes: &[&str]| problem_responses(codes);
     let comment_ref = json!({ "$ref": "#/components/schemas/Comment" });
     let admin_ref = json!({ "$ref": "#/components/schemas/AdminComment" });
@@ -226,14 +228,16 @@ pub fn spec() -> Value {
             } },
             "/notify/{site}/comments/{id}/{action}": {
                 "get": {
-                    "summary": "One-click link from a notification e-mail: a confirmation page with a button (changes nothing)",
-                    "parameters": [site, id, link_action, link_exp, link_sig],
-                    "responses": with(json!({ "200": { "description": "Confirmation page", "content": { "text/html": { "schema": { "type": "string" } } } } }), errs(&["400", "403", "404", "422"]))
+                    "summary": "One-click link from a notification e-mail: a confirmation page with a button (changes nothing), or a page saying why the link no longer works",
+                    "parameters": [site, id, link_action, link_from, link_nonce, link_exp, link_sig],
+                    "responses": with(json!({
+                        "200": { "description": "Confirmation page", "content": { "text/html": { "schema": { "type": "string" } } } },
+                        "409": { "description": "The link was used already, the comment was moderated since the e-mail, or the address unsubscribed", "content": { "text/html": { "schema": { "type": "string" } } } } }), errs(&["400", "403", "404", "422"]))
                 },
                 "post": {
-                    "summary": "Carry out a one-click link: approve, spam or trash the comment (audited, actor `system`), or stop reply e-mails (RFC 8058 one-click unsubscribe)",
-                    "parameters": [site, id, link_action, link_exp, link_sig],
-                    "responses": with(json!({ "200": { "description": "Done page", "content": { "text/html": { "schema": { "type": "string" } } } } }), errs(&["400", "403", "404", "413", "422"]))
+                    "summary": "Carry out a one-click link: approve, spam or trash a held comment, once (audited, actor `system`); stop every e-mail to the comment's address (RFC 8058 one-click unsubscribe); or confirm that address for reply e-mails",
+                    "parameters": [site, id, link_action, link_from, link_nonce, link_exp, link_sig],
+                    "responses": with(json!({ "200": { "description": "Done page", "content": { "text/html": { "schema": { "type": "string" } } } } }), errs(&["400", "403", "404", "409", "413", "422"]))
                 }
             },
             "/api/v1/admin/sites/{site}/privacy/export": { "post": {
@@ -270,7 +274,7 @@ pub fn spec() -> Value {
                     "body": { "type": "string" }, "author": { "type": "string", "nullable": true }, "email": { "type": "string", "nullable": true },
                     "homepage": { "type": "string", "nullable": true }, "format": { "type": "string", "nullable": true },
                     "parent": { "type": "integer", "format": "int64", "nullable": true },
-                    "notify_replies": { "type": "boolean", "description": "E-mail the author when a reply is published (forms: a checkbox)" },
+                    "notify_replies": { "type": "boolean", "description": "E-mail the author when a reply is published, once the address is confirmed by the link of a confirmation e-mail (forms: a checkbox)" },
                     "redirect": { "type": "string", "nullable": true, "description": "Form posts: page to return to" },
                     "colloquy_hp": { "type": "string", "nullable": true, "description": "Honeypot field, left empty by people (also `honeypot`)" },
                     "colloquy_ts": { "type": "string", "nullable": true, "description": "The single-use form stamp from GET …/stamp or the form (also `stamp`)" },

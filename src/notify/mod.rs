@@ -8,16 +8,25 @@
 //!
 //! 1. **Queue**: for each flagged audit event (oldest first) it works out
 //!    the deliveries — the site's webhook, moderator e-mails for a held
-//!    comment, a reply e-mail to an opted-in parent author for a published
-//!    reply — and in one transaction inserts them into the `outbox` and
-//!    clears the flag. A crash before the commit leaves the flag set; one
-//!    after leaves the deliveries queued.
+//!    comment, a reply e-mail to the parent's author for a published reply
+//!    when that address confirmed it wants them, a confirmation e-mail to
+//!    an address that asked for reply e-mails and has not confirmed yet —
+//!    and in one transaction inserts them into the `outbox` and clears the
+//!    flag. A crash before the commit leaves the flag set; one after leaves
+//!    the deliveries queued.
 //! 2. **Send**: due deliveries are leased (their due time moves forward, so
 //!    a crashed sender's rows come back), sent, and marked `sent`, or given
 //!    a later due time with exponential backoff, or after the last allowed
 //!    attempt kept as `failed` with the last error.
 //!
 //! A failing receiver therefore never blocks or fails a comment write.
+//!
+//! Reply e-mails are double opt-in: anyone can type any address into a
+//! comment form, so an address gets reply e-mails only after its owner
+//! followed the link of a confirmation e-mail (at most one a day per
+//! address and site, holding nothing the poster wrote). Unsubscribing puts
+//! the address on the site's suppression list: no e-mail of any kind goes
+//! to it again, whatever later posts ask.
 
 pub mod email;
 pub mod links;
@@ -31,11 +40,12 @@ use tokio::sync::watch;
 use crate::comment::{Comment, SiteId, Status, ThreadKey};
 use crate::config::{Config, SiteConfig};
 use crate::error::{Error, Result};
+use crate::keys::Keys;
 use crate::service::{now_ms, rfc3339, Colloquy};
-use crate::store::outbox::{Delivery, NewDelivery, NotifyEvent};
-use crate::store::Store;
+use crate::store::outbox::{Delivery, NewDelivery, NotifyEvent, Subscription};
+use crate::store::{normalize_email, Store};
 use email::{Mail, Mailer};
-use links::{LinkAction, LinkSigner};
+use links::{Link, LinkAction, LinkSigner};
 
 /// Events claimed per transaction.
 const EVENT_BATCH: i64 = 100;
@@ -50,11 +60,14 @@ const LEASE_MS: i64 = 120_000;
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 /// Comment text quoted in e-mails is cut at this many characters.
 const QUOTE_CHARS: usize = 2000;
+/// At most one confirmation e-mail per address and site in this time.
+const CONFIRM_EVERY_MS: i64 = 86_400_000;
 
 /// Kinds of delivery, as stored.
 const WEBHOOK: &str = "webhook";
 const MODERATOR_EMAIL: &str = "moderator_email";
 const REPLY_EMAIL: &str = "reply_email";
+const CONFIRM_EMAIL: &str = "confirm_email";
 
 /// The background notifier.
 #[derive(Clone)]
@@ -66,6 +79,7 @@ struct Inner {
     store: Store,
     config: Arc<Config>,
     base_url: String,
+    keys: Arc<Keys>,
     links: LinkSigner,
     http: reqwest::Client,
     mailer: Option<Mailer>,
@@ -87,7 +101,8 @@ impl Notifier {
     /// Database failure, or an SMTP configuration lettre refuses.
     pub async fn new(colloquy: &Colloquy, base_url: String) -> Result<Notifier> {
         let store = colloquy.store().clone();
-        let links = LinkSigner::load(&store).await?;
+        let keys = Arc::new(colloquy.keys().clone());
+        let links = keys.link_signer();
         let http = webhook::client().map_err(Error::Internal)?;
         let mailer = match &colloquy.config().smtp {
             Some(smtp) => Some(Mailer::new(smtp).map_err(|m| Error::invalid("smtp", m))?),
@@ -98,6 +113,7 @@ impl Notifier {
                 store,
                 config: Arc::new(colloquy.config().clone()),
                 base_url,
+                keys,
                 links,
                 http,
                 mailer,
@@ -196,12 +212,15 @@ impl Notifier {
                 payload: serde_json::to_string(&payload)
                     .map_err(|e| Error::Internal(format!("webhook payload: {e}")))?,
                 dedupe_key: format!("{WEBHOOK}:{}", event.id),
+                recipient: None,
             });
         }
         if self.inner.mailer.is_none() {
             return Ok(out);
         }
         match kind {
+            // Moderated before the notifier got to it: nothing to ask.
+            Event::Held if comment.status != Status::Pending => {}
             Event::Held => {
                 for to in site.map(|s| s.moderator_emails.as_slice()).unwrap_or(&[]) {
                     let mail = self.moderator_mail(event, &comment, to);
@@ -214,25 +233,109 @@ impl Notifier {
                 }
             }
             Event::Published => {
-                if let Some(mail) = self.reply_mail(&comment).await? {
-                    // One notice per reply, however often it is republished.
-                    let key = format!("{REPLY_EMAIL}:{}", comment.id);
-                    out.push(mail_delivery(REPLY_EMAIL, &comment, &mail, key)?);
+                if let Some(d) = self.reply_delivery(&comment).await? {
+                    out.push(d);
                 }
+            }
+        }
+        // Asking for reply e-mails sends a confirmation first.
+        if event.action == "post" && comment.notify_replies {
+            if let Some(d) = self.confirmation(&comment).await? {
+                out.push(d);
             }
         }
         Ok(out)
     }
 
-    fn link(&self, comment: &Comment, action: LinkAction, valid_secs: i64) -> String {
-        self.inner.links.url(
-            &self.inner.base_url,
-            &comment.site,
-            comment.id,
+    /// A link about `comment`; moderation links carry the state the e-mail
+    /// is about (held) and the e-mail's nonce.
+    fn link(
+        &self,
+        comment: &Comment,
+        action: LinkAction,
+        nonce: Option<&str>,
+        valid_secs: i64,
+    ) -> String {
+        let link = Link {
+            site: comment.site.clone(),
+            comment: comment.id,
             action,
-            now_ms(),
-            valid_secs,
-        )
+            from: action.moderates().then_some(Status::Pending),
+            nonce: nonce.map(str::to_owned),
+            expires: now_ms() / 1000 + valid_secs,
+        };
+        self.inner.links.url(&self.inner.base_url, &link)
+    }
+
+    /// The keyed hash an address is subscribed or suppressed under.
+    fn address_hash(&self, email: &str) -> String {
+        self.inner.keys.address_hash(&normalize_email(email))
+    }
+
+    /// A confirmation e-mail to the author of `comment`, who asked for
+    /// reply e-mails, unless their address is confirmed or suppressed
+    /// already, or was sent one within a day.
+    async fn confirmation(&self, comment: &Comment) -> Result<Option<NewDelivery>> {
+        let Some(to) = comment.email.as_deref() else {
+            return Ok(None);
+        };
+        if !comment.notify_replies {
+            return Ok(None);
+        }
+        let store = &self.inner.store;
+        let hash = self.address_hash(to);
+        if store.subscription(&comment.site, &hash).await?.is_some() {
+            return Ok(None);
+        }
+        let recipient = normalize_email(to);
+        let now = now_ms();
+        if store
+            .mailed_since(
+                &comment.site,
+                CONFIRM_EMAIL,
+                &recipient,
+                now - CONFIRM_EVERY_MS,
+            )
+            .await?
+        {
+            return Ok(None);
+        }
+        let mail = self.confirmation_mail(comment, to);
+        // Two notifiers racing still send one a day: one row per day key.
+        let key = format!(
+            "{CONFIRM_EMAIL}:{}:{hash}:{}",
+            comment.site,
+            now / CONFIRM_EVERY_MS
+        );
+        mail_delivery(CONFIRM_EMAIL, comment, &mail, key).map(Some)
+    }
+
+    /// Holds nothing the poster wrote but the address itself: no name, no
+    /// text, no thread (a thread key is the poster's choice too).
+    fn confirmation_mail(&self, comment: &Comment, to: &str) -> Mail {
+        let confirm = self.link(comment, LinkAction::Confirm, None, links::CONFIRM_LINK_SECS);
+        let never = self.link(
+            comment,
+            LinkAction::Unsubscribe,
+            None,
+            links::UNSUBSCRIBE_LINK_SECS,
+        );
+        let text = format!(
+            "Someone, probably you, asked to be e-mailed at this address when there \
+             are replies to their comments on site \"{site}\" ({base}).\n\n\
+             To get these e-mails, confirm within 7 days:\n{confirm}\n\n\
+             If it was not you, ignore this e-mail: without a confirmation this \
+             address gets no reply e-mails.\n\n\
+             To never get any e-mail from site \"{site}\" at this address, open:\n{never}\n",
+            site = comment.site,
+            base = self.inner.base_url,
+        );
+        Mail {
+            to: to.to_owned(),
+            subject: format!("[{}] Confirm e-mails about replies", comment.site),
+            text,
+            unsubscribe: Some(never),
+        }
     }
 
     /// The comment on the server's own thread page.
@@ -246,6 +349,8 @@ impl Notifier {
 
     fn moderator_mail(&self, event: &NotifyEvent, comment: &Comment, to: &str) -> Mail {
         let valid = links::MODERATION_LINK_SECS;
+        // One nonce for the three links: the first one used ends them all.
+        let nonce = links::fresh_nonce();
         let author = match (&comment.author, &comment.email) {
             (Some(a), Some(e)) => format!("{a} <{e}>"),
             (Some(a), None) => a.clone(),
@@ -266,14 +371,15 @@ impl Notifier {
              Mark as spam:\n{spam}\n\n\
              Move to the trash:\n{trash}\n\n\
              Each link opens a page with a button that confirms the action. \
-             The links work for 7 days; after that, use the moderation queue.\n",
+             One of them can be used, once, while the comment is still held; \
+             the links work for 7 days. After that, use the moderation queue.\n",
             site = comment.site,
             thread = comment.thread,
             created = rfc3339(comment.created),
             body = quote(&comment.body),
-            approve = self.link(comment, LinkAction::Approve, valid),
-            spam = self.link(comment, LinkAction::Spam, valid),
-            trash = self.link(comment, LinkAction::Trash, valid),
+            approve = self.link(comment, LinkAction::Approve, Some(&nonce), valid),
+            spam = self.link(comment, LinkAction::Spam, Some(&nonce), valid),
+            trash = self.link(comment, LinkAction::Trash, Some(&nonce), valid),
         );
         Mail {
             to: to.to_owned(),
@@ -288,8 +394,10 @@ impl Notifier {
     }
 
     /// The e-mail to the parent's author about a published reply, if they
-    /// asked for one, have an address, and are not the replier.
-    async fn reply_mail(&self, reply: &Comment) -> Result<Option<Mail>> {
+    /// asked for one, have an address, and are not the replier: the reply
+    /// itself when their address is confirmed, else a confirmation (an
+    /// opt-in from before confirmations), none when it is suppressed.
+    async fn reply_delivery(&self, reply: &Comment) -> Result<Option<NewDelivery>> {
         let Some(parent_id) = reply.parent else {
             return Ok(None);
         };
@@ -302,13 +410,27 @@ impl Notifier {
         let same_person = reply
             .email
             .as_deref()
-            .is_some_and(|e| e.eq_ignore_ascii_case(to));
+            .is_some_and(|e| normalize_email(e) == normalize_email(to));
         if !parent.notify_replies || same_person || parent.status != Status::Published {
             return Ok(None);
         }
+        let hash = self.address_hash(to);
+        match self.inner.store.subscription(&reply.site, &hash).await? {
+            Some(Subscription::Confirmed) => {}
+            Some(Subscription::Suppressed) => return Ok(None),
+            None => return self.confirmation(&parent).await,
+        }
+        let mail = self.reply_mail(reply, &parent, to);
+        // One notice per reply, however often it is republished.
+        let key = format!("{REPLY_EMAIL}:{}", reply.id);
+        mail_delivery(REPLY_EMAIL, reply, &mail, key).map(Some)
+    }
+
+    fn reply_mail(&self, reply: &Comment, parent: &Comment, to: &str) -> Mail {
         let unsubscribe = self.link(
-            &parent,
+            parent,
             LinkAction::Unsubscribe,
+            None,
             links::UNSUBSCRIBE_LINK_SECS,
         );
         let replier = reply.author.as_deref().unwrap_or("Someone");
@@ -318,14 +440,14 @@ impl Notifier {
              Your comment:\n> {yours}\n\n\
              Read the thread:\n{thread_url}\n\n\
              You get this e-mail because you asked to be told of replies.\n\
-             To stop these e-mails, open:\n{unsubscribe}\n",
+             To stop every e-mail from this site to this address, open:\n{unsubscribe}\n",
             thread_url = self.thread_url(reply),
             name = parent.author.as_deref().unwrap_or("there"),
             thread = reply.thread,
             body = quote(&reply.body),
             yours = one_line(&parent.body, 200),
         );
-        Ok(Some(Mail {
+        Mail {
             to: to.to_owned(),
             subject: format!(
                 "[{}] {} replied to your comment",
@@ -334,7 +456,7 @@ impl Notifier {
             ),
             text,
             unsubscribe: Some(unsubscribe),
-        }))
+        }
     }
 
     /// Sends every due delivery once (concurrently), recording the outcome.
@@ -364,10 +486,29 @@ impl Notifier {
         Ok(sent)
     }
 
+    /// Whether a delivery goes to an address that unsubscribed since it
+    /// was queued (moderator e-mails go to the configured addresses).
+    async fn suppressed(&self, d: &Delivery) -> Result<bool> {
+        if !matches!(d.kind.as_str(), REPLY_EMAIL | CONFIRM_EMAIL) {
+            return Ok(false);
+        }
+        let Some(to) = d.recipient.as_deref() else {
+            return Ok(false);
+        };
+        let hash = self.inner.keys.address_hash(to);
+        Ok(self.inner.store.subscription(&d.site, &hash).await? == Some(Subscription::Suppressed))
+    }
+
     /// One attempt at a leased delivery; true when delivered.
     async fn attempt(&self, d: Delivery) -> Result<bool> {
-        let outcome = self.deliver(&d).await;
         let store = &self.inner.store;
+        if self.suppressed(&d).await? {
+            store
+                .delivery_failed(d.id, "not sent: the address unsubscribed", None)
+                .await?;
+            return Ok(false);
+        }
+        let outcome = self.deliver(&d).await;
         match outcome {
             Ok(()) => {
                 store.delivery_sent(d.id, now_ms()).await?;
@@ -425,7 +566,7 @@ impl Notifier {
                 )
                 .await
             }
-            MODERATOR_EMAIL | REPLY_EMAIL => {
+            MODERATOR_EMAIL | REPLY_EMAIL | CONFIRM_EMAIL => {
                 let mailer = self
                     .inner
                     .mailer
@@ -477,6 +618,7 @@ fn mail_delivery(kind: &str, c: &Comment, mail: &Mail, dedupe_key: String) -> Re
         payload: serde_json::to_string(mail)
             .map_err(|e| Error::Internal(format!("e-mail payload: {e}")))?,
         dedupe_key,
+        recipient: Some(normalize_email(&mail.to)),
     })
 }
 

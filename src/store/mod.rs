@@ -229,6 +229,13 @@ const REFRESH_BY_THREAD: &str = "UPDATE threads SET version = version + 1, publi
      SELECT COUNT(*) FROM comments c WHERE c.site = $1 AND c.thread_key = $2 AND c.status = 'published') \
      WHERE site = $1 AND thread_key = $2";
 
+/// An e-mail address as the store compares it: trimmed, with A-Z as a-z
+/// (what migration 0008 computed for the rows it found). Addresses differ
+/// in letter case only in how people type them.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_ascii_lowercase()
+}
+
 const COMMENT_COLUMNS: &str =
     "id, site, thread_key, parent, status, format, body, html, policy_version, \
      author, email, homepage, ip_hash, created, modified, reasons, notify_replies";
@@ -351,6 +358,20 @@ impl Store {
             .setting(name)
             .await?
             .unwrap_or_else(|| value.to_owned()))
+    }
+
+    /// Deletes settings (keys an older version kept here).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn delete_settings(&self, names: &[&str]) -> Result<()> {
+        for name in names {
+            sqlx::query("DELETE FROM settings WHERE name = $1")
+                .bind(name)
+                .execute(&self.write)
+                .await?;
+        }
+        Ok(())
     }
 
     // ---- sites ----------------------------------------------------------
@@ -699,11 +720,11 @@ impl Store {
     /// Database failure.
     pub async fn approved_by_email(&self, site: &str, email: &str, cap: i64) -> Result<u64> {
         let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM comments WHERE site = $1 AND email = $2 \
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM comments WHERE site = $1 AND email_norm = $2 \
              AND status = 'published' LIMIT $3) AS t",
         )
         .bind(site)
-        .bind(email)
+        .bind(normalize_email(email))
         .bind(cap)
         .fetch_one(&self.read)
         .await?;
@@ -769,36 +790,47 @@ impl Store {
         rows.iter().map(audit_from_row).collect()
     }
 
-    /// Every comment on a site written with this e-mail address, oldest
-    /// first (a privacy export).
+    /// Every comment on a site written with this e-mail address (in any
+    /// letter case), oldest first (a privacy export).
     ///
     /// # Errors
     /// Database failure.
     pub async fn comments_by_email(&self, site: &str, email: &str) -> Result<Vec<Comment>> {
         let sql = format!(
-            "SELECT {COMMENT_COLUMNS} FROM comments WHERE site = $1 AND email = $2 ORDER BY created, id"
+            "SELECT {COMMENT_COLUMNS} FROM comments WHERE site = $1 AND email_norm = $2 ORDER BY created, id"
         );
         let rows = sqlx::query(&sql)
             .bind(site)
-            .bind(email)
+            .bind(normalize_email(email))
             .fetch_all(&self.write)
             .await?;
         rows.iter().map(comment_from_row).collect()
     }
 
-    /// Deletes every comment on a site written with this e-mail address, in
-    /// one transaction; replies move up to the deleted comment's parent.
-    /// Returns how many were deleted.
+    /// Deletes everything a site keeps of an e-mail address (in any letter
+    /// case), in one transaction: every comment written with it (replies
+    /// move up to the deleted comment's parent), every notification about
+    /// those comments or sent to the address (with the names and texts
+    /// their payloads hold), and its confirmed reply subscription, named by
+    /// `address_hash`. A suppression stays: it holds no address, and
+    /// honours the request for no e-mail. Returns how many comments went.
     ///
     /// # Errors
     /// Database failure.
-    pub async fn erase_email(&self, site: &str, email: &str, audit: &AuditEntry) -> Result<u64> {
+    pub async fn erase_email(
+        &self,
+        site: &str,
+        email: &str,
+        address_hash: &str,
+        audit: &AuditEntry,
+    ) -> Result<u64> {
+        let email = normalize_email(email);
         let mut tx = self.begin_write().await?;
         let rows = sqlx::query(
-            "SELECT id, parent, thread_key FROM comments WHERE site = $1 AND email = $2 ORDER BY created DESC, id DESC",
+            "SELECT id, parent, thread_key FROM comments WHERE site = $1 AND email_norm = $2 ORDER BY created DESC, id DESC",
         )
         .bind(site)
-        .bind(email)
+        .bind(&email)
         .fetch_all(&mut *tx)
         .await?;
         let mut threads: Vec<String> = Vec::new();
@@ -807,6 +839,7 @@ impl Store {
             let parent: Option<i64> = row.try_get("parent")?;
             let thread: String = row.try_get("thread_key")?;
             remove_in(&mut tx, site, id, parent).await?;
+            outbox::forget_comment(&mut tx, site, id).await?;
             if !threads.contains(&thread) {
                 threads.push(thread);
             }
@@ -818,6 +851,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        outbox::forget_address(&mut tx, site, &email, address_hash).await?;
         if !rows.is_empty() {
             insert_audit(&mut tx, audit).await?;
         }
@@ -1197,8 +1231,9 @@ async fn check_new(
         }
     };
     if let Some(since) = new.duplicate_since {
+        let email = c.email.as_deref().map(normalize_email);
         let same_poster = |o: &Comment| {
-            (c.email.is_some() && o.email == c.email)
+            (email.is_some() && o.email.as_deref().map(normalize_email) == email)
                 || (c.ip_hash.is_some() && o.ip_hash == c.ip_hash)
         };
         let in_group = earlier.iter().map(|e| &e.comment).find(|o| {
@@ -1213,13 +1248,13 @@ async fn check_new(
         }
         let stored = sqlx::query(
             "SELECT id FROM comments WHERE site = $1 AND thread_key = $2 AND created >= $3 AND body = $4 \
-             AND ((email IS NOT NULL AND email = $5) OR (ip_hash IS NOT NULL AND ip_hash = $6)) LIMIT 1",
+             AND ((email_norm IS NOT NULL AND email_norm = $5) OR (ip_hash IS NOT NULL AND ip_hash = $6)) LIMIT 1",
         )
         .bind(&c.site)
         .bind(&c.thread)
         .bind(since)
         .bind(&c.body)
-        .bind(&c.email)
+        .bind(&email)
         .bind(&c.ip_hash)
         .fetch_optional(&mut **tx)
         .await?;
@@ -1310,7 +1345,7 @@ async fn thread_state_for_insert(
 }
 
 /// Columns of a new comment, in the order [`insert_new_rows`] binds them.
-const NEW_COMMENT_COLUMNS: usize = 17;
+const NEW_COMMENT_COLUMNS: usize = 18;
 
 /// One multi-row insert of `group[i]` for `i` in `which`; returns the ids
 /// stored (a row whose id is taken is left out).
@@ -1325,7 +1360,7 @@ async fn insert_new_rows(
     }
     let mut sql = String::from(
         "INSERT INTO comments (id, site, thread_key, parent, status, format, body, html, policy_version, \
-         author, email, homepage, ip_hash, edit_token_hash, created, reasons, notify_replies) VALUES ",
+         author, email, homepage, ip_hash, edit_token_hash, created, reasons, notify_replies, email_norm) VALUES ",
     );
     push_value_rows(&mut sql, backend, which.len(), NEW_COMMENT_COLUMNS);
     sql.push_str(" ON CONFLICT (id) DO NOTHING RETURNING id");
@@ -1350,7 +1385,8 @@ async fn insert_new_rows(
             .bind(&new.edit_token_hash)
             .bind(c.created)
             .bind(reasons_json(&c.reasons))
-            .bind(i64::from(c.notify_replies));
+            .bind(i64::from(c.notify_replies))
+            .bind(c.email.as_deref().map(normalize_email));
     }
     q.fetch_all(&mut **tx)
         .await?

@@ -4,12 +4,53 @@
 //! Every claim is a conditional `UPDATE` whose affected-row count says who
 //! won, so several servers on one PostgreSQL database never queue an event
 //! twice or send a delivery at the same time.
+//!
+//! Also here: the reply subscriptions (confirmed or suppressed, per keyed
+//! hash of an address), the single-use one-click moderation links, and
+//! the purges that keep none of this longer than needed.
 
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::Store;
+use super::{insert_audit, normalize_email, refresh_thread_of, AuditEntry, Store};
+use crate::comment::Status;
 use crate::error::Result;
+
+/// Rows deleted per statement by the purges.
+const PURGE_BATCH: i64 = 1000;
+
+/// Whether an address wants reply e-mails from a site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subscription {
+    /// It followed the link of a confirmation e-mail.
+    Confirmed,
+    /// It unsubscribed: no e-mail at all, whatever later posts ask.
+    Suppressed,
+}
+
+impl Subscription {
+    fn parse(s: &str) -> Option<Subscription> {
+        match s {
+            "confirmed" => Some(Subscription::Confirmed),
+            "suppressed" => Some(Subscription::Suppressed),
+            _ => None,
+        }
+    }
+}
+
+/// What using a one-click moderation link did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkOutcome {
+    /// The comment moved to the link's status.
+    Done,
+    /// This link, or another one of the same e-mail, was used before.
+    AlreadyUsed,
+    /// The comment no longer has the status the e-mail was about; it has
+    /// this one.
+    Moved(Status),
+    /// The comment is gone.
+    Gone,
+}
 
 /// An audit event whose notifications are still to be queued.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +88,8 @@ pub struct NewDelivery {
     pub payload: String,
     /// At most one delivery per key.
     pub dedupe_key: String,
+    /// E-mails: the recipient's address, normalized.
+    pub recipient: Option<String>,
 }
 
 /// A queued delivery.
@@ -74,10 +117,12 @@ pub struct Delivery {
     pub next_attempt_at: i64,
     /// Why the last attempt failed.
     pub last_error: Option<String>,
+    /// E-mails: the recipient's address, normalized.
+    pub recipient: Option<String>,
 }
 
 const DELIVERY_COLUMNS: &str = "id, event_id, site, comment_id, kind, target, payload, state, \
-     attempts, next_attempt_at, last_error";
+     attempts, next_attempt_at, last_error, recipient";
 
 fn delivery_from_row(r: &AnyRow) -> Result<Delivery> {
     Ok(Delivery {
@@ -92,6 +137,7 @@ fn delivery_from_row(r: &AnyRow) -> Result<Delivery> {
         attempts: r.try_get("attempts")?,
         next_attempt_at: r.try_get("next_attempt_at")?,
         last_error: r.try_get("last_error")?,
+        recipient: r.try_get("recipient")?,
     })
 }
 
@@ -152,8 +198,8 @@ impl Store {
             for d in deliveries {
                 let inserted = sqlx::query(
                     "INSERT INTO outbox (id, event_id, site, comment_id, kind, target, payload, dedupe_key, \
-                     state, attempts, next_attempt_at, created) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9) \
+                     state, attempts, next_attempt_at, created, recipient) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9, $10) \
                      ON CONFLICT (dedupe_key) DO NOTHING",
                 )
                 .bind(d.id)
@@ -165,6 +211,7 @@ impl Store {
                 .bind(&d.payload)
                 .bind(&d.dedupe_key)
                 .bind(now)
+                .bind(&d.recipient)
                 .execute(&mut *tx)
                 .await?;
                 queued += usize::try_from(inserted.rows_affected()).unwrap_or(0);
@@ -299,22 +346,274 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Stops reply e-mails to the author of a comment: clears the opt-in of
-    /// every comment on the site written with the same e-mail address (in any
-    /// letter case) (or of
-    /// that comment alone when it has none). Returns how many were changed.
+    /// Stops every e-mail about replies to the author of a comment, for
+    /// good: clears the opt-in of every comment on the site written with the
+    /// same address (in any letter case), or of that comment alone when it
+    /// has none, and puts the address (as `address_hash`) on the site's
+    /// suppression list, in one transaction. Returns how many comments
+    /// were changed.
     ///
     /// # Errors
     /// Database failure.
-    pub async fn unsubscribe_replies(&self, site: &str, comment_id: i64) -> Result<u64> {
+    pub async fn unsubscribe_replies(
+        &self,
+        site: &str,
+        comment_id: i64,
+        address_hash: Option<&str>,
+        now: i64,
+    ) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE comments SET notify_replies = 0 WHERE site = $1 AND notify_replies = 1 AND (id = $2 OR \
-             (email IS NOT NULL AND LOWER(email) = LOWER((SELECT email FROM comments WHERE site = $1 AND id = $2))))",
+             (email_norm IS NOT NULL AND email_norm = (SELECT email_norm FROM comments WHERE site = $1 AND id = $2)))",
         )
         .bind(site)
         .bind(comment_id)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        if let Some(hash) = address_hash {
+            sqlx::query(
+                "INSERT INTO reply_subscriptions (site, address_hash, state, changed) \
+                 VALUES ($1, $2, 'suppressed', $3) \
+                 ON CONFLICT (site, address_hash) DO UPDATE SET state = 'suppressed', changed = $3",
+            )
+            .bind(site)
+            .bind(hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
+
+    /// Where an address (as its keyed hash) stands with a site's reply
+    /// e-mails; `None`: neither confirmed nor suppressed.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn subscription(
+        &self,
+        site: &str,
+        address_hash: &str,
+    ) -> Result<Option<Subscription>> {
+        let row = sqlx::query(
+            "SELECT state FROM reply_subscriptions WHERE site = $1 AND address_hash = $2",
+        )
+        .bind(site)
+        .bind(address_hash)
+        .fetch_optional(&self.write)
+        .await?;
+        Ok(row
+            .map(|r| r.try_get::<String, _>("state"))
+            .transpose()?
+            .and_then(|s| Subscription::parse(&s)))
+    }
+
+    /// Confirms an address's subscription, unless it is suppressed; returns
+    /// where it stands afterwards.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn confirm_subscription(
+        &self,
+        site: &str,
+        address_hash: &str,
+        now: i64,
+    ) -> Result<Subscription> {
+        sqlx::query(
+            "INSERT INTO reply_subscriptions (site, address_hash, state, changed) \
+             VALUES ($1, $2, 'confirmed', $3) ON CONFLICT (site, address_hash) DO NOTHING",
+        )
+        .bind(site)
+        .bind(address_hash)
+        .bind(now)
+        .execute(&self.write)
+        .await?;
+        Ok(self
+            .subscription(site, address_hash)
+            .await?
+            .unwrap_or(Subscription::Confirmed))
+    }
+
+    /// Whether an e-mail of `kind` to `recipient` (normalized) was queued
+    /// on the site at or after `since` (ms).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn mailed_since(
+        &self,
+        site: &str,
+        kind: &str,
+        recipient: &str,
+        since: i64,
+    ) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT 1 AS sent FROM outbox WHERE recipient = $1 AND site = $2 AND kind = $3 \
+             AND created >= $4 LIMIT 1",
+        )
+        .bind(recipient)
+        .bind(site)
+        .bind(kind)
+        .bind(since)
+        .fetch_optional(&self.write)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Whether the nonce of a one-click link has been used.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn link_used(&self, nonce: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT 1 AS used FROM used_links WHERE nonce = $1")
+            .bind(nonce)
+            .fetch_optional(&self.write)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// Uses a one-click moderation link, in one transaction: records its
+    /// nonce as used (a nonce already there refuses the link), then moves
+    /// the comment from status `from` to `to` only if it still has `from`
+    /// (compare-and-set), with its thread's count and the audit entry.
+    /// Anything refused changes nothing. `expires` (ms) is when the nonce
+    /// may be forgotten.
+    ///
+    /// # Errors
+    /// Database failure (nothing is changed).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn act_on_link(
+        &self,
+        site: &str,
+        id: i64,
+        nonce: &str,
+        expires: i64,
+        from: Status,
+        to: Status,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<LinkOutcome> {
+        let mut tx = self.begin_write().await?;
+        let recorded = sqlx::query(
+            "INSERT INTO used_links (nonce, site, comment_id, action, used_at, expires) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (nonce) DO NOTHING",
+        )
+        .bind(nonce)
+        .bind(site)
+        .bind(id)
+        .bind(&audit.action)
+        .bind(now)
+        .bind(expires)
+        .execute(&mut *tx)
+        .await?;
+        if recorded.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(LinkOutcome::AlreadyUsed);
+        }
+        // Spam and trash remember the status to restore; publishing forgets it.
+        let prior = matches!(to, Status::Spam | Status::Trash).then(|| from.as_str());
+        let moved = sqlx::query(
+            "UPDATE comments SET prior_status = $1, status = $2, modified = $3, revision = revision + 1 \
+             WHERE site = $4 AND id = $5 AND status = $6",
+        )
+        .bind(prior)
+        .bind(to.as_str())
+        .bind(now)
+        .bind(site)
+        .bind(id)
+        .bind(from.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() == 0 {
+            let now_status = sqlx::query("SELECT status FROM comments WHERE site = $1 AND id = $2")
+                .bind(site)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get::<String, _>("status"))
+                .transpose()?;
+            tx.rollback().await?;
+            return Ok(match now_status {
+                Some(s) => LinkOutcome::Moved(Status::parse(&s)?),
+                None => LinkOutcome::Gone,
+            });
+        }
+        refresh_thread_of(&mut tx, site, id).await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(LinkOutcome::Done)
+    }
+
+    /// Deletes delivered and failed deliveries created before `before`
+    /// (ms), a batch per statement. Returns how many went.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn purge_deliveries(&self, before: i64) -> Result<u64> {
+        let mut purged = 0;
+        loop {
+            let done = sqlx::query(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox \
+                 WHERE state <> 'pending' AND created < $1 LIMIT $2)",
+            )
+            .bind(before)
+            .bind(PURGE_BATCH)
+            .execute(&self.write)
+            .await?;
+            purged += done.rows_affected();
+            if done.rows_affected() < u64::try_from(PURGE_BATCH).unwrap_or(0) {
+                return Ok(purged);
+            }
+        }
+    }
+
+    /// Forgets the nonces of links that have expired (ms).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn purge_used_links(&self, now: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM used_links WHERE expires < $1")
+            .bind(now)
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// Erasure, in the caller's transaction: every delivery about a comment.
+pub(super) async fn forget_comment(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    site: &str,
+    id: i64,
+) -> Result<()> {
+    sqlx::query("DELETE FROM outbox WHERE comment_id = $1 AND site = $2")
+        .bind(id)
+        .bind(site)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Erasure, in the caller's transaction: every e-mail to an address
+/// (normalized), and its confirmed subscription.
+pub(super) async fn forget_address(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    site: &str,
+    email: &str,
+    address_hash: &str,
+) -> Result<()> {
+    sqlx::query("DELETE FROM outbox WHERE recipient = $1 AND site = $2")
+        .bind(normalize_email(email))
+        .bind(site)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "DELETE FROM reply_subscriptions WHERE site = $1 AND address_hash = $2 AND state = 'confirmed'",
+    )
+    .bind(site)
+    .bind(address_hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

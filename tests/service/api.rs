@@ -571,7 +571,11 @@ async fn the_same_text_twice_is_a_conflict(db: Db) {
 
 async fn two_servers_on_one_database_never_serve_a_stale_listing(db: Db) {
     let Some(a) = spawn(db).await else { return };
-    let b = spawn_on(a.database_url.clone(), temp_dir(), |_| {}).await;
+    let keys = a.key_file.clone();
+    let b = spawn_on(a.database_url.clone(), temp_dir(), |c| {
+        c.key_file = Some(keys)
+    })
+    .await;
     let first = a.post_ok("default", "shared", json!({"body": "one"})).await;
     // b caches the listing ...
     assert_eq!(

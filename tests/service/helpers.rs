@@ -29,6 +29,8 @@ pub struct TestApp {
     pub client: Client,
     pub database_url: String,
     pub dir: PathBuf,
+    /// The server's key file (in `dir` unless the test chose another).
+    pub key_file: PathBuf,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -94,20 +96,21 @@ pub async fn spawn_with(db: Db, tweak: impl FnOnce(&mut Config)) -> Option<TestA
     Some(spawn_on(database_url, dir, tweak).await)
 }
 
-/// Starts a server on an existing database.
-pub async fn spawn_on(
-    database_url: String,
-    dir: PathBuf,
-    tweak: impl FnOnce(&mut Config),
-) -> TestApp {
+/// The configuration every test server starts from: the database, the
+/// repository's policies, the test admin tokens, a second site `other`,
+/// and a key file of its own in `dir`.
+pub fn test_config(database_url: &str, dir: &std::path::Path) -> Config {
     let mut config = Config {
         listen: "127.0.0.1:0".parse().expect("addr"),
-        database_url: database_url.clone(),
+        database_url: database_url.to_owned(),
         policies_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies"),
         admin_tokens: vec![ADMIN.to_owned()],
         // Tests post quickly from one address; the rate-limit tests turn
         // limits back on.
         rate_limit: false,
+        // Each server its own keys, beside its database; servers sharing a
+        // database share the first one's (see `TestApp::key_file`).
+        key_file: Some(dir.join("colloquy.keys")),
         ..Config::default()
     };
     // Form posts in tests carry no time stamp unless a test says so.
@@ -122,7 +125,18 @@ pub async fn spawn_on(
     other.origins = vec!["https://news.example".to_owned()];
     other.rules.min_submit_secs = 0;
     config.sites.push(other);
+    config
+}
+
+/// Starts a server on an existing database.
+pub async fn spawn_on(
+    database_url: String,
+    dir: PathBuf,
+    tweak: impl FnOnce(&mut Config),
+) -> TestApp {
+    let mut config = test_config(&database_url, &dir);
     tweak(&mut config);
+    let key_file = config.key_file_path();
     let app = Application::build(config).await.expect("server starts");
     let addr = app.local_addr().expect("bound");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -142,6 +156,7 @@ pub async fn spawn_on(
         client,
         database_url,
         dir,
+        key_file,
         shutdown: Some(tx),
         task: Some(task),
     }

@@ -20,7 +20,8 @@ both_backends!(
     webhooks_are_signed_retried_and_sent_for_held_and_published_comments,
     a_dead_receiver_never_blocks_or_loses_a_comment,
     moderators_get_held_comments_with_one_click_links,
-    reply_emails_respect_opt_in_and_stop_after_unsubscribe,
+    reply_emails_go_to_confirmed_addresses_only_and_unsubscribing_sticks,
+    moderation_links_work_once_and_only_while_the_comment_is_held,
     failed_deliveries_are_listed_and_can_be_retried,
     without_webhook_or_mail_events_are_logged_but_not_queued,
 );
@@ -34,11 +35,11 @@ mod two_servers_on_one_database_send_each_event_once {
     }
 }
 
-const SECRET: &str = "webhook-secret-0123456789";
-const MODERATOR: &str = "mod@example.com";
+pub(crate) const SECRET: &str = "webhook-secret-0123456789";
+pub(crate) const MODERATOR: &str = "mod@example.com";
 
 /// Fast polling and retries, a webhook and/or an SMTP server for `default`.
-fn notifications(c: &mut Config, hook: Option<&str>, smtp: Option<u16>) {
+pub(crate) fn notifications(c: &mut Config, hook: Option<&str>, smtp: Option<u16>) {
     c.notify.poll_interval = Duration::from_millis(50);
     c.notify.retry_initial = Duration::from_millis(100);
     c.notify.max_attempts = 3;
@@ -58,7 +59,7 @@ fn notifications(c: &mut Config, hook: Option<&str>, smtp: Option<u16>) {
 }
 
 /// Polls `check` until it gives a value (10 s at most).
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -72,14 +73,14 @@ where
     panic!("timed out waiting for {what}");
 }
 
-async fn connect(app: &TestApp) -> sqlx::AnyConnection {
+pub(crate) async fn connect(app: &TestApp) -> sqlx::AnyConnection {
     sqlx::any::install_default_drivers();
     <sqlx::AnyConnection as sqlx::Connection>::connect(&app.database_url)
         .await
         .expect("database")
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
+pub(crate) async fn count(app: &TestApp, sql: &str) -> i64 {
     let mut conn = connect(app).await;
     sqlx::query(sql)
         .fetch_one(&mut conn)
@@ -90,7 +91,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 }
 
 /// Waits until every flagged event is queued and no delivery is pending.
-async fn settle(app: &TestApp) {
+pub(crate) async fn settle(app: &TestApp) {
     eventually("the notifier to finish", || async {
         let flagged = count(app, "SELECT COUNT(*) FROM audit_log WHERE notify = 1").await;
         let pending = count(app, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'").await;
@@ -115,7 +116,7 @@ async fn deliveries(app: &TestApp, kind: &str, comment: i64) -> Vec<(String, i64
     .collect()
 }
 
-fn held_body() -> &'static str {
+pub(crate) fn held_body() -> &'static str {
     "Buy now at http://a.example and http://b.example"
 }
 
@@ -388,30 +389,20 @@ async fn moderators_get_held_comments_with_one_click_links(db: Db) {
     );
 
     // A correctly signed link past its expiry is refused too.
-    let mut conn = connect(&app).await;
-    let key: String = sqlx::query("SELECT value FROM settings WHERE name = 'notify_link_key'")
-        .fetch_one(&mut conn)
-        .await
+    let signer = colloquy::keys::Keys::read_file(&app.key_file)
         .unwrap()
-        .get("value");
-    let signer = colloquy::notify::links::LinkSigner::with_key(key.into_bytes());
-    let now = colloquy::service::now_ms();
-    let expired = signer.url(
-        &app.base,
-        "default",
-        id,
-        colloquy::notify::links::LinkAction::Approve,
-        now,
-        -60,
-    );
-    let still_valid = signer.url(
-        &app.base,
-        "default",
-        id,
-        colloquy::notify::links::LinkAction::Approve,
-        now,
-        60,
-    );
+        .link_signer();
+    let now = colloquy::service::now_ms() / 1000;
+    let link = |expires: i64| colloquy::notify::links::Link {
+        site: "default".to_owned(),
+        comment: id,
+        action: colloquy::notify::links::LinkAction::Approve,
+        from: Some(colloquy::comment::Status::Pending),
+        nonce: Some("test-nonce".to_owned()),
+        expires,
+    };
+    let expired = signer.url(&app.base, &link(now - 60));
+    let still_valid = signer.url(&app.base, &link(now + 60));
     let r = app.client.post(&expired).send().await.unwrap();
     let v = expect_problem(r, StatusCode::FORBIDDEN).await;
     assert!(v["detail"].as_str().unwrap().contains("expired"), "{v}");
@@ -445,7 +436,7 @@ async fn moderators_get_held_comments_with_one_click_links(db: Db) {
     );
 }
 
-async fn reply_emails_respect_opt_in_and_stop_after_unsubscribe(db: Db) {
+async fn reply_emails_go_to_confirmed_addresses_only_and_unsubscribing_sticks(db: Db) {
     let smtp = SmtpReceiver::start().await;
     let port = smtp.port;
     let Some(app) = spawn_with(db, |c| {
@@ -457,11 +448,55 @@ async fn reply_emails_respect_opt_in_and_stop_after_unsubscribe(db: Db) {
     else {
         return;
     };
-    let post = |body: Value| app.post_ok("default", "r", body);
+    let post = |body: Value| app.post_ok("default", "replies/r", body);
     let pat = post(json!({"author": "Pat", "email": "pat@example.com", "notify_replies": true, "body": "First!"})).await;
     let quinn =
         post(json!({"author": "Quinn", "email": "quinn@example.com", "body": "No mail for me"}))
             .await;
+
+    // Asking for reply e-mails brings a confirmation, holding nothing the
+    // poster wrote: not the name, the text or the thread.
+    let confirmation = eventually("the confirmation e-mail", || async {
+        smtp.to("pat@example.com").pop()
+    })
+    .await;
+    assert!(
+        confirmation.header("subject").contains("Confirm"),
+        "{:?}",
+        confirmation.headers
+    );
+    for written in ["Pat", "First!", "replies/r"] {
+        assert!(
+            !confirmation.text.contains(written)
+                && !confirmation.header("subject").contains(written),
+            "{written} in {}",
+            confirmation.text
+        );
+    }
+    let never = confirmation.link("unsubscribe");
+    assert_eq!(
+        confirmation.header("list-unsubscribe"),
+        format!("<{never}>")
+    );
+    // Unconfirmed: a reply sends no reply e-mail, and asking again within
+    // a day sends no second confirmation.
+    post(json!({"author": "Rae", "email": "rae@example.com", "body": "Before you confirmed", "parent": pat["id"]})).await;
+    post(json!({"author": "Pat", "email": "Pat@Example.com", "notify_replies": true, "body": "Again"})).await;
+    settle(&app).await;
+    assert_eq!(smtp.received().len(), 1, "{:?}", smtp.received());
+
+    // Opening the link only shows a button; the button confirms.
+    let confirm = confirmation.link("confirm");
+    let page = app.client.get(&confirm).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("<form method=\"post\""));
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM reply_subscriptions").await,
+        0
+    );
+    let r = app.client.post(&confirm).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
     post(json!({"author": "Rae", "email": "rae@example.com", "body": "I agree with Pat", "parent": pat["id"]})).await;
     // Pat answering Pat, and a reply to someone who did not opt in: no mail.
     post(json!({"author": "Pat", "email": "PAT@example.com", "body": "Adding more", "parent": pat["id"]})).await;
@@ -471,10 +506,9 @@ async fn reply_emails_respect_opt_in_and_stop_after_unsubscribe(db: Db) {
     assert_eq!(held["status"], "pending");
     settle(&app).await;
 
-    let mails = smtp.received();
-    assert_eq!(mails.len(), 1, "{mails:?}");
-    let mail = &mails[0];
-    assert_eq!(mail.to, ["pat@example.com"]);
+    let to_pat = smtp.to("pat@example.com");
+    assert_eq!(to_pat.len(), 2, "{to_pat:?}");
+    let mail = &to_pat[1];
     assert!(
         mail.header("subject").contains("Rae replied"),
         "{:?}",
@@ -486,8 +520,8 @@ async fn reply_emails_respect_opt_in_and_stop_after_unsubscribe(db: Db) {
     let thread_link = mail
         .links()
         .into_iter()
-        .find(|l| l.contains("/sites/default/threads/r#comment-"))
-        .unwrap();
+        .find(|l| l.contains("/sites/default/threads/replies%2Fr#comment-"))
+        .unwrap_or_else(|| panic!("no thread link in {}", mail.text));
     let page = app.client.get(&thread_link).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("I agree with Pat"));
@@ -511,8 +545,8 @@ async fn reply_emails_respect_opt_in_and_stop_after_unsubscribe(db: Db) {
     assert_eq!(s, StatusCode::OK);
     settle(&app).await;
     let to_pat = smtp.to("pat@example.com");
-    assert_eq!(to_pat.len(), 2);
-    assert!(to_pat[1].header("subject").contains("Sam replied"));
+    assert_eq!(to_pat.len(), 3);
+    assert!(to_pat[2].header("subject").contains("Sam replied"));
     // Unpublishing and approving again does not mail the same reply twice.
     for action in ["unpublish", "approve"] {
         app.admin(
@@ -526,7 +560,7 @@ async fn reply_emails_respect_opt_in_and_stop_after_unsubscribe(db: Db) {
         .await;
     }
     settle(&app).await;
-    assert_eq!(smtp.to("pat@example.com").len(), 2);
+    assert_eq!(smtp.to("pat@example.com").len(), 3);
 
     // RFC 8058 one-click: a POST with the form body mail clients send.
     let r = app
@@ -546,13 +580,158 @@ async fn reply_emails_respect_opt_in_and_stop_after_unsubscribe(db: Db) {
         .await,
         0
     );
+    // The suppression list keeps a keyed hash, not the address.
+    let mut conn = connect(&app).await;
+    let rows = sqlx::query("SELECT address_hash, state FROM reply_subscriptions")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let hash: String = rows[0].get("address_hash");
+    assert_eq!(rows[0].get::<String, _>("state"), "suppressed");
+    assert!(
+        hash.len() == 64 && !hash.contains('@') && !hash.contains("pat"),
+        "{hash}"
+    );
     post(json!({"author": "Rae", "email": "rae@example.com", "body": "Are you still there?", "parent": pat["id"]})).await;
+    // Posting again and asking for reply e-mails does not undo it: no
+    // confirmation (a day later either), no reply e-mail.
+    app.sql("UPDATE outbox SET created = created - 90000000, dedupe_key = dedupe_key || ':aged'")
+        .await;
+    let back = post(json!({"author": "Pat", "email": "pat@EXAMPLE.com", "notify_replies": true, "body": "Back again"})).await;
+    post(json!({"author": "Rae", "email": "rae@example.com", "body": "Welcome back", "parent": back["id"]})).await;
     settle(&app).await;
     assert_eq!(
         smtp.to("pat@example.com").len(),
-        2,
-        "no mail after unsubscribing"
+        3,
+        "no mail at all after unsubscribing"
     );
+    // Nor can the old confirmation link subscribe the address again.
+    let r = app.client.post(&confirm).send().await.unwrap();
+    let v = expect_problem(r, StatusCode::CONFLICT).await;
+    assert!(v["detail"].as_str().unwrap().contains("no e-mail"), "{v}");
+    let r = app.client.get(&confirm).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(!r.text().await.unwrap().contains("<form"));
+}
+
+/// The moderator e-mail about comment `id`.
+async fn moderator_mail_about(smtp: &SmtpReceiver, id: i64) -> crate::receivers::Mail {
+    eventually("the moderator e-mail", || async {
+        smtp.to(MODERATOR).into_iter().find(|m| {
+            m.link("approve")
+                .contains(&format!("/comments/{id}/approve?"))
+        })
+    })
+    .await
+}
+
+async fn status_of(app: &TestApp, id: i64) -> String {
+    let (s, c) = app
+        .admin(
+            Method::GET,
+            &format!("/api/v1/admin/sites/default/comments/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    c["status"].as_str().unwrap().to_owned()
+}
+
+async fn moderation_links_work_once_and_only_while_the_comment_is_held(db: Db) {
+    let smtp = SmtpReceiver::start().await;
+    let port = smtp.port;
+    let Some(app) = spawn_with(db, |c| notifications(c, None, Some(port))).await else {
+        return;
+    };
+    // Marked as spam by a moderator after the e-mail went out: the e-mail's
+    // approve link must not publish it again.
+    let spam = app
+        .post_ok(
+            "default",
+            "once",
+            json!({"author": "Ann", "body": held_body()}),
+        )
+        .await;
+    let spam_id = spam["id"].as_i64().unwrap();
+    let mail = moderator_mail_about(&smtp, spam_id).await;
+    let approve = mail.link("approve");
+    assert!(approve.contains("?from=pending&n="), "{approve}");
+    let (s, _) = app
+        .admin(
+            Method::POST,
+            &format!("/api/v1/admin/sites/default/comments/{spam_id}/spam"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let page = app.client.get(&approve).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::CONFLICT);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("moderated since this e-mail was sent: it is now spam"),
+        "{html}"
+    );
+    assert!(!html.contains("<form"), "no button: {html}");
+    let r = app.client.post(&approve).send().await.unwrap();
+    let v = expect_problem(r, StatusCode::CONFLICT).await;
+    assert!(
+        v["detail"].as_str().unwrap().contains("it is now spam"),
+        "{v}"
+    );
+    assert_eq!(v["code"], "moderated_since");
+    assert_eq!(status_of(&app, spam_id).await, "spam");
+
+    // A link works once; then it, and every other link of its e-mail, is
+    // refused, and the GET page says so.
+    let held = app
+        .post_ok(
+            "default",
+            "twice",
+            json!({"author": "Bo", "body": held_body()}),
+        )
+        .await;
+    let id = held["id"].as_i64().unwrap();
+    let mail = moderator_mail_about(&smtp, id).await;
+    let (approve, spam_link) = (mail.link("approve"), mail.link("spam"));
+    let r = app.client.post(&approve).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("published"));
+    for link in [&approve, &spam_link] {
+        let r = app.client.post(link).send().await.unwrap();
+        let v = expect_problem(r, StatusCode::CONFLICT).await;
+        assert_eq!(v["code"], "link_used", "{v}");
+        assert!(
+            v["detail"].as_str().unwrap().contains("already used"),
+            "{v}"
+        );
+        let page = app.client.get(link).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::CONFLICT);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("this link was already used"), "{html}");
+        assert!(!html.contains("<form"));
+    }
+    assert_eq!(status_of(&app, id).await, "published");
+    // One action recorded, by the link.
+    let (_, log) = app
+        .admin(
+            Method::GET,
+            &format!("/api/v1/admin/sites/default/audit?comment={id}"),
+            None,
+        )
+        .await;
+    let actions: Vec<&Value> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["action"])
+        .collect();
+    assert_eq!(actions, [&json!("approve"), &json!("post")], "{log}");
+
+    // A nonce the server never signed is not a way around it.
+    let forged = approve.replacen("&n=", "&n=x", 1);
+    let r = app.client.post(&forged).send().await.unwrap();
+    expect_problem(r, StatusCode::FORBIDDEN).await;
 }
 
 async fn two_servers_on_one_database_send_each_event_once(db: Db) {
@@ -566,7 +745,12 @@ async fn two_servers_on_one_database_send_each_event_once(db: Db) {
         notifications(c, Some(&url), None)
     })
     .await;
-    let b = spawn_on(database, temp_dir(), |c| notifications(c, Some(&url), None)).await;
+    let keys = a.key_file.clone();
+    let b = spawn_on(database, temp_dir(), |c| {
+        notifications(c, Some(&url), None);
+        c.key_file = Some(keys);
+    })
+    .await;
     let mut ids = Vec::new();
     for i in 0..12 {
         let server = if i % 2 == 0 { &a } else { &b };

@@ -155,10 +155,12 @@ impl SmtpReceiver {
         self.received.lock().unwrap().clone()
     }
 
+    /// The messages to `address`, in any letter case (as mailboxes treat
+    /// it).
     pub fn to(&self, address: &str) -> Vec<Mail> {
         self.received()
             .into_iter()
-            .filter(|m| m.to.iter().any(|t| t == address))
+            .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(address)))
             .collect()
     }
 }

@@ -27,7 +27,7 @@ async fn ip_hashes_are_forgotten_after_the_retention_period(db: Db) {
     let service = Colloquy::open(
         Config {
             ip_retention_days: 30,
-            ..config(&url, policies.clone())
+            ..config(&url, policies.clone(), &dir)
         },
         PolicySet::load_dir(&policies).unwrap(),
     )
@@ -72,10 +72,11 @@ async fn ip_hashes_are_forgotten_after_the_retention_period(db: Db) {
     assert_eq!(service.purge_ip_hashes().await.unwrap(), 0);
 }
 
-fn config(url: &str, policies: PathBuf) -> Config {
+fn config(url: &str, policies: PathBuf, dir: &std::path::Path) -> Config {
     Config {
         database_url: url.to_owned(),
         policies_dir: policies,
+        key_file: Some(dir.join("colloquy.keys")),
         ..Config::default()
     }
 }
@@ -90,7 +91,7 @@ async fn a_comment_row_keeps_everything_and_survives_a_restart(db: Db) {
     let thread = ThreadKey::parse("row").unwrap();
     let id = {
         let service = Colloquy::open(
-            config(&url, policies.clone()),
+            config(&url, policies.clone(), &dir),
             PolicySet::load_dir(&policies).unwrap(),
         )
         .await
@@ -117,7 +118,7 @@ async fn a_comment_row_keeps_everything_and_survives_a_restart(db: Db) {
     };
     // A new process (a new pool) sees the same row.
     let service = Colloquy::open(
-        config(&url, policies.clone()),
+        config(&url, policies.clone(), &dir),
         PolicySet::load_dir(&policies).unwrap(),
     )
     .await
@@ -183,7 +184,7 @@ async fn rerendering_follows_a_policy_change(db: Db) {
     let long = format!("see https://example.com/{}", "a".repeat(80));
     let id = {
         let service = Colloquy::open(
-            config(&url, mine.clone()),
+            config(&url, mine.clone(), &dir),
             PolicySet::load_dir(&mine).unwrap(),
         )
         .await
@@ -212,7 +213,7 @@ async fn rerendering_follows_a_policy_change(db: Db) {
     )
     .unwrap();
     let service = Colloquy::open(
-        config(&url, mine.clone()),
+        config(&url, mine.clone(), &dir),
         PolicySet::load_dir(&mine).unwrap(),
     )
     .await

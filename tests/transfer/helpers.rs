@@ -100,6 +100,7 @@ pub async fn open_on(url: String, dir: PathBuf) -> Env {
     let config = Config {
         database_url: url,
         policies_dir: policies_dir.clone(),
+        key_file: Some(dir.join("colloquy.keys")),
         ..Config::default()
     };
     let policies = PolicySet::load_dir(&policies_dir).expect("policies");
