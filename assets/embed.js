@@ -126,7 +126,7 @@
   // Offered only when the server can send e-mail (the formats call says so).
   var notify = el('input', { id: 'colloquy-notify', name: 'notify_replies', type: 'checkbox' });
   var notifyWrap = el('p', { class: 'colloquy-field colloquy-check', hidden: true },
-    notify, el('label', { for: 'colloquy-notify' }, 'Send me an email when someone replies (give your address above)'));
+    notify, el('label', { for: 'colloquy-notify' }, 'Send me an email when someone replies (give your address above; the first time, we ask you to confirm it)'));
   var tips = el('ul', { class: 'colloquy-tips', id: 'colloquy-tips', 'aria-live': 'polite' });
   fields.body.input.setAttribute('aria-describedby', 'colloquy-tips');
   var previewBody = el('div', { class: 'colloquy-body' });

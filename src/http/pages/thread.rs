@@ -599,7 +599,7 @@ fn comment_form(f: &FormView<'_>) -> String {
             ""
         };
         out.push_str(&format!(
-            "<p class=\"colloquy-field colloquy-check\"><input id=\"colloquy-notify\" name=\"notify_replies\" type=\"checkbox\" value=\"on\"{checked}>\n<label for=\"colloquy-notify\">Send me an email when someone replies (give your address above)</label></p>\n"
+            "<p class=\"colloquy-field colloquy-check\"><input id=\"colloquy-notify\" name=\"notify_replies\" type=\"checkbox\" value=\"on\"{checked}>\n<label for=\"colloquy-notify\">Send me an email when someone replies (give your address above; the first time, we ask you to confirm it)</label></p>\n"
         ));
     }
     let body_error = error_of("body");
