@@ -1211,15 +1211,12 @@ async fn check_new(
     touched: &mut Touched,
 ) -> Result<Option<InsertOutcome>> {
     let c = &new.comment;
-    // The thread first: on PostgreSQL its row is locked until the commit,
-    // so posts to one thread check for duplicates one after another (two
-    // identical posts sent at once would otherwise both find none). SQLite
-    // has one writer and needs no lock. Within one transaction nothing else
-    // changes a thread's state, so it is read once.
+    // Within one transaction nothing else changes a thread's state, so it
+    // is read once.
     let state = match touched.find(&c.site, &c.thread) {
         Some(t) => t.state,
         None => {
-            let state = thread_state_for_insert(tx, backend, c).await?;
+            let state = thread_state_for_insert(tx, c).await?;
             touched.threads.push(TouchedThread {
                 site: c.site.clone(),
                 thread: c.thread.clone(),
@@ -1232,6 +1229,27 @@ async fn check_new(
     };
     if let Some(since) = new.duplicate_since {
         let email = c.email.as_deref().map(normalize_email);
+        let hash = body_hash(&c.body);
+        if backend == Backend::Postgres {
+            // Two identical posts sent at once must not both find no
+            // duplicate: each takes a lock named by its poster and text, so
+            // only posts that could be duplicates of each other wait for one
+            // another (posts by different people to a busy thread do not).
+            // SQLite has one writer and needs none.
+            let mut keys: Vec<i64> = [email.as_deref(), c.ip_hash.as_deref()]
+                .into_iter()
+                .flatten()
+                .map(|poster| duplicate_lock_key(&c.site, &c.thread, poster, &hash))
+                .collect();
+            // Always in the same order, so two posts never wait on each other.
+            keys.sort_unstable();
+            for key in keys {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(key)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
         let same_poster = |o: &Comment| {
             (email.is_some() && o.email.as_deref().map(normalize_email) == email)
                 || (c.ip_hash.is_some() && o.ip_hash == c.ip_hash)
@@ -1246,12 +1264,15 @@ async fn check_new(
         if let Some(o) = in_group {
             return Ok(Some(InsertOutcome::Duplicate(o.id)));
         }
+        // One index range (site, thread, hash), however busy the thread.
         let stored = sqlx::query(
-            "SELECT id FROM comments WHERE site = $1 AND thread_key = $2 AND created >= $3 AND body = $4 \
-             AND ((email_norm IS NOT NULL AND email_norm = $5) OR (ip_hash IS NOT NULL AND ip_hash = $6)) LIMIT 1",
+            "SELECT id FROM comments WHERE site = $1 AND thread_key = $2 AND body_hash = $3 \
+             AND created >= $4 AND body = $5 \
+             AND ((email_norm IS NOT NULL AND email_norm = $6) OR (ip_hash IS NOT NULL AND ip_hash = $7)) LIMIT 1",
         )
         .bind(&c.site)
         .bind(&c.thread)
+        .bind(&hash)
         .bind(since)
         .bind(&c.body)
         .bind(&email)
@@ -1306,11 +1327,29 @@ async fn check_new(
     Ok(None)
 }
 
-/// The state of a new comment's thread, creating the thread if it is new;
-/// on PostgreSQL its row stays locked until the transaction ends.
+/// The key of a comment's text in the duplicate index: 64 bits of its
+/// SHA-256, in hex (the lookup compares the text itself too).
+pub(crate) fn body_hash(body: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(body.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The PostgreSQL advisory lock that serializes possible duplicates of one
+/// another: one poster's one text in one thread.
+fn duplicate_lock_key(site: &str, thread: &str, poster: &str, hash: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("dup\n{site}\n{thread}\n{poster}\n{hash}").as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_le_bytes(first)
+}
+
+/// The state of a new comment's thread, creating the thread if it is new.
 async fn thread_state_for_insert(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    backend: Backend,
     c: &Comment,
 ) -> Result<ThreadState> {
     let create = || {
@@ -1322,15 +1361,7 @@ async fn thread_state_for_insert(
         .bind(&c.thread)
         .bind(c.created)
     };
-    let select = match backend {
-        Backend::Sqlite => "SELECT state FROM threads WHERE site = $1 AND thread_key = $2",
-        Backend::Postgres => {
-            // Create it first, so that there is a row to lock.
-            create().execute(&mut **tx).await?;
-            "SELECT state FROM threads WHERE site = $1 AND thread_key = $2 FOR UPDATE"
-        }
-    };
-    let row = sqlx::query(select)
+    let row = sqlx::query("SELECT state FROM threads WHERE site = $1 AND thread_key = $2")
         .bind(&c.site)
         .bind(&c.thread)
         .fetch_optional(&mut **tx)
@@ -1345,7 +1376,7 @@ async fn thread_state_for_insert(
 }
 
 /// Columns of a new comment, in the order [`insert_new_rows`] binds them.
-const NEW_COMMENT_COLUMNS: usize = 18;
+const NEW_COMMENT_COLUMNS: usize = 19;
 
 /// One multi-row insert of `group[i]` for `i` in `which`; returns the ids
 /// stored (a row whose id is taken is left out).
@@ -1360,7 +1391,8 @@ async fn insert_new_rows(
     }
     let mut sql = String::from(
         "INSERT INTO comments (id, site, thread_key, parent, status, format, body, html, policy_version, \
-         author, email, homepage, ip_hash, edit_token_hash, created, reasons, notify_replies, email_norm) VALUES ",
+         author, email, homepage, ip_hash, edit_token_hash, created, reasons, notify_replies, email_norm, \
+         body_hash) VALUES ",
     );
     push_value_rows(&mut sql, backend, which.len(), NEW_COMMENT_COLUMNS);
     sql.push_str(" ON CONFLICT (id) DO NOTHING RETURNING id");
@@ -1386,7 +1418,8 @@ async fn insert_new_rows(
             .bind(c.created)
             .bind(reasons_json(&c.reasons))
             .bind(i64::from(c.notify_replies))
-            .bind(c.email.as_deref().map(normalize_email));
+            .bind(c.email.as_deref().map(normalize_email))
+            .bind(body_hash(&c.body));
     }
     q.fetch_all(&mut **tx)
         .await?

@@ -482,10 +482,11 @@ impl Store {
         rows: &[ImportRow],
         which: &[usize],
     ) -> Result<Vec<i64>> {
-        const COLUMNS: usize = 18;
+        const COLUMNS: usize = 19;
         let mut sql = String::from(
             "INSERT INTO comments (id, site, thread_key, parent, status, format, body, html, policy_version, \
-             author, email, homepage, ip_hash, created, modified, source, source_parent, email_norm) VALUES ",
+             author, email, homepage, ip_hash, created, modified, source, source_parent, email_norm, \
+             body_hash) VALUES ",
         );
         push_value_rows(&mut sql, self.backend, which.len(), COLUMNS);
         sql.push_str(" ON CONFLICT DO NOTHING RETURNING id");
@@ -511,7 +512,8 @@ impl Store {
                 .bind(c.modified)
                 .bind(&r.source)
                 .bind(&r.source_parent)
-                .bind(c.email.as_deref().map(super::normalize_email));
+                .bind(c.email.as_deref().map(super::normalize_email))
+                .bind(super::body_hash(&c.body));
         }
         let done = q.fetch_all(&mut **tx).await?;
         done.iter()
