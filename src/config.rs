@@ -199,6 +199,38 @@ impl fmt::Debug for SmtpConfig {
     }
 }
 
+/// Connections to the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseConfig {
+    /// Most connections this server opens (PostgreSQL; SQLite has one
+    /// writer and this many readers at most 4).
+    pub pool_size: u32,
+    /// How long a request waits for a free connection before it is
+    /// answered 503.
+    pub acquire_timeout: std::time::Duration,
+    /// PostgreSQL: longest a statement may run (`statement_timeout`), so a
+    /// request that timed out does not leave its query running.
+    pub statement_timeout_ms: u64,
+    /// PostgreSQL: longest a statement waits for a row lock
+    /// (`lock_timeout`): one stuck transaction cannot hold every connection.
+    pub lock_timeout_ms: u64,
+    /// PostgreSQL: a session idle inside a transaction this long is ended
+    /// (`idle_in_transaction_session_timeout`).
+    pub idle_in_transaction_ms: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> DatabaseConfig {
+        DatabaseConfig {
+            pool_size: 16,
+            acquire_timeout: std::time::Duration::from_secs(5),
+            statement_timeout_ms: 5_000,
+            lock_timeout_ms: 2_000,
+            idle_in_transaction_ms: 10_000,
+        }
+    }
+}
+
 /// Delivery of notifications: polling and retries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotifyConfig {
@@ -232,6 +264,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// `sqlite:PATH` or `postgres://…`.
     pub database_url: String,
+    /// Pool sizes and PostgreSQL session timeouts.
+    pub database: DatabaseConfig,
     /// Directory of policy files (`policies` by default, bundled copies if absent).
     pub policies_dir: PathBuf,
     /// Tokens granting admin rights on every site.
@@ -321,6 +355,7 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: "sqlite:colloquy.db".to_owned(),
+            database: DatabaseConfig::default(),
             policies_dir: PathBuf::from("policies"),
             admin_tokens: Vec::new(),
             sites: vec![SiteConfig::default_site()],
@@ -392,6 +427,7 @@ struct FileConfig {
     ip_retention_days: Option<Spanned<i64>>,
     key_file: Option<Spanned<String>>,
     limits: Option<FileLimits>,
+    database: Option<FileDatabase>,
     smtp: Option<FileSmtp>,
     notifications: Option<FileNotify>,
     #[serde(default, rename = "site")]
@@ -408,6 +444,16 @@ struct FileLimits {
     max_json_depth: Option<Spanned<i64>>,
     max_batch: Option<Spanned<i64>>,
     request_timeout_secs: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDatabase {
+    pool_size: Option<Spanned<i64>>,
+    acquire_timeout_secs: Option<Spanned<i64>>,
+    statement_timeout_ms: Option<Spanned<i64>>,
+    lock_timeout_ms: Option<Spanned<i64>>,
+    idle_in_transaction_ms: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -679,6 +725,19 @@ fn apply_env(
         config.database_url = check_database_url(&v)
             .map_err(|m| ConfigError::at("COLLOQUY_DATABASE_URL", "database_url", m))?;
     }
+    if let Some(v) = env("COLLOQUY_DB_POOL_SIZE") {
+        config.database.pool_size = v
+            .parse()
+            .ok()
+            .filter(|n: &u32| (1..=1000).contains(n))
+            .ok_or_else(|| {
+                ConfigError::at(
+                    "COLLOQUY_DB_POOL_SIZE",
+                    "database.pool_size",
+                    "1 to 1000 connections",
+                )
+            })?;
+    }
     if let Some(v) = env("COLLOQUY_POLICIES") {
         config.policies_dir = PathBuf::from(v);
     }
@@ -932,6 +991,46 @@ fn apply_file(
     if let Some(v) = raw.public_url {
         config.public_url =
             Some(check_public_url(v.get_ref()).map_err(|m| err(v.span(), "public_url", m))?);
+    }
+    if let Some(d) = raw.database {
+        let number = |v: &Option<Spanned<i64>>,
+                      key: &str,
+                      range: std::ops::RangeInclusive<i64>|
+         -> Result<Option<u64>, ConfigError> {
+            match v {
+                Some(v) if range.contains(v.get_ref()) => Ok(Some(*v.get_ref() as u64)),
+                Some(v) => Err(err(
+                    v.span(),
+                    &format!("database.{key}"),
+                    format!("must be between {} and {}", range.start(), range.end()),
+                )),
+                None => Ok(None),
+            }
+        };
+        let db = &mut config.database;
+        if let Some(n) = number(&d.pool_size, "pool_size", 1..=1000)? {
+            db.pool_size = n as u32;
+        }
+        if let Some(n) = number(&d.acquire_timeout_secs, "acquire_timeout_secs", 1..=600)? {
+            db.acquire_timeout = std::time::Duration::from_secs(n);
+        }
+        if let Some(n) = number(
+            &d.statement_timeout_ms,
+            "statement_timeout_ms",
+            0..=3_600_000,
+        )? {
+            db.statement_timeout_ms = n;
+        }
+        if let Some(n) = number(&d.lock_timeout_ms, "lock_timeout_ms", 0..=3_600_000)? {
+            db.lock_timeout_ms = n;
+        }
+        if let Some(n) = number(
+            &d.idle_in_transaction_ms,
+            "idle_in_transaction_ms",
+            0..=3_600_000,
+        )? {
+            db.idle_in_transaction_ms = n;
+        }
     }
     if let Some(s) = raw.smtp {
         config.smtp = Some(smtp_from_file(s, &err)?);
@@ -1328,6 +1427,26 @@ mod tests {
         assert!(c
             .trusted_proxies
             .contains("2001:db8::5".parse().expect("ip")));
+    }
+
+    #[test]
+    fn database_pool_and_timeouts_load_and_bad_ones_are_named() {
+        let c = load_text(
+            "[database]\npool_size = 40\nlock_timeout_ms = 250\nacquire_timeout_secs = 3\n",
+        )
+        .expect("valid");
+        assert_eq!(c.database.pool_size, 40);
+        assert_eq!(c.database.lock_timeout_ms, 250);
+        assert_eq!(
+            c.database.acquire_timeout,
+            std::time::Duration::from_secs(3)
+        );
+        assert_eq!(c.database.statement_timeout_ms, 5_000, "a default kept");
+        let e = load_text("[database]\npool_size = 0\n").expect_err("no connections");
+        assert_eq!(e.key, "database.pool_size");
+        assert!(e.origin.ends_with(":2:13"), "{e}");
+        let e = load_text("[database]\npool = 3\n").expect_err("unknown key");
+        assert_eq!(e.key, "pool");
     }
 
     #[test]

@@ -35,6 +35,15 @@ pub enum Error {
         /// Seconds until a retry can succeed.
         retry_after_secs: u64,
     },
+    /// The server is too busy right now (no free database connection, a
+    /// lock held too long): nothing was changed; try again shortly.
+    #[error("{message}")]
+    Busy {
+        /// What is busy, for a person to read.
+        message: String,
+        /// Seconds until a retry may succeed.
+        retry_after_secs: u64,
+    },
     /// A storage or other internal failure; details are logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -50,6 +59,7 @@ impl Error {
             Error::Forbidden(_) => "forbidden",
             Error::Unauthorized(_) => "unauthorized",
             Error::RateLimited { .. } => "rate_limited",
+            Error::Busy { .. } => "busy",
             Error::Internal(_) => "internal",
         }
     }
@@ -66,6 +76,27 @@ impl Error {
 #[cfg(feature = "server")]
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Error {
+        // Waiting too long (for a connection, a lock, a statement) is the
+        // server being busy, not broken: the transaction was rolled back.
+        let busy = match &e {
+            sqlx::Error::PoolTimedOut => true,
+            sqlx::Error::Database(d) => matches!(
+                d.code().as_deref(),
+                // PostgreSQL: lock_not_available, query_canceled
+                // (statement_timeout), serialization_failure,
+                // deadlock_detected; SQLite: busy past its busy timeout.
+                Some("55P03" | "57014" | "40001" | "40P01" | "5" | "517")
+            ),
+            _ => false,
+        };
+        if busy {
+            tracing::warn!(error = %e, "database busy");
+            return Error::Busy {
+                message: "the server is busy right now and changed nothing; try again in a moment"
+                    .to_owned(),
+                retry_after_secs: 1,
+            };
+        }
         Error::Internal(format!("database: {e}"))
     }
 }

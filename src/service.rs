@@ -258,7 +258,7 @@ impl Colloquy {
     /// Database failure, or a site naming a format no policy provides.
     pub async fn open(mut config: Config, policies: PolicySet) -> Result<Colloquy> {
         let admin_tokens = AdminTokens::take_from(&mut config);
-        let store = Store::connect(&config.database_url).await?;
+        let store = Store::connect_with(&config.database_url, &config.database).await?;
         let now = now_ms();
         for site in &config.sites {
             for f in &site.formats {

@@ -208,6 +208,7 @@ pub(crate) fn visible_text(s: &str) -> std::borrow::Cow<'_, str> {
 /// `s` without the characters no output may hold ([`is_forbidden_in_output`];
 /// `\r` too); borrowed when there is none. For text that reaches a page, a
 /// feed or an e-mail without a text format: names, titles, thread keys.
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub(crate) fn without_forbidden(s: &str) -> std::borrow::Cow<'_, str> {
     if has_forbidden_in_output(s) {
         std::borrow::Cow::Owned(

@@ -69,6 +69,8 @@ pub fn router(colloquy: Colloquy) -> Router {
     let admin = "/api/v1/admin/sites/{site}";
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(healthz))
+        .route("/livez", get(livez))
         .route("/metrics", get(metrics_text))
         .route("/api/openapi.json", get(openapi::document))
         .route(&format!("{site}/formats"), get(api::formats))
@@ -161,6 +163,14 @@ pub fn router(colloquy: Colloquy) -> Router {
         .with_state(state)
 }
 
+/// Liveness: the process answers requests (nothing else is asked, so a
+/// slow database never gets a live server restarted).
+async fn livez() -> Response {
+    Json(serde_json::json!({ "status": "ok" })).into_response()
+}
+
+/// Readiness: the database answers, on a connection kept for this check
+/// alone (a pool full of requests waiting on a lock does not fail it).
 async fn healthz(State(app): State<AppState>) -> Response {
     match app.colloquy.store().ping().await {
         Ok(()) => Json(serde_json::json!({ "status": "ok" })).into_response(),

@@ -58,7 +58,9 @@ pub fn spec() -> Value {
             "description": "Comment engine API. Every error is application/problem+json."
         },
         "paths": {
-            "/healthz": { "get": { "summary": "Health check", "responses": with(json!({ "200": ok_json("Healthy", json!({ "type": "object", "properties": { "status": { "type": "string" } }, "required": ["status"] })) }), errs(&["503"])) } },
+            "/healthz": { "get": { "summary": "Readiness: the database answers (a connection of its own)", "responses": with(json!({ "200": ok_json("Healthy", json!({ "type": "object", "properties": { "status": { "type": "string" } }, "required": ["status"] })) }), errs(&["503"])) } },
+            "/readyz": { "get": { "summary": "Readiness (the same as /healthz)", "responses": with(json!({ "200": ok_json("Ready", json!({ "type": "object", "properties": { "status": { "type": "string" } }, "required": ["status"] })) }), errs(&["503"])) } },
+            "/livez": { "get": { "summary": "Liveness: the process answers (the database is not asked)", "responses": json!({ "200": ok_json("Live", json!({ "type": "object", "properties": { "status": { "type": "string" } }, "required": ["status"] })) }) } },
             "/metrics": { "get": { "summary": "Prometheus metrics", "responses": { "200": { "description": "Metrics", "content": { "text/plain": { "schema": { "type": "string" } } } } } } },
             "/api/v1/sites/{site}/formats": { "get": {
                 "summary": "The text formats a site offers, with their tips",

@@ -40,6 +40,8 @@ pub enum Backend {
 pub struct Store {
     write: AnyPool,
     read: AnyPool,
+    /// One connection for health checks only.
+    health: AnyPool,
     backend: Backend,
     /// SQLite: the group-commit writer for new comments.
     inserts: Option<tokio::sync::mpsc::Sender<InsertJob>>,
@@ -258,6 +260,17 @@ impl Store {
     /// # Errors
     /// The database cannot be reached, opened or migrated.
     pub async fn connect(url: &str) -> Result<Store> {
+        Store::connect_with(url, &crate::config::DatabaseConfig::default()).await
+    }
+
+    /// [`Store::connect`] with pool sizes and session timeouts.
+    ///
+    /// # Errors
+    /// The database cannot be reached, opened or migrated.
+    pub async fn connect_with(
+        url: &str,
+        settings: &crate::config::DatabaseConfig,
+    ) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -278,12 +291,17 @@ impl Store {
                     .await?;
                 // Create the schema before readers open the file.
                 migrate(&write).await?;
-                let read = sqlite_pool(4, "").connect_with(options).await?;
+                let readers = settings.pool_size.clamp(1, 4);
+                let read = sqlite_pool(readers, "")
+                    .connect_with(options.clone())
+                    .await?;
+                let health = sqlite_pool(1, "").connect_with(options).await?;
                 let (queue, jobs) = tokio::sync::mpsc::channel(1024);
                 spawn_group_commit(write.clone(), jobs)?;
                 Store {
                     write,
                     read,
+                    health,
                     backend,
                     inserts: Some(queue),
                 }
@@ -291,15 +309,24 @@ impl Store {
             Backend::Postgres => {
                 let options = AnyConnectOptions::from_str(url)
                     .map_err(|e| Error::Internal(format!("database URL: {e}")))?;
-                let pool = AnyPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
+                let session = postgres_session(settings);
+                let pool = postgres_pool(
+                    settings.pool_size,
+                    settings.acquire_timeout,
+                    session.clone(),
+                )
+                .connect_with(options.clone())
+                .await?;
+                migrate(&pool).await?;
+                // Health checks have a connection of their own: a pool full
+                // of requests waiting on a lock must not fail them too.
+                let health = postgres_pool(1, Duration::from_secs(2), session)
                     .connect_with(options)
                     .await?;
-                migrate(&pool).await?;
                 Store {
                     write: pool.clone(),
                     read: pool,
+                    health,
                     backend,
                     inserts: None,
                 }
@@ -317,6 +344,7 @@ impl Store {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+        self.health.close().await;
     }
 
     /// A quick round trip, for health checks.
@@ -324,7 +352,7 @@ impl Store {
     /// # Errors
     /// The database does not answer.
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.read).await?;
+        sqlx::query("SELECT 1").execute(&self.health).await?;
         Ok(())
     }
 
@@ -1484,7 +1512,7 @@ async fn group_commit(pool: AnyPool, mut queue: tokio::sync::mpsc::Receiver<Inse
                 Err(_) => break,
             }
         }
-        match insert_batch(&pool, &jobs).await {
+        match insert_batch(&pool, &mut jobs).await {
             Ok(outcomes) => {
                 for (job, outcome) in jobs.into_iter().zip(outcomes) {
                     let _ = job.reply.send(Ok(outcome));
@@ -1500,8 +1528,14 @@ async fn group_commit(pool: AnyPool, mut queue: tokio::sync::mpsc::Receiver<Inse
     }
 }
 
-async fn insert_batch(pool: &AnyPool, jobs: &[InsertJob]) -> Result<Vec<InsertOutcome>> {
+/// Inserts the jobs whose requests still wait for an answer (`jobs` keeps
+/// only those), in one transaction.
+async fn insert_batch(pool: &AnyPool, jobs: &mut Vec<InsertJob>) -> Result<Vec<InsertOutcome>> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    // Taking the write lock may have waited (another process writing): a
+    // request that gave up meanwhile, its client answered by the timeout,
+    // must not have its comment stored afterwards, unacknowledged.
+    jobs.retain(|job| !job.reply.is_closed());
     let group: Vec<&InsertComment> = jobs.iter().map(|j| &j.new).collect();
     let outcomes = insert_group(&mut tx, Backend::Sqlite, &group).await?;
     tx.commit().await?;
@@ -1512,6 +1546,27 @@ async fn insert_batch(pool: &AnyPool, jobs: &[InsertJob]) -> Result<Vec<InsertOu
 /// (the default 2 MB spilled dirty pages to the WAL mid-transaction and
 /// read them back), and statement journals stay in memory.
 const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY;";
+
+/// The session settings every PostgreSQL connection starts with.
+fn postgres_session(settings: &crate::config::DatabaseConfig) -> String {
+    format!(
+        "SET statement_timeout = {}; SET lock_timeout = {}; SET idle_in_transaction_session_timeout = {};",
+        settings.statement_timeout_ms, settings.lock_timeout_ms, settings.idle_in_transaction_ms
+    )
+}
+
+fn postgres_pool(max: u32, acquire: Duration, session: String) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(acquire)
+        .after_connect(move |conn, _meta| {
+            let session = session.clone();
+            Box::pin(async move {
+                conn.execute(session.as_str()).await?;
+                Ok(())
+            })
+        })
+}
 
 fn sqlite_pool(max: u32, extra_pragmas: &'static str) -> AnyPoolOptions {
     AnyPoolOptions::new()

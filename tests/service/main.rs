@@ -15,4 +15,5 @@ mod notify;
 mod pages;
 mod privacy;
 mod receivers;
+mod scaleout;
 mod store;
