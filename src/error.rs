@@ -35,6 +35,15 @@ pub enum Error {
         /// Seconds until a retry can succeed.
         retry_after_secs: u64,
     },
+    /// The server is at capacity for this kind of work (every render
+    /// thread busy); nothing was done, try again after this many seconds.
+    #[error("{message}")]
+    Busy {
+        /// What is busy, for a person to read.
+        message: String,
+        /// Seconds to wait before trying again.
+        retry_after_secs: u64,
+    },
     /// A storage or other internal failure; details are logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -50,6 +59,7 @@ impl Error {
             Error::Forbidden(_) => "forbidden",
             Error::Unauthorized(_) => "unauthorized",
             Error::RateLimited { .. } => "rate_limited",
+            Error::Busy { .. } => "busy",
             Error::Internal(_) => "internal",
         }
     }

@@ -41,6 +41,8 @@ pub mod notify;
 pub mod policy;
 #[cfg(feature = "server")]
 pub mod ratelimit;
+#[cfg(feature = "server")]
+pub mod render_pool;
 pub mod safety;
 #[cfg(feature = "server")]
 pub mod server;

@@ -20,6 +20,7 @@ use crate::memo::Memo;
 use crate::moderation::{self, Decision, FormFacts, Refusal, SiteRules};
 use crate::policy::{Policy, PolicySet, Rendered};
 use crate::ratelimit::RateLimits;
+use crate::render_pool::RenderPool;
 use crate::store::{
     AuditEntry, InsertComment, InsertOutcome, Order, Position, Prior, QueueFilter, SiteRow, Store,
 };
@@ -51,6 +52,8 @@ pub struct Shared {
     counts: Arc<Memo<(String, String), i64>>,
     /// Per-address and per-site budgets for new comments.
     limits: Arc<RateLimits>,
+    /// Where previews, posts and edits are rendered (off the async workers).
+    renderer: RenderPool,
 }
 
 impl std::ops::Deref for Colloquy {
@@ -309,6 +312,10 @@ impl Colloquy {
             sites: Arc::new(Memo::new(Duration::from_secs(5), 10_000)),
             counts: Arc::new(Memo::new(Duration::from_secs(1), 100_000)),
             limits: Arc::new(RateLimits::new(config.rate_limit)),
+            renderer: RenderPool::new(
+                config.limits.render_threads,
+                Duration::from_millis(config.limits.render_queue_ms),
+            ),
             config: Arc::new(config),
         };
         Ok(Colloquy {
@@ -342,6 +349,11 @@ impl Colloquy {
     /// The loaded policies.
     pub fn policies(&self) -> &PolicySet {
         &self.policies
+    }
+
+    /// The render threads (for `/metrics`).
+    pub fn render_pool(&self) -> &RenderPool {
+        &self.renderer
     }
 
     /// The store (for health checks).
@@ -401,19 +413,32 @@ impl Colloquy {
             .ok_or_else(|| Error::invalid("format", format!("`{id}` has no policy loaded")))
     }
 
-    /// Renders a comment without storing it (the preview button).
+    /// Renders a comment without storing it (the preview button), within
+    /// the preview budgets of the client's address and of the site.
     ///
     /// # Errors
-    /// Unknown site, or a format the site does not offer.
+    /// Unknown site, a format the site does not offer, too many previews,
+    /// every render thread busy.
     pub async fn preview(
         &self,
         site: &SiteId,
         format: Option<&str>,
         body: &str,
+        ip: Option<IpAddr>,
     ) -> Result<Rendered> {
         let row = self.site(site).await?;
+        let limits = &self.config.limits;
+        self.limits.check_preview(
+            site.as_str(),
+            ip,
+            limits.ip_previews_per_minute,
+            limits.site_previews_per_minute,
+        )?;
         self.check_body(body)?;
-        Ok(self.pick_policy(&row, format)?.render(body))
+        let policy = self.pick_policy(&row, format)?;
+        self.renderer
+            .render(&self.policies, policy.id(), body.to_owned())
+            .await
     }
 
     fn check_body(&self, body: &str) -> Result<()> {
@@ -465,7 +490,10 @@ impl Colloquy {
             }
         }
         let created = now_ms();
-        let rendered = policy.render(&input.body);
+        let rendered = self
+            .renderer
+            .render(&self.policies, policy.id(), input.body.clone())
+            .await?;
         let ip_text = ip.map(|ip| ip.to_string());
         let facts = self
             .facts(&row, thread, &input, email.as_deref(), created)
@@ -830,7 +858,10 @@ impl Colloquy {
         let row = self.site(site).await?;
         self.check_body(&body)?;
         let policy = self.pick_policy(&row, Some(format.as_deref().unwrap_or(&comment.format)))?;
-        let rendered = policy.render(&body);
+        let rendered = self
+            .renderer
+            .render(&self.policies, policy.id(), body.clone())
+            .await?;
         // An edit is judged again by the content rules; it never un-holds.
         let candidate = moderation::Candidate {
             body: &body,

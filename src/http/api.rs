@@ -477,12 +477,13 @@ impl RequestBody for PreviewBody {}
 pub async fn preview(
     State(app): State<AppState>,
     ApiPath(site): ApiPath<String>,
+    ClientIp(ip): ClientIp,
     ApiJson(b): ApiJson<PreviewBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let site = site_id(&site)?;
     let rendered = app
         .colloquy
-        .preview(&site, b.format.as_deref(), &b.body)
+        .preview(&site, b.format.as_deref(), &b.body, ip)
         .await?;
     Ok(Json(
         serde_json::json!({ "html": rendered.html.as_str(), "policy_version": rendered.policy_version }),

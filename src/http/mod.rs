@@ -176,14 +176,60 @@ async fn healthz(State(app): State<AppState>) -> Response {
 }
 
 async fn metrics_text(State(app): State<AppState>) -> Response {
+    let mut text = app.metrics.render();
+    capacity_gauges(&app, &mut text);
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         )],
-        app.metrics.render(),
+        text,
     )
         .into_response()
+}
+
+/// How full the bounded parts are: the render threads.
+fn capacity_gauges(app: &AppState, out: &mut String) {
+    use std::fmt::Write as _;
+    let r = app.colloquy.render_pool().stats();
+    let gauges = [
+        (
+            "colloquy_render_threads",
+            "gauge",
+            "Threads that render comments.",
+            r.threads as u64,
+        ),
+        (
+            "colloquy_renders_running",
+            "gauge",
+            "Renders running now.",
+            r.running as u64,
+        ),
+        (
+            "colloquy_renders_waiting",
+            "gauge",
+            "Renders waiting for a thread now.",
+            r.waiting as u64,
+        ),
+        (
+            "colloquy_renders_finished_total",
+            "counter",
+            "Renders finished.",
+            r.finished,
+        ),
+        (
+            "colloquy_renders_refused_total",
+            "counter",
+            "Renders refused: no thread free in time (503).",
+            r.refused,
+        ),
+    ];
+    for (name, kind, help, value) in gauges {
+        let _ = write!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+        );
+    }
 }
 
 async fn not_found() -> Problem {

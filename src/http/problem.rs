@@ -98,6 +98,11 @@ impl From<Error> for Problem {
                 retry_after_secs,
             } => Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
                 .with_retry_after(retry_after_secs),
+            Error::Busy {
+                message,
+                retry_after_secs,
+            } => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message)
+                .with_retry_after(retry_after_secs),
             Error::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 Problem::new(

@@ -12,3 +12,4 @@ mod access;
 mod bad_input;
 mod concurrency;
 mod crash;
+mod rendering;
