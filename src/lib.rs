@@ -28,6 +28,8 @@
 pub mod auth;
 pub mod comment;
 pub mod config;
+#[cfg(feature = "server")]
+pub mod connections;
 pub mod error;
 pub mod filter;
 #[cfg(feature = "server")]

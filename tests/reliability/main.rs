@@ -11,5 +11,6 @@ mod process;
 mod access;
 mod bad_input;
 mod concurrency;
+mod connections;
 mod crash;
 mod rendering;
