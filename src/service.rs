@@ -309,8 +309,14 @@ impl Colloquy {
             policies: Arc::new(policies),
             admin_tokens: Arc::new(admin_tokens),
             ip_key: Arc::new(key.into_bytes()),
-            sites: Arc::new(Memo::new(Duration::from_secs(5), 10_000)),
-            counts: Arc::new(Memo::new(Duration::from_secs(1), 100_000)),
+            sites: Arc::new(Memo::new(
+                Duration::from_secs(5),
+                config.limits.memo_cache_bytes / 2,
+            )),
+            counts: Arc::new(Memo::new(
+                Duration::from_secs(1),
+                config.limits.memo_cache_bytes / 2,
+            )),
             limits: Arc::new(RateLimits::new(config.rate_limit)),
             renderer: RenderPool::new(
                 config.limits.render_threads,

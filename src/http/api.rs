@@ -251,11 +251,15 @@ pub async fn list_comments(
     let thread = thread_key(&thread)?;
     let order = parse_order(q.order.as_deref())?;
     let version = app.colloquy.listing_version(&site, &thread).await?;
-    let key = format!(
-        "{site}\u{0}{thread}\u{0}{order:?}\u{0}{:?}\u{0}{:?}",
-        q.limit, q.cursor
+    let key = super::cache::ListingCache::key(
+        site.as_str(),
+        thread.as_str(),
+        &format!("{order:?}"),
+        q.limit,
+        q.cursor.as_deref(),
     );
-    if let Some(entry) = version.and_then(|v| app.listings.get(&key, v)) {
+    let cached = version.zip(key.as_deref());
+    if let Some(entry) = cached.and_then(|(v, key)| app.listings.get(key, v)) {
         return Ok(respond_cached(
             &headers,
             &entry.etag,
@@ -277,7 +281,7 @@ pub async fn list_comments(
     let bytes = serde_json::to_vec(&body)
         .map_err(|e| Problem::from(crate::error::Error::Internal(e.to_string())))?;
     let etag = etag_of(&bytes);
-    if let Some(v) = version {
+    if let (Some(v), Some(key)) = (version, key) {
         let entry = super::cache::Entry {
             version: v,
             body: std::sync::Arc::new(bytes.clone()),

@@ -10,6 +10,7 @@ mod process;
 
 mod access;
 mod bad_input;
+mod caches;
 mod concurrency;
 mod connections;
 mod crash;
