@@ -11,8 +11,9 @@
 //!
 //! The table of client buckets is bounded: idle buckets are forgotten as
 //! it goes, and a table that still holds [`MAX_ADDRESSES`] busy addresses
-//! starts over (each entry is some 64 bytes, so one table stays under
-//! about 4 MiB however many addresses call).
+//! starts over (an entry and its share of the map's slack are at most
+//! some 80 bytes, so one table stays under about 5 MiB however many
+//! addresses call).
 
 use std::collections::HashMap;
 use std::net::IpAddr;

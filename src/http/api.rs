@@ -263,7 +263,7 @@ pub async fn list_comments(
         return Ok(respond_cached(
             &headers,
             &entry.etag,
-            entry.body.as_ref().clone(),
+            entry.body,
             "application/json",
         ));
     }
@@ -281,10 +281,11 @@ pub async fn list_comments(
     let bytes = serde_json::to_vec(&body)
         .map_err(|e| Problem::from(crate::error::Error::Internal(e.to_string())))?;
     let etag = etag_of(&bytes);
+    let bytes = axum::body::Bytes::from(bytes);
     if let (Some(v), Some(key)) = (version, key) {
         let entry = super::cache::Entry {
             version: v,
-            body: std::sync::Arc::new(bytes.clone()),
+            body: bytes.clone(),
             etag: etag.clone(),
         };
         app.listings.put(key, entry);
@@ -309,7 +310,7 @@ fn etag_of(bytes: &[u8]) -> String {
 fn respond_cached(
     headers: &HeaderMap,
     tag: &str,
-    bytes: Vec<u8>,
+    bytes: impl IntoResponse,
     content_type: &'static str,
 ) -> Response {
     let matches = headers

@@ -14,7 +14,7 @@
 //! bytes (`limits.listing_cache_bytes`), the least useful entries going
 //! first when it is full.
 
-use std::sync::Arc;
+use axum::body::Bytes;
 
 use crate::memo::ENTRY_OVERHEAD;
 
@@ -23,8 +23,9 @@ use crate::memo::ENTRY_OVERHEAD;
 pub struct Entry {
     /// The thread version it was made for.
     pub version: i64,
-    /// The JSON body.
-    pub body: Arc<Vec<u8>>,
+    /// The JSON body, shared by every answer made from it (a large page
+    /// is not copied per request).
+    pub body: Bytes,
     /// Its ETag.
     pub etag: String,
 }
@@ -105,7 +106,7 @@ mod tests {
     fn entry(version: i64, size: usize) -> Entry {
         Entry {
             version,
-            body: Arc::new(vec![b'x'; size]),
+            body: Bytes::from(vec![b'x'; size]),
             etag: "\"x\"".into(),
         }
     }
