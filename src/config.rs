@@ -132,6 +132,36 @@ pub struct Limits {
     pub max_batch: usize,
     /// Time allowed for one request, in seconds.
     pub request_timeout_secs: u64,
+    /// Threads that render comments (previews, posts, edits); 0: one per
+    /// core.
+    pub render_threads: usize,
+    /// How long a render may wait for a free thread before the request is
+    /// answered 503, in milliseconds.
+    pub render_queue_ms: u64,
+    /// Previews one address may ask for per minute (0: no limit).
+    pub ip_previews_per_minute: u32,
+    /// Previews one site renders per minute, for every address together
+    /// (0: no limit).
+    pub site_previews_per_minute: u32,
+    /// Most open client connections.
+    pub max_connections: usize,
+    /// Most open connections from one address, an IPv6 client by its
+    /// network (0: no limit; trusted proxies have none).
+    pub max_connections_per_ip: usize,
+    /// A new connection that sends nothing for this long is closed, in
+    /// seconds.
+    pub first_byte_timeout_secs: u64,
+    /// A kept-alive connection idle between requests for this long is
+    /// closed, in seconds.
+    pub keep_alive_timeout_secs: u64,
+    /// Most requests handled at once; more wait (within the request
+    /// timeout) for one to finish.
+    pub max_requests_in_flight: usize,
+    /// Bytes the listing cache may hold (0: no cache).
+    pub listing_cache_bytes: u64,
+    /// Bytes the caches of site settings and comment counts may hold,
+    /// together.
+    pub memo_cache_bytes: u64,
 }
 
 impl Default for Limits {
@@ -144,6 +174,17 @@ impl Default for Limits {
             max_json_depth: 16,
             max_batch: 200,
             request_timeout_secs: 10,
+            render_threads: 0,
+            render_queue_ms: 1000,
+            ip_previews_per_minute: 30,
+            site_previews_per_minute: 1200,
+            max_connections: 10_000,
+            max_connections_per_ip: 64,
+            first_byte_timeout_secs: 5,
+            keep_alive_timeout_secs: 20,
+            max_requests_in_flight: 1024,
+            listing_cache_bytes: 64 << 20,
+            memo_cache_bytes: 8 << 20,
         }
     }
 }
@@ -444,6 +485,108 @@ struct FileLimits {
     max_json_depth: Option<Spanned<i64>>,
     max_batch: Option<Spanned<i64>>,
     request_timeout_secs: Option<Spanned<i64>>,
+    render_threads: Option<Spanned<i64>>,
+    render_queue_ms: Option<Spanned<i64>>,
+    ip_previews_per_minute: Option<Spanned<i64>>,
+    site_previews_per_minute: Option<Spanned<i64>>,
+    max_connections: Option<Spanned<i64>>,
+    max_connections_per_ip: Option<Spanned<i64>>,
+    first_byte_timeout_secs: Option<Spanned<i64>>,
+    keep_alive_timeout_secs: Option<Spanned<i64>>,
+    max_requests_in_flight: Option<Spanned<i64>>,
+    listing_cache_bytes: Option<Spanned<i64>>,
+    memo_cache_bytes: Option<Spanned<i64>>,
+}
+
+/// A `[limits]` setting for serving on the public internet: its key, its
+/// `COLLOQUY_*` variable, the values allowed and where it goes. Files and
+/// the environment share this table.
+struct ServingLimit {
+    key: &'static str,
+    env: &'static str,
+    range: std::ops::RangeInclusive<i64>,
+    set: fn(&mut Limits, i64),
+}
+
+// Every range is within the target type, so the casts below are exact.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+const SERVING_LIMITS: [ServingLimit; 11] = [
+    ServingLimit {
+        key: "render_threads",
+        env: "COLLOQUY_RENDER_THREADS",
+        range: 0..=256,
+        set: |l, n| l.render_threads = n as usize,
+    },
+    ServingLimit {
+        key: "render_queue_ms",
+        env: "COLLOQUY_RENDER_QUEUE_MS",
+        range: 1..=60_000,
+        set: |l, n| l.render_queue_ms = n as u64,
+    },
+    ServingLimit {
+        key: "ip_previews_per_minute",
+        env: "COLLOQUY_IP_PREVIEWS_PER_MINUTE",
+        range: 0..=1_000_000,
+        set: |l, n| l.ip_previews_per_minute = n as u32,
+    },
+    ServingLimit {
+        key: "site_previews_per_minute",
+        env: "COLLOQUY_SITE_PREVIEWS_PER_MINUTE",
+        range: 0..=1_000_000,
+        set: |l, n| l.site_previews_per_minute = n as u32,
+    },
+    ServingLimit {
+        key: "max_connections",
+        env: "COLLOQUY_MAX_CONNECTIONS",
+        range: 1..=1_000_000,
+        set: |l, n| l.max_connections = n as usize,
+    },
+    ServingLimit {
+        key: "max_connections_per_ip",
+        env: "COLLOQUY_MAX_CONNECTIONS_PER_IP",
+        range: 0..=1_000_000,
+        set: |l, n| l.max_connections_per_ip = n as usize,
+    },
+    ServingLimit {
+        key: "first_byte_timeout_secs",
+        env: "COLLOQUY_FIRST_BYTE_TIMEOUT_SECS",
+        range: 1..=600,
+        set: |l, n| l.first_byte_timeout_secs = n as u64,
+    },
+    ServingLimit {
+        key: "keep_alive_timeout_secs",
+        env: "COLLOQUY_KEEP_ALIVE_TIMEOUT_SECS",
+        range: 1..=3600,
+        set: |l, n| l.keep_alive_timeout_secs = n as u64,
+    },
+    ServingLimit {
+        key: "max_requests_in_flight",
+        env: "COLLOQUY_MAX_REQUESTS_IN_FLIGHT",
+        range: 1..=1_000_000,
+        set: |l, n| l.max_requests_in_flight = n as usize,
+    },
+    ServingLimit {
+        key: "listing_cache_bytes",
+        env: "COLLOQUY_LISTING_CACHE_BYTES",
+        range: 0..=1 << 40,
+        set: |l, n| l.listing_cache_bytes = n as u64,
+    },
+    ServingLimit {
+        key: "memo_cache_bytes",
+        env: "COLLOQUY_MEMO_CACHE_BYTES",
+        range: 0..=1 << 40,
+        set: |l, n| l.memo_cache_bytes = n as u64,
+    },
+];
+
+impl ServingLimit {
+    fn range_text(&self) -> String {
+        format!(
+            "must be between {} and {}",
+            self.range.start(),
+            self.range.end()
+        )
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -776,6 +919,23 @@ fn apply_env(
                     "a number of bytes, 1024 to 16777216",
                 )
             })?;
+    }
+    for limit in &SERVING_LIMITS {
+        if let Some(v) = env(limit.env) {
+            let n = v
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| limit.range.contains(n))
+                .ok_or_else(|| {
+                    ConfigError::at(
+                        limit.env,
+                        &format!("limits.{}", limit.key),
+                        limit.range_text(),
+                    )
+                })?;
+            (limit.set)(&mut config.limits, n);
+        }
     }
     if let Some(v) = env("COLLOQUY_TRUST_PROXY") {
         // The older switch: a proxy on this host.
@@ -1127,6 +1287,29 @@ fn apply_file(
             &mut timeout,
         )?;
         lim.request_timeout_secs = timeout as u64;
+        let serving = [
+            (&l.render_threads, "render_threads"),
+            (&l.render_queue_ms, "render_queue_ms"),
+            (&l.ip_previews_per_minute, "ip_previews_per_minute"),
+            (&l.site_previews_per_minute, "site_previews_per_minute"),
+            (&l.max_connections, "max_connections"),
+            (&l.max_connections_per_ip, "max_connections_per_ip"),
+            (&l.first_byte_timeout_secs, "first_byte_timeout_secs"),
+            (&l.keep_alive_timeout_secs, "keep_alive_timeout_secs"),
+            (&l.max_requests_in_flight, "max_requests_in_flight"),
+            (&l.listing_cache_bytes, "listing_cache_bytes"),
+            (&l.memo_cache_bytes, "memo_cache_bytes"),
+        ];
+        for (value, key) in serving {
+            let (Some(v), Some(limit)) = (value, SERVING_LIMITS.iter().find(|s| s.key == key))
+            else {
+                continue;
+            };
+            if !limit.range.contains(v.get_ref()) {
+                return Err(err(v.span(), &format!("limits.{key}"), limit.range_text()));
+            }
+            (limit.set)(lim, *v.get_ref());
+        }
     }
     if !raw.sites.is_empty() {
         config.sites.clear();
@@ -1615,6 +1798,41 @@ mod tests {
             (e.origin.as_str(), e.key.as_str()),
             ("COLLOQUY_SECRET_KEY", "secret_key")
         );
+    }
+
+    #[test]
+    fn serving_limits_load_from_the_file_and_the_environment() {
+        let c = load_text(
+            "[limits]\nmax_connections = 500\nmax_connections_per_ip = 0\n\
+             first_byte_timeout_secs = 3\nkeep_alive_timeout_secs = 7\nrender_threads = 2\n\
+             render_queue_ms = 250\nip_previews_per_minute = 5\nlisting_cache_bytes = 1048576\n",
+        )
+        .expect("valid");
+        let l = &c.limits;
+        assert_eq!((l.max_connections, l.max_connections_per_ip), (500, 0));
+        assert_eq!(
+            (l.first_byte_timeout_secs, l.keep_alive_timeout_secs),
+            (3, 7)
+        );
+        assert_eq!((l.render_threads, l.render_queue_ms), (2, 250));
+        assert_eq!(l.ip_previews_per_minute, 5);
+        assert_eq!(l.listing_cache_bytes, 1 << 20);
+        assert_eq!(l.memo_cache_bytes, Limits::default().memo_cache_bytes);
+        let e = load_text("[limits]\nmax_connections = 0\n").expect_err("zero");
+        assert_eq!(e.key, "limits.max_connections");
+        assert!(e.origin.ends_with(":2:19"), "{e}");
+        let o = Overrides::default();
+        let (c, _) = Config::load(&o, |k| {
+            (k == "COLLOQUY_MAX_CONNECTIONS_PER_IP").then(|| "16".to_owned())
+        })
+        .expect("valid");
+        assert_eq!(c.limits.max_connections_per_ip, 16);
+        let e = Config::load(&o, |k| {
+            (k == "COLLOQUY_FIRST_BYTE_TIMEOUT_SECS").then(|| "0".to_owned())
+        })
+        .expect_err("zero");
+        assert_eq!(e.origin, "COLLOQUY_FIRST_BYTE_TIMEOUT_SECS");
+        assert_eq!(e.key, "limits.first_byte_timeout_secs");
     }
 
     #[test]

@@ -35,13 +35,14 @@ pub enum Error {
         /// Seconds until a retry can succeed.
         retry_after_secs: u64,
     },
-    /// The server is too busy right now (no free database connection, a
-    /// lock held too long): nothing was changed; try again shortly.
+    /// The server is at capacity right now (every render thread busy, no
+    /// free database connection, a lock held too long): nothing was done;
+    /// try again after this many seconds.
     #[error("{message}")]
     Busy {
         /// What is busy, for a person to read.
         message: String,
-        /// Seconds until a retry may succeed.
+        /// Seconds to wait before trying again.
         retry_after_secs: u64,
     },
     /// A storage or other internal failure; details are logged, not shown.

@@ -28,6 +28,8 @@
 pub mod auth;
 pub mod comment;
 pub mod config;
+#[cfg(feature = "server")]
+pub mod connections;
 pub mod error;
 pub mod filter;
 #[cfg(feature = "server")]
@@ -44,6 +46,8 @@ pub mod notify;
 pub mod policy;
 #[cfg(feature = "server")]
 pub mod ratelimit;
+#[cfg(feature = "server")]
+pub mod render_pool;
 pub mod safety;
 #[cfg(feature = "server")]
 pub mod server;

@@ -5,65 +5,117 @@
 //! write made by another server sharing the database is seen when the copy
 //! expires (`ttl`). Listings do not use this: they are checked against the
 //! thread's version on every request (see `http::cache`).
+//!
+//! Each memo is bounded in bytes, not entries (a count is a few bytes, a
+//! site's settings with long key lists many kilobytes): when full, the
+//! entries least likely to be asked for again go first (`moka`).
 
-use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// A map whose entries expire.
-#[derive(Debug)]
-pub struct Memo<K, V> {
-    entries: Mutex<HashMap<K, (Instant, V)>>,
-    ttl: Duration,
-    capacity: usize,
+use crate::store::SiteRow;
+
+/// What one entry costs beyond its own bytes: the map's slot, the
+/// eviction queues' nodes and their counters (an estimate, on the high
+/// side).
+pub const ENTRY_OVERHEAD: usize = 160;
+
+/// Heap and inline bytes of a value, approximately, for the byte bounds.
+pub trait Weigh {
+    /// Bytes this value holds.
+    fn weigh(&self) -> usize;
 }
 
-impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
-    /// A memo keeping entries for `ttl`, at most `capacity` of them.
-    pub fn new(ttl: Duration, capacity: usize) -> Memo<K, V> {
+impl Weigh for String {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<String>() + self.len()
+    }
+}
+
+impl Weigh for i64 {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<i64>()
+    }
+}
+
+impl<A: Weigh, B: Weigh> Weigh for (A, B) {
+    fn weigh(&self) -> usize {
+        self.0.weigh() + self.1.weigh()
+    }
+}
+
+impl Weigh for SiteRow {
+    fn weigh(&self) -> usize {
+        // The key lists' compiled matchers are shared with every copy of
+        // the rules (and bounded where they are compiled); their texts are
+        // this entry's.
+        let texts = |list: &[String]| list.iter().map(Weigh::weigh).sum::<usize>();
+        std::mem::size_of::<SiteRow>()
+            + self.id.len()
+            + self.default_format.len()
+            + texts(&self.formats)
+            + texts(self.rules.moderation_keys.keys())
+            + texts(self.rules.disallowed_keys.keys())
+    }
+}
+
+/// A map whose entries expire, at most `max_bytes` in all.
+pub struct Memo<K, V> {
+    entries: moka::sync::Cache<K, V>,
+}
+
+impl<K, V> std::fmt::Debug for Memo<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Memo")
+            .field("bytes", &self.entries.weighted_size())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K, V> Memo<K, V>
+where
+    K: Eq + Hash + Weigh + Send + Sync + 'static,
+    V: Clone + Weigh + Send + Sync + 'static,
+{
+    /// A memo keeping entries for `ttl`, at most `max_bytes` of them.
+    pub fn new(ttl: Duration, max_bytes: u64) -> Memo<K, V> {
         Memo {
-            entries: Mutex::new(HashMap::new()),
-            ttl,
-            capacity,
+            entries: moka::sync::Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(|k: &K, v: &V| {
+                    u32::try_from(k.weigh() + v.weigh() + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
+                })
+                .time_to_live(ttl)
+                .build(),
         }
     }
 
     /// The value for `key`, if it is fresh.
     pub fn get(&self, key: &K) -> Option<V> {
-        let entries = self.entries.lock().ok()?;
-        entries
-            .get(key)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, v)| v.clone())
+        self.entries.get(key)
     }
 
-    /// Stores a value.
+    /// Stores a value. Eviction runs at once, so the bound holds at every
+    /// moment, not eventually.
     pub fn put(&self, key: K, value: V) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= self.capacity {
-                let ttl = self.ttl;
-                entries.retain(|_, (at, _)| at.elapsed() < ttl);
-                if entries.len() >= self.capacity {
-                    entries.clear();
-                }
-            }
-            entries.insert(key, (Instant::now(), value));
-        }
+        self.entries.insert(key, value);
+        self.entries.run_pending_tasks();
     }
 
     /// Forgets a value (after a write that changed it).
     pub fn forget(&self, key: &K) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(key);
-        }
+        self.entries.invalidate(key);
     }
 
     /// Forgets everything.
     pub fn clear(&self) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.clear();
-        }
+        self.entries.invalidate_all();
+    }
+
+    /// Bytes held now, as weighed.
+    pub fn bytes(&self) -> u64 {
+        self.entries.run_pending_tasks();
+        self.entries.weighted_size()
     }
 }
 
@@ -73,23 +125,26 @@ mod tests {
 
     #[test]
     fn entries_expire_and_can_be_forgotten() {
-        let m = Memo::new(Duration::from_millis(30), 10);
-        m.put("a", 1);
-        assert_eq!(m.get(&"a"), Some(1));
-        m.forget(&"a");
-        assert_eq!(m.get(&"a"), None);
-        m.put("b", 2);
+        let m: Memo<String, i64> = Memo::new(Duration::from_millis(30), 1 << 20);
+        m.put("a".into(), 1);
+        assert_eq!(m.get(&"a".into()), Some(1));
+        m.forget(&"a".into());
+        assert_eq!(m.get(&"a".into()), None);
+        m.put("b".into(), 2);
         std::thread::sleep(Duration::from_millis(40));
-        assert_eq!(m.get(&"b"), None);
+        assert_eq!(m.get(&"b".into()), None);
     }
 
     #[test]
-    fn the_memo_stays_bounded() {
-        let m = Memo::new(Duration::from_secs(60), 3);
-        for i in 0..10 {
-            m.put(i, i);
+    fn the_memo_stays_within_its_bytes() {
+        let max = 64 * 1024;
+        let m: Memo<(String, String), i64> = Memo::new(Duration::from_secs(60), max);
+        // Long thread keys, as a caller asking counts for made-up threads
+        // would send: far more than fit.
+        for i in 0..5_000 {
+            m.put(("site".into(), format!("{i}-{}", "x".repeat(200))), i);
+            assert!(m.bytes() <= max, "{} > {max}", m.bytes());
         }
-        assert!(m.entries.lock().map(|e| e.len()).unwrap_or(0) <= 3);
-        assert_eq!(m.get(&9), Some(9));
+        assert!(m.bytes() > max / 2, "the memo is used: {}", m.bytes());
     }
 }

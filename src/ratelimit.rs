@@ -1,9 +1,19 @@
-//! Rate limits on new comments: per client address and per site, each a
-//! token bucket refilled evenly over a minute (GCRA, from `governor`).
+//! Rate limits on new comments and on previews: per client address and
+//! per site, each a token bucket refilled evenly over a minute (GCRA, from
+//! `governor`). Previews have budgets of their own, so previewing never
+//! uses up the right to post.
 //!
-//! Limits come from each site's rules and may change at run time: a
-//! site's buckets are rebuilt when its quota changes. The whole thing can be
-//! switched off (`COLLOQUY_RATE_LIMIT=off`) for load benchmarks.
+//! Comment limits come from each site's rules and may change at run time:
+//! a site's buckets are rebuilt when its quota changes. Preview limits are
+//! the server's (`limits.ip_previews_per_minute`,
+//! `limits.site_previews_per_minute`). The whole thing can be switched off
+//! (`COLLOQUY_RATE_LIMIT=off`) for load benchmarks.
+//!
+//! The table of client buckets is bounded: idle buckets are forgotten as
+//! it goes, and a table that still holds [`MAX_ADDRESSES`] busy addresses
+//! starts over (an entry and its share of the map's slack are at most
+//! some 80 bytes, so one table stays under about 5 MiB however many
+//! addresses call).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -20,19 +30,30 @@ use crate::error::{Error, Result};
 /// the size of the recent clients.
 const PRUNE_EVERY: u64 = 4096;
 
+/// Most client addresses one site's table of one kind keeps.
+pub const MAX_ADDRESSES: usize = 65_536;
+
 /// The limiters of every site.
 pub struct RateLimits {
     enabled: bool,
+    posts: Budgets,
+    previews: Budgets,
+    clock: DefaultClock,
+}
+
+/// One kind of budget (comments, previews) for every site.
+struct Budgets {
+    /// What is counted, for messages: "comments", "previews".
+    what: &'static str,
     sites: Mutex<HashMap<String, Arc<SiteLimiters>>>,
     checks: AtomicU64,
-    clock: DefaultClock,
 }
 
 struct SiteLimiters {
     ip_quota: u32,
     site_quota: u32,
     per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
-    per_site: Option<DefaultDirectRateLimiter>,
+    per_site: Option<Arc<DefaultDirectRateLimiter>>,
 }
 
 impl SiteLimiters {
@@ -42,7 +63,83 @@ impl SiteLimiters {
             site_quota,
             per_ip: NonZeroU32::new(ip_quota).map(|n| RateLimiter::keyed(Quota::per_minute(n))),
             per_site: NonZeroU32::new(site_quota)
-                .map(|n| RateLimiter::direct(Quota::per_minute(n))),
+                .map(|n| Arc::new(RateLimiter::direct(Quota::per_minute(n)))),
+        }
+    }
+}
+
+impl Budgets {
+    fn new(what: &'static str) -> Budgets {
+        Budgets {
+            what,
+            sites: Mutex::new(HashMap::new()),
+            checks: AtomicU64::new(0),
+        }
+    }
+
+    fn limiters(&self, site: &str, ip_quota: u32, site_quota: u32) -> Arc<SiteLimiters> {
+        let mut sites = match self.sites.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match sites.get(site) {
+            Some(l) if l.ip_quota == ip_quota && l.site_quota == site_quota => Arc::clone(l),
+            _ => {
+                let l = Arc::new(SiteLimiters::new(ip_quota, site_quota));
+                sites.insert(site.to_owned(), Arc::clone(&l));
+                l
+            }
+        }
+    }
+
+    /// Keeps a site's table of addresses under [`MAX_ADDRESSES`]: first by
+    /// forgetting the idle ones; if most are busy (a flood from that many
+    /// addresses), by starting the table over, which costs the flood's
+    /// addresses their spent budgets, never anybody's right to be served.
+    /// The site's own bucket carries over.
+    fn bound(&self, site: &str, limiters: Arc<SiteLimiters>) -> Arc<SiteLimiters> {
+        let Some(per_ip) = &limiters.per_ip else {
+            return limiters;
+        };
+        if per_ip.len() < MAX_ADDRESSES {
+            return limiters;
+        }
+        per_ip.retain_recent();
+        per_ip.shrink_to_fit();
+        if per_ip.len() < MAX_ADDRESSES / 2 {
+            return limiters;
+        }
+        tracing::warn!(
+            site,
+            addresses = per_ip.len(),
+            "the table of {} rate limits is full of busy addresses; starting it over",
+            self.what
+        );
+        let fresh = Arc::new(SiteLimiters {
+            ip_quota: limiters.ip_quota,
+            site_quota: limiters.site_quota,
+            per_ip: NonZeroU32::new(limiters.ip_quota)
+                .map(|n| RateLimiter::keyed(Quota::per_minute(n))),
+            per_site: limiters.per_site.clone(),
+        });
+        let mut sites = match self.sites.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        sites.insert(site.to_owned(), Arc::clone(&fresh));
+        fresh
+    }
+
+    fn prune(&self) {
+        let sites: Vec<Arc<SiteLimiters>> = match self.sites.lock() {
+            Ok(g) => g.values().cloned().collect(),
+            Err(poisoned) => poisoned.into_inner().values().cloned().collect(),
+        };
+        for l in sites {
+            if let Some(per_ip) = &l.per_ip {
+                per_ip.retain_recent();
+                per_ip.shrink_to_fit();
+            }
         }
     }
 }
@@ -52,8 +149,8 @@ impl RateLimits {
     pub fn new(enabled: bool) -> RateLimits {
         RateLimits {
             enabled,
-            sites: Mutex::new(HashMap::new()),
-            checks: AtomicU64::new(0),
+            posts: Budgets::new("comments"),
+            previews: Budgets::new("previews"),
             clock: DefaultClock::default(),
         }
     }
@@ -74,19 +171,65 @@ impl RateLimits {
         ip_per_minute: u32,
         site_per_minute: u32,
     ) -> Result<()> {
+        self.check(&self.posts, site, ip, ip_per_minute, site_per_minute)
+    }
+
+    /// Takes one preview from the client's and the site's preview budgets
+    /// (separate from the comment budgets).
+    ///
+    /// # Errors
+    /// [`Error::RateLimited`] with the wait before a retry can succeed.
+    pub fn check_preview(
+        &self,
+        site: &str,
+        ip: Option<IpAddr>,
+        ip_per_minute: u32,
+        site_per_minute: u32,
+    ) -> Result<()> {
+        self.check(&self.previews, site, ip, ip_per_minute, site_per_minute)
+    }
+
+    /// Client addresses held in one site's table of `kind` ("comments",
+    /// "previews"), for tests.
+    pub fn addresses(&self, kind: &str, site: &str) -> usize {
+        let budgets = if kind == self.previews.what {
+            &self.previews
+        } else {
+            &self.posts
+        };
+        let sites = match budgets.sites.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        sites
+            .get(site)
+            .and_then(|l| l.per_ip.as_ref())
+            .map_or(0, DefaultKeyedRateLimiter::len)
+    }
+
+    fn check(
+        &self,
+        budgets: &Budgets,
+        site: &str,
+        ip: Option<IpAddr>,
+        ip_per_minute: u32,
+        site_per_minute: u32,
+    ) -> Result<()> {
         if !self.enabled || (ip_per_minute == 0 && site_per_minute == 0) {
             return Ok(());
         }
-        let limiters = self.limiters(site, ip_per_minute, site_per_minute);
-        if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
-            self.prune();
+        let what = budgets.what;
+        let limiters = budgets.limiters(site, ip_per_minute, site_per_minute);
+        if budgets.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            budgets.prune();
         }
+        let limiters = budgets.bound(site, limiters);
         if let (Some(per_ip), Some(ip)) = (&limiters.per_ip, ip) {
             if let Err(wait) = per_ip.check_key(&ip) {
                 let secs = wait.wait_time_from(self.clock.now()).as_secs() + 1;
                 return Err(Error::RateLimited {
                     message: format!(
-                        "too many comments from your address: this site takes {ip_per_minute} a minute from one address; try again in {secs} s"
+                        "too many {what} from your address: this site takes {ip_per_minute} a minute from one address; try again in {secs} s"
                     ),
                     retry_after_secs: secs,
                 });
@@ -97,41 +240,13 @@ impl RateLimits {
                 let secs = wait.wait_time_from(self.clock.now()).as_secs() + 1;
                 return Err(Error::RateLimited {
                     message: format!(
-                        "this site is taking too many comments right now ({site_per_minute} a minute); try again in {secs} s"
+                        "this site is taking too many {what} right now ({site_per_minute} a minute); try again in {secs} s"
                     ),
                     retry_after_secs: secs,
                 });
             }
         }
         Ok(())
-    }
-
-    fn limiters(&self, site: &str, ip_quota: u32, site_quota: u32) -> Arc<SiteLimiters> {
-        let mut sites = match self.sites.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        match sites.get(site) {
-            Some(l) if l.ip_quota == ip_quota && l.site_quota == site_quota => Arc::clone(l),
-            _ => {
-                let l = Arc::new(SiteLimiters::new(ip_quota, site_quota));
-                sites.insert(site.to_owned(), Arc::clone(&l));
-                l
-            }
-        }
-    }
-
-    fn prune(&self) {
-        let sites: Vec<Arc<SiteLimiters>> = match self.sites.lock() {
-            Ok(g) => g.values().cloned().collect(),
-            Err(poisoned) => poisoned.into_inner().values().cloned().collect(),
-        };
-        for l in sites {
-            if let Some(per_ip) = &l.per_ip {
-                per_ip.retain_recent();
-                per_ip.shrink_to_fit();
-            }
-        }
     }
 }
 
@@ -180,5 +295,39 @@ mod tests {
         for _ in 0..100 {
             assert!(off.check_post("s", ip(1), 1, 1).is_ok());
         }
+    }
+
+    #[test]
+    fn previews_have_budgets_of_their_own() {
+        let limits = RateLimits::new(true);
+        assert!(limits.check_preview("s", ip(1), 2, 0).is_ok());
+        assert!(limits.check_preview("s", ip(1), 2, 0).is_ok());
+        match limits.check_preview("s", ip(1), 2, 0) {
+            Err(Error::RateLimited { message, .. }) => {
+                assert!(message.contains("previews"), "{message}");
+            }
+            other => panic!("expected a rate limit, got {other:?}"),
+        }
+        // Posting from the same address is untouched by previewing.
+        assert!(limits.check_post("s", ip(1), 2, 0).is_ok());
+        assert!(limits.check_post("s", ip(1), 2, 0).is_ok());
+        assert!(limits.check_post("s", ip(1), 2, 0).is_err());
+    }
+
+    #[test]
+    fn the_address_table_stays_bounded_under_a_flood_of_addresses() {
+        let limits = RateLimits::new(true);
+        // Busy addresses (each with one preview spent) from a whole /16
+        // and more: more than the table keeps.
+        let flood = MAX_ADDRESSES + MAX_ADDRESSES / 2;
+        for i in 0..flood {
+            let n = u32::try_from(i).unwrap_or(u32::MAX);
+            let addr = IpAddr::from(std::net::Ipv6Addr::from(u128::from(n) | (1 << 100)));
+            let _ = limits.check_preview("s", Some(addr), 1, 0);
+            assert!(limits.addresses("previews", "s") <= MAX_ADDRESSES);
+        }
+        assert!(limits.addresses("previews", "s") > 0);
+        // The flood cost no one else their service.
+        assert!(limits.check_preview("s", ip(9), 1, 0).is_ok());
     }
 }

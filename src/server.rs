@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use std::time::Duration;
 
@@ -17,6 +18,9 @@ use tokio::net::TcpListener;
 use tower::ServiceExt as _;
 
 use crate::config::Config;
+use crate::connections::{
+    fit_to_fd_limit, AcceptBackoff, Activity, ConnectionLimits, LogEvery, Refused, Watched,
+};
 use crate::error::{Error, Result};
 use crate::notify::Notifier;
 use crate::policy::PolicySet;
@@ -27,7 +31,17 @@ pub struct Application {
     listener: TcpListener,
     colloquy: Colloquy,
     notifier: Notifier,
+    connections: Arc<ConnectionLimits>,
 }
+
+/// Largest request head (and write buffer) of one connection: 16 KiB of
+/// headers is twice what common proxies pass on, and it bounds what each
+/// of up to `max_connections` connections may hold.
+const MAX_CONNECTION_BUFFER: usize = 16 * 1024;
+
+/// How often a condition that repeats (accept failing, connections refused)
+/// is logged at most.
+const LOG_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Loads the policies a configuration names: its directory when it exists,
 /// the bundled copies when the default `policies` directory is absent.
@@ -72,10 +86,20 @@ impl Application {
             }
         };
         let notifier = Notifier::new(&colloquy, base_url).await?;
+        let config = colloquy.config();
+        // Behind a reverse proxy every connection comes from the proxy: its
+        // address has no cap of its own (a cap would cap the whole site).
+        let connections = ConnectionLimits::new(
+            fit_to_fd_limit(config.limits.max_connections),
+            config.limits.max_connections_per_ip,
+            config.trusted_proxies.clone(),
+            config.ipv6_prefix,
+        );
         Ok(Application {
             listener,
             colloquy,
             notifier,
+            connections,
         })
     }
 
@@ -98,6 +122,14 @@ impl Application {
     /// a client sending its request headers slowly (slowloris) is cut off
     /// after `limits.request_timeout_secs` instead of holding a connection
     /// and its task forever; the body is covered by the request timeout.
+    /// A connection past the caps (`limits.max_connections`,
+    /// `limits.max_connections_per_ip`) is closed at once; one that sends
+    /// nothing (`limits.first_byte_timeout_secs`) or idles between requests
+    /// (`limits.keep_alive_timeout_secs`) is closed by its watchdog.
+    ///
+    /// HTTP/1.1 only: HTTP/2 without TLS is for proxies, which speak 1.1 to
+    /// their backends as well, and its per-connection buffers and streams
+    /// would make the memory bound many times larger.
     ///
     /// # Errors
     /// The server failed.
@@ -109,42 +141,85 @@ impl Application {
         let purger = tokio::spawn(purge_expired(self.colloquy.clone()));
         let (stop_notifier, stopped) = tokio::sync::watch::channel(false);
         let notifier = tokio::spawn(self.notifier.run(stopped));
-        let timeout = Duration::from_secs(self.colloquy.config().limits.request_timeout_secs);
+        let limits = self.colloquy.config().limits.clone();
+        let timeout = Duration::from_secs(limits.request_timeout_secs);
+        let first_byte = Duration::from_secs(limits.first_byte_timeout_secs);
+        let keep_alive = Duration::from_secs(limits.keep_alive_timeout_secs);
         let app = crate::http::router(self.colloquy);
-        let mut builder = Builder::new(TokioExecutor::new());
+        let mut builder = Builder::new(TokioExecutor::new()).http1_only();
         builder
             .http1()
             .timer(TokioTimer::new())
-            .header_read_timeout(timeout);
-        builder
-            .http2()
-            .timer(TokioTimer::new())
-            .keep_alive_interval(Some(timeout))
-            .keep_alive_timeout(timeout);
+            .header_read_timeout(timeout)
+            .max_buf_size(MAX_CONNECTION_BUFFER);
         let graceful = GracefulShutdown::new();
         let mut shutdown = std::pin::pin!(shutdown);
+        let mut backoff = AcceptBackoff::new(LOG_INTERVAL);
+        let mut refusals = LogEvery::new(LOG_INTERVAL);
         loop {
             let (stream, peer) = tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok(conn) => conn,
                     Err(e) => {
-                        // Out of file descriptors and the like: wait, retry.
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
+                        // Out of file descriptors, mostly: the connections
+                        // that hold them close within the idle timeouts.
+                        let (pause, report) = backoff.failed(std::time::Instant::now());
+                        if let Some(failures) = report {
+                            tracing::warn!(error = %e, failures, "accept failed; pausing before the next try");
+                        }
+                        tokio::select! {
+                            () = tokio::time::sleep(pause) => continue,
+                            () = &mut shutdown => break,
+                        }
                     }
                 },
                 () = &mut shutdown => break,
             };
+            backoff.succeeded();
+            let slot = match self.connections.admit(peer.ip()) {
+                Ok(slot) => slot,
+                Err(why) => {
+                    // Closed at once (dropped): a refused client is never
+                    // kept waiting.
+                    drop(stream);
+                    if let Some(refused) = refusals.event(std::time::Instant::now()) {
+                        let cap = match why {
+                            Refused::Full => "max_connections",
+                            Refused::AddressFull => "max_connections_per_ip",
+                        };
+                        tracing::warn!(%peer, refused, cap, "refusing connections: a connection cap is reached");
+                    }
+                    continue;
+                }
+            };
             let _ = stream.set_nodelay(true);
-            let service = TowerToHyperService::new(app.clone().map_request(with_peer(peer)));
+            let activity = Activity::new();
+            let requests = Arc::clone(&activity);
+            let service = app
+                .clone()
+                .map_request(with_peer(peer))
+                .map_future(move |answer| {
+                    let in_flight = requests.request();
+                    async move {
+                        let answer = answer.await;
+                        drop(in_flight);
+                        answer
+                    }
+                });
+            let io = TokioIo::new(Watched::new(stream, Arc::clone(&activity)));
             let conn = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .serve_connection_with_upgrades(io, TowerToHyperService::new(service))
                 .into_owned();
             let conn = graceful.watch(conn);
             tokio::spawn(async move {
-                if let Err(e) = conn.await {
-                    tracing::debug!(error = %e, %peer, "connection ended with an error");
+                let _slot = slot;
+                tokio::select! {
+                    ended = conn => if let Err(e) = ended {
+                        tracing::debug!(error = %e, %peer, "connection ended with an error");
+                    },
+                    () = activity.idle(first_byte, keep_alive) => {
+                        tracing::debug!(%peer, "closed an idle connection");
+                    }
                 }
             });
         }

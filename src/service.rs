@@ -22,6 +22,7 @@ use crate::moderation::Transition;
 use crate::moderation::{self, Decision, FormFacts, Refusal, SiteRules};
 use crate::policy::{Policy, PolicySet, Rendered};
 use crate::ratelimit::RateLimits;
+use crate::render_pool::RenderPool;
 use crate::store::{
     AuditEntry, InsertComment, InsertOutcome, Order, Position, QueueFilter, SiteRow, Store,
     UsedStamp,
@@ -60,6 +61,8 @@ pub struct Shared {
     counts: Arc<Memo<(String, String), i64>>,
     /// Per-address and per-site budgets for new comments.
     limits: Arc<RateLimits>,
+    /// Where previews, posts and edits are rendered (off the async workers).
+    renderer: RenderPool,
 }
 
 impl std::ops::Deref for Colloquy {
@@ -294,9 +297,19 @@ impl Colloquy {
             policies: Arc::new(policies),
             admin_tokens: Arc::new(admin_tokens),
             keys: Arc::new(keys),
-            sites: Arc::new(Memo::new(Duration::from_secs(5), 10_000)),
-            counts: Arc::new(Memo::new(Duration::from_secs(1), 100_000)),
+            sites: Arc::new(Memo::new(
+                Duration::from_secs(5),
+                config.limits.memo_cache_bytes / 2,
+            )),
+            counts: Arc::new(Memo::new(
+                Duration::from_secs(1),
+                config.limits.memo_cache_bytes / 2,
+            )),
             limits: Arc::new(RateLimits::new(config.rate_limit)),
+            renderer: RenderPool::new(
+                config.limits.render_threads,
+                Duration::from_millis(config.limits.render_queue_ms),
+            ),
             config: Arc::new(config),
         };
         Ok(Colloquy {
@@ -335,6 +348,11 @@ impl Colloquy {
     /// The loaded policies.
     pub fn policies(&self) -> &PolicySet {
         &self.policies
+    }
+
+    /// The render threads (for `/metrics`).
+    pub fn render_pool(&self) -> &RenderPool {
+        &self.renderer
     }
 
     /// The store (for health checks).
@@ -394,19 +412,33 @@ impl Colloquy {
             .ok_or_else(|| Error::invalid("format", format!("`{id}` has no policy loaded")))
     }
 
-    /// Renders a comment without storing it (the preview button).
+    /// Renders a comment without storing it (the preview button), within
+    /// the preview budgets of the client's address and of the site.
     ///
     /// # Errors
-    /// Unknown site, or a format the site does not offer.
+    /// Unknown site, a format the site does not offer, too many previews,
+    /// every render thread busy.
     pub async fn preview(
         &self,
         site: &SiteId,
         format: Option<&str>,
         body: &str,
+        ip: Option<IpAddr>,
     ) -> Result<Rendered> {
         let row = self.site(site).await?;
+        let limits = &self.config.limits;
+        // Budgets count people: an IPv6 client by its network.
+        self.limits.check_preview(
+            site.as_str(),
+            ip.map(|ip| crate::net::person(ip, self.config.ipv6_prefix)),
+            limits.ip_previews_per_minute,
+            limits.site_previews_per_minute,
+        )?;
         self.check_body(body)?;
-        Ok(self.pick_policy(&row, format)?.render(body))
+        let policy = self.pick_policy(&row, format)?;
+        self.renderer
+            .render(&self.policies, policy.id(), body.to_owned())
+            .await
     }
 
     fn check_body(&self, body: &str) -> Result<()> {
@@ -463,7 +495,10 @@ impl Colloquy {
             }
         }
         let created = now_ms();
-        let rendered = policy.render(&input.body);
+        let rendered = self
+            .renderer
+            .render(&self.policies, policy.id(), input.body.clone())
+            .await?;
         let ip_label = ip.map(|ip| crate::net::person_label(ip, self.config.ipv6_prefix));
         // The form checks: a checked post's stamp must be genuine, unexpired
         // and (once the comment goes in) unused.
@@ -890,7 +925,10 @@ impl Colloquy {
             let (mut comment, revision) = self.own_comment(site, id, token).await?;
             let policy =
                 self.pick_policy(&row, Some(format.as_deref().unwrap_or(&comment.format)))?;
-            let rendered = policy.render(&body);
+            let rendered = self
+                .renderer
+                .render(&self.policies, policy.id(), body.clone())
+                .await?;
             let candidate = moderation::Candidate {
                 body: &body,
                 html: rendered.html.as_str(),

@@ -322,15 +322,19 @@ pub async fn list_comments(
     let thread = thread_key(&thread)?;
     let order = parse_order(q.order.as_deref())?;
     let version = app.colloquy.listing_version(&site, &thread).await?;
-    let key = format!(
-        "{site}\u{0}{thread}\u{0}{order:?}\u{0}{:?}\u{0}{:?}",
-        q.limit, q.cursor
+    let key = super::cache::ListingCache::key(
+        site.as_str(),
+        thread.as_str(),
+        &format!("{order:?}"),
+        q.limit,
+        q.cursor.as_deref(),
     );
-    if let Some(entry) = version.and_then(|v| app.listings.get(&key, v)) {
+    let cached = version.zip(key.as_deref());
+    if let Some(entry) = cached.and_then(|(v, key)| app.listings.get(key, v)) {
         return Ok(respond_cached(
             &headers,
             &entry.etag,
-            entry.body.as_ref().clone(),
+            entry.body,
             "application/json",
         ));
     }
@@ -348,10 +352,11 @@ pub async fn list_comments(
     let bytes = serde_json::to_vec(&body)
         .map_err(|e| Problem::from(crate::error::Error::Internal(e.to_string())))?;
     let etag = etag_of(&bytes);
-    if let Some(v) = version {
+    let bytes = axum::body::Bytes::from(bytes);
+    if let (Some(v), Some(key)) = (version, key) {
         let entry = super::cache::Entry {
             version: v,
-            body: std::sync::Arc::new(bytes.clone()),
+            body: bytes.clone(),
             etag: etag.clone(),
         };
         app.listings.put(key, entry);
@@ -376,7 +381,7 @@ fn etag_of(bytes: &[u8]) -> String {
 fn respond_cached(
     headers: &HeaderMap,
     tag: &str,
-    bytes: Vec<u8>,
+    bytes: impl IntoResponse,
     content_type: &'static str,
 ) -> Response {
     let matches = headers
@@ -582,12 +587,13 @@ impl RequestBody for PreviewBody {}
 pub async fn preview(
     State(app): State<AppState>,
     ApiPath(site): ApiPath<String>,
+    ClientIp(ip): ClientIp,
     ApiJson(b): ApiJson<PreviewBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let site = site_id(&site)?;
     let rendered = app
         .colloquy
-        .preview(&site, b.format.as_deref(), &b.body)
+        .preview(&site, b.format.as_deref(), &b.body, ip)
         .await?;
     Ok(Json(
         serde_json::json!({ "html": rendered.html.as_str(), "policy_version": rendered.policy_version }),

@@ -27,6 +27,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -63,7 +64,7 @@ pub fn router(colloquy: Colloquy) -> Router {
     let state = AppState(Arc::new(AppShared {
         colloquy,
         metrics: Arc::new(Metrics::default()),
-        listings: Arc::new(cache::ListingCache::new(4096)),
+        listings: Arc::new(cache::ListingCache::new(limits.listing_cache_bytes)),
     }));
     let site = "/api/v1/sites/{site}";
     let admin = "/api/v1/admin/sites/{site}";
@@ -144,6 +145,12 @@ pub fn router(colloquy: Colloquy) -> Router {
         .layer(middleware::map_response(problem_for_bare_errors))
         .layer(middleware::map_response(close_after_unread_body))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        // Inside the timeout: a request waiting for its turn is abandoned
+        // with 408 like one that runs too long. What each request may hold
+        // (its body, its answer) times this bounds their memory.
+        .layer(GlobalConcurrencyLimitLayer::new(
+            limits.max_requests_in_flight,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(limits.request_timeout_secs),
@@ -187,14 +194,72 @@ async fn healthz(State(app): State<AppState>) -> Response {
 }
 
 async fn metrics_text(State(app): State<AppState>) -> Response {
+    let mut text = app.metrics.render();
+    capacity_gauges(&app, &mut text);
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         )],
-        app.metrics.render(),
+        text,
     )
         .into_response()
+}
+
+/// How full the bounded parts are: render threads and the listing cache.
+fn capacity_gauges(app: &AppState, out: &mut String) {
+    use std::fmt::Write as _;
+    let r = app.colloquy.render_pool().stats();
+    let gauges = [
+        (
+            "colloquy_render_threads",
+            "gauge",
+            "Threads that render comments.",
+            r.threads as u64,
+        ),
+        (
+            "colloquy_renders_running",
+            "gauge",
+            "Renders running now.",
+            r.running as u64,
+        ),
+        (
+            "colloquy_renders_waiting",
+            "gauge",
+            "Renders waiting for a thread now.",
+            r.waiting as u64,
+        ),
+        (
+            "colloquy_renders_finished_total",
+            "counter",
+            "Renders finished.",
+            r.finished,
+        ),
+        (
+            "colloquy_renders_refused_total",
+            "counter",
+            "Renders refused: no thread free in time (503).",
+            r.refused,
+        ),
+        (
+            "colloquy_listing_cache_bytes",
+            "gauge",
+            "Bytes held by the listing cache.",
+            app.listings.bytes(),
+        ),
+        (
+            "colloquy_listing_cache_max_bytes",
+            "gauge",
+            "Bytes the listing cache may hold.",
+            app.listings.max_bytes(),
+        ),
+    ];
+    for (name, kind, help, value) in gauges {
+        let _ = write!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+        );
+    }
 }
 
 async fn not_found() -> Problem {

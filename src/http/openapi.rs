@@ -73,7 +73,7 @@ pub fn spec() -> Value {
                 "summary": "Render a comment without storing it",
                 "parameters": [site],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["body"], "additionalProperties": false, "properties": { "body": { "type": "string" }, "format": { "type": "string" } } } } } },
-                "responses": with(json!({ "200": ok_json("Rendered", json!({ "type": "object", "required": ["html", "policy_version"], "properties": { "html": { "type": "string" }, "policy_version": { "type": "string" } } })) }), errs(&["400", "403", "404", "413", "415", "422"]))
+                "responses": with(json!({ "200": ok_json("Rendered", json!({ "type": "object", "required": ["html", "policy_version"], "properties": { "html": { "type": "string" }, "policy_version": { "type": "string" } } })) }), errs(&["400", "403", "404", "413", "415", "422", "429", "503"]))
             } },
             "/api/v1/sites/{site}/stamp": { "get": {
                 "summary": "A fresh single-use form stamp for a comment form (send it back as `stamp`)",
@@ -120,7 +120,7 @@ pub fn spec() -> Value {
                         "application/x-www-form-urlencoded": { "schema": { "$ref": "#/components/schemas/NewComment" } } } },
                     "responses": with(json!({
                         "201": ok_json("Stored", json!({ "$ref": "#/components/schemas/Posted" })),
-                        "303": { "description": "Form post stored; back to the page" } }), errs(&["400", "403", "404", "409", "413", "415", "422", "429"]))
+                        "303": { "description": "Form post stored; back to the page" } }), errs(&["400", "403", "404", "409", "413", "415", "422", "429", "503"]))
                 }
             },
             "/api/v1/sites/{site}/threads/{thread}/fragment": { "get": {
@@ -139,7 +139,7 @@ pub fn spec() -> Value {
                     "parameters": [site, id],
                     "security": [{ "editToken": [] }],
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["body"], "additionalProperties": false, "properties": { "body": { "type": "string" }, "format": { "type": "string" } } } } } },
-                    "responses": with(json!({ "200": ok_json("Edited", comment_ref) }), errs(&["400", "401", "403", "404", "413", "415", "422"]))
+                    "responses": with(json!({ "200": ok_json("Edited", comment_ref) }), errs(&["400", "401", "403", "404", "413", "415", "422", "503"]))
                 },
                 "delete": {
                     "summary": "The author deletes a comment (edit token as bearer, inside the edit window)",

@@ -10,5 +10,8 @@ mod process;
 
 mod access;
 mod bad_input;
+mod caches;
 mod concurrency;
+mod connections;
 mod crash;
+mod rendering;

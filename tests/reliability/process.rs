@@ -22,8 +22,29 @@ pub struct ChildServer {
 /// (no policies directory there: the bundled formats) and waits until it
 /// answers `/healthz`. `run` numbers the log file.
 pub async fn start(database_url: &str, dir: &Path, run: usize) -> ChildServer {
+    start_with(database_url, dir, run, &[], None).await
+}
+
+/// [`start`] with more environment variables and, if `open_files` is
+/// given, that limit on open files (soft and hard, through `prlimit`).
+pub async fn start_with(
+    database_url: &str,
+    dir: &Path,
+    run: usize,
+    env: &[(&str, &str)],
+    open_files: Option<u64>,
+) -> ChildServer {
     let log = dir.join(format!("server-{run}.log"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_colloquy"))
+    let binary = env!("CARGO_BIN_EXE_colloquy");
+    let mut command = match open_files {
+        Some(n) => {
+            let mut c = Command::new("prlimit");
+            c.arg(format!("--nofile={n}:{n}")).arg("--").arg(binary);
+            c
+        }
+        None => Command::new(binary),
+    };
+    let mut child = command
         .args([
             "serve",
             "--listen",
@@ -31,6 +52,7 @@ pub async fn start(database_url: &str, dir: &Path, run: usize) -> ChildServer {
             "--database",
             database_url,
         ])
+        .envs(env.iter().copied())
         .env("COLLOQUY_ADMIN_TOKEN", ADMIN)
         // Load tests post far faster than any person; rate limits would
         // only measure themselves.

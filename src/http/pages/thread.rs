@@ -224,7 +224,7 @@ pub async fn submit(
     if values.op.as_deref() == Some("preview") {
         return match app
             .colloquy
-            .preview(&site, format.as_deref(), &values.body)
+            .preview(&site, format.as_deref(), &values.body, ip)
             .await
         {
             Ok(rendered) => {
