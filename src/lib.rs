@@ -42,6 +42,7 @@ pub mod policy;
 #[cfg(feature = "server")]
 pub mod ratelimit;
 pub mod safety;
+pub mod scoring;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "server")]
