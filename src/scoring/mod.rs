@@ -53,12 +53,14 @@ pub mod evaluate;
 pub mod features;
 pub mod format;
 mod input;
+pub mod links;
 mod model;
 
 pub use evaluate::{evaluate, Evaluation};
 pub use features::{FeatureKind, FeatureKinds, MAX_FEATURES};
 pub use format::{ModelError, FORMAT_VERSION};
 pub use input::{Facts, ScoringInput};
+pub use links::{email_domain, link_domains, url_domain};
 pub use model::{Contribution, Label, Model, Params, Score, TOP_CONTRIBUTIONS};
 
 /// The bundled starter model (see `scoring/README.md`).

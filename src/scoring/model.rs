@@ -211,10 +211,15 @@ impl Model {
     /// naming contributions.
     #[must_use]
     pub fn probability(&self, input: &ScoringInput<'_>) -> f32 {
-        sigmoid(self.logit_of(&features(
-            &extract(input, self.params.ignore),
-            self.params.bits,
-        )))
+        let x = extract(input, self.params.ignore);
+        let mut logit = self.bias_weight;
+        for e in &x.entries {
+            let w = self.weights[bucket(e.hash, self.params.bits)];
+            if w != 0.0 {
+                logit += w * e.value;
+            }
+        }
+        sigmoid(logit)
     }
 
     /// Learns one moderator decision; returns the spam probability the
