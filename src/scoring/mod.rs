@@ -21,7 +21,7 @@
 //! };
 //! let score = model.score(&comment);
 //! assert!(score.probability > 0.5);
-//! println!("{}", score.reason()); // spam score 0.97 (words: casino, bonus, …)
+//! println!("{}", score.reason()); // spam score 1.00 (words: your, free, best, now, online)
 //! assert_ne!(Thresholds::default().verdict(score.probability), Verdict::Publish);
 //!
 //! // A moderator approves it after all: the model learns, and the bytes go
@@ -35,9 +35,9 @@
 //!
 //! Guarantees:
 //! - deterministic: the same model and input give the same score bit for
-//!   bit, on every platform (fixed-order `f32` arithmetic, pure-Rust libm,
-//!   no randomness), and training the same examples in the same order gives
-//!   the same bytes;
+//!   bit (fixed-order `f32` arithmetic, pure-Rust libm, no randomness, so
+//!   no platform's maths library or FMA contraction enters), and training
+//!   the same examples in the same order gives the same bytes;
 //! - bounded: any input costs at most 16 KiB of text's work and at most
 //!   [`MAX_FEATURES`] features (see [`features`]);
 //! - explained: every [`Score`] names its largest [`Contribution`]s, and

@@ -5,7 +5,7 @@
 //! order, features that appear rarely still learning fast, and L1 keeping
 //! most weights exactly zero so the model stays small. All arithmetic is
 //! `f32` in a fixed order with the pure-Rust `libm`, so the same model and
-//! input give the same bits on every platform.
+//! input give the same bits on every IEEE-754 platform.
 
 use super::features::{bucket, extract, Extracted, FeatureKind, FeatureKinds};
 use super::input::ScoringInput;
