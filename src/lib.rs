@@ -49,6 +49,7 @@ pub mod ratelimit;
 #[cfg(feature = "server")]
 pub mod render_pool;
 pub mod safety;
+pub mod scoring;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "server")]
