@@ -16,6 +16,7 @@ both_backends!(
     the_moderation_page_and_assets,
     cors_answers_only_a_sites_own_origins,
     reply_notifications_are_offered_only_when_mail_can_be_sent,
+    replies_past_the_nesting_limit_are_still_shown,
 );
 
 fn page_path(site: &str, thread: &str) -> String {
@@ -526,6 +527,49 @@ async fn reply_notifications_are_offered_only_when_mail_can_be_sent(db: Db) {
     };
     assert_eq!(opted("ticked"), true);
     assert_eq!(opted("not ticked"), false);
+}
+
+async fn replies_past_the_nesting_limit_are_still_shown(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    app.patch_site("default", json!({"max_depth": 0})).await;
+    // A chain of 36: lists nest 32 levels deep, the rest follow in the last.
+    let mut parent = serde_json::Value::Null;
+    let mut ids = Vec::new();
+    for n in 0..36 {
+        let c = app
+            .post_ok(
+                "default",
+                "deep",
+                json!({"body": format!("level {n}"), "parent": parent}),
+            )
+            .await;
+        ids.push(c["id"].as_i64().unwrap());
+        parent = c["id"].clone();
+    }
+    let fragment = app
+        .client
+        .get(app.url("/api/v1/sites/default/threads/deep/fragment"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (_, _, page) = get_page(&app, &page_path("default", "deep")).await;
+    for html in [&fragment, &page] {
+        for id in &ids {
+            assert!(
+                html.contains(&format!("id=\"comment-{id}\"")),
+                "{id} missing"
+            );
+        }
+        assert_eq!(html.matches("<ol class=\"colloquy-replies\">").count(), 32);
+    }
+    // The fragment is the list alone: every element closed.
+    assert_eq!(fragment.matches("<li ").count(), ids.len());
+    assert_eq!(fragment.matches("</li>").count(), ids.len());
+    assert_eq!(fragment.matches("<ol ").count(), 33);
+    assert_eq!(fragment.matches("</ol>").count(), 33);
 }
 
 // ---- the guard: nothing but a SafeHtml is written unescaped ----------------

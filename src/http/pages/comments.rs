@@ -8,7 +8,8 @@ use crate::comment::Comment;
 use crate::service::rfc3339;
 use crate::SafeHtml;
 
-/// Replies nest this deep at most; HTML nesting has limits too.
+/// Replies nest this deep at most (HTML nesting has limits too); deeper
+/// ones follow their parent in its list.
 const MAX_DEPTH: usize = 32;
 
 /// One comment as the list shows it.
@@ -43,6 +44,13 @@ pub(super) enum Step {
     End,
 }
 
+/// A list of comments being written.
+struct Open<'a> {
+    list: std::slice::Iter<'a, usize>,
+    /// Inside its parent's `<li>` (not flattened into the parent's list).
+    nested: bool,
+}
+
 /// Orders `comments` (in the order listed) for the nested list. Linear:
 /// replies are grouped by parent once. `reply_href` makes the address of a
 /// comment's reply link on the thread page (`None` for the fragment).
@@ -65,13 +73,18 @@ pub(super) fn nest(
         .collect();
 
     let mut steps = Vec::with_capacity(views.len() * 2);
-    // The open lists, innermost last: the top level, then each parent's
-    // replies.
-    let mut open: Vec<std::slice::Iter<'_, usize>> = vec![roots.iter()];
-    while let Some(list) = open.last_mut() {
-        let Some(&at) = list.next() else {
-            open.pop();
-            if !open.is_empty() {
+    // The lists being written, innermost last: the top level, then replies.
+    // Past the depth limit a comment's replies follow it in its own list
+    // (`nested: false`): flattened, not dropped.
+    let mut open = vec![Open {
+        list: roots.iter(),
+        nested: false,
+    }];
+    let mut depth = 0;
+    while let Some(top) = open.last_mut() {
+        let Some(&at) = top.list.next() else {
+            if open.pop().is_some_and(|done| done.nested) {
+                depth -= 1;
                 steps.push(Step::EndReplies);
                 steps.push(Step::End);
             }
@@ -83,14 +96,21 @@ pub(super) fn nest(
         };
         let id = view.id;
         steps.push(Step::Comment(view));
-        let depth = open.len() - 1;
-        match replies.get(&id) {
-            Some(under) if depth < MAX_DEPTH => {
-                steps.push(Step::Replies);
-                open.push(under.iter());
-            }
-            _ => steps.push(Step::End),
+        let Some(under) = replies.get(&id) else {
+            steps.push(Step::End);
+            continue;
+        };
+        let nested = depth < MAX_DEPTH;
+        if nested {
+            depth += 1;
+            steps.push(Step::Replies);
+        } else {
+            steps.push(Step::End);
         }
+        open.push(Open {
+            list: under.iter(),
+            nested,
+        });
     }
     steps
 }
@@ -190,9 +210,10 @@ mod tests {
     }
 
     #[test]
-    fn nesting_stops_at_the_depth_limit() {
+    fn replies_past_the_depth_limit_are_flattened_not_dropped() {
         let chain: Vec<Comment> = (1..=40)
             .map(|id| comment(id, (id > 1).then(|| id - 1), "x"))
+            .chain([comment(41, None, "after")])
             .collect();
         let steps = nest(chain, None);
         let opened = steps.iter().filter(|s| matches!(s, Step::Replies)).count();
@@ -201,6 +222,13 @@ mod tests {
             .filter(|s| matches!(s, Step::EndReplies))
             .count();
         assert_eq!((opened, closed), (MAX_DEPTH, MAX_DEPTH));
+        // 2 to 33 nested 32 deep; 34 to 40 follow 33 in its list; 41 on top.
+        let nested: String = (1..=32).map(|id| format!("{id}(")).collect();
+        let flat: String = (33..=40).map(|id| id.to_string()).collect();
+        let expected = format!("{nested}{flat}{}41", ")".repeat(MAX_DEPTH));
+        assert_eq!(shape(&steps), expected);
+        let ends = steps.iter().filter(|s| matches!(s, Step::End)).count();
+        assert_eq!(ends, 41, "every comment is closed once");
     }
 
     #[test]
