@@ -35,6 +35,7 @@ impl SafeHtml {
     /// the store keeps nothing else there but [`finalize`]'s output, written
     /// when the comment was rendered. Crate-private, so no caller outside
     /// can turn a string into trusted HTML.
+    #[cfg(feature = "server")]
     pub(crate) fn from_store(html: String) -> Self {
         SafeHtml(html)
     }
