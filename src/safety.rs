@@ -30,6 +30,15 @@ impl SafeHtml {
     pub fn into_string(self) -> String {
         self.0
     }
+
+    /// HTML read back from the store. Only for a comment's stored `html`:
+    /// the store keeps nothing else there but [`finalize`]'s output, written
+    /// when the comment was rendered. Crate-private, so no caller outside
+    /// can turn a string into trusted HTML.
+    #[cfg(feature = "server")]
+    pub(crate) fn from_store(html: String) -> Self {
+        SafeHtml(html)
+    }
 }
 
 impl fmt::Display for SafeHtml {

@@ -18,6 +18,7 @@
 //! Also here, for moderators: the site's outbox (`GET …/deliveries`) and a
 //! fresh set of attempts for a delivery that failed (`POST …/retry`).
 
+use askama::Template;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -26,6 +27,8 @@ use serde::Deserialize;
 use super::admin::AdminSite;
 use super::api::site_id;
 use super::extract::{ApiPath, ApiQuery};
+use super::pages::escape::filters;
+use super::pages::render;
 use super::problem::{ApiResult, Problem};
 use super::AppState;
 use crate::comment::{Comment, SiteId, Status};
@@ -33,7 +36,7 @@ use crate::notify::links::{Link, LinkAction, SingleUse};
 use crate::service::{now_ms, rfc3339, Action};
 use crate::store::normalize_email;
 use crate::store::outbox::{Delivery, LinkOutcome, Subscription};
-use crate::text::{escape_attr_into, escape_into};
+use crate::SafeHtml;
 
 /// The signed part of a link. Unknown parameters (mail trackers add some)
 /// are ignored.
@@ -52,23 +55,18 @@ pub struct LinkQuery {
 }
 
 impl LinkQuery {
-    /// The query again, for the confirmation form (attribute-escaped).
-    fn push_attr(&self, out: &mut String) {
-        out.push('?');
+    /// The query again, where the confirmation form posts.
+    fn form_action(&self) -> String {
+        let mut q = url::form_urlencoded::Serializer::for_suffix(String::from("?"), 1);
         if let Some(from) = &self.from {
-            out.push_str("from=");
-            escape_attr_into(out, from);
-            out.push_str("&amp;");
+            q.append_pair("from", from);
         }
         if let Some(n) = &self.n {
-            out.push_str("n=");
-            escape_attr_into(out, n);
-            out.push_str("&amp;");
+            q.append_pair("n", n);
         }
-        out.push_str("exp=");
-        out.push_str(&self.exp.to_string());
-        out.push_str("&amp;sig=");
-        escape_attr_into(out, &self.sig);
+        q.append_pair("exp", &self.exp.to_string());
+        q.append_pair("sig", &self.sig);
+        q.finish()
     }
 }
 
@@ -169,14 +167,13 @@ pub async fn confirm(
 ) -> ApiResult<Response> {
     let checked = check(&app, &site, id, &action, &q).await?;
     let comment = app.colloquy.comment(&checked.site, id).await?;
-    let mut body = String::new();
     if let Some(grant) = &checked.single_use {
         if let Some(why) = spent(&app, grant, &comment).await? {
-            body.push_str("<p>");
-            escape_into(&mut body, &why);
-            body.push_str("</p>\n");
-            describe(&mut body, &comment);
-            return Ok(refused("This link no longer works", &body));
+            return Ok(refused(LinkPage {
+                message: Some(Message::Spent(why)),
+                comment: Some(describe(comment)),
+                ..LinkPage::titled("This link no longer works")
+            }));
         }
     }
     let (title, button) = match checked.action {
@@ -186,33 +183,28 @@ pub async fn confirm(
         LinkAction::Unsubscribe => ("Stop all e-mails?", "Unsubscribe"),
         LinkAction::Confirm => ("Get e-mails about replies?", "Confirm"),
     };
+    let mut view = LinkPage {
+        button: Some((q.form_action(), button)),
+        ..LinkPage::titled(title)
+    };
     match checked.action {
-        LinkAction::Unsubscribe => body.push_str(
-            "<p>This address will get no more e-mails from this site: none about replies to the comments written with it, and no requests to confirm them.</p>\n",
-        ),
+        LinkAction::Unsubscribe => view.message = Some(Message::Unsubscribe),
         LinkAction::Confirm => {
             let hash = address_hash(&app, &comment).unwrap_or_default();
             let store = app.colloquy.store();
             if store.subscription(checked.site.as_str(), &hash).await?
                 == Some(Subscription::Suppressed)
             {
-                return Ok(refused(
-                    "This address unsubscribed",
-                    "<p>This address asked for no e-mail from this site, so it cannot be subscribed again.</p>\n",
-                ));
+                return Ok(refused(LinkPage {
+                    message: Some(Message::Suppressed),
+                    ..LinkPage::titled("This address unsubscribed")
+                }));
             }
-            body.push_str(
-                "<p>This address will be e-mailed when someone replies to the comments written with it on this site. Every such e-mail has a link to stop them.</p>\n",
-            );
+            view.message = Some(Message::Confirm);
         }
-        _ => describe(&mut body, &comment),
+        _ => view.comment = Some(describe(comment)),
     }
-    body.push_str("<form method=\"post\" action=\"");
-    q.push_attr(&mut body);
-    body.push_str("\"><button type=\"submit\">");
-    body.push_str(button);
-    body.push_str("</button></form>\n");
-    Ok(page(title, &body))
+    Ok(view.into_response())
 }
 
 /// `POST /notify/{site}/comments/{id}/{action}?…`: does it.
@@ -239,10 +231,11 @@ pub async fn act(
                     now_ms(),
                 )
                 .await?;
-            return Ok(page(
-                "Unsubscribed",
-                "<p>Done: this address will get no more e-mails from this site.</p>\n",
-            ));
+            return Ok(LinkPage {
+                message: Some(Message::Unsubscribed),
+                ..LinkPage::titled("Unsubscribed")
+            }
+            .into_response());
         }
         LinkAction::Confirm => {
             let comment = app.colloquy.comment(&site, id).await?;
@@ -265,10 +258,11 @@ pub async fn act(
                     "this address asked for no e-mail from this site, so it cannot be subscribed again",
                 ));
             }
-            return Ok(page(
-                "Confirmed",
-                "<p>Done: this address will be e-mailed about replies to its comments on this site.</p>\n",
-            ));
+            return Ok(LinkPage {
+                message: Some(Message::Confirmed),
+                ..LinkPage::titled("Confirmed")
+            }
+            .into_response());
         }
     };
     let grant = checked.single_use.ok_or_else(|| {
@@ -289,10 +283,11 @@ pub async fn act(
                 .comment(&site, id)
                 .await
                 .map_or_else(|_| "deleted".to_owned(), |c| c.status.as_str().to_owned());
-            Ok(page(
-                "Done",
-                &format!("<p>Done: comment {id} is now <strong>{status}</strong>.</p>\n"),
-            ))
+            Ok(LinkPage {
+                message: Some(Message::Done { id, status }),
+                ..LinkPage::titled("Done")
+            }
+            .into_response())
         }
         LinkOutcome::AlreadyUsed => {
             let now = app.colloquy.comment(&site, id).await?.status;
@@ -315,45 +310,91 @@ pub async fn act(
     }
 }
 
+/// `templates/link.html`: the page of a one-click link.
+#[derive(Template)]
+#[template(path = "link.html")]
+struct LinkPage {
+    title: &'static str,
+    message: Option<Message>,
+    comment: Option<Described>,
+    /// Where the confirmation form posts, and its button's label.
+    button: Option<(String, &'static str)>,
+}
+
+/// What a link page says (the sentences are in the template).
+enum Message {
+    /// Why a moderation link no longer works.
+    Spent(String),
+    /// What an unsubscribe link will do.
+    Unsubscribe,
+    /// What a confirmation link will do.
+    Confirm,
+    /// The address asked for no e-mail: it cannot confirm.
+    Suppressed,
+    Unsubscribed,
+    Confirmed,
+    /// A moderation link acted: the comment's status now.
+    Done {
+        id: i64,
+        status: String,
+    },
+}
+
 /// The comment as the moderator needs to judge it: place, author, status
 /// and its stored (safe) HTML.
-fn describe(out: &mut String, c: &Comment) {
-    out.push_str("<dl><dt>Thread</dt><dd>");
-    escape_into(out, &c.thread);
-    out.push_str("</dd><dt>Author</dt><dd>");
-    escape_into(out, c.author.as_deref().unwrap_or("anonymous"));
-    out.push_str("</dd><dt>Status now</dt><dd>");
-    out.push_str(c.status.as_str());
-    out.push_str("</dd></dl>\n<blockquote>");
-    out.push_str(&c.html);
-    out.push_str("</blockquote>\n");
+struct Described {
+    thread: String,
+    author: String,
+    status: &'static str,
+    html: SafeHtml,
+}
+
+fn describe(c: Comment) -> Described {
+    Described {
+        thread: c.thread,
+        author: c.author.unwrap_or_else(|| "anonymous".to_owned()),
+        status: c.status.as_str(),
+        html: SafeHtml::from_store(c.html),
+    }
+}
+
+impl LinkPage {
+    /// A page with a title and nothing else yet.
+    fn titled(title: &'static str) -> Self {
+        LinkPage {
+            title,
+            message: None,
+            comment: None,
+            button: None,
+        }
+    }
+}
+
+impl IntoResponse for LinkPage {
+    fn into_response(self) -> Response {
+        let html = match render(&self) {
+            Ok(html) => html,
+            Err(failed) => return failed.into_response(),
+        };
+        let mut response = Html(html).into_response();
+        let headers = response.headers_mut();
+        // No scripts, no framing (a hidden frame could click the button), and
+        // the form may post only here. The signed URL must not be cached.
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
+            ),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
 }
 
 /// A page saying why a link does nothing (409).
-fn refused(title: &str, body: &str) -> Response {
-    let mut response = page(title, body);
-    *response.status_mut() = StatusCode::CONFLICT;
-    response
-}
-
-fn page(title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"robots\" content=\"noindex\"><title>{title}</title></head>\n\
-         <body>\n<h1>{title}</h1>\n{body}</body></html>\n"
-    );
-    let mut response = Html(html).into_response();
-    let headers = response.headers_mut();
-    // No scripts, no framing (a hidden frame could click the button), and
-    // the form may post only here. The signed URL must not be cached.
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; form-action 'self'; frame-ancestors 'none'"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+fn refused(page: LinkPage) -> Response {
+    (StatusCode::CONFLICT, page).into_response()
 }
 
 // ---- admin: the outbox ----------------------------------------------------

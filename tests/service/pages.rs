@@ -16,6 +16,7 @@ both_backends!(
     the_moderation_page_and_assets,
     cors_answers_only_a_sites_own_origins,
     reply_notifications_are_offered_only_when_mail_can_be_sent,
+    replies_past_the_nesting_limit_are_still_shown,
 );
 
 fn page_path(site: &str, thread: &str) -> String {
@@ -526,4 +527,206 @@ async fn reply_notifications_are_offered_only_when_mail_can_be_sent(db: Db) {
     };
     assert_eq!(opted("ticked"), true);
     assert_eq!(opted("not ticked"), false);
+}
+
+async fn replies_past_the_nesting_limit_are_still_shown(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    app.patch_site("default", json!({"max_depth": 0})).await;
+    // A chain of 36: lists nest 32 levels deep, the rest follow in the last.
+    let mut parent = serde_json::Value::Null;
+    let mut ids = Vec::new();
+    for n in 0..36 {
+        let c = app
+            .post_ok(
+                "default",
+                "deep",
+                json!({"body": format!("level {n}"), "parent": parent}),
+            )
+            .await;
+        ids.push(c["id"].as_i64().unwrap());
+        parent = c["id"].clone();
+    }
+    let fragment = app
+        .client
+        .get(app.url("/api/v1/sites/default/threads/deep/fragment"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (_, _, page) = get_page(&app, &page_path("default", "deep")).await;
+    for html in [&fragment, &page] {
+        for id in &ids {
+            assert!(
+                html.contains(&format!("id=\"comment-{id}\"")),
+                "{id} missing"
+            );
+        }
+        assert_eq!(html.matches("<ol class=\"colloquy-replies\">").count(), 32);
+    }
+    // The fragment is the list alone: every element closed.
+    assert_eq!(fragment.matches("<li ").count(), ids.len());
+    assert_eq!(fragment.matches("</li>").count(), ids.len());
+    assert_eq!(fragment.matches("<ol ").count(), 33);
+    assert_eq!(fragment.matches("</ol>").count(), 33);
+}
+
+// ---- the guard: nothing but a SafeHtml is written unescaped ----------------
+
+fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// The name of each filter applied in the tags of template `source`
+/// (`{% filter %}` blocks included).
+fn filters_used(source: &str) -> Vec<String> {
+    let mut used = Vec::new();
+    let mut rest = source;
+    while let Some(open) = rest.find('{') {
+        rest = &rest[open + 1..];
+        let close = match rest.chars().next() {
+            Some('{') => "}}",
+            Some('%') => "%}",
+            _ => continue,
+        };
+        let end = rest.find(close).unwrap_or(rest.len());
+        let tag = &rest[1..end];
+        rest = &rest[end..];
+        let bytes = tag.as_bytes();
+        for (at, &b) in bytes.iter().enumerate() {
+            let lone_bar =
+                b == b'|' && bytes.get(at + 1) != Some(&b'|') && (at == 0 || bytes[at - 1] != b'|');
+            if lone_bar {
+                let name: String = tag[at + 1..]
+                    .trim_start()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                used.push(name);
+            }
+        }
+        let words = tag.trim_start_matches(['-', '+', '~', ' ']);
+        if close == "%}" && words.starts_with("filter") {
+            used.push("filter block".to_owned());
+        }
+    }
+    used
+}
+
+/// How often `word` stands alone (not inside a longer name) in `source`.
+fn count_word(source: &str, word: &str) -> usize {
+    let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    source
+        .match_indices(word)
+        .filter(|(at, _)| {
+            !ident(source[..*at].chars().next_back())
+                && !ident(source[at + word.len()..].chars().next())
+        })
+        .count()
+}
+
+/// Every `{{ }}` of a template goes through the escaper `askama.toml`
+/// names (escaped, without the characters XML forbids); only a `SafeHtml`
+/// may skip it, through the `sanitized` filter. This fails on a new way
+/// around: `|safe`, `|escape("txt")`, a `{% filter %}` block, a template the
+/// escaper does not cover (another extension, inline `source`,
+/// `escape = "none"`), or a value marked safe in Rust.
+#[test]
+fn nothing_but_safe_html_is_written_unescaped() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+
+    let config = std::fs::read_to_string(root.join("askama.toml")).unwrap();
+    assert!(
+        config.contains(
+            "path = \"crate::http::pages::escape::Markup\"\nextensions = [\"html\", \"xml\"]"
+        ),
+        "askama.toml must make Markup the escaper of .html and .xml templates"
+    );
+
+    let mut templates = Vec::new();
+    files_under(&root.join("templates"), &mut templates);
+    assert!(templates.len() > 5, "no templates found");
+    for path in &templates {
+        let name = path.display();
+        let ext = path.extension().and_then(|e| e.to_str());
+        assert!(
+            matches!(ext, Some("html" | "xml")),
+            "{name}: templates are .html or .xml, the extensions Markup escapes"
+        );
+        let source = std::fs::read_to_string(path).unwrap();
+        for filter in filters_used(&source) {
+            assert_eq!(
+                filter, "sanitized",
+                "{name}: only `|sanitized` (which takes a SafeHtml) may change how a value is written"
+            );
+        }
+    }
+
+    let mut sources = Vec::new();
+    files_under(&root.join("src"), &mut sources);
+    let mut marked_safe = Vec::new();
+    for path in sources
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+    {
+        let name = path.display().to_string();
+        let source = std::fs::read_to_string(path).unwrap();
+        for marker in ["MaybeSafe", "HtmlSafe", "PreEscaped"] {
+            assert_eq!(
+                count_word(&source, marker),
+                0,
+                "{name}: `{marker}` writes unescaped"
+            );
+        }
+        marked_safe.extend(std::iter::repeat_n(
+            name.clone(),
+            count_word(&source, "Safe"),
+        ));
+        let mut rest = source.as_str();
+        while let Some(at) = rest.find("#[template(") {
+            rest = &rest[at + "#[template(".len()..];
+            let end = rest.find(")]").unwrap_or(rest.len());
+            let args = rest[..end].trim();
+            let path_only = args
+                .strip_prefix("path = \"")
+                .and_then(|p| p.strip_suffix('"'))
+                .is_some_and(|p| !p.contains('"') && (p.ends_with(".html") || p.ends_with(".xml")));
+            assert!(
+                path_only,
+                "{name}: `{args}`: a template is a `path` to a .html or .xml file, nothing else"
+            );
+        }
+    }
+    // `askama::filters::Safe` twice: the `sanitized` filter's type and value.
+    assert_eq!(
+        marked_safe.len(),
+        2,
+        "`Safe` outside the `sanitized` filter: {marked_safe:?}"
+    );
+    assert!(
+        marked_safe
+            .iter()
+            .all(|f| f.ends_with("src/http/pages/escape.rs")),
+        "{marked_safe:?}"
+    );
+}
+
+#[test]
+fn the_guard_sees_what_it_forbids() {
+    let used = filters_used(
+        "{{ a|safe }} {{ b | e(\"txt\") }} {% if x || y %}{%- filter upper %}{% endfilter %}{{ c|sanitized }}",
+    );
+    assert_eq!(used, ["safe", "e", "filter block", "sanitized"]);
+    assert_eq!(
+        count_word("Safe(x) a::Safe<T> SafeHtml UnSafe Safe_", "Safe"),
+        2
+    );
 }

@@ -4,13 +4,16 @@
 //! redirects back (303) to the new comment or to the "held" notice, an error
 //! shows the form again, filled in, with the message next to its field.
 
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{document, error_page, esc, html_response, path_segment, render_thread_with};
+use super::comments::{nest, Step};
+use super::escape::filters;
+use super::{error_page, Document, Head, Page};
 use crate::comment::{Comment, SiteId, ThreadKey, ThreadState};
 use crate::http::extract::{decode_form, ApiPath, ClientIp};
 use crate::http::problem::Problem;
@@ -18,6 +21,7 @@ use crate::http::AppState;
 use crate::policy::Policy;
 use crate::service::{FormFields, PostClient, PostInput};
 use crate::store::Order;
+use crate::SafeHtml;
 
 /// Comments per page.
 const PAGE_SIZE: i64 = 50;
@@ -94,7 +98,7 @@ struct View {
     values: FormValues,
     errors: Vec<(String, String)>,
     notice: Option<Notice>,
-    preview: Option<String>,
+    preview: Option<SafeHtml>,
 }
 
 fn parse_order(s: Option<&str>) -> Order {
@@ -123,6 +127,20 @@ pub fn page_path(site: &SiteId, thread: &ThreadKey) -> String {
         path_segment(site.as_str()),
         path_segment(thread.as_str())
     )
+}
+
+/// Percent-encodes a path segment (a thread key with `/` stays one segment).
+fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b));
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 fn query_string(pairs: &[(&str, &str)]) -> String {
@@ -228,7 +246,7 @@ pub async fn submit(
             .await
         {
             Ok(rendered) => {
-                view.preview = Some(rendered.html.into_string());
+                view.preview = Some(rendered.html);
                 render(&app, &site, &thread, view, StatusCode::OK).await
             }
             Err(e) => failed(&app, &site, &thread, view, Problem::from(e)).await,
@@ -314,6 +332,30 @@ fn sentence(s: &str) -> String {
     out
 }
 
+/// `templates/thread.html`: the whole page.
+#[derive(Template)]
+#[template(path = "thread.html")]
+struct ThreadPage<'a> {
+    head: Head,
+    thread: &'a str,
+    notice: Option<Notice>,
+    /// Published comments in the whole thread.
+    count: i64,
+    /// The two sort orders: address, label, whether it is this one.
+    orders: [(String, &'static str, bool); 2],
+    comments: Vec<Step>,
+    /// The next page of comments.
+    more_href: Option<String>,
+    /// `None` when the thread is closed.
+    form: Option<CommentForm<'a>>,
+}
+
+impl Document for ThreadPage<'_> {
+    fn head(&self) -> &Head {
+        &self.head
+    }
+}
+
 async fn render(
     app: &AppState,
     site: &SiteId,
@@ -355,50 +397,22 @@ async fn render(
         pairs.push(("reply", id.as_str()));
         format!("?{}#colloquy-form", query_string(&pairs))
     };
-
-    let mut body =
-        String::from("<body class=\"colloquy-page\">\n<main class=\"colloquy\" id=\"colloquy\">\n");
-    body.push_str(&format!(
-        "<h1>Comments on <q>{}</q></h1>\n",
-        esc(thread.as_str())
-    ));
-    body.push_str(&notice_html(view.notice.as_ref()));
-
-    let count = match info.count {
-        1 => "1 comment".to_owned(),
-        n => format!("{n} comments"),
+    let order_link = |value: &'static str, label| {
+        let href = format!("{path}?{}", query_string(&[("order", value)]));
+        (href, label, value == order_q)
     };
-    body.push_str(&format!(
-        "<section class=\"colloquy-thread\" aria-labelledby=\"colloquy-count\">\n<div class=\"colloquy-bar\">\n<h2 id=\"colloquy-count\">{count}</h2>\n<nav class=\"colloquy-order\" aria-label=\"Sort comments\">"
-    ));
-    for (value, label) in [("oldest", "Oldest first"), ("newest", "Newest first")] {
-        let current = if value == order_q {
-            " aria-current=\"page\""
-        } else {
-            ""
-        };
-        body.push_str(&format!(
-            "<a href=\"{}?{}\"{current}>{label}</a> ",
-            esc(&path),
-            esc(&query_string(&[("order", value)]))
-        ));
-    }
-    body.push_str("</nav>\n</div>\n");
-    if page.comments.is_empty() {
-        body.push_str("<p class=\"colloquy-empty\">No comments yet.</p>\n");
-    } else {
-        body.push_str(&render_thread_with(&page.comments, Some(&reply_href)));
-    }
-    if let Some(next) = &page.next_cursor {
-        body.push_str(&format!(
-            "<p class=\"colloquy-more\"><a href=\"{}?{}\">More comments</a></p>\n",
-            esc(&path),
-            esc(&query_string(&[("order", order_q), ("cursor", next)]))
-        ));
-    }
-    body.push_str("</section>\n");
+    let orders = [
+        order_link("oldest", "Oldest first"),
+        order_link("newest", "Newest first"),
+    ];
+    let more_href = page.next_cursor.as_deref().map(|next| {
+        format!(
+            "{path}?{}",
+            query_string(&[("order", order_q), ("cursor", next)])
+        )
+    });
 
-    if info.state == ThreadState::Open {
+    let form = (info.state == ThreadState::Open).then(|| {
         let parent = view.reply_to.map(|id| {
             let name = page
                 .comments
@@ -407,11 +421,6 @@ async fn render(
                 .map_or_else(|| format!("comment {id}"), author_name);
             (id, name)
         });
-        let mut cancel = path.clone();
-        cancel.push('?');
-        cancel.push_str(&query_string(&[("order", order_q)]));
-        cancel.push_str("#colloquy-form");
-        let default_format = row.default_format.clone();
         // A form shown again (preview, error) keeps the time it was first
         // served: the stamp is signed, so a forged one just fails the check.
         let stamp = view
@@ -420,264 +429,156 @@ async fn render(
             .clone()
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| app.colloquy.form_stamp());
-        body.push_str(&comment_form(&FormView {
-            stamp: &stamp,
-            action: &path,
-            formats: &policies,
-            default_format: &default_format,
-            values: &view.values,
-            errors: &view.errors,
+        CommentForm {
+            stamp,
+            action: path.clone(),
+            formats: policies,
+            default_format: row.default_format.clone(),
+            values: view.values,
+            errors: view.errors,
             parent,
-            cancel_href: &cancel,
+            cancel_href: format!(
+                "{path}?{}#colloquy-form",
+                query_string(&[("order", order_q)])
+            ),
             order,
-            preview: view.preview.as_deref(),
+            preview: view.preview,
             reply_mail: app.colloquy.config().smtp.is_some(),
-        }));
-    } else {
-        body.push_str(
-            "<p class=\"colloquy-closed\">This thread is closed: it takes no new comments.</p>\n",
-        );
-    }
-    body.push_str("</main>\n</body>\n");
-    let title = format!("Comments on {}", thread.as_str());
-    html_response(status, false, document(&title, &["embed.css"], &[], &body))
+        }
+    });
+    let page = ThreadPage {
+        head: Head {
+            title: format!("Comments on {}", thread.as_str()),
+            styles: &["embed.css"],
+            scripts: &[],
+        },
+        thread: thread.as_str(),
+        notice: view.notice,
+        count: info.count,
+        orders,
+        comments: nest(page.comments, Some(&reply_href)),
+        more_href,
+        form,
+    };
+    Page(status, page).into_response()
 }
 
 fn author_name(c: &Comment) -> String {
     c.author.clone().unwrap_or_else(|| "Anonymous".to_owned())
 }
 
-fn notice_html(notice: Option<&Notice>) -> String {
-    let (class, role, text) = match notice {
-        None => return String::new(),
-        Some(Notice::Published(id)) => (
-            "colloquy-notice colloquy-ok",
-            "status",
-            format!("Thank you: your comment is published. <a href=\"#comment-{id}\">See it</a>."),
-        ),
-        Some(Notice::Held) => (
-            "colloquy-notice colloquy-held",
-            "status",
-            "Thank you: your comment is held for moderation. It will appear here once a moderator approves it."
-                .to_owned(),
-        ),
-        Some(Notice::Failed(message)) => (
-            "colloquy-notice colloquy-failed",
-            "alert",
-            format!("Your comment was not posted: {}", esc(message)),
-        ),
-    };
-    format!(
-        "<p class=\"{class}\" id=\"colloquy-notice\" role=\"{role}\" tabindex=\"-1\">{text}</p>\n"
-    )
-}
-
-/// What [`comment_form`] shows.
-struct FormView<'a> {
+/// The comment form of `templates/thread.html` (closed threads have none).
+/// It writes every field the form sends, so a new hidden field belongs in
+/// the template with the others.
+struct CommentForm<'a> {
     /// Where the form posts (the page itself).
-    action: &'a str,
+    action: String,
     /// The site's formats, in order.
-    formats: &'a [&'a Policy],
-    default_format: &'a str,
+    formats: Vec<&'a Policy>,
+    default_format: String,
     /// What the reader typed (after an error or a preview).
-    values: &'a FormValues,
+    values: FormValues,
     /// `(field, message)` pairs.
-    errors: &'a [(String, String)],
+    errors: Vec<(String, String)>,
     /// The comment replied to: id and author.
     parent: Option<(i64, String)>,
-    cancel_href: &'a str,
+    cancel_href: String,
     order: Order,
     /// Reply notifications can be sent (SMTP is configured): offer them.
     reply_mail: bool,
-    /// A rendered preview (safe HTML).
-    preview: Option<&'a str>,
+    /// A rendered preview.
+    preview: Option<SafeHtml>,
     /// The signed time the form was served (see `Colloquy::form_stamp`).
-    stamp: &'a str,
+    stamp: String,
 }
 
-/// The thread page's comment form. Every field the page's form sends is
-/// written here, so a new hidden field belongs in this one function.
-fn comment_form(f: &FormView<'_>) -> String {
-    let error_of = |field: &str| {
-        f.errors
+/// One of the form's text inputs.
+struct Input<'a> {
+    name: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    autocomplete: &'static str,
+    value: &'a str,
+    /// Says that the address is never shown.
+    private: bool,
+}
+
+impl CommentForm<'_> {
+    /// The message of the error at `field`, if there is one.
+    fn error_of(&self, field: &str) -> Option<&str> {
+        self.errors
             .iter()
             .find(|(name, _)| name == field)
             .map(|(_, m)| m.as_str())
-    };
-    let mut out = String::from(
-        "<section class=\"colloquy-compose\" aria-labelledby=\"colloquy-form-title\">\n",
-    );
-    let title = match &f.parent {
-        Some((_, name)) => format!("Reply to {}", esc(name)),
-        None => "Add a comment".to_owned(),
-    };
-    out.push_str(&format!("<h2 id=\"colloquy-form-title\">{title}</h2>\n"));
-    out.push_str(&format!(
-        "<form class=\"colloquy-form\" id=\"colloquy-form\" method=\"post\" action=\"{}\" novalidate>\n",
-        esc(f.action)
-    ));
-    if let Some((id, name)) = &f.parent {
-        out.push_str(&format!(
-            "<p class=\"colloquy-replying\">Replying to <a href=\"#comment-{id}\">{}</a>. <a href=\"{}\">Cancel reply</a></p>\n<input type=\"hidden\" name=\"parent\" value=\"{id}\">\n",
-            esc(name),
-            esc(f.cancel_href)
-        ));
     }
-    out.push_str(&format!(
-        "<input type=\"hidden\" name=\"order\" value=\"{}\">\n",
-        order_name(f.order)
-    ));
-    // Spam checks: a field people never see (bots fill it in) and the
-    // signed time the form was served (bots post at once).
-    out.push_str(&format!(
-        "<div class=\"colloquy-hp\" aria-hidden=\"true\"><label for=\"colloquy-hp\">Leave this field empty</label>\n<input id=\"colloquy-hp\" name=\"colloquy_hp\" type=\"text\" tabindex=\"-1\" autocomplete=\"off\" value=\"\"></div>\n<input type=\"hidden\" name=\"colloquy_ts\" value=\"{}\">\n",
-        esc(f.stamp)
-    ));
-    if !f.errors.is_empty() {
-        // Focused on load, so keyboard and screen-reader users land on it.
-        out.push_str("<div class=\"colloquy-errors\" id=\"colloquy-errors\" role=\"alert\" tabindex=\"-1\" autofocus>\n<p>Your comment was not posted:</p>\n<ul>\n");
-        for (field, message) in f.errors {
-            let label = FORM_FIELDS
-                .iter()
-                .find(|(name, _)| name == field)
-                .map_or(field.as_str(), |(_, l)| l);
-            out.push_str(&format!(
-                "<li><a href=\"#colloquy-{}\">{}: {}</a></li>\n",
-                esc(field),
-                esc(label),
-                esc(message)
-            ));
-        }
-        out.push_str("</ul>\n</div>\n");
-    }
-    if let Some(html) = f.preview {
-        out.push_str(&format!(
-            "<section class=\"colloquy-preview\" aria-label=\"Preview\">\n<h3>Preview</h3>\n<div class=\"colloquy-body\">{html}</div>\n</section>\n"
-        ));
-    }
-    out.push_str("<div class=\"colloquy-fields\">\n");
-    let inputs = [
-        (
-            "author",
-            "Name",
-            "text",
-            "name",
-            f.values.author.as_str(),
-            "",
-        ),
-        (
-            "email",
-            "E-mail",
-            "email",
-            "email",
-            f.values.email.as_str(),
-            "<span class=\"colloquy-hint\"> (never shown)</span>",
-        ),
-        (
-            "homepage",
-            "Homepage",
-            "url",
-            "url",
-            f.values.homepage.as_str(),
-            "",
-        ),
-    ];
-    for (name, label, kind, autocomplete, value, hint) in inputs {
-        let error = error_of(name);
-        out.push_str(&format!(
-            "<p class=\"colloquy-field\"><label for=\"colloquy-{name}\">{label}{hint}</label>\n<input id=\"colloquy-{name}\" name=\"{name}\" type=\"{kind}\" autocomplete=\"{autocomplete}\" value=\"{}\"{}>\n{}</p>\n",
-            esc(value),
-            invalid_attrs(name, error, None),
-            error_html(name, error)
-        ));
-    }
-    out.push_str("</div>\n");
-    if f.reply_mail {
-        let checked = if f.values.notify_replies.as_deref() == Some("on") {
-            " checked"
-        } else {
-            ""
-        };
-        out.push_str(&format!(
-            "<p class=\"colloquy-field colloquy-check\"><input id=\"colloquy-notify\" name=\"notify_replies\" type=\"checkbox\" value=\"on\"{checked}>\n<label for=\"colloquy-notify\">Send me an email when someone replies (give your address above; the first time, we ask you to confirm it)</label></p>\n"
-        ));
-    }
-    let body_error = error_of("body");
-    out.push_str(&format!(
-        "<p class=\"colloquy-field\"><label for=\"colloquy-body\">Comment</label>\n<textarea id=\"colloquy-body\" name=\"body\" rows=\"6\" required{}>{}</textarea>\n{}</p>\n",
-        invalid_attrs("body", body_error, Some("colloquy-tips")),
-        esc(&f.values.body),
-        error_html("body", body_error)
-    ));
-    let selected = f
-        .values
-        .format
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .unwrap_or(f.default_format);
-    let format_error = error_of("format");
-    out.push_str(&format!(
-        "<p class=\"colloquy-field\"><label for=\"colloquy-format\">Text format</label>\n<select id=\"colloquy-format\" name=\"format\"{}>\n",
-        invalid_attrs("format", format_error, None)
-    ));
-    for p in f.formats {
-        let sel = if p.id() == selected { " selected" } else { "" };
-        out.push_str(&format!(
-            "<option value=\"{}\"{sel}>{}</option>\n",
-            esc(p.id()),
-            esc(p.name())
-        ));
-    }
-    out.push_str(&format!(
-        "</select>\n{}</p>\n",
-        error_html("format", format_error)
-    ));
-    // Without JavaScript the tips cannot follow the selection: all are shown.
-    out.push_str("<div class=\"colloquy-tips\" id=\"colloquy-tips\">\n");
-    for p in f.formats {
-        out.push_str(&format!(
-            "<div class=\"colloquy-format-tips\" data-format=\"{}\">\n<h3>{}</h3>\n<ul>\n",
-            esc(p.id()),
-            esc(p.name())
-        ));
-        for tip in p.tips() {
-            out.push_str(&format!("<li>{}</li>\n", esc(tip)));
-        }
-        out.push_str("</ul>\n</div>\n");
-    }
-    out.push_str("</div>\n");
-    out.push_str(
-        "<div class=\"colloquy-actions\">\n<button type=\"submit\" name=\"op\" value=\"post\" class=\"colloquy-primary\">Post comment</button>\n<button type=\"submit\" name=\"op\" value=\"preview\">Preview</button>\n</div>\n</form>\n</section>\n",
-    );
-    out
-}
 
-fn invalid_attrs(field: &str, error: Option<&str>, describedby: Option<&str>) -> String {
-    let mut ids: Vec<String> = describedby.map(str::to_owned).into_iter().collect();
-    let mut out = String::new();
-    if error.is_some() {
-        ids.insert(0, format!("colloquy-{field}-error"));
-        out.push_str(" aria-invalid=\"true\"");
+    /// The label of `field` in the list of errors.
+    fn label_of<'f>(&self, field: &'f str) -> &'f str {
+        FORM_FIELDS
+            .iter()
+            .find(|(name, _)| *name == field)
+            .map_or(field, |(_, label)| label)
     }
-    if !ids.is_empty() {
-        out.push_str(&format!(" aria-describedby=\"{}\"", ids.join(" ")));
-    }
-    out
-}
 
-fn error_html(field: &str, error: Option<&str>) -> String {
-    error.map_or_else(String::new, |m| {
-        format!(
-            "<span class=\"colloquy-error\" id=\"colloquy-{field}-error\">{}</span>\n",
-            esc(m)
-        )
-    })
+    fn order_name(&self) -> &'static str {
+        order_name(self.order)
+    }
+
+    fn inputs(&self) -> [Input<'_>; 3] {
+        let v = &self.values;
+        [
+            Input {
+                name: "author",
+                label: "Name",
+                kind: "text",
+                autocomplete: "name",
+                value: &v.author,
+                private: false,
+            },
+            Input {
+                name: "email",
+                label: "E-mail",
+                kind: "email",
+                autocomplete: "email",
+                value: &v.email,
+                private: true,
+            },
+            Input {
+                name: "homepage",
+                label: "Homepage",
+                kind: "url",
+                autocomplete: "url",
+                value: &v.homepage,
+                private: false,
+            },
+        ]
+    }
+
+    fn notify_checked(&self) -> bool {
+        self.values.notify_replies.as_deref() == Some("on")
+    }
+
+    /// The format shown selected: the one sent, or the site's default.
+    fn selected(&self) -> &str {
+        self.values
+            .format
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .unwrap_or(&self.default_format)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::PolicySet;
+
+    /// `templates/thread.html`'s form alone, for the test below.
+    #[derive(Template)]
+    #[template(path = "test/form.html")]
+    struct FormOnly<'a> {
+        form: CommentForm<'a>,
+    }
 
     #[test]
     fn the_form_escapes_what_was_typed_and_marks_the_invalid_field() {
@@ -693,30 +594,38 @@ mod tests {
             ..FormValues::default()
         };
         let errors = vec![("email".to_owned(), "Must be an address.".to_owned())];
-        let html = comment_form(&FormView {
-            action: "/sites/default/threads/a%2Fb",
-            formats: &formats,
-            default_format: "filtered_html",
-            values: &values,
-            errors: &errors,
-            parent: Some((5, "<Ann>".into())),
-            cancel_href: "/x",
-            order: Order::Newest,
-            preview: None,
-            stamp: "1.<x>",
-            reply_mail: true,
-        });
+        let html = FormOnly {
+            form: CommentForm {
+                action: "/sites/default/threads/a%2Fb".into(),
+                formats,
+                default_format: "filtered_html".into(),
+                values,
+                errors,
+                parent: Some((5, "<Ann>".into())),
+                cancel_href: "/x".into(),
+                order: Order::Newest,
+                preview: None,
+                stamp: "1.<x>".into(),
+                reply_mail: true,
+            },
+        }
+        .render()
+        .unwrap_or_default();
         assert!(!html.contains("<script>") && !html.contains("</textarea><b>"));
         assert!(html.contains("value=\"&quot;&gt;&lt;script&gt;x&lt;/script&gt;\""));
         assert!(html.contains("Reply to &lt;Ann&gt;"));
         assert!(html.contains("name=\"colloquy_ts\" value=\"1.&lt;x&gt;\""));
         assert!(html.contains("name=\"colloquy_hp\" type=\"text\" tabindex=\"-1\""));
         assert!(html.contains("name=\"parent\" value=\"5\""));
+        assert!(html.contains("name=\"order\" value=\"newest\""));
         assert!(html.contains("<option value=\"plain_text\" selected>"));
         assert!(html.contains(
             "id=\"colloquy-email\" name=\"email\" type=\"email\" autocomplete=\"email\" value=\"\" aria-invalid=\"true\" aria-describedby=\"colloquy-email-error\""
         ));
+        assert!(html.contains("<a href=\"#colloquy-email\">E-mail: Must be an address.</a>"));
         assert!(!html.contains("id=\"colloquy-author\" name=\"author\" type=\"text\" autocomplete=\"name\" value=\"&quot;&gt;&lt;script&gt;x&lt;/script&gt;\" aria-invalid"));
+        assert!(html.contains("aria-describedby=\"colloquy-tips\""));
         assert_eq!(sentence("the comment is empty"), "The comment is empty.");
+        assert_eq!(path_segment("news/2026 é"), "news%2F2026%20%C3%A9");
     }
 }

@@ -1,0 +1,91 @@
+//! `GET /api/v1/sites/{site}/threads/{thread}/feed`: a thread's comments as
+//! an Atom feed, newest first (`templates/feed.xml`).
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+
+use super::render;
+use crate::http::api::{site_id, thread_key, with_etag};
+use crate::http::extract::ApiPath;
+use crate::http::problem::ApiResult;
+use crate::http::AppState;
+use crate::service::rfc3339;
+use crate::store::Order;
+use crate::SafeHtml;
+
+/// `templates/feed.xml`.
+#[derive(Template)]
+#[template(path = "feed.xml")]
+struct Feed {
+    site: String,
+    thread: String,
+    /// The thread key percent-encoded, for the feed's URN.
+    thread_urn: String,
+    updated: String,
+    self_link: String,
+    entries: Vec<Entry>,
+}
+
+/// One comment of the feed.
+struct Entry {
+    id: i64,
+    author: String,
+    published: String,
+    updated: String,
+    /// Written escaped: Atom's `type="html"` content is text.
+    html: SafeHtml,
+}
+
+/// `GET /api/v1/sites/{site}/threads/{thread}/feed` — Atom, newest first.
+pub async fn feed(
+    State(app): State<AppState>,
+    ApiPath((site, thread)): ApiPath<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let site = site_id(&site)?;
+    let thread = thread_key(&thread)?;
+    let page = app
+        .colloquy
+        .list(&site, &thread, Order::Newest, None, None)
+        .await?;
+    let updated = page
+        .comments
+        .first()
+        .map_or(0, |c| c.modified.unwrap_or(c.created));
+    let base = app.colloquy.config().public_url.clone().unwrap_or_default();
+    let thread_urn = percent_encoded(thread.as_str());
+    let feed = Feed {
+        self_link: format!("{base}/api/v1/sites/{site}/threads/{thread_urn}/feed"),
+        site: site.as_str().to_owned(),
+        thread: thread.as_str().to_owned(),
+        thread_urn,
+        updated: rfc3339(updated),
+        entries: page
+            .comments
+            .into_iter()
+            .map(|c| Entry {
+                id: c.id,
+                author: c.author.unwrap_or_else(|| "Anonymous".to_owned()),
+                published: rfc3339(c.created),
+                updated: rfc3339(c.modified.unwrap_or(c.created)),
+                html: SafeHtml::from_store(c.html),
+            })
+            .collect(),
+    };
+    let xml = match render(&feed) {
+        Ok(xml) => xml,
+        Err(failed) => return Ok(failed.into_response()),
+    };
+    Ok(with_etag(
+        &headers,
+        xml.into_bytes(),
+        "application/atom+xml; charset=utf-8",
+    ))
+}
+
+/// A thread key as one URL segment (and a URN part): percent-encoded.
+fn percent_encoded(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
