@@ -62,6 +62,10 @@ impl Weigh for SiteRow {
 /// A map whose entries expire, at most `max_bytes` in all.
 pub struct Memo<K, V> {
     entries: moka::sync::Cache<K, V>,
+    /// Bumped by every forget: a value read from the database before a
+    /// write that changed it must not be stored after the write forgot the
+    /// old one (it would be served stale until it expires).
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl<K, V> std::fmt::Debug for Memo<K, V> {
@@ -87,6 +91,21 @@ where
                 })
                 .time_to_live(ttl)
                 .build(),
+            generation: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Where the memo stands; take it before reading what [`Memo::put_since`]
+    /// will store.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Stores a value read after [`Memo::generation`] gave `since`, unless
+    /// something was forgotten meanwhile (the value may predate that write).
+    pub fn put_since(&self, since: u64, key: K, value: V) {
+        if self.generation() == since {
+            self.put(key, value);
         }
     }
 
@@ -104,11 +123,15 @@ where
 
     /// Forgets a value (after a write that changed it).
     pub fn forget(&self, key: &K) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         self.entries.invalidate(key);
     }
 
     /// Forgets everything.
     pub fn clear(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         self.entries.invalidate_all();
     }
 
@@ -133,6 +156,19 @@ mod tests {
         m.put("b".into(), 2);
         std::thread::sleep(Duration::from_millis(40));
         assert_eq!(m.get(&"b".into()), None);
+    }
+
+    #[test]
+    fn a_value_read_before_a_write_is_not_kept_after_it() {
+        let m: Memo<String, i64> = Memo::new(Duration::from_secs(60), 1 << 20);
+        let since = m.generation();
+        // ... the count is read (1), then a post lands and forgets it ...
+        m.forget(&"t".into());
+        m.put_since(since, "t".into(), 1);
+        assert_eq!(m.get(&"t".into()), None, "the stale count was not kept");
+        let since = m.generation();
+        m.put_since(since, "t".into(), 2);
+        assert_eq!(m.get(&"t".into()), Some(2));
     }
 
     #[test]

@@ -368,12 +368,14 @@ impl Colloquy {
         if let Some(row) = self.sites.get(&site.as_str().to_owned()) {
             return Ok(row);
         }
+        let since = self.sites.generation();
         let row = self
             .store
             .site(site.as_str())
             .await?
             .ok_or_else(|| Error::NotFound(format!("there is no site `{site}`")))?;
-        self.sites.put(site.as_str().to_owned(), row.clone());
+        self.sites
+            .put_since(since, site.as_str().to_owned(), row.clone());
         Ok(row)
     }
 
@@ -838,10 +840,17 @@ impl Colloquy {
             .map(|(k, _)| k.clone())
             .collect();
         if !missing.is_empty() {
-            let found = self.store.count_published(&s, &missing).await?;
+            let since = self.counts.generation();
+            let found: std::collections::HashMap<String, i64> = self
+                .store
+                .count_published(&s, &missing)
+                .await?
+                .into_iter()
+                .collect();
             for (key, n) in answer.iter_mut().filter(|(_, n)| n.is_none()) {
-                let count = found.iter().find(|(t, _)| t == key).map_or(0, |(_, c)| *c);
-                self.counts.put((s.clone(), key.clone()), count);
+                let count = found.get(key).copied().unwrap_or(0);
+                self.counts
+                    .put_since(since, (s.clone(), key.clone()), count);
                 *n = Some(count);
             }
         }
@@ -1409,6 +1418,9 @@ impl Colloquy {
             notify: false,
         };
         self.store.update_site(&row, now, &audit).await?;
+        // Forget first: a reader that fetched the old settings meanwhile
+        // then cannot store them over these.
+        self.sites.forget(&site.as_str().to_owned());
         self.sites.put(site.as_str().to_owned(), row.clone());
         Ok(row)
     }
