@@ -1,5 +1,5 @@
-// The command-line interface: argument parsing and printing only; the work is
-// done by the library.
+//! The command-line interface: argument parsing and printing only; the work
+//! is done by the library.
 
 use std::io::{self, BufRead, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};

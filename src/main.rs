@@ -1,11 +1,7 @@
 //! The `colloquy` command: see `colloquy --help`.
 
-use std::process::ExitCode;
+mod cli;
 
-fn main() -> ExitCode {
-    colloquy_cli::run()
-}
-
-mod colloquy_cli {
-    include!("cli.rs");
+fn main() -> std::process::ExitCode {
+    cli::run()
 }
