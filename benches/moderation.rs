@@ -9,7 +9,7 @@
 use std::hint::black_box;
 
 use colloquy::comment::Status;
-use colloquy::config::ModerationMode;
+use colloquy::moderation::ModerationMode;
 use colloquy::moderation::{decide, Candidate, Facts, KeyList, Settings, SiteRules};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 

@@ -507,8 +507,7 @@ fn export(
                         e.to_string()
                     })?;
                 drop(out);
-                std::fs::rename(&partial, path)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                std::fs::rename(&partial, path).map_err(|e| format!("{}: {e}", path.display()))?;
                 summary
             }
             None => {

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::moderation::ModerationMode;
+
 /// A configuration problem, located where possible.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{origin}: {key}: {message}")]
@@ -24,39 +26,6 @@ pub struct ConfigError {
     pub key: String,
     /// What is wrong.
     pub message: String,
-}
-
-/// How a site moderates new comments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ModerationMode {
-    /// Publish every comment at once.
-    Publish,
-    /// Hold every comment for a moderator.
-    Hold,
-    /// Hold comments that the rules flag (for now: too many links).
-    Rules,
-}
-
-impl ModerationMode {
-    /// The mode as written in files and the API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ModerationMode::Publish => "publish",
-            ModerationMode::Hold => "hold",
-            ModerationMode::Rules => "rules",
-        }
-    }
-
-    /// Parses a mode.
-    pub fn parse(s: &str) -> Option<ModerationMode> {
-        match s {
-            "publish" => Some(ModerationMode::Publish),
-            "hold" => Some(ModerationMode::Hold),
-            "rules" => Some(ModerationMode::Rules),
-            _ => None,
-        }
-    }
 }
 
 /// One site as declared in the configuration (the first time the service

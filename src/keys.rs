@@ -108,7 +108,7 @@ impl Keys {
             link_key_until: None,
         };
         let stored_fingerprint = store.setting(FINGERPRINT_SETTING).await?;
-        let now_secs = crate::service::now_ms() / 1000;
+        let now_secs = crate::clock::now_ms() / 1000;
         let (file, write) = match &config.secret_key {
             Some(secret) => {
                 if !in_database.is_empty() {

@@ -26,6 +26,8 @@
 
 #[cfg(feature = "server")]
 pub mod auth;
+#[cfg(feature = "server")]
+pub mod clock;
 pub mod comment;
 pub mod config;
 #[cfg(feature = "server")]
@@ -50,6 +52,8 @@ pub mod ratelimit;
 pub mod render_pool;
 pub mod safety;
 pub mod scoring;
+#[cfg(feature = "server")]
+pub mod secret;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "server")]

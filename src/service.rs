@@ -10,19 +10,22 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use crate::auth::AdminTokens;
+use crate::clock::{new_id, now_ms};
 use crate::comment::{AuthorName, Comment, SiteId, Status, ThreadKey, ThreadState};
-use crate::config::{Config, ModerationMode};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::keys::Keys;
 use crate::memo::Memo;
+use crate::moderation::ModerationMode;
 use crate::moderation::Transition;
 use crate::moderation::{self, Decision, FormFacts, Refusal, SiteRules};
 use crate::policy::{Policy, PolicySet, Rendered};
 use crate::ratelimit::RateLimits;
 use crate::render_pool::RenderPool;
+use crate::secret::{hash_token, hex, random_token};
 use crate::store::{
     AuditEntry, InsertComment, InsertOutcome, Order, Position, QueueFilter, SiteRow, Store,
     UsedStamp,
@@ -31,9 +34,6 @@ use crate::store::{
 /// How often a change is read and decided again when the comment changed
 /// under it, before giving up with a conflict.
 const MAX_CHANGE_ATTEMPTS: usize = 5;
-
-/// Ids are `(ms since 2020) << 12 | random`: time-ordered, below 2^53.
-pub(crate) const ID_EPOCH_MS: i64 = 1_577_836_800_000;
 
 /// The service.
 #[derive(Clone)]
@@ -233,24 +233,6 @@ pub struct RerenderReport {
     pub rerendered: u64,
     /// Comments whose format no longer exists (left as they were).
     pub skipped: u64,
-}
-
-/// Milliseconds since the Unix epoch, now.
-pub fn now_ms() -> i64 {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-/// RFC 3339 UTC with milliseconds, e.g. `2026-11-26T15:10:00.123Z`.
-pub fn rfc3339(ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let f = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    t.format(&f).unwrap_or_default()
 }
 
 impl Colloquy {
@@ -1642,34 +1624,6 @@ fn decode_cursor(s: &str) -> Result<Position> {
     })
 }
 
-/// A fresh time-ordered id below 2^53 (comments, audit and outbox rows).
-pub(crate) fn new_id(created: i64) -> i64 {
-    // The low 12 bits count up from a random start, so one process never
-    // repeats an id within a millisecond; across processes the random start
-    // makes clashes rare, and the store refuses a taken id (we retry).
-    static NEXT: std::sync::LazyLock<std::sync::atomic::AtomicU64> =
-        std::sync::LazyLock::new(|| {
-            std::sync::atomic::AtomicU64::new(u64::from(rand::random::<u16>()))
-        });
-    let low = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) & 0x0fff;
-    let ms = (created - ID_EPOCH_MS).clamp(0, (1 << 41) - 1);
-    (ms << 12) | i64::try_from(low).unwrap_or(0)
-}
-
-fn random_token(bytes: usize) -> String {
-    let raw: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
-}
-
-/// SHA-256 of a secret token, hex (what the database keeps).
-pub fn hash_token(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Trims a one-line field; empty means absent.
 fn clean_line(field: &str, value: Option<String>, max: usize) -> Result<Option<String>> {
     let Some(v) = value else { return Ok(None) };
@@ -1757,14 +1711,6 @@ mod tests {
     }
 
     #[test]
-    fn ids_fit_in_a_javascript_number_and_grow_with_time() {
-        let a = new_id(now_ms());
-        let b = new_id(now_ms() + 1000);
-        assert!(a > 0 && a < (1 << 53));
-        assert!(b > a);
-    }
-
-    #[test]
     fn field_checks_explain_themselves() {
         assert!(clean_email(Some("a@b".into())).is_err());
         assert_eq!(
@@ -1812,10 +1758,5 @@ mod tests {
             issued
         )
         .is_none());
-    }
-
-    #[test]
-    fn timestamps_are_rfc3339_utc() {
-        assert_eq!(rfc3339(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
     }
 }

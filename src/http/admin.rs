@@ -15,9 +15,10 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, Bearer, RequestBody};
 use super::problem::{ApiResult, Problem};
 use super::AppState;
 use crate::auth::Grant;
+use crate::clock::rfc3339;
 use crate::comment::{Comment, SiteId, Status, ThreadState};
-use crate::config::ModerationMode;
-use crate::service::{rfc3339, Action, Actor, SiteChanges};
+use crate::moderation::ModerationMode;
+use crate::service::{Action, Actor, SiteChanges};
 use crate::store::{AuditEntry, QueueFilter};
 
 /// Checks the bearer token for `site` (or for everything when `None`).
@@ -495,7 +496,7 @@ pub async fn privacy_export(
     Ok(Json(serde_json::json!({
         "site": site.as_str(),
         "email": b.email.trim(),
-        "exported_at": rfc3339(crate::service::now_ms()),
+        "exported_at": rfc3339(crate::clock::now_ms()),
         "comments": comments,
     })))
 }

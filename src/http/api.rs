@@ -15,8 +15,9 @@ use super::extract::{
 use super::problem::{ApiResult, Problem};
 use super::AppState;
 use crate::auth::Grant;
+use crate::clock::rfc3339;
 use crate::comment::{Comment, SiteId, ThreadKey};
-use crate::service::{rfc3339, FormFields, Page, PostClient, PostInput};
+use crate::service::{FormFields, Page, PostClient, PostInput};
 use crate::store::Order;
 
 /// A published comment as readers see it (no e-mail, no IP hash, no body).

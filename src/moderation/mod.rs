@@ -12,11 +12,10 @@ pub mod settings;
 pub mod transition;
 
 pub use keys::KeyList;
-pub use settings::{FormChecks, SiteRules};
+pub use settings::{FormChecks, ModerationMode, SiteRules};
 pub use transition::{transition, Action, Prior, Transition};
 
 use crate::comment::Status;
-use crate::config::ModerationMode;
 
 /// Milliseconds in a day.
 const DAY_MS: i64 = 86_400_000;

@@ -135,6 +135,39 @@ impl SiteRules {
     }
 }
 
+/// How a site moderates new comments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModerationMode {
+    /// Publish every comment at once.
+    Publish,
+    /// Hold every comment for a moderator.
+    Hold,
+    /// Hold comments that the rules flag (for now: too many links).
+    Rules,
+}
+
+impl ModerationMode {
+    /// The mode as written in files and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModerationMode::Publish => "publish",
+            ModerationMode::Hold => "hold",
+            ModerationMode::Rules => "rules",
+        }
+    }
+
+    /// Parses a mode.
+    pub fn parse(s: &str) -> Option<ModerationMode> {
+        match s {
+            "publish" => Some(ModerationMode::Publish),
+            "hold" => Some(ModerationMode::Hold),
+            "rules" => Some(ModerationMode::Rules),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,11 +37,12 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::clock::{now_ms, rfc3339};
 use crate::comment::{Comment, SiteId, Status, ThreadKey};
 use crate::config::{Config, SiteConfig};
 use crate::error::{Error, Result};
 use crate::keys::Keys;
-use crate::service::{now_ms, rfc3339, Colloquy};
+use crate::service::Colloquy;
 use crate::store::outbox::{Delivery, NewDelivery, NotifyEvent, Subscription};
 use crate::store::{normalize_email, Store};
 use email::{Mail, Mailer};
@@ -205,7 +206,7 @@ impl Notifier {
         if let Some(url) = webhook_url {
             let payload = webhook_payload(event, kind, &comment);
             out.push(NewDelivery {
-                id: crate::service::new_id(now_ms()),
+                id: crate::clock::new_id(now_ms()),
                 comment_id: Some(comment.id),
                 kind: WEBHOOK.to_owned(),
                 target: url.to_owned(),
@@ -611,7 +612,7 @@ fn webhook_payload(event: &NotifyEvent, kind: Event, c: &Comment) -> webhook::Pa
 
 fn mail_delivery(kind: &str, c: &Comment, mail: &Mail, dedupe_key: String) -> Result<NewDelivery> {
     Ok(NewDelivery {
-        id: crate::service::new_id(now_ms()),
+        id: crate::clock::new_id(now_ms()),
         comment_id: Some(c.id),
         kind: kind.to_owned(),
         target: mail.to.clone(),

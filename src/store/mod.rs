@@ -16,8 +16,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
 
 use crate::comment::{Comment, Status, ThreadState};
-use crate::config::ModerationMode;
 use crate::error::{Error, Result};
+use crate::moderation::ModerationMode;
 use crate::moderation::{Prior, SiteRules};
 
 pub mod outbox;

@@ -87,7 +87,7 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn import_id_start(&self, now: i64) -> Result<i64> {
-        let cutoff = (now - crate::service::ID_EPOCH_MS - 3_600_000).max(0) << 12;
+        let cutoff = (now - crate::clock::ID_EPOCH_MS - 3_600_000).max(0) << 12;
         let row = sqlx::query("SELECT MAX(id) AS m FROM comments WHERE id < $1")
             .bind(cutoff)
             .fetch_one(&self.write)

@@ -8,9 +8,10 @@
 
 use std::io::Write;
 
+use crate::clock::rfc3339;
 use crate::comment::{SiteId, Status, ThreadState};
 use crate::error::Error;
-use crate::service::{rfc3339, Colloquy};
+use crate::service::Colloquy;
 use crate::store::{ExportComment, ExportThread};
 
 use super::native::{Line, EXPORT_VERSION};

@@ -25,9 +25,10 @@ use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use crate::clock::now_ms;
 use crate::comment::{Comment, SiteId, Status, ThreadKey, ThreadState};
 use crate::error::Error;
-use crate::service::{clean_email, clean_homepage, now_ms, Colloquy};
+use crate::service::{clean_email, clean_homepage, Colloquy};
 use crate::store::{ImportRow, ImportThread, RowOutcome, SiteRow};
 
 /// The systems an import reads from.
@@ -319,7 +320,7 @@ pub(crate) struct RawComment {
 pub(crate) struct SiteSettings {
     pub(crate) formats: Vec<String>,
     pub(crate) default_format: String,
-    pub(crate) moderation: crate::config::ModerationMode,
+    pub(crate) moderation: crate::moderation::ModerationMode,
     pub(crate) hold_links: u32,
     pub(crate) duplicate_window_secs: u32,
     pub(crate) rules: crate::moderation::SiteRules,

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use serde::{Deserialize, Serialize};
 
 use crate::comment::{Status, ThreadState};
-use crate::config::ModerationMode;
+use crate::moderation::ModerationMode;
 
 use super::wordpress::stopped;
 use super::{

@@ -127,7 +127,7 @@ async fn spam_trash_restore_and_delete(db: Db) {
 
 async fn bulk_actions_report_each_comment(db: Db) {
     let Some(app) = spawn_with(db, |c| {
-        c.sites[0].moderation = colloquy::config::ModerationMode::Hold
+        c.sites[0].moderation = colloquy::moderation::ModerationMode::Hold
     })
     .await
     else {

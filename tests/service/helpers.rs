@@ -42,7 +42,7 @@ fn unique(prefix: &str) -> String {
         "{prefix}_{}_{}_{}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::SeqCst),
-        colloquy::service::now_ms() % 1_000_000
+        colloquy::clock::now_ms() % 1_000_000
     )
 }
 

@@ -186,7 +186,7 @@ async fn keys_of_an_older_version_move_from_the_database_into_the_key_file(db: D
         .post_ok("default", "old", json!({"body": held_body()}))
         .await;
     let id = held["id"].as_i64().unwrap();
-    let exp = colloquy::service::now_ms() / 1000 + 3600;
+    let exp = colloquy::clock::now_ms() / 1000 + 3600;
     let mut mac = Hmac::<Sha256>::new_from_slice(OLD_LINK_KEY.as_bytes()).unwrap();
     mac.update(format!("colloquy-link-v1\ndefault\n{id}\napprove\n{exp}").as_bytes());
     let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());

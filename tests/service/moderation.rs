@@ -201,7 +201,7 @@ async fn threads_close_themselves_after_n_days(db: Db) {
     app.post_ok("default", "new", json!({"body": "first"}))
         .await;
     // Make the thread four days old.
-    let four_days_ago = colloquy::service::now_ms() - 4 * 86_400_000;
+    let four_days_ago = colloquy::clock::now_ms() - 4 * 86_400_000;
     app.sql(&format!(
         "UPDATE threads SET created = {four_days_ago} WHERE thread_key = 'old'"
     ))
@@ -385,7 +385,7 @@ async fn the_audit_log_records_decisions_and_moderator_actions(db: Db) {
             )
         })
         .collect();
-    let token = format!("token:{}", &colloquy::service::hash_token(ADMIN)[..8]);
+    let token = format!("token:{}", &colloquy::secret::hash_token(ADMIN)[..8]);
     assert_eq!(
         summary,
         [

@@ -392,7 +392,7 @@ async fn moderators_get_held_comments_with_one_click_links(db: Db) {
     let signer = colloquy::keys::Keys::read_file(&app.key_file)
         .unwrap()
         .link_signer();
-    let now = colloquy::service::now_ms() / 1000;
+    let now = colloquy::clock::now_ms() / 1000;
     let link = |expires: i64| colloquy::notify::links::Link {
         site: "default".to_owned(),
         comment: id,

@@ -236,7 +236,7 @@ async fn old_deliveries_are_purged_after_their_retention(db: Db) {
         .await;
     settle(&app).await;
     let day = 86_400_000i64;
-    let now = colloquy::service::now_ms();
+    let now = colloquy::clock::now_ms();
     // The first delivery was sent eight days ago; a failed one is as old;
     // a pending one as old is still to be sent and stays.
     app.sql(&format!(

@@ -52,7 +52,7 @@ async fn ip_hashes_are_forgotten_after_the_retention_period(db: Db) {
         );
     }
     // The first comment is 31 days old.
-    let then = colloquy::service::now_ms() - 31 * 86_400_000;
+    let then = colloquy::clock::now_ms() - 31 * 86_400_000;
     let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
         .await
         .unwrap();

@@ -1,8 +1,9 @@
 //! Export, then import into an empty database: the same site comes back,
 //! from JSON and from WXR; private fields travel only when asked for.
 
+use colloquy::clock::{now_ms, rfc3339};
 use colloquy::comment::{Comment, SiteId, Status, ThreadKey, ThreadState};
-use colloquy::service::{now_ms, rfc3339, Action, Actor, PostInput, SiteChanges};
+use colloquy::service::{Action, Actor, PostInput, SiteChanges};
 use colloquy::store::QueueFilter;
 use colloquy::store::{ImportRow, RowOutcome};
 use colloquy::transfer::export::{export, ExportFormat};
@@ -216,7 +217,7 @@ async fn private_fields_are_exported_only_when_asked_for(db: Db) {
 }
 
 async fn site_settings_move_only_into_a_site_without_comments(db: Db) {
-    use colloquy::config::ModerationMode;
+    use colloquy::moderation::ModerationMode;
     let Some(a) = open(db).await else { return };
     run_ok(&a, Kind::Drupal7, &fixture("drupal7.csv")).await;
     a.service

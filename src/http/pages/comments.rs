@@ -4,8 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::clock::rfc3339;
 use crate::comment::Comment;
-use crate::service::rfc3339;
 use crate::SafeHtml;
 
 /// Replies nest this deep at most (HTML nesting has limits too); deeper

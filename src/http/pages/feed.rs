@@ -7,11 +7,11 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 use super::render;
+use crate::clock::rfc3339;
 use crate::http::api::{site_id, thread_key, with_etag};
 use crate::http::extract::ApiPath;
 use crate::http::problem::ApiResult;
 use crate::http::AppState;
-use crate::service::rfc3339;
 use crate::store::Order;
 use crate::SafeHtml;
 
