@@ -59,6 +59,8 @@ pub mod server;
 #[cfg(feature = "server")]
 pub mod service;
 #[cfg(feature = "server")]
+pub mod site;
+#[cfg(feature = "server")]
 pub mod store;
 mod text;
 #[cfg(feature = "server")]

@@ -13,7 +13,7 @@
 use std::hash::Hash;
 use std::time::Duration;
 
-use crate::store::SiteRow;
+use crate::site::SiteSettings;
 
 /// What one entry costs beyond its own bytes: the map's slot, the
 /// eviction queues' nodes and their counters (an estimate, on the high
@@ -44,13 +44,13 @@ impl<A: Weigh, B: Weigh> Weigh for (A, B) {
     }
 }
 
-impl Weigh for SiteRow {
+impl Weigh for SiteSettings {
     fn weigh(&self) -> usize {
         // The key lists' compiled matchers are shared with every copy of
         // the rules (and bounded where they are compiled); their texts are
         // this entry's.
         let texts = |list: &[String]| list.iter().map(Weigh::weigh).sum::<usize>();
-        std::mem::size_of::<SiteRow>()
+        std::mem::size_of::<SiteSettings>()
             + self.id.len()
             + self.default_format.len()
             + texts(&self.formats)

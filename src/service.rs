@@ -26,9 +26,10 @@ use crate::policy::{Policy, PolicySet, Rendered};
 use crate::ratelimit::RateLimits;
 use crate::render_pool::RenderPool;
 use crate::secret::{hash_token, hex, random_token};
+use crate::site::SiteChanges;
+use crate::site::SiteSettings;
 use crate::store::{
-    AuditEntry, InsertComment, InsertOutcome, Order, Position, QueueFilter, SiteRow, Store,
-    UsedStamp,
+    AuditEntry, InsertComment, InsertOutcome, Order, Position, QueueFilter, Store, UsedStamp,
 };
 
 /// How often a change is read and decided again when the comment changed
@@ -55,7 +56,7 @@ pub struct Shared {
     /// outside the database.
     keys: Arc<Keys>,
     /// Site settings, read on every request (5 s; updated on change).
-    sites: Arc<Memo<String, SiteRow>>,
+    sites: Arc<Memo<String, SiteSettings>>,
     /// Published counts per (site, thread), for article lists (1 s; dropped
     /// on every change made here).
     counts: Arc<Memo<(String, String), i64>>,
@@ -207,23 +208,6 @@ pub struct ThreadInfo {
 
 pub use crate::moderation::Action;
 
-/// Changes to a site's settings; `None` leaves a setting as it is.
-#[derive(Debug, Clone, Default)]
-pub struct SiteChanges {
-    /// Offered formats, in order.
-    pub formats: Option<Vec<String>>,
-    /// The default format.
-    pub default_format: Option<String>,
-    /// Moderation mode.
-    pub moderation: Option<ModerationMode>,
-    /// Link count that holds a comment.
-    pub hold_links: Option<u32>,
-    /// Duplicate window, seconds.
-    pub duplicate_window_secs: Option<u32>,
-    /// Fields of [`SiteRules`] to change, by name.
-    pub rules: serde_json::Map<String, serde_json::Value>,
-}
-
 /// Result of re-rendering a site's comments.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RerenderReport {
@@ -260,7 +244,7 @@ impl Colloquy {
             }
             store
                 .ensure_site(
-                    &SiteRow {
+                    &SiteSettings {
                         id: site.id.clone(),
                         formats: site.formats.clone(),
                         default_format: site.default_format.clone(),
@@ -346,7 +330,7 @@ impl Colloquy {
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown site.
-    pub async fn site(&self, site: &SiteId) -> Result<SiteRow> {
+    pub async fn site(&self, site: &SiteId) -> Result<SiteSettings> {
         if let Some(row) = self.sites.get(&site.as_str().to_owned()) {
             return Ok(row);
         }
@@ -370,7 +354,7 @@ impl Colloquy {
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown site.
-    pub async fn formats(&self, site: &SiteId) -> Result<(SiteRow, Vec<&Policy>)> {
+    pub async fn formats(&self, site: &SiteId) -> Result<(SiteSettings, Vec<&Policy>)> {
         let row = self.site(site).await?;
         let policies = row
             .formats
@@ -380,7 +364,7 @@ impl Colloquy {
         Ok((row, policies))
     }
 
-    fn pick_policy(&self, row: &SiteRow, format: Option<&str>) -> Result<&Policy> {
+    fn pick_policy(&self, row: &SiteSettings, format: Option<&str>) -> Result<&Policy> {
         let id = format.unwrap_or(&row.default_format);
         if !row.formats.iter().any(|f| f == id) {
             return Err(Error::invalid(
@@ -516,7 +500,7 @@ impl Colloquy {
             ip_network: ip_label.as_ref().and_then(|(_, net)| net.as_deref()),
         };
         let Decision { status, reasons } =
-            moderation::decide(&candidate, settings(&row), &facts).map_err(refusal_error)?;
+            moderation::decide(&candidate, row.rules_view(), &facts).map_err(refusal_error)?;
         let edit_token = random_token(32);
         let notify_replies = input.notify_replies && email.is_some();
         let mut comment = Comment {
@@ -636,7 +620,7 @@ impl Colloquy {
     /// form checks apply to it.
     async fn facts(
         &self,
-        row: &SiteRow,
+        row: &SiteSettings,
         thread: &ThreadKey,
         input: &PostInput,
         email: Option<&str>,
@@ -934,7 +918,7 @@ impl Colloquy {
                 ..moderation::Facts::default()
             };
             let decision =
-                moderation::decide(&candidate, settings(&row), &facts).map_err(refusal_error)?;
+                moderation::decide(&candidate, row.rules_view(), &facts).map_err(refusal_error)?;
             let before = comment.status;
             if comment.status == Status::Published && decision.status != Status::Published {
                 comment.status = decision.status;
@@ -1305,7 +1289,7 @@ impl Colloquy {
         site: &SiteId,
         changes: SiteChanges,
         actor: &Actor,
-    ) -> Result<SiteRow> {
+    ) -> Result<SiteSettings> {
         let SiteChanges {
             formats,
             default_format,
@@ -1535,15 +1519,6 @@ fn checked(rules: &SiteRules, client: PostClient) -> bool {
         (_, PostClient::Trusted) | (moderation::FormChecks::Off, _) => false,
         (moderation::FormChecks::Browsers, client) => client == PostClient::Browser,
         (moderation::FormChecks::All, _) => true,
-    }
-}
-
-/// The settings the moderation rules read, from a site's row.
-fn settings(row: &SiteRow) -> moderation::Settings<'_> {
-    moderation::Settings {
-        mode: row.moderation,
-        hold_links: row.hold_links,
-        rules: &row.rules,
     }
 }
 

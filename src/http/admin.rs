@@ -18,7 +18,8 @@ use crate::auth::Grant;
 use crate::clock::rfc3339;
 use crate::comment::{Comment, SiteId, Status, ThreadState};
 use crate::moderation::ModerationMode;
-use crate::service::{Action, Actor, SiteChanges};
+use crate::service::{Action, Actor};
+use crate::site::SiteChanges;
 use crate::store::{AuditEntry, QueueFilter};
 
 /// Checks the bearer token for `site` (or for everything when `None`).
@@ -282,8 +283,8 @@ struct SiteResponse {
     rules: crate::moderation::SiteRules,
 }
 
-impl From<crate::store::SiteRow> for SiteResponse {
-    fn from(r: crate::store::SiteRow) -> SiteResponse {
+impl From<crate::site::SiteSettings> for SiteResponse {
+    fn from(r: crate::site::SiteSettings) -> SiteResponse {
         SiteResponse {
             id: r.id,
             formats: r.formats,

@@ -19,6 +19,7 @@ use crate::comment::{Comment, Status, ThreadState};
 use crate::error::{Error, Result};
 use crate::moderation::ModerationMode;
 use crate::moderation::{Prior, SiteRules};
+use crate::site::SiteSettings;
 
 pub mod outbox;
 
@@ -56,26 +57,6 @@ struct InsertJob {
 
 /// Most comments committed by one SQLite transaction.
 const MAX_BATCH: usize = 64;
-
-/// A site's stored settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SiteRow {
-    /// Site id.
-    pub id: String,
-    /// Allowed formats, in order.
-    pub formats: Vec<String>,
-    /// Default format.
-    pub default_format: String,
-    /// Moderation mode.
-    pub moderation: ModerationMode,
-    /// Link count at which comments are held (mode `rules`).
-    pub hold_links: u32,
-    /// Seconds within which the same text from the same poster is a
-    /// duplicate (0: no check).
-    pub duplicate_window_secs: u32,
-    /// The further moderation rules.
-    pub rules: SiteRules,
-}
 
 /// One entry of the audit log: an automatic decision or a moderator's
 /// action, written in the same transaction as the change it records.
@@ -408,7 +389,7 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn ensure_site(&self, site: &SiteRow, now: i64) -> Result<()> {
+    pub async fn ensure_site(&self, site: &SiteSettings, now: i64) -> Result<()> {
         sqlx::query(
             "INSERT INTO sites (id, formats, default_format, moderation, hold_links, duplicate_window_secs, \
              rules, created, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (id) DO NOTHING",
@@ -430,7 +411,7 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn site(&self, id: &str) -> Result<Option<SiteRow>> {
+    pub async fn site(&self, id: &str) -> Result<Option<SiteSettings>> {
         let row = sqlx::query(
             "SELECT id, formats, default_format, moderation, hold_links, duplicate_window_secs, rules FROM sites WHERE id = $1",
         )
@@ -444,7 +425,7 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn sites(&self) -> Result<Vec<SiteRow>> {
+    pub async fn sites(&self) -> Result<Vec<SiteSettings>> {
         let rows = sqlx::query(
             "SELECT id, formats, default_format, moderation, hold_links, duplicate_window_secs, rules FROM sites ORDER BY id",
         )
@@ -457,7 +438,12 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn update_site(&self, site: &SiteRow, now: i64, audit: &AuditEntry) -> Result<bool> {
+    pub async fn update_site(
+        &self,
+        site: &SiteSettings,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE sites SET formats = $1, default_format = $2, moderation = $3, hold_links = $4, \
@@ -1597,10 +1583,10 @@ async fn migrate(pool: &AnyPool) -> Result<()> {
         .map_err(|e| Error::Internal(format!("migration: {e}")))
 }
 
-fn site_from_row(r: &AnyRow) -> Result<SiteRow> {
+fn site_from_row(r: &AnyRow) -> Result<SiteSettings> {
     let formats: String = r.try_get("formats")?;
     let moderation: String = r.try_get("moderation")?;
-    Ok(SiteRow {
+    Ok(SiteSettings {
         id: r.try_get("id")?,
         formats: formats.split_whitespace().map(str::to_owned).collect(),
         default_format: r.try_get("default_format")?,

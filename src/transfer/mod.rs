@@ -29,7 +29,8 @@ use crate::clock::now_ms;
 use crate::comment::{Comment, SiteId, Status, ThreadKey, ThreadState};
 use crate::error::Error;
 use crate::service::{clean_email, clean_homepage, Colloquy};
-use crate::store::{ImportRow, ImportThread, RowOutcome, SiteRow};
+use crate::site::SiteSettings;
+use crate::store::{ImportRow, ImportThread, RowOutcome};
 
 /// The systems an import reads from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -317,7 +318,7 @@ pub(crate) struct RawComment {
 
 /// A site's settings as our export carries them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SiteSettings {
+pub(crate) struct ExportedSettings {
     pub(crate) formats: Vec<String>,
     pub(crate) default_format: String,
     pub(crate) moderation: crate::moderation::ModerationMode,
@@ -330,7 +331,7 @@ pub(crate) struct SiteSettings {
 #[derive(Debug, Clone)]
 pub(crate) enum Item {
     /// The exporting site's settings (our own export).
-    Site(SiteSettings),
+    Site(ExportedSettings),
     /// A thread (before or with its first comment).
     Thread(RawThread),
     /// A comment.
@@ -410,7 +411,7 @@ const BATCH: usize = 2000;
 /// One batch from the parsing thread to the writer.
 #[derive(Debug, Default)]
 struct Batch {
-    site: Option<SiteSettings>,
+    site: Option<ExportedSettings>,
     threads: Vec<ImportThread>,
     rows: Vec<(ImportRow, String)>,
     skipped: Vec<Skipped>,
@@ -815,8 +816,8 @@ async fn stop_producer<T>(
 /// left as they are.
 async fn apply_settings(
     service: &Colloquy,
-    current: &SiteRow,
-    s: SiteSettings,
+    current: &SiteSettings,
+    s: ExportedSettings,
     had_comments: bool,
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
@@ -841,7 +842,7 @@ async fn apply_settings(
         Ok(serde_json::Value::Object(map)) => map,
         _ => serde_json::Map::new(),
     };
-    let changes = crate::service::SiteChanges {
+    let changes = crate::site::SiteChanges {
         formats: Some(s.formats),
         default_format: Some(s.default_format),
         moderation: Some(s.moderation),

@@ -13,8 +13,8 @@ use crate::moderation::ModerationMode;
 
 use super::wordpress::stopped;
 use super::{
-    rfc3339_to_ms, ImportError, Item, ParentRef, ParseContext, Place, RawComment, RawThread, Sink,
-    SiteSettings,
+    rfc3339_to_ms, ExportedSettings, ImportError, Item, ParentRef, ParseContext, Place, RawComment,
+    RawThread, Sink,
 };
 
 /// The version of the export's layout.
@@ -109,7 +109,7 @@ pub(super) fn parse(ctx: &ParseContext, sink: &mut Sink<'_>) -> Result<(), Impor
                     ));
                 };
                 saw_site = true;
-                Item::Site(SiteSettings {
+                Item::Site(ExportedSettings {
                     formats,
                     default_format,
                     moderation,

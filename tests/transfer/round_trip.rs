@@ -3,7 +3,8 @@
 
 use colloquy::clock::{now_ms, rfc3339};
 use colloquy::comment::{Comment, SiteId, Status, ThreadKey, ThreadState};
-use colloquy::service::{Action, Actor, PostInput, SiteChanges};
+use colloquy::service::{Action, Actor, PostInput};
+use colloquy::site::SiteChanges;
 use colloquy::store::QueueFilter;
 use colloquy::store::{ImportRow, RowOutcome};
 use colloquy::transfer::export::{export, ExportFormat};
