@@ -25,6 +25,8 @@
 #![recursion_limit = "512"]
 
 #[cfg(feature = "server")]
+pub mod audit;
+#[cfg(feature = "server")]
 pub mod auth;
 #[cfg(feature = "server")]
 pub mod clock;

@@ -8,13 +8,19 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::audit::Actor;
+use crate::audit::AuditEntry;
+use crate::audit::AuditPage;
 use crate::auth::AdminTokens;
 use crate::clock::{new_id, now_ms};
+use crate::comment::decode_cursor;
+use crate::comment::encode_cursor;
+use crate::comment::Page;
 use crate::comment::{AuthorName, Comment, SiteId, Status, ThreadKey, ThreadState};
+use crate::comment::{Order, QueueFilter};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::keys::Keys;
@@ -28,9 +34,7 @@ use crate::render_pool::RenderPool;
 use crate::secret::{hash_token, hex, random_token};
 use crate::site::SiteChanges;
 use crate::site::SiteSettings;
-use crate::store::{
-    AuditEntry, InsertComment, InsertOutcome, Order, Position, QueueFilter, Store, UsedStamp,
-};
+use crate::store::{InsertComment, InsertOutcome, Store, UsedStamp};
 
 /// How often a change is read and decided again when the comment changed
 /// under it, before giving up with a conflict.
@@ -74,36 +78,6 @@ impl std::ops::Deref for Colloquy {
     }
 }
 
-/// Who did something, as the audit log records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Actor {
-    /// The moderation rules, deciding a new comment's status.
-    Rules,
-    /// The comment's author, with the edit token.
-    Author,
-    /// A moderator, known by a fingerprint of their token (never the token).
-    Moderator(String),
-    /// The service itself (scheduled purges, one-click links).
-    System,
-}
-
-impl Actor {
-    /// A moderator identified by their bearer token.
-    pub fn moderator(token: &str) -> Actor {
-        Actor::Moderator(hash_token(token)[..8].to_owned())
-    }
-
-    /// As stored: `rules`, `author`, `token:3f2a9c1b`, `system`.
-    pub fn label(&self) -> String {
-        match self {
-            Actor::Rules => "rules".to_owned(),
-            Actor::Author => "author".to_owned(),
-            Actor::Moderator(f) => format!("token:{f}"),
-            Actor::System => "system".to_owned(),
-        }
-    }
-}
-
 /// The anti-bot fields of a post (an HTML form's hidden fields, or the
 /// same values sent by the embed).
 #[derive(Debug, Clone, Default)]
@@ -141,15 +115,6 @@ struct Stamp {
 /// write a comment, short enough that a harvested stamp soon goes stale.
 pub const STAMP_LIFETIME_MS: i64 = 2 * 3600 * 1000;
 
-/// One page of the audit log.
-#[derive(Debug, Clone)]
-pub struct AuditPage {
-    /// Entries, newest first.
-    pub entries: Vec<AuditEntry>,
-    /// Cursor for the next page.
-    pub next_cursor: Option<String>,
-}
-
 /// A new comment as submitted.
 #[derive(Debug, Clone, Default)]
 pub struct PostInput {
@@ -184,15 +149,6 @@ pub struct Posted {
     pub edit_until: i64,
     /// Why it was held, if it was.
     pub reasons: Vec<String>,
-}
-
-/// One page of comments.
-#[derive(Debug, Clone)]
-pub struct Page {
-    /// The comments.
-    pub comments: Vec<Comment>,
-    /// Opaque cursor for the next page, if there may be one.
-    pub next_cursor: Option<String>,
 }
 
 /// A thread as the public sees it.
@@ -1577,28 +1533,6 @@ fn page(mut comments: Vec<Comment>, limit: i64) -> Page {
     }
 }
 
-fn encode_cursor(created: i64, id: i64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{created}.{id}"))
-}
-
-fn decode_cursor(s: &str) -> Result<Position> {
-    let bad = || {
-        Error::invalid(
-            "cursor",
-            "this cursor is not one the service gave out; start again without it",
-        )
-    };
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(s)
-        .map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let (created, id) = text.split_once('.').ok_or_else(bad)?;
-    Ok(Position {
-        created: created.parse().map_err(|_| bad())?,
-        id: id.parse().map_err(|_| bad())?,
-    })
-}
-
 /// Trims a one-line field; empty means absent.
 fn clean_line(field: &str, value: Option<String>, max: usize) -> Result<Option<String>> {
     let Some(v) = value else { return Ok(None) };
@@ -1668,22 +1602,6 @@ pub(crate) fn clean_homepage(value: Option<String>, max: usize) -> Result<Option
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_garbage_is_rejected() {
-        let c = encode_cursor(1_700_000_000_000, 42);
-        assert_eq!(
-            decode_cursor(&c).ok(),
-            Some(Position {
-                created: 1_700_000_000_000,
-                id: 42
-            })
-        );
-        assert!(decode_cursor("not a cursor!").is_err());
-        assert!(
-            decode_cursor(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("1.x")).is_err()
-        );
-    }
 
     #[test]
     fn field_checks_explain_themselves() {

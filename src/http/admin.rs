@@ -14,13 +14,15 @@ use super::api::{site_id, thread_key};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Bearer, RequestBody};
 use super::problem::{ApiResult, Problem};
 use super::AppState;
+use crate::audit::Actor;
+use crate::audit::AuditEntry;
 use crate::auth::Grant;
 use crate::clock::rfc3339;
+use crate::comment::QueueFilter;
 use crate::comment::{Comment, SiteId, Status, ThreadState};
 use crate::moderation::ModerationMode;
-use crate::service::{Action, Actor};
+use crate::service::Action;
 use crate::site::SiteChanges;
-use crate::store::{AuditEntry, QueueFilter};
 
 /// Checks the bearer token for `site` (or for everything when `None`).
 fn authorize(app: &AppState, bearer: &Bearer, site: Option<&SiteId>) -> ApiResult<()> {

@@ -16,9 +16,10 @@ use super::problem::{ApiResult, Problem};
 use super::AppState;
 use crate::auth::Grant;
 use crate::clock::rfc3339;
+use crate::comment::Order;
+use crate::comment::Page;
 use crate::comment::{Comment, SiteId, ThreadKey};
-use crate::service::{FormFields, Page, PostClient, PostInput};
-use crate::store::Order;
+use crate::service::{FormFields, PostClient, PostInput};
 
 /// A published comment as readers see it (no e-mail, no IP hash, no body).
 #[derive(Debug, Serialize)]

@@ -15,6 +15,10 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
 
+use crate::audit::AuditEntry;
+use crate::comment::Order;
+use crate::comment::Position;
+use crate::comment::QueueFilter;
 use crate::comment::{Comment, Status, ThreadState};
 use crate::error::{Error, Result};
 use crate::moderation::ModerationMode;
@@ -58,33 +62,6 @@ struct InsertJob {
 /// Most comments committed by one SQLite transaction.
 const MAX_BATCH: usize = 64;
 
-/// One entry of the audit log: an automatic decision or a moderator's
-/// action, written in the same transaction as the change it records.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditEntry {
-    /// Unique id (time-ordered, made by the service).
-    pub id: i64,
-    /// The site.
-    pub site: String,
-    /// The comment concerned, if any.
-    pub comment_id: Option<i64>,
-    /// Its thread, if any.
-    pub thread: Option<String>,
-    /// Who: `rules`, `author`, `token:<fingerprint>`, `system`.
-    pub actor: String,
-    /// What: `post`, `approve`, `spam`, `trash`, `restore`, `unpublish`,
-    /// `delete`, `edit`, `site`, `thread`, `erase`.
-    pub action: String,
-    /// The comment's status afterwards, if it has one.
-    pub status: Option<Status>,
-    /// Why, in sentences.
-    pub reasons: Vec<String>,
-    /// When (ms).
-    pub created: i64,
-    /// The event still has notifications to send (held or published).
-    pub notify: bool,
-}
-
 /// A thread's stored state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThreadRow {
@@ -96,24 +73,6 @@ pub struct ThreadRow {
     pub created: i64,
     /// Bumped by every write that changes the thread's listing.
     pub version: i64,
-}
-
-/// Sort order of a listing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
-    /// Oldest first.
-    Oldest,
-    /// Newest first.
-    Newest,
-}
-
-/// A position in a listing: the `(created, id)` of the last item seen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
-    /// Creation time (ms) of the last item.
-    pub created: i64,
-    /// Id of the last item.
-    pub id: i64,
 }
 
 /// A comment ready to insert (rendered, moderated, with hashes).
@@ -140,21 +99,6 @@ pub struct UsedStamp {
     pub nonce: String,
     /// When the stamp expires anyway (ms): the record can go then.
     pub expires: i64,
-}
-
-/// Which comments the moderation queue shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct QueueFilter {
-    /// Statuses to include.
-    pub statuses: Vec<Status>,
-    /// Text the comment contains (case-insensitive).
-    pub text: Option<String>,
-    /// Text the author's name or e-mail contains (case-insensitive).
-    pub author: Option<String>,
-    /// Exact IP hash.
-    pub ip_hash: Option<String>,
-    /// Exact thread key.
-    pub thread: Option<String>,
 }
 
 /// A comment read for a change: what [`Store::comment_for_change`] gives.

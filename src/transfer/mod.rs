@@ -851,7 +851,7 @@ async fn apply_settings(
         rules,
     };
     let taken = service
-        .update_site(&site, changes, &crate::service::Actor::System)
+        .update_site(&site, changes, &crate::audit::Actor::System)
         .await;
     report.notes.push(match taken {
         Ok(_) => "the site's settings were taken from the export".to_owned(),

@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 
+use colloquy::comment::Order;
 use colloquy::comment::{SiteId, ThreadKey};
 use colloquy::config::Config;
 use colloquy::policy::PolicySet;
 use colloquy::service::{Colloquy, PostInput};
-use colloquy::store::Order;
 
 use crate::both_backends;
 use crate::helpers::{fresh_database, temp_dir, Db};

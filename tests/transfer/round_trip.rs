@@ -1,11 +1,12 @@
 //! Export, then import into an empty database: the same site comes back,
 //! from JSON and from WXR; private fields travel only when asked for.
 
+use colloquy::audit::Actor;
 use colloquy::clock::{now_ms, rfc3339};
+use colloquy::comment::QueueFilter;
 use colloquy::comment::{Comment, SiteId, Status, ThreadKey, ThreadState};
-use colloquy::service::{Action, Actor, PostInput};
+use colloquy::service::{Action, PostInput};
 use colloquy::site::SiteChanges;
-use colloquy::store::QueueFilter;
 use colloquy::store::{ImportRow, RowOutcome};
 use colloquy::transfer::export::{export, ExportFormat};
 use colloquy::transfer::Kind;
@@ -136,7 +137,7 @@ async fn json_and_wxr_exports_import_back_into_the_same_site(db: Db) {
             s.list(
                 &site(),
                 &thread,
-                colloquy::store::Order::Oldest,
+                colloquy::comment::Order::Oldest,
                 Some(50),
                 None,
             )

@@ -8,11 +8,11 @@ use axum::response::{IntoResponse, Response};
 
 use super::render;
 use crate::clock::rfc3339;
+use crate::comment::Order;
 use crate::http::api::{site_id, thread_key, with_etag};
 use crate::http::extract::ApiPath;
 use crate::http::problem::ApiResult;
 use crate::http::AppState;
-use crate::store::Order;
 use crate::SafeHtml;
 
 /// `templates/feed.xml`.

@@ -14,13 +14,13 @@ use serde::Deserialize;
 use super::comments::{nest, Step};
 use super::escape::filters;
 use super::{error_page, Document, Head, Page};
+use crate::comment::Order;
 use crate::comment::{Comment, SiteId, ThreadKey, ThreadState};
 use crate::http::extract::{decode_form, ApiPath, ClientIp};
 use crate::http::problem::Problem;
 use crate::http::AppState;
 use crate::policy::Policy;
 use crate::service::{FormFields, PostClient, PostInput};
-use crate::store::Order;
 use crate::SafeHtml;
 
 /// Comments per page.
