@@ -67,6 +67,8 @@ pub mod store;
 mod text;
 #[cfg(feature = "server")]
 pub mod transfer;
+#[cfg(feature = "server")]
+pub mod urls;
 
 pub use policy::{LoadError, Policy, PolicyError, PolicySet, Rendered};
 pub use safety::SafeHtml;

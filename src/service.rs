@@ -277,7 +277,17 @@ impl Colloquy {
         &self.renderer
     }
 
-    /// The store (for health checks).
+    /// Whether the service can serve: its database answers, on a
+    /// connection kept for this check alone.
+    ///
+    /// # Errors
+    /// The database does not answer.
+    pub async fn health(&self) -> Result<()> {
+        self.store.ping().await
+    }
+
+    /// The store, for the parts of the service layer beside this one (the
+    /// notifier, imports and exports).
     pub fn store(&self) -> &Store {
         &self.store
     }

@@ -179,7 +179,7 @@ async fn livez() -> Response {
 /// Readiness: the database answers, on a connection kept for this check
 /// alone (a pool full of requests waiting on a lock does not fail it).
 async fn healthz(State(app): State<AppState>) -> Response {
-    match app.colloquy.store().ping().await {
+    match app.colloquy.health().await {
         Ok(()) => Json(serde_json::json!({ "status": "ok" })).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");

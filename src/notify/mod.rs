@@ -342,7 +342,7 @@ impl Notifier {
     /// The comment on the server's own thread page.
     fn thread_url(&self, c: &Comment) -> String {
         let path = match (SiteId::parse(&c.site), ThreadKey::parse(&c.thread)) {
-            (Ok(site), Ok(thread)) => crate::http::pages::thread::page_path(&site, &thread),
+            (Ok(site), Ok(thread)) => crate::urls::page_path(&site, &thread),
             _ => String::new(),
         };
         format!("{}{path}#comment-{}", self.inner.base_url, c.id)

@@ -21,6 +21,7 @@ use crate::http::problem::Problem;
 use crate::http::AppState;
 use crate::policy::Policy;
 use crate::service::{FormFields, PostClient, PostInput};
+use crate::urls::page_path;
 use crate::SafeHtml;
 
 /// Comments per page.
@@ -118,29 +119,6 @@ fn order_name(order: Order) -> &'static str {
 fn positive_id(s: Option<&str>) -> Option<i64> {
     s.and_then(|s| s.trim().parse::<i64>().ok())
         .filter(|&n| n > 0)
-}
-
-/// `/sites/{site}/threads/{thread}` (the thread key percent-encoded).
-pub fn page_path(site: &SiteId, thread: &ThreadKey) -> String {
-    format!(
-        "/sites/{}/threads/{}",
-        path_segment(site.as_str()),
-        path_segment(thread.as_str())
-    )
-}
-
-/// Percent-encodes a path segment (a thread key with `/` stays one segment).
-fn path_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(b));
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 fn query_string(pairs: &[(&str, &str)]) -> String {
@@ -626,6 +604,5 @@ mod tests {
         assert!(!html.contains("id=\"colloquy-author\" name=\"author\" type=\"text\" autocomplete=\"name\" value=\"&quot;&gt;&lt;script&gt;x&lt;/script&gt;\" aria-invalid"));
         assert!(html.contains("aria-describedby=\"colloquy-tips\""));
         assert_eq!(sentence("the comment is empty"), "The comment is empty.");
-        assert_eq!(path_segment("news/2026 é"), "news%2F2026%20%C3%A9");
     }
 }
