@@ -11,6 +11,70 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
+/// What every text newtype here offers: read access as a `&str` (and as
+/// the string, by `Deref`), `Display`, comparison with plain strings, and a
+/// constructor for values read back from the database, which were checked
+/// when they were written.
+macro_rules! text_newtype {
+    ($name:ident) => {
+        impl $name {
+            /// The value as a string.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// The value, owned.
+            pub fn into_string(self) -> String {
+                self.0
+            }
+
+            /// A value the store read back (it was parsed when written).
+            #[cfg_attr(not(feature = "server"), allow(dead_code))]
+            pub(crate) fn from_stored(s: String) -> $name {
+                $name(s)
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+    };
+}
+
+text_newtype!(SiteId);
+text_newtype!(ThreadKey);
+text_newtype!(AuthorName);
+text_newtype!(Email);
+text_newtype!(Homepage);
+
 /// A site's id: 1–64 characters of `a-z 0-9 _ -`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
@@ -33,17 +97,6 @@ impl SiteId {
                 "a site id is 1-64 characters of a-z, 0-9, _ and -",
             ))
         }
-    }
-
-    /// The id as a string.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for SiteId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -84,17 +137,6 @@ impl ThreadKey {
             ));
         }
         Ok(ThreadKey(s.to_owned()))
-    }
-
-    /// The key as a string.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ThreadKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -137,16 +179,107 @@ impl AuthorName {
         let line = one_visible_line(raw, max);
         (!line.is_empty()).then_some(AuthorName(line))
     }
+}
 
-    /// The name.
-    pub fn as_str(&self) -> &str {
-        &self.0
+/// An author's e-mail address (never shown to readers): one
+/// `local@domain.tld` without spaces, at most 254 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    /// Parses a submitted address; blank means none.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming `email`.
+    pub fn parse(raw: &str) -> Result<Option<Email>, Error> {
+        let Some(v) = one_line_field("email", raw, 254)? else {
+            return Ok(None);
+        };
+        let valid = v.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        }) && !v.contains(char::is_whitespace)
+            && v.matches('@').count() == 1;
+        if !valid {
+            return Err(Error::invalid(
+                "email",
+                "is not an e-mail address like name@example.com",
+            ));
+        }
+        Ok(Some(Email(v.to_owned())))
     }
 
-    /// The name, owned.
-    pub fn into_string(self) -> String {
-        self.0
+    /// The form lookups compare: trimmed, A–Z as a–z (the same person types
+    /// `Erin@Example.org` and `erin@example.org`).
+    pub fn normalized(&self) -> String {
+        normalize_email(&self.0)
     }
+}
+
+/// An address as lookups compare it (see [`Email::normalized`]).
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_ascii_lowercase()
+}
+
+/// An author's homepage: an `http(s)://` address with a host, without
+/// spaces or invisible characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Homepage(String);
+
+impl Homepage {
+    /// Parses a submitted homepage of at most `max` characters; blank means
+    /// none.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming `homepage`.
+    pub fn parse(raw: &str, max: usize) -> Result<Option<Homepage>, Error> {
+        let Some(v) = one_line_field("homepage", raw, max)? else {
+            return Ok(None);
+        };
+        if v.chars()
+            .any(|c| c.is_whitespace() || crate::text::is_invisible_format(c))
+        {
+            return Err(Error::invalid(
+                "homepage",
+                "may not contain spaces or invisible characters",
+            ));
+        }
+        let ok = url::Url::parse(v)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !ok {
+            return Err(Error::invalid(
+                "homepage",
+                "must be an http:// or https:// address",
+            ));
+        }
+        Ok(Some(Homepage(v.to_owned())))
+    }
+}
+
+/// A trimmed one-line field of at most `max` characters; `None` when blank.
+fn one_line_field<'a>(field: &str, raw: &'a str, max: usize) -> Result<Option<&'a str>, Error> {
+    let v = raw.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    if v.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            field,
+            "may not contain control characters or line breaks",
+        ));
+    }
+    let n = v.chars().count();
+    if n > max {
+        return Err(Error::invalid(
+            field,
+            format!("has {n} characters; the limit is {max}"),
+        ));
+    }
+    Ok(Some(v))
 }
 
 /// One line of visible text of at most `max` characters (names and titles
@@ -261,9 +394,9 @@ pub struct Comment {
     /// Unique id (positive, below 2^53 so JavaScript reads it exactly).
     pub id: i64,
     /// The site.
-    pub site: String,
+    pub site: SiteId,
     /// The thread key.
-    pub thread: String,
+    pub thread: ThreadKey,
     /// The comment this one replies to.
     pub parent: Option<i64>,
     /// Moderation status.
@@ -272,16 +405,16 @@ pub struct Comment {
     pub format: String,
     /// The raw text as submitted.
     pub body: String,
-    /// The rendered, sanitized HTML.
-    pub html: String,
+    /// The rendered HTML, as the safety net left it.
+    pub html: crate::SafeHtml,
     /// The version of the policy that rendered `html`.
     pub policy_version: String,
     /// Author name.
-    pub author: Option<String>,
+    pub author: Option<AuthorName>,
     /// Author e-mail; never served publicly.
-    pub email: Option<String>,
+    pub email: Option<Email>,
     /// Author homepage.
-    pub homepage: Option<String>,
+    pub homepage: Option<Homepage>,
     /// Keyed hash of the poster's IP address.
     pub ip_hash: Option<String>,
     /// Creation time, milliseconds since the Unix epoch.
@@ -361,6 +494,19 @@ pub(crate) fn decode_cursor(s: &str) -> Result<Position, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_checks_explain_themselves() {
+        assert!(Email::parse("a@b").is_err());
+        assert_eq!(
+            Email::parse(" a@b.cd ").ok().flatten().as_deref(),
+            Some("a@b.cd")
+        );
+        assert_eq!(Email::parse("  ").ok().flatten(), None);
+        assert!(Homepage::parse("javascript:alert(1)", 100).is_err());
+        assert!(AuthorName::parse("a\nb", 10).is_err());
+        assert_eq!(AuthorName::parse("   ", 10).ok().flatten(), None);
+    }
 
     #[test]
     fn cursors_round_trip_and_garbage_is_rejected() {

@@ -41,6 +41,28 @@ impl SafeHtml {
     }
 }
 
+/// Read access: a `SafeHtml` can be read as the string it is, never made
+/// from one (outside this crate).
+impl std::ops::Deref for SafeHtml {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for SafeHtml {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for SafeHtml {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 impl fmt::Display for SafeHtml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

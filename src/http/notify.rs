@@ -352,10 +352,12 @@ struct Described {
 
 fn describe(c: Comment) -> Described {
     Described {
-        thread: c.thread,
-        author: c.author.unwrap_or_else(|| "anonymous".to_owned()),
+        thread: c.thread.into_string(),
+        author: c
+            .author
+            .map_or_else(|| "anonymous".to_owned(), |a| a.into_string()),
         status: c.status.as_str(),
-        html: SafeHtml::from_store(c.html),
+        html: c.html,
     }
 }
 

@@ -258,7 +258,7 @@ impl Notifier {
         valid_secs: i64,
     ) -> String {
         let link = Link {
-            site: comment.site.clone(),
+            site: comment.site.to_string(),
             comment: comment.id,
             action,
             from: action.moderates().then_some(Status::Pending),
@@ -354,8 +354,8 @@ impl Notifier {
         let nonce = links::fresh_nonce();
         let author = match (&comment.author, &comment.email) {
             (Some(a), Some(e)) => format!("{a} <{e}>"),
-            (Some(a), None) => a.clone(),
-            (None, Some(e)) => e.clone(),
+            (Some(a), None) => a.to_string(),
+            (None, Some(e)) => e.to_string(),
             (None, None) => "anonymous".to_owned(),
         };
         let reasons = parse_reasons(event.reasons.as_deref());
@@ -598,13 +598,13 @@ fn webhook_payload(event: &NotifyEvent, kind: Event, c: &Comment) -> webhook::Pa
         event_id: event.id,
         occurred: rfc3339(event.created),
         action: event.action.clone(),
-        site: c.site.clone(),
-        thread: c.thread.clone(),
+        site: c.site.to_string(),
+        thread: c.thread.to_string(),
         comment_id: c.id,
         parent: c.parent,
         status: c.status.as_str().to_owned(),
-        author: c.author.clone(),
-        html: c.html.clone(),
+        author: c.author.as_deref().map(str::to_owned),
+        html: c.html.as_str().to_owned(),
         reasons: parse_reasons(event.reasons.as_deref()),
         created: rfc3339(c.created),
     }

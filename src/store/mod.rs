@@ -19,7 +19,9 @@ use crate::audit::AuditEntry;
 use crate::comment::Order;
 use crate::comment::Position;
 use crate::comment::QueueFilter;
-use crate::comment::{Comment, Status, ThreadState};
+use crate::comment::{
+    AuthorName, Comment, Email, Homepage, SiteId, Status, ThreadKey, ThreadState,
+};
 use crate::error::{Error, Result};
 use crate::moderation::ModerationMode;
 use crate::moderation::{Prior, SiteRules};
@@ -156,12 +158,7 @@ const REFRESH_BY_THREAD: &str = "UPDATE threads SET version = version + 1, publi
      SELECT COUNT(*) FROM comments c WHERE c.site = $1 AND c.thread_key = $2 AND c.status = 'published') \
      WHERE site = $1 AND thread_key = $2";
 
-/// An e-mail address as the store compares it: trimmed, with A-Z as a-z
-/// (what migration 0008 computed for the rows it found). Addresses differ
-/// in letter case only in how people type them.
-pub fn normalize_email(email: &str) -> String {
-    email.trim().to_ascii_lowercase()
-}
+pub use crate::comment::normalize_email;
 
 const COMMENT_COLUMNS: &str =
     "id, site, thread_key, parent, status, format, body, html, policy_version, \
@@ -965,11 +962,11 @@ impl Store {
         )
         .bind(&c.body)
         .bind(&c.format)
-        .bind(&c.html)
+        .bind(c.html.as_str())
         .bind(&c.policy_version)
         .bind(c.status.as_str())
         .bind(c.modified)
-        .bind(&c.site)
+        .bind(c.site.as_str())
         .bind(c.id)
         .bind(revision)
         .execute(&mut *tx)
@@ -1088,8 +1085,8 @@ impl Touched {
                  WHERE site = $2 AND thread_key = $3",
             )
             .bind(t.published)
-            .bind(&t.site)
-            .bind(&t.thread)
+            .bind(t.site.as_str())
+            .bind(t.thread.as_str())
             .execute(&mut **tx)
             .await?;
         }
@@ -1176,8 +1173,8 @@ async fn check_new(
         None => {
             let state = thread_state_for_insert(tx, c).await?;
             touched.threads.push(TouchedThread {
-                site: c.site.clone(),
-                thread: c.thread.clone(),
+                site: c.site.to_string(),
+                thread: c.thread.to_string(),
                 state,
                 inserted: 0,
                 published: 0,
@@ -1228,8 +1225,8 @@ async fn check_new(
              AND created >= $4 AND body = $5 \
              AND ((email_norm IS NOT NULL AND email_norm = $6) OR (ip_hash IS NOT NULL AND ip_hash = $7)) LIMIT 1",
         )
-        .bind(&c.site)
-        .bind(&c.thread)
+        .bind(c.site.as_str())
+        .bind(c.thread.as_str())
         .bind(&hash)
         .bind(since)
         .bind(&c.body)
@@ -1259,9 +1256,9 @@ async fn check_new(
                 "SELECT id FROM comments WHERE site = $1 AND id = $2 AND thread_key = $3 \
                  AND status = 'published'",
             )
-            .bind(&c.site)
+            .bind(c.site.as_str())
             .bind(parent)
-            .bind(&c.thread)
+            .bind(c.thread.as_str())
             .fetch_optional(&mut **tx)
             .await?;
             if found.is_none() {
@@ -1315,13 +1312,13 @@ async fn thread_state_for_insert(
             "INSERT INTO threads (site, thread_key, state, created) VALUES ($1, $2, 'open', $3) \
              ON CONFLICT (site, thread_key) DO NOTHING",
         )
-        .bind(&c.site)
-        .bind(&c.thread)
+        .bind(c.site.as_str())
+        .bind(c.thread.as_str())
         .bind(c.created)
     };
     let row = sqlx::query("SELECT state FROM threads WHERE site = $1 AND thread_key = $2")
-        .bind(&c.site)
-        .bind(&c.thread)
+        .bind(c.site.as_str())
+        .bind(c.thread.as_str())
         .fetch_optional(&mut **tx)
         .await?;
     match row {
@@ -1360,17 +1357,17 @@ async fn insert_new_rows(
         let c = &new.comment;
         q = q
             .bind(c.id)
-            .bind(&c.site)
-            .bind(&c.thread)
+            .bind(c.site.as_str())
+            .bind(c.thread.as_str())
             .bind(c.parent)
             .bind(c.status.as_str())
             .bind(&c.format)
             .bind(&c.body)
-            .bind(&c.html)
+            .bind(c.html.as_str())
             .bind(&c.policy_version)
-            .bind(&c.author)
-            .bind(&c.email)
-            .bind(&c.homepage)
+            .bind(c.author.as_deref())
+            .bind(c.email.as_deref())
+            .bind(c.homepage.as_deref())
             .bind(&c.ip_hash)
             .bind(&new.edit_token_hash)
             .bind(c.created)
@@ -1642,7 +1639,10 @@ async fn audits_and_counts(
         q = bind_audit(q, a);
     }
     for t in threads {
-        q = q.bind(t.published).bind(&t.site).bind(&t.thread);
+        q = q
+            .bind(t.published)
+            .bind(t.site.as_str())
+            .bind(t.thread.as_str());
     }
     q.execute(&mut **tx).await?;
     Ok(())
@@ -1656,9 +1656,9 @@ type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q
 /// Binds an audit entry's values in [`AUDIT_INSERT`]'s column order.
 fn bind_audit<'q>(q: AnyQuery<'q>, a: &'q AuditEntry) -> AnyQuery<'q> {
     q.bind(a.id)
-        .bind(&a.site)
+        .bind(a.site.as_str())
         .bind(a.comment_id)
-        .bind(&a.thread)
+        .bind(a.thread.as_deref())
         .bind(&a.actor)
         .bind(&a.action)
         .bind(a.status.map(Status::as_str))
@@ -1712,20 +1712,22 @@ fn thread_from_row(r: &AnyRow) -> Result<ThreadRow> {
 
 fn comment_from_row(r: &AnyRow) -> Result<Comment> {
     let status: String = r.try_get("status")?;
+    let text = |column: &str| r.try_get::<Option<String>, _>(column);
     Ok(Comment {
         id: r.try_get("id")?,
-        site: r.try_get("site")?,
-        thread: r.try_get("thread_key")?,
+        site: SiteId::from_stored(r.try_get("site")?),
+        thread: ThreadKey::from_stored(r.try_get("thread_key")?),
         parent: r.try_get("parent")?,
         status: Status::parse(&status)
             .map_err(|_| Error::Internal(format!("stored status `{status}`")))?,
         format: r.try_get("format")?,
         body: r.try_get("body")?,
-        html: r.try_get("html")?,
+        // Only the safety net's output is ever stored in this column.
+        html: crate::SafeHtml::from_store(r.try_get("html")?),
         policy_version: r.try_get("policy_version")?,
-        author: r.try_get("author")?,
-        email: r.try_get("email")?,
-        homepage: r.try_get("homepage")?,
+        author: text("author")?.map(AuthorName::from_stored),
+        email: text("email")?.map(Email::from_stored),
+        homepage: text("homepage")?.map(Homepage::from_stored),
         ip_hash: r.try_get("ip_hash")?,
         created: r.try_get("created")?,
         modified: r.try_get("modified")?,

@@ -204,7 +204,7 @@ impl Store {
                 )
                 .bind(d.id)
                 .bind(event.id)
-                .bind(&event.site)
+                .bind(event.site.as_str())
                 .bind(d.comment_id)
                 .bind(&d.kind)
                 .bind(&d.target)

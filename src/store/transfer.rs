@@ -216,7 +216,7 @@ impl Store {
                 continue;
             }
             let published = i64::from(r.comment.status == Status::Published);
-            match gained.iter_mut().find(|(k, _)| *k == r.comment.thread) {
+            match gained.iter_mut().find(|(k, _)| r.comment.thread == *k) {
                 Some((_, n)) => *n += published,
                 None => gained.push((&r.comment.thread, published)),
             }
@@ -496,17 +496,17 @@ impl Store {
             let c = &r.comment;
             q = q
                 .bind(c.id)
-                .bind(&c.site)
-                .bind(&c.thread)
+                .bind(c.site.as_str())
+                .bind(c.thread.as_str())
                 .bind(c.parent)
                 .bind(c.status.as_str())
                 .bind(&c.format)
                 .bind(&c.body)
-                .bind(&c.html)
+                .bind(c.html.as_str())
                 .bind(&c.policy_version)
-                .bind(&c.author)
-                .bind(&c.email)
-                .bind(&c.homepage)
+                .bind(c.author.as_deref())
+                .bind(c.email.as_deref())
+                .bind(c.homepage.as_deref())
                 .bind(&c.ip_hash)
                 .bind(c.created)
                 .bind(c.modified)

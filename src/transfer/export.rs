@@ -169,15 +169,19 @@ fn comment_line(e: &ExportComment, include_private: bool) -> Line {
     let c = &e.comment;
     Line::Comment {
         id: c.id,
-        thread: c.thread.clone(),
+        thread: c.thread.to_string(),
         parent: c.parent,
         source: e.source.clone(),
         status: c.status,
         format: c.format.clone(),
         body: c.body.clone(),
-        author: c.author.clone(),
-        email: c.email.clone().filter(|_| include_private),
-        homepage: c.homepage.clone(),
+        author: c.author.as_deref().map(str::to_owned),
+        email: c
+            .email
+            .as_deref()
+            .map(str::to_owned)
+            .filter(|_| include_private),
+        homepage: c.homepage.as_deref().map(str::to_owned),
         ip_hash: c.ip_hash.clone().filter(|_| include_private),
         created: rfc3339(c.created),
         modified: c.modified.map(rfc3339),

@@ -26,9 +26,11 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use crate::clock::now_ms;
-use crate::comment::{Comment, SiteId, Status, ThreadKey, ThreadState};
+use crate::comment::{
+    AuthorName, Comment, Email, Homepage, SiteId, Status, ThreadKey, ThreadState,
+};
 use crate::error::Error;
-use crate::service::{clean_email, clean_homepage, Colloquy};
+use crate::service::Colloquy;
 use crate::site::SiteSettings;
 use crate::store::{ImportRow, ImportThread, RowOutcome};
 
@@ -432,7 +434,7 @@ impl Dropped {
 /// Cleans, checks and renders raw records on the parsing thread.
 struct Preparer {
     service: Colloquy,
-    site: String,
+    site: SiteId,
     kind: Kind,
     format: Option<String>,
     file: String,
@@ -482,12 +484,9 @@ impl Preparer {
             ));
         }
         let max_author = self.service.config().limits.max_author_chars;
-        let author = raw
-            .author
-            .map(|a| one_line(&a, max_author))
-            .filter(|a| !a.is_empty());
+        let author = raw.author.and_then(|a| AuthorName::lenient(&a, max_author));
         let email = match raw.email.filter(|e| !e.trim().is_empty()) {
-            Some(e) => clean_email(Some(e)).unwrap_or_else(|_| {
+            Some(e) => Email::parse(&e).unwrap_or_else(|_| {
                 self.dropped
                     .note("e-mail addresses that are not valid", &place);
                 None
@@ -499,7 +498,7 @@ impl Preparer {
             .homepage
             .filter(|h| !matches!(h.trim(), "" | "http://" | "https://"))
         {
-            Some(h) => clean_homepage(Some(h), max_homepage).unwrap_or_else(|_| {
+            Some(h) => Homepage::parse(&h, max_homepage).unwrap_or_else(|_| {
                 self.dropped
                     .note("homepages that are not http(s) addresses", &place);
                 None
@@ -534,12 +533,12 @@ impl Preparer {
             comment: Comment {
                 id: raw.keep_id.unwrap_or(0),
                 site: self.site.clone(),
-                thread: thread.as_str().to_owned(),
+                thread,
                 parent,
                 status: raw.status,
                 format,
                 body: raw.body,
-                html: rendered.html.into_string(),
+                html: rendered.html,
                 policy_version: rendered.policy_version,
                 author,
                 email,
@@ -581,10 +580,10 @@ impl Preparer {
                 let created = raw.created;
                 match self.comment(*raw) {
                     Ok(row) => {
-                        if !self.threads_sent.contains(&row.comment.thread) {
-                            self.threads_sent.insert(row.comment.thread.clone());
+                        if !self.threads_sent.contains(row.comment.thread.as_str()) {
+                            self.threads_sent.insert(row.comment.thread.to_string());
                             batch.threads.push(ImportThread {
-                                key: row.comment.thread.clone(),
+                                key: row.comment.thread.to_string(),
                                 title: None,
                                 state: ThreadState::Open,
                                 created,
@@ -681,7 +680,7 @@ pub async fn import(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(4);
     let mut preparer = Preparer {
         service: service.clone(),
-        site: site.as_str().to_owned(),
+        site: site.clone(),
         kind,
         format: options.format.clone(),
         file: ctx.file.clone(),

@@ -315,13 +315,18 @@ async fn ids_in_use_are_stepped_over_or_reported(db: Db) {
     let row = |n: u32| ImportRow {
         comment: Comment {
             id: 0,
-            site: "default".into(),
-            thread: "ids".into(),
+            site: colloquy::comment::SiteId::parse("default").unwrap(),
+            thread: colloquy::comment::ThreadKey::parse("ids").unwrap(),
             parent: None,
             status: Status::Published,
             format: "plain_text".into(),
             body: format!("imported {n}"),
-            html: format!("<p>imported {n}</p>"),
+            // Stored HTML only ever comes from the safety net.
+            html: colloquy::PolicySet::bundled()
+                .get("plain_text")
+                .unwrap()
+                .render(&format!("imported {n}"))
+                .html,
             policy_version: "test".into(),
             author: None,
             email: None,

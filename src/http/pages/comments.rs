@@ -119,14 +119,16 @@ fn view(c: Comment, reply_href: Option<&dyn Fn(i64) -> String>) -> CommentView {
     let created = rfc3339(c.created);
     CommentView {
         id: c.id,
-        author: c.author.unwrap_or_else(|| "Anonymous".to_owned()),
-        homepage: c.homepage,
+        author: c
+            .author
+            .map_or_else(|| "Anonymous".to_owned(), |a| a.into_string()),
+        homepage: c.homepage.map(|h| h.into_string()),
         on_page: reply_href.map(|href| OnPage {
             time: readable_time(&created),
             reply_href: href(c.id),
         }),
         created,
-        body: SafeHtml::from_store(c.html),
+        body: c.html,
     }
 }
 
@@ -146,15 +148,15 @@ mod tests {
     fn comment(id: i64, parent: Option<i64>, author: &str) -> Comment {
         Comment {
             id,
-            site: "s".into(),
-            thread: "t".into(),
+            site: crate::comment::SiteId::parse("s").expect("valid"),
+            thread: crate::comment::ThreadKey::parse("t").expect("valid"),
             parent,
             status: Status::Published,
             format: "plain_text".into(),
             body: String::new(),
-            html: format!("<p>{id}</p>"),
+            html: SafeHtml::from_store(format!("<p>{id}</p>")),
             policy_version: String::new(),
-            author: Some(author.into()),
+            author: crate::comment::AuthorName::parse(author, 100).expect("valid"),
             email: None,
             homepage: None,
             ip_hash: None,

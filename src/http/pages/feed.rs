@@ -67,10 +67,12 @@ pub async fn feed(
             .into_iter()
             .map(|c| Entry {
                 id: c.id,
-                author: c.author.unwrap_or_else(|| "Anonymous".to_owned()),
+                author: c
+                    .author
+                    .map_or_else(|| "Anonymous".to_owned(), |a| a.into_string()),
                 published: rfc3339(c.created),
                 updated: rfc3339(c.modified.unwrap_or(c.created)),
-                html: SafeHtml::from_store(c.html),
+                html: c.html,
             })
             .collect(),
     };

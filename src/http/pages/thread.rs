@@ -442,7 +442,9 @@ async fn render(
 }
 
 fn author_name(c: &Comment) -> String {
-    c.author.clone().unwrap_or_else(|| "Anonymous".to_owned())
+    c.author
+        .as_deref()
+        .map_or_else(|| "Anonymous".to_owned(), str::to_owned)
 }
 
 /// The comment form of `templates/thread.html` (closed threads have none).
