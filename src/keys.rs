@@ -239,7 +239,7 @@ impl Keys {
             let hk = Hkdf::<Sha256>::new(Some(b"colloquy keys v1"), secret.as_bytes());
             let mut key = vec![0u8; 32];
             hk.expand(purpose.as_bytes(), &mut key)
-                .map_err(|e| Error::Internal(format!("key derivation: {e}")))?;
+                .map_err(|e| Error::internal(format!("key derivation: {e}")))?;
             Ok(key)
         };
         let ip_hash = match &file.legacy.ip_hash_key {
@@ -389,7 +389,7 @@ fn fresh_secret() -> String {
 }
 
 fn render_key_file(file: &KeyFile) -> Result<String> {
-    let body = toml::to_string(file).map_err(|e| Error::Internal(format!("key file: {e}")))?;
+    let body = toml::to_string(file).map_err(|e| Error::internal(format!("key file: {e}")))?;
     Ok(format!(
         "# Colloquy's secret keys. Keep this file private (mode 0600) and back it\n\
          # up apart from the database: with it, the IP hashes in the database can\n\

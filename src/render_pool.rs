@@ -135,10 +135,10 @@ impl RenderPool {
         });
         match job.await {
             Ok(Some(rendered)) => Ok(rendered),
-            Ok(None) => Err(Error::Internal(format!(
+            Ok(None) => Err(Error::internal(format!(
                 "format `{format}` has no policy loaded"
             ))),
-            Err(e) => Err(Error::Internal(format!("rendering failed: {e}"))),
+            Err(e) => Err(Error::internal(format!("rendering failed: {e}"))),
         }
     }
 

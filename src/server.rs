@@ -74,14 +74,14 @@ impl Application {
         let colloquy = Colloquy::open(config, policies).await?;
         let listener = TcpListener::bind(listen)
             .await
-            .map_err(|e| Error::Internal(format!("cannot listen on {listen}: {e}")))?;
+            .map_err(|e| Error::internal(format!("cannot listen on {listen}: {e}")))?;
         // Links in e-mails start with the public URL, else the bound address.
         let base_url = match &colloquy.config().public_url {
             Some(url) => url.clone(),
             None => {
                 let addr = listener
                     .local_addr()
-                    .map_err(|e| Error::Internal(format!("cannot read the bound address: {e}")))?;
+                    .map_err(|e| Error::internal(format!("cannot read the bound address: {e}")))?;
                 format!("http://{addr}")
             }
         };

@@ -24,7 +24,7 @@ use crate::comment::{
 };
 use crate::comment::{Order, QueueFilter};
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::keys::Keys;
 use crate::memo::Memo;
 use crate::moderation::ModerationMode;
@@ -285,7 +285,7 @@ impl Colloquy {
     /// # Errors
     /// The database does not answer.
     pub async fn health(&self) -> Result<()> {
-        self.store.ping().await
+        Ok(self.store.ping().await?)
     }
 
     /// The store, for the parts of the service layer beside this one (the
@@ -528,15 +528,18 @@ impl Colloquy {
                 }
                 InsertOutcome::IdTaken => continue,
                 InsertOutcome::StampUsed => {
-                    return Err(Error::Conflict(
-                        "this form was used for a comment already; reload the page to write another"
-                            .to_owned(),
+                    return Err(Error::conflict(
+                        Code::StampUsed,
+                        "this form was used for a comment already; reload the page to write another",
                     ))
                 }
                 InsertOutcome::Duplicate(earlier) => {
-                    return Err(Error::Conflict(format!(
-                        "you posted the same text to this thread a moment ago (comment {earlier}); it is not stored twice"
-                    )))
+                    return Err(Error::conflict(
+                        Code::DuplicateComment,
+                        format!(
+                            "you posted the same text to this thread a moment ago (comment {earlier}); it is not stored twice"
+                        ),
+                    ))
                 }
                 // A hidden thread does not exist for readers, posting included.
                 InsertOutcome::ThreadNotOpen(ThreadState::Hidden) => {
@@ -545,10 +548,10 @@ impl Colloquy {
                     )))
                 }
                 InsertOutcome::ThreadNotOpen(state) => {
-                    return Err(Error::Forbidden(format!(
-                        "this thread is {}: it takes no new comments",
-                        state.as_str()
-                    )))
+                    return Err(Error::forbidden(
+                        Code::ThreadClosed,
+                        format!("this thread is {}: it takes no new comments", state.as_str()),
+                    ))
                 }
                 InsertOutcome::NoSuchParent => {
                     return Err(Error::invalid(
@@ -561,7 +564,7 @@ impl Colloquy {
                 }
             }
         }
-        Err(Error::Internal(
+        Err(Error::internal(
             "could not allocate a comment id".to_owned(),
         ))
     }
@@ -827,17 +830,21 @@ impl Colloquy {
                 return Err(Error::NotFound(format!("there is no comment {id}")))
             }
             Some(ThreadState::Closed) => {
-                return Err(Error::Forbidden(
-                    "this thread is closed: its comments can no longer be changed".to_owned(),
+                return Err(Error::forbidden(
+                    Code::ThreadClosed,
+                    "this thread is closed: its comments can no longer be changed",
                 ))
             }
             _ => {}
         }
         if now_ms() > comment.created + self.config.edit_window_secs * 1000 {
-            return Err(Error::Forbidden(format!(
-                "the edit window of {} seconds has passed",
-                self.config.edit_window_secs
-            )));
+            return Err(Error::forbidden(
+                Code::EditWindowOver,
+                format!(
+                    "the edit window of {} seconds has passed",
+                    self.config.edit_window_secs
+                ),
+            ));
         }
         Ok((comment, read.revision))
     }
@@ -906,9 +913,10 @@ impl Colloquy {
                 return Ok(comment);
             }
         }
-        Err(Error::Conflict(format!(
-            "comment {id} kept changing while it was edited; try again"
-        )))
+        Err(Error::conflict(
+            Code::CommentChanged,
+            format!("comment {id} kept changing while it was edited; try again"),
+        ))
     }
 
     /// The author deletes a comment with its edit token, inside the window.
@@ -996,7 +1004,7 @@ impl Colloquy {
         self.site(site).await?;
         let email = Email::parse(email)?
             .ok_or_else(|| Error::invalid("email", "give the e-mail address"))?;
-        self.store.comments_by_email(site.as_str(), &email).await
+        Ok(self.store.comments_by_email(site.as_str(), &email).await?)
     }
 
     /// Deletes everything stored on a site for an e-mail address, in any
@@ -1043,9 +1051,10 @@ impl Colloquy {
         if days == 0 {
             return Ok(0);
         }
-        self.store
+        Ok(self
+            .store
             .purge_ip_hashes(now_ms() - days * 86_400_000)
-            .await
+            .await?)
     }
 
     /// Forgets the used form stamps that have expired anyway (they can no
@@ -1054,7 +1063,7 @@ impl Colloquy {
     /// # Errors
     /// Database failure.
     pub async fn forget_expired_stamps(&self) -> Result<u64> {
-        self.store.forget_used_stamps(now_ms()).await
+        Ok(self.store.forget_used_stamps(now_ms()).await?)
     }
 
     /// Deletes delivered and failed notifications older than their
@@ -1070,7 +1079,7 @@ impl Colloquy {
         if days == 0 {
             return Ok(0);
         }
-        self.store.purge_deliveries(now - days * 86_400_000).await
+        Ok(self.store.purge_deliveries(now - days * 86_400_000).await?)
     }
 
     /// Applies a one-click moderation link (approve, spam, trash), once and
@@ -1211,9 +1220,10 @@ impl Colloquy {
                 return Ok(Some(self.comment(site, id).await?));
             }
         }
-        Err(Error::Conflict(format!(
-            "comment {id} kept changing while this action was applied; look at it again and retry"
-        )))
+        Err(Error::conflict(
+            Code::CommentChanged,
+            format!("comment {id} kept changing while this action was applied; look at it again and retry"),
+        ))
     }
 
     /// Applies one action to many comments; each id gets its own result.
@@ -1440,7 +1450,7 @@ impl Colloquy {
     /// # Errors
     /// Database failure.
     pub async fn count_site(&self, site: &SiteId) -> Result<i64> {
-        self.store.count_site(site.as_str()).await
+        Ok(self.store.count_site(site.as_str()).await?)
     }
 }
 
@@ -1491,7 +1501,7 @@ fn checked(rules: &SiteRules, client: PostClient) -> bool {
 fn refusal_error(r: Refusal) -> Error {
     match r {
         Refusal::Invalid { field, message } => Error::invalid(field, message),
-        Refusal::Closed(m) => Error::Forbidden(m),
+        Refusal::Closed(m) => Error::forbidden(Code::ThreadClosed, m),
     }
 }
 
@@ -1501,7 +1511,7 @@ fn merge_rules(
     patch: serde_json::Map<String, serde_json::Value>,
 ) -> Result<SiteRules> {
     let mut value =
-        serde_json::to_value(current).map_err(|e| Error::Internal(format!("site rules: {e}")))?;
+        serde_json::to_value(current).map_err(|e| Error::internal(format!("site rules: {e}")))?;
     let first = patch.keys().next().cloned().unwrap_or_default();
     if let serde_json::Value::Object(map) = &mut value {
         for (k, v) in patch {

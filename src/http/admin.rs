@@ -267,7 +267,7 @@ pub async fn bulk(
         .map(|(id, r)| match r {
             Ok(Some(c)) => serde_json::json!({ "id": id, "ok": true, "status": c.status.as_str() }),
             Ok(None) => serde_json::json!({ "id": id, "ok": true, "deleted": true }),
-            Err(e) => serde_json::json!({ "id": id, "ok": false, "error": e.to_string(), "code": e.code() }),
+            Err(e) => serde_json::json!({ "id": id, "ok": false, "error": e.to_string(), "code": e.code().as_str() }),
         })
         .collect();
     Ok(Json(serde_json::json!({ "results": list })))

@@ -352,7 +352,7 @@ pub async fn list_comments(
         next_cursor,
     };
     let bytes = serde_json::to_vec(&body)
-        .map_err(|e| Problem::from(crate::error::Error::Internal(e.to_string())))?;
+        .map_err(|e| Problem::from(crate::error::Error::internal(e.to_string())))?;
     let etag = etag_of(&bytes);
     let bytes = axum::body::Bytes::from(bytes);
     if let (Some(v), Some(key)) = (version, key) {

@@ -270,10 +270,25 @@ async fn not_found() -> Problem {
     )
 }
 
+/// Counts every answer for the metrics, and logs every server error once,
+/// with the cause its problem carried (see [`problem::Cause`]).
 async fn count_requests(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
     let response = next.run(req).await;
-    app.metrics.request(&method, response.status().as_u16());
+    let status = response.status();
+    app.metrics.request(&method, status.as_u16());
+    if status.is_server_error() {
+        match response.extensions().get::<problem::Cause>() {
+            Some(cause) => {
+                tracing::error!(%method, %path, %status, cause = %cause.0, "request failed")
+            }
+            None if status == StatusCode::INTERNAL_SERVER_ERROR => {
+                tracing::error!(%method, %path, %status, "request failed")
+            }
+            None => {}
+        }
+    }
     response
 }
 

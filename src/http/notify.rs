@@ -98,9 +98,9 @@ async fn check(
     let from = match q.from.as_deref() {
         // Not a status: no link of ours, whatever its signature says.
         Some(f) => Some(Status::parse(f).map_err(|_| {
-            crate::error::Error::Forbidden(
-                "this link is not valid: it was changed; open the whole link from the e-mail"
-                    .to_owned(),
+            crate::error::Error::forbidden(
+                crate::error::Code::Forbidden,
+                "this link is not valid: it was changed; open the whole link from the e-mail",
             )
         })?),
         None => None,

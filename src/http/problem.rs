@@ -24,7 +24,16 @@ struct Body {
     field: Option<String>,
     #[serde(skip)]
     retry_after: Option<u64>,
+    /// For a 5xx: what failed and why, for the log (never sent).
+    #[serde(skip)]
+    cause: Option<std::sync::Arc<String>>,
 }
+
+/// The cause of a 5xx answer, riding in the response's extensions to the
+/// one place that logs it (`http::log_server_errors`), so converting an
+/// error into a response stays free of side effects.
+#[derive(Debug, Clone)]
+pub struct Cause(pub std::sync::Arc<String>);
 
 impl Problem {
     /// A problem with this status, code and detail.
@@ -37,6 +46,7 @@ impl Problem {
             code,
             field: None,
             retry_after: None,
+            cause: None,
         }))
     }
 
@@ -85,14 +95,21 @@ impl Problem {
     }
 }
 
+impl From<crate::store::StoreError> for Problem {
+    fn from(e: crate::store::StoreError) -> Problem {
+        Problem::from(Error::from(e))
+    }
+}
+
 impl From<Error> for Problem {
     fn from(e: Error) -> Problem {
+        let code = e.code().as_str();
         match e {
-            Error::NotFound(m) => Problem::new(StatusCode::NOT_FOUND, "not_found", m),
+            Error::NotFound(m) => Problem::new(StatusCode::NOT_FOUND, code, m),
             Error::Invalid { field, message } => Problem::invalid(field, message),
-            Error::Conflict(m) => Problem::new(StatusCode::CONFLICT, "conflict", m),
-            Error::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, "forbidden", m),
-            Error::Unauthorized(m) => Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", m),
+            Error::Conflict { message, .. } => Problem::new(StatusCode::CONFLICT, code, message),
+            Error::Forbidden { message, .. } => Problem::new(StatusCode::FORBIDDEN, code, message),
+            Error::Unauthorized(m) => Problem::new(StatusCode::UNAUTHORIZED, code, m),
             Error::RateLimited {
                 message,
                 retry_after_secs,
@@ -103,13 +120,14 @@ impl From<Error> for Problem {
                 retry_after_secs,
             } => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message)
                 .with_retry_after(retry_after_secs),
-            Error::Internal(m) => {
-                tracing::error!(error = %m, "internal error");
-                Problem::new(
+            internal @ Error::Internal { .. } => {
+                let mut p = Problem::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                    code,
                     "something went wrong on our side; the request changed nothing, try again",
-                )
+                );
+                p.0.cause = Some(std::sync::Arc::new(internal.chain()));
+                p
             }
         }
     }
@@ -120,6 +138,9 @@ impl IntoResponse for Problem {
         let status = self.status();
         let body = serde_json::to_vec(&*self.0).unwrap_or_default();
         let mut response = (status, body).into_response();
+        if let Some(cause) = self.0.cause {
+            response.extensions_mut().insert(Cause(cause));
+        }
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

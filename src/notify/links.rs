@@ -18,7 +18,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::comment::Status;
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 
 /// How long moderation links work: a week.
 pub const MODERATION_LINK_SECS: i64 = 7 * 24 * 3600;
@@ -230,8 +230,9 @@ impl LinkSigner {
             return Err(invalid());
         }
         if now_ms / 1000 > link.expires {
-            return Err(Error::Forbidden(
-                "this link has expired; act from the moderation queue instead".to_owned(),
+            return Err(Error::forbidden(
+                Code::Forbidden,
+                "this link has expired; act from the moderation queue instead",
             ));
         }
         if !link.action.moderates() {
@@ -254,9 +255,9 @@ impl LinkSigner {
 }
 
 fn invalid() -> Error {
-    Error::Forbidden(
-        "this link is not valid: it was changed or cut short; open the whole link from the e-mail"
-            .to_owned(),
+    Error::forbidden(
+        Code::Forbidden,
+        "this link is not valid: it was changed or cut short; open the whole link from the e-mail",
     )
 }
 

@@ -104,7 +104,7 @@ impl Notifier {
         let store = colloquy.store().clone();
         let keys = Arc::new(colloquy.keys().clone());
         let links = keys.link_signer();
-        let http = webhook::client().map_err(Error::Internal)?;
+        let http = webhook::client().map_err(Error::internal)?;
         let mailer = match &colloquy.config().smtp {
             Some(smtp) => Some(Mailer::new(smtp).map_err(|m| Error::invalid("smtp", m))?),
             None => None,
@@ -211,7 +211,7 @@ impl Notifier {
                 kind: WEBHOOK.to_owned(),
                 target: url.to_owned(),
                 payload: serde_json::to_string(&payload)
-                    .map_err(|e| Error::Internal(format!("webhook payload: {e}")))?,
+                    .map_err(|e| Error::internal(format!("webhook payload: {e}")))?,
                 dedupe_key: format!("{WEBHOOK}:{}", event.id),
                 recipient: None,
             });
@@ -617,7 +617,7 @@ fn mail_delivery(kind: &str, c: &Comment, mail: &Mail, dedupe_key: String) -> Re
         kind: kind.to_owned(),
         target: mail.to.clone(),
         payload: serde_json::to_string(mail)
-            .map_err(|e| Error::Internal(format!("e-mail payload: {e}")))?,
+            .map_err(|e| Error::internal(format!("e-mail payload: {e}")))?,
         dedupe_key,
         recipient: Some(normalize_email(&mail.to)),
     })

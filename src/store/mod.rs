@@ -22,7 +22,9 @@ use crate::comment::QueueFilter;
 use crate::comment::{
     AuthorName, Comment, Email, Homepage, SiteId, Status, ThreadKey, ThreadState,
 };
-use crate::error::{Error, Result};
+mod error;
+pub use error::{Result, StoreError};
+
 use crate::moderation::ModerationMode;
 use crate::moderation::{Prior, SiteRules};
 use crate::site::SiteSettings;
@@ -207,7 +209,7 @@ impl Store {
                     format!("{url}?mode=rwc")
                 };
                 let options = AnyConnectOptions::from_str(&url)
-                    .map_err(|e| Error::Internal(format!("database URL: {e}")))?;
+                    .map_err(|e| StoreError::setup("database URL", e))?;
                 let write = sqlite_pool(1, WRITER_PRAGMAS)
                     .connect_with(options.clone())
                     .await?;
@@ -230,7 +232,7 @@ impl Store {
             }
             Backend::Postgres => {
                 let options = AnyConnectOptions::from_str(url)
-                    .map_err(|e| Error::Internal(format!("database URL: {e}")))?;
+                    .map_err(|e| StoreError::setup("database URL", e))?;
                 let session = postgres_session(settings);
                 let pool = postgres_pool(
                     settings.pool_size,
@@ -475,10 +477,8 @@ impl Store {
                 queue
                     .send(InsertJob { new, reply })
                     .await
-                    .map_err(|_| Error::Internal("the database writer has stopped".to_owned()))?;
-                answer
-                    .await
-                    .map_err(|_| Error::Internal("the database writer has stopped".to_owned()))?
+                    .map_err(|_| StoreError::WriterGone)?;
+                answer.await.map_err(|_| StoreError::WriterGone)?
             }
             None => {
                 let mut tx = self.begin_write().await?;
@@ -1379,7 +1379,7 @@ async fn insert_new_rows(
     q.fetch_all(&mut **tx)
         .await?
         .iter()
-        .map(|r| r.try_get::<i64, _>("id").map_err(Error::from))
+        .map(|r| r.try_get::<i64, _>("id").map_err(StoreError::from))
         .collect()
 }
 
@@ -1417,11 +1417,11 @@ fn spawn_group_commit(pool: AnyPool, jobs: tokio::sync::mpsc::Receiver<InsertJob
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Internal(format!("cannot start the database writer: {e}")))?;
+        .map_err(|e| StoreError::setup("starting the database writer", e))?;
     std::thread::Builder::new()
         .name("colloquy-writer".to_owned())
         .spawn(move || runtime.block_on(group_commit(pool, jobs)))
-        .map_err(|e| Error::Internal(format!("cannot start the database writer: {e}")))?;
+        .map_err(|e| StoreError::setup("starting the database writer", e))?;
     Ok(())
 }
 
@@ -1446,9 +1446,11 @@ async fn group_commit(pool: AnyPool, mut queue: tokio::sync::mpsc::Receiver<Inse
                 }
             }
             Err(e) => {
-                let message = e.to_string();
+                let shared = std::sync::Arc::new(e);
                 for job in jobs {
-                    let _ = job.reply.send(Err(Error::Internal(message.clone())));
+                    let _ = job
+                        .reply
+                        .send(Err(StoreError::Group(std::sync::Arc::clone(&shared))));
                 }
             }
         }
@@ -1521,7 +1523,7 @@ async fn migrate(pool: &AnyPool) -> Result<()> {
     sqlx::migrate!("src/store/migrations")
         .run(pool)
         .await
-        .map_err(|e| Error::Internal(format!("migration: {e}")))
+        .map_err(|e| StoreError::setup("migrating the database", e))
 }
 
 fn site_from_row(r: &AnyRow) -> Result<SiteSettings> {
@@ -1532,14 +1534,14 @@ fn site_from_row(r: &AnyRow) -> Result<SiteSettings> {
         formats: formats.split_whitespace().map(str::to_owned).collect(),
         default_format: r.try_get("default_format")?,
         moderation: ModerationMode::parse(&moderation)
-            .ok_or_else(|| Error::Internal(format!("stored moderation mode `{moderation}`")))?,
+            .ok_or_else(|| StoreError::Corrupt(format!("moderation mode `{moderation}`")))?,
         hold_links: u32::try_from(r.try_get::<i64, _>("hold_links")?).unwrap_or(u32::MAX),
         duplicate_window_secs: u32::try_from(r.try_get::<i64, _>("duplicate_window_secs")?)
             .unwrap_or(u32::MAX),
         rules: match r.try_get::<Option<String>, _>("rules")? {
             None => SiteRules::default(),
             Some(json) => serde_json::from_str(&json)
-                .map_err(|e| Error::Internal(format!("stored site rules: {e}")))?,
+                .map_err(|e| StoreError::Corrupt(format!("site rules: {e}")))?,
         },
     })
 }
@@ -1575,7 +1577,7 @@ fn audit_from_row(r: &AnyRow) -> Result<AuditEntry> {
 }
 
 fn rules_json(rules: &SiteRules) -> Result<String> {
-    serde_json::to_string(rules).map_err(|e| Error::Internal(format!("site rules: {e}")))
+    serde_json::to_string(rules).map_err(|e| StoreError::Corrupt(format!("site rules: {e}")))
 }
 
 /// Reasons as stored: a JSON array, or NULL when there are none.
@@ -1697,7 +1699,7 @@ async fn insert_audit(tx: &mut sqlx::Transaction<'_, sqlx::Any>, a: &AuditEntry)
 }
 
 fn parse_state(s: &str) -> Result<ThreadState> {
-    ThreadState::parse(s).map_err(|_| Error::Internal(format!("stored thread state `{s}`")))
+    ThreadState::parse(s).map_err(|_| StoreError::Corrupt(format!("thread state `{s}`")))
 }
 
 fn thread_from_row(r: &AnyRow) -> Result<ThreadRow> {
@@ -1719,7 +1721,7 @@ fn comment_from_row(r: &AnyRow) -> Result<Comment> {
         thread: ThreadKey::from_stored(r.try_get("thread_key")?),
         parent: r.try_get("parent")?,
         status: Status::parse(&status)
-            .map_err(|_| Error::Internal(format!("stored status `{status}`")))?,
+            .map_err(|_| StoreError::Corrupt(format!("status `{status}`")))?,
         format: r.try_get("format")?,
         body: r.try_get("body")?,
         // Only the safety net's output is ever stored in this column.

@@ -12,9 +12,9 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::Result;
 use super::{insert_audit, normalize_email, refresh_thread_of, AuditEntry, Store};
 use crate::comment::Status;
-use crate::error::Result;
 
 /// Rows deleted per statement by the purges.
 const PURGE_BATCH: i64 = 1000;

@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use sqlx::Row;
 
 use super::{comment_from_row, parse_state, placeholders, push_value_rows, Store, COMMENT_COLUMNS};
+use super::{Result, StoreError};
 use crate::comment::{Comment, Status, ThreadState};
-use crate::error::{Error, Result};
 
 /// A comment ready to import: cleaned, rendered, with its origin.
 #[derive(Debug, Clone)]
@@ -155,9 +155,7 @@ impl Store {
         while !pending.is_empty() {
             rounds += 1;
             if rounds > ID_ROUNDS {
-                return Err(Error::Internal(
-                    "could not find free ids for imported comments".to_owned(),
-                ));
+                return Err(StoreError::IdsExhausted("imported comments"));
             }
             for &i in &pending {
                 if !rows[i].keep_id {
@@ -517,7 +515,7 @@ impl Store {
         }
         let done = q.fetch_all(&mut **tx).await?;
         done.iter()
-            .map(|r| r.try_get::<i64, _>("id").map_err(Error::from))
+            .map(|r| r.try_get::<i64, _>("id").map_err(StoreError::from))
             .collect()
     }
 }

@@ -286,3 +286,9 @@ fn wxr_comment(
     writeln!(out, "</wp:comment>")?;
     Ok(())
 }
+
+impl From<crate::store::StoreError> for ExportError {
+    fn from(e: crate::store::StoreError) -> ExportError {
+        ExportError::Service(Error::from(e))
+    }
+}

@@ -706,7 +706,7 @@ pub async fn import(
 
     let checked = checker
         .await
-        .map_err(|e| Error::Internal(format!("the parser stopped: {e}")));
+        .map_err(|e| Error::internal(format!("the parser stopped: {e}")));
     let total = match checked {
         Ok(Ok(total)) => total,
         Ok(Err(e)) => return Err(stop_producer(rx, producer, e).await),
@@ -761,7 +761,7 @@ pub async fn import(
     drop(rx);
     let parsed = producer
         .await
-        .map_err(|e| Error::Internal(format!("the parser stopped: {e}")))?;
+        .map_err(|e| Error::internal(format!("the parser stopped: {e}")))?;
     if let Some(e) = failure {
         return Err(e.into());
     }
@@ -880,6 +880,12 @@ pub(crate) fn sql_datetime_to_ms(s: &str) -> Option<i64> {
     let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     let t = time::PrimitiveDateTime::parse(s.trim(), &f).ok()?;
     i64::try_from(t.assume_utc().unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+impl From<crate::store::StoreError> for ImportError {
+    fn from(e: crate::store::StoreError) -> ImportError {
+        ImportError::Service(Error::from(e))
+    }
 }
 
 #[cfg(test)]

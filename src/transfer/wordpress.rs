@@ -223,7 +223,7 @@ pub(super) fn parse(ctx: &ParseContext, sink: &mut Sink<'_>) -> Result<(), Impor
 
 /// The parse was stopped because the import failed elsewhere.
 pub(super) fn stopped() -> ImportError {
-    ImportError::Service(crate::error::Error::Internal(
+    ImportError::Service(crate::error::Error::internal(
         "the import stopped".to_owned(),
     ))
 }

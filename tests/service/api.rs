@@ -551,7 +551,7 @@ async fn the_same_text_twice_is_a_conflict(db: Db) {
         StatusCode::CONFLICT,
     )
     .await;
-    assert_eq!(p["code"], "conflict");
+    assert_eq!(p["code"], "duplicate_comment");
     // Another thread, or other text, is fine.
     app.post_ok("default", "d2", body).await;
     app.post_ok(

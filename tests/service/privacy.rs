@@ -207,7 +207,7 @@ async fn trust_and_duplicates_know_an_address_in_any_letter_case(db: Db) {
         .post(&site, &thread, input("dup@example.COM"), None)
         .await;
     assert!(
-        matches!(again, Err(colloquy::error::Error::Conflict(_))),
+        matches!(again, Err(colloquy::error::Error::Conflict { .. })),
         "{again:?}"
     );
     service
