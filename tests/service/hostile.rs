@@ -103,7 +103,13 @@ async fn closed_and_hidden_threads_freeze_their_comments_for_authors_too(db: Db)
             .send()
             .await
             .unwrap();
-        expect_problem(edit, want).await;
+        let p = expect_problem(edit, want).await;
+        let code = if want == StatusCode::FORBIDDEN {
+            "thread_closed"
+        } else {
+            "not_found"
+        };
+        assert_eq!(p["code"], code);
         let delete = app
             .client
             .delete(&url)
