@@ -33,6 +33,7 @@ pub mod filter;
 #[cfg(feature = "server")]
 pub mod http;
 pub mod invariants;
+mod markup;
 #[cfg(feature = "server")]
 pub mod memo;
 pub mod moderation;
