@@ -186,6 +186,8 @@ pub(crate) struct Tag<'a> {
     pub(crate) self_closing: bool,
     /// False when the input ends inside the tag; browsers drop such a tag.
     pub(crate) terminated: bool,
+    /// How many attributes it has (duplicates included).
+    pub(crate) attribute_count: usize,
     /// The input, and where in it the attributes start (right after the
     /// name).
     src: &'a str,
@@ -198,6 +200,8 @@ pub(crate) struct Tag<'a> {
 pub(crate) struct Attribute<'a> {
     pub(crate) name: &'a str,
     pub(crate) value: Option<&'a str>,
+    /// Where in the input the attribute (with any space after it) ends.
+    pub(crate) end: usize,
 }
 
 impl<'a> Tag<'a> {
@@ -207,6 +211,11 @@ impl<'a> Tag<'a> {
             src: self.src,
             at: self.attributes_at,
         }
+    }
+
+    /// Where the attributes start: right after the name.
+    pub(crate) fn attributes_at(&self) -> usize {
+        self.attributes_at
     }
 
     /// Is this tag's name `lower` (ASCII case-insensitively)?
@@ -232,6 +241,7 @@ impl<'a> Iterator for Attributes<'a> {
                 Some(Attribute {
                     name: &self.src[name],
                     value: value.map(|v| &self.src[v]),
+                    end: next,
                 })
             }
             Step::End { .. } | Step::Eof => {
@@ -293,9 +303,13 @@ fn read_tag(src: &str, name_start: usize, is_end: bool) -> Read<'_> {
     let b = src.as_bytes();
     let name_end = run_end(b, name_start, |c| !is_space(c) && c != b'/' && c != b'>');
     let mut at = name_end;
+    let mut attribute_count = 0;
     let (end, self_closing, terminated) = loop {
         match attribute_step(b, at) {
-            Step::Attribute { next, .. } => at = next,
+            Step::Attribute { next, .. } => {
+                attribute_count += 1;
+                at = next;
+            }
             Step::End { end, self_closing } => break (end, self_closing, true),
             Step::Eof => break (b.len(), false, false),
         }
@@ -306,6 +320,7 @@ fn read_tag(src: &str, name_start: usize, is_end: bool) -> Read<'_> {
             is_end,
             self_closing,
             terminated,
+            attribute_count,
             src,
             attributes_at: name_end,
         }),
@@ -468,6 +483,9 @@ fn opening_quote_before(b: &[u8], from: usize, to: usize) -> Option<usize> {
         at = q + 1;
     }
 }
+
+/// Spaces before a `>` that are read each time rather than remembered.
+const SHORT_SPACE_RUN: usize = 64;
 
 /// What Drupal's walk over a tag meets next: a `>` or an opening quote.
 enum Event {
@@ -677,16 +695,32 @@ impl<'a> Drupal<'a> {
     /// Is the last non-space character before the `>` at `gt`, if it is at
     /// or after `from`, a `/`? (Drupal's self-closing tag.)
     pub(crate) fn slash_before(&mut self, from: usize, gt: usize) -> bool {
-        let last = match self.before_gt.get(gt) {
-            Some(known) => known,
-            None => {
-                let before = &self.text[..gt];
-                let trimmed = before.trim_end();
-                examined(before.len() - trimmed.len() + 1);
-                let last = trimmed.len().checked_sub(1);
-                self.before_gt.insert(gt, last, from);
-                last
+        let before = &self.text[..gt];
+        // Usually the character right before `>` answers; only a long run of
+        // spaces (which many tags may end with) is worth remembering.
+        let near =
+            crate::text::floor_char_boundary(before, before.len().saturating_sub(SHORT_SPACE_RUN));
+        let last = match before[near..]
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !c.is_whitespace())
+        {
+            // The index of its last byte, as `trim_end` would leave it.
+            Some((i, c)) => {
+                examined(before.len() - near - i);
+                Some(near + i + c.len_utf8() - 1)
             }
+            None if near == 0 => None,
+            _ => match self.before_gt.get(gt) {
+                Some(known) => known,
+                None => {
+                    let trimmed = before.trim_end();
+                    examined(before.len() - trimmed.len() + 1);
+                    let last = trimmed.len().checked_sub(1);
+                    self.before_gt.insert(gt, last, from);
+                    last
+                }
+            },
         };
         last.is_some_and(|i| i >= from && self.src[i] == b'/')
     }
@@ -817,6 +851,18 @@ mod tests {
             assert_eq!(next.at_or_after(hay, i), None);
         }
         assert!(work::take() <= hay.len() as u64 + 1);
+    }
+
+    #[test]
+    fn a_slash_before_long_spaces_is_found_and_remembered() {
+        let spaces = " ".repeat(3 * SHORT_SPACE_RUN);
+        let text = format!("<y/{spaces}><z{spaces}>");
+        let mut d = Drupal::new(&text);
+        let first_gt = 3 + spaces.len();
+        assert!(d.slash_before(2, first_gt));
+        assert!(d.slash_before(2, first_gt), "remembered answer");
+        assert!(!d.slash_before(4, first_gt), "the slash is before `from`");
+        assert!(!d.slash_before(first_gt + 3, text.len() - 1));
     }
 
     #[test]

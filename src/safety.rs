@@ -400,7 +400,7 @@ fn handle_markup(
         Markup::Tag(tag) => tag,
     };
     let rest = read.end;
-    let Some(&(name, _)) = FLOOR.iter().find(|(n, _)| tag.is(n)) else {
+    let Some(name) = floor_name(tag.name) else {
         if !tag.is_end {
             if let Some(dropped) = DROP_WITH_CONTENT.iter().find(|n| tag.is(n)) {
                 return html.len() - skip_past_end_tag(&html[rest..], dropped).len();
@@ -477,6 +477,21 @@ fn handle_markup(
         stack.push(name);
     }
     rest
+}
+
+/// The floor's own name for a tag name written in any case.
+fn floor_name(written: &str) -> Option<&'static str> {
+    // No floor name is longer; the floor is sorted.
+    let mut lower = [0u8; 10];
+    let b = written.as_bytes();
+    let lower = lower.get_mut(..b.len())?;
+    for (l, c) in lower.iter_mut().zip(b) {
+        *l = c.to_ascii_lowercase();
+    }
+    FLOOR
+        .binary_search_by(|(n, _)| n.as_bytes().cmp(lower))
+        .ok()
+        .map(|i| FLOOR[i].0)
 }
 
 /// `s` in ASCII lower case, borrowed when it already is.
@@ -588,6 +603,18 @@ mod tests {
     #[test]
     fn bad_references_are_escaped_or_dropped() {
         assert_eq!(net("&foo; &#0; &#x202e; &amp"), "&amp;foo;   &amp;amp");
+    }
+
+    #[test]
+    fn floor_names_are_found_in_any_case() {
+        assert!(FLOOR.windows(2).all(|w| w[0].0 < w[1].0));
+        for (name, _) in FLOOR {
+            assert_eq!(floor_name(name), Some(*name));
+            assert_eq!(floor_name(&name.to_ascii_uppercase()), Some(*name));
+        }
+        assert_eq!(floor_name("script"), None);
+        assert_eq!(floor_name("blockquotes"), None);
+        assert_eq!(floor_name("em\u{e9}"), None);
     }
 
     #[test]

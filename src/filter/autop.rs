@@ -159,6 +159,11 @@ impl Iterator for ProtectedDelimiters<'_> {
                 } else {
                     lt + 1
                 };
+                // The first byte rules most tags out (0xC5 starts `ſ`).
+                let first = b.get(name_at).map(u8::to_ascii_lowercase);
+                if !matches!(first, Some(b'p' | b's' | b'o' | b'i' | b'!' | 0xc5)) {
+                    continue;
+                }
                 let name_len = PROTECTED
                     .iter()
                     .find_map(|name| prefix_len_ignoring_case(&self.text[name_at..], name));
@@ -297,6 +302,7 @@ fn process_chunk_with_rules(chunk: &str, out: &mut String) {
     p.push_str("<p>");
     // `\n\s*\n\n?(.)` becomes `</p>\n<p>` and the character `(.)`.
     let mut last = 0;
+    markup::examined(s.len() + 1);
     for m in r.paragraph_break.find_iter(&s) {
         p.push_str(&s[last..m.start()]);
         p.push_str("</p>\n<p>");
@@ -354,6 +360,9 @@ fn process_chunk_with_rules(chunk: &str, out: &mut String) {
 /// `regex::replace_all` that keeps the original allocation when nothing matches
 /// (for replacements without `$` references).
 fn replace(re: &Regex, s: String, rep: &str) -> String {
+    // One pass of the regex engine, which is linear for these patterns
+    // (none prefers a longer alternative it has to look ahead for).
+    markup::examined(s.len() + 1);
     match re.replace_all(&s, rep) {
         std::borrow::Cow::Borrowed(_) => s,
         std::borrow::Cow::Owned(o) => o,
@@ -363,6 +372,7 @@ fn replace(re: &Regex, s: String, rep: &str) -> String {
 /// Replaces every match by what `edit` writes for it; needs no capture
 /// groups, so the regex crate's fastest engine finds the matches.
 fn edit_matches(re: &Regex, s: String, mut edit: impl FnMut(&str, &mut String)) -> String {
+    markup::examined(s.len() + 1);
     let mut matches = re.find_iter(&s).peekable();
     if matches.peek().is_none() {
         drop(matches);
@@ -422,6 +432,7 @@ fn newline_runs(s: &str) -> impl Iterator<Item = WhitespaceRun> + '_ {
             .map_or(from, |i| from + i + 1);
         let end = nl + b[nl..].iter().take_while(|&&c| is_php_space(c)).count();
         let last = nl + memchr::memrchr(b'\n', &b[nl..end]).unwrap_or(0);
+        markup::examined(end - from + 1);
         from = end;
         Some(WhitespaceRun {
             start,
@@ -484,10 +495,13 @@ fn escape_stray_ampersands(s: &str, out: &mut String) {
             s[amp + 1..].chars().next().map_or(1, char::len_utf8)
         };
         let after = amp + 1 + next_len;
+        // Nine are enough to tell: a reference has at most eight.
         let run = b[after.min(b.len())..]
             .iter()
+            .take(9)
             .take_while(|c| c.is_ascii_alphanumeric())
             .count();
+        markup::examined(after + run - amp + 1);
         let looks_like_reference = (1..=8).contains(&run) && b.get(after + run) == Some(&b';');
         if looks_like_reference {
             i = amp + 1;

@@ -18,6 +18,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::html5;
 use crate::markup::{self, Drupal, DrupalAttribute, DrupalAttributes};
 use crate::safety::{self, Allowlist};
 use crate::text::{self, CharRef};
@@ -332,6 +333,7 @@ impl HtmlFilter {
             .filter(|t| !tags.contains(t))
             .collect();
         let schemes: HashSet<&str> = self.allow.schemes().iter().map(String::as_str).collect();
+        let prepared = html5::prepare(input);
         let cleaned = ammonia::Builder::empty()
             .tags(tags)
             .tag_attributes(tag_attributes)
@@ -340,9 +342,9 @@ impl HtmlFilter {
             .url_relative(ammonia::UrlRelative::Deny)
             .link_rel(self.link_rel.as_deref())
             .strip_comments(true)
-            .clean(input)
+            .clean(&prepared.text)
             .to_string();
-        out.push_str(&cleaned);
+        out.push_str(&html5::restore(&prepared, cleaned));
     }
 }
 

@@ -63,38 +63,58 @@ struct Open {
 /// safety net flattens beyond [`crate::safety::MAX_DEPTH`] anyway.
 const MAX_OPEN: usize = 4096;
 
-/// The open elements, with a count per name so that looking for one that is
-/// not open costs nothing.
+/// The open elements. Once there are many, a count per name too, so that
+/// looking for one that is not open (a flood of end tags without a start)
+/// costs nothing; a short stack is simply searched.
 #[derive(Default)]
 struct Stack {
     open: Vec<Open>,
-    counts: HashMap<String, usize>,
+    /// Kept while the stack is deeper than [`SHORT`].
+    counts: Option<HashMap<String, usize>>,
 }
+
+/// A stack this short is searched, not counted.
+const SHORT: usize = 64;
 
 impl Stack {
     fn push(&mut self, open: Open) {
-        match self.counts.get_mut(open.name.as_str()) {
-            Some(n) => *n += 1,
-            None => {
-                self.counts.insert(open.name.clone(), 1);
+        if let Some(counts) = &mut self.counts {
+            match counts.get_mut(open.name.as_str()) {
+                Some(n) => *n += 1,
+                None => {
+                    counts.insert(open.name.clone(), 1);
+                }
             }
+        } else if self.open.len() >= SHORT {
+            let mut counts = HashMap::new();
+            for o in self.open.iter().chain([&open]) {
+                *counts.entry(o.name.clone()).or_insert(0) += 1;
+            }
+            self.counts = Some(counts);
         }
         self.open.push(open);
     }
 
     fn pop(&mut self) -> Option<Open> {
         let open = self.open.pop()?;
-        if let Some(n) = self.counts.get_mut(open.name.as_str()) {
+        if self.open.len() < SHORT / 2 {
+            // Well below the threshold again: counting stops (it restarts,
+            // at the cost of one pass over the stack, only after as many
+            // pushes as that pass costs).
+            self.counts = None;
+        } else if let Some(n) = self.counts.as_mut().and_then(|c| c.get_mut(&open.name)) {
             *n -= 1;
         }
         Some(open)
     }
 
-    /// The index of the innermost open element called `name`; the search
-    /// only runs when there is one, and costs what popping to it costs.
+    /// The index of the innermost open element called `name`; a search
+    /// that only runs when there is one, and costs what popping to it costs.
     fn innermost(&self, name: &str) -> Option<usize> {
-        if self.counts.get(name).is_none_or(|&n| n == 0) {
-            return None;
+        if let Some(counts) = &self.counts {
+            if counts.get(name).is_none_or(|&n| n == 0) {
+                return None;
+            }
         }
         self.open.iter().rposition(|o| o.name == name)
     }
@@ -407,6 +427,22 @@ mod tests {
     #[test]
     fn an_empty_paragraph_with_attributes_is_kept() {
         assert_eq!(correct("<p title=\"x\"/>y"), "<p title=\"x\"></p>y");
+    }
+
+    #[test]
+    fn deep_stacks_are_counted_and_still_closed_correctly() {
+        let n = 3 * SHORT;
+        let deep = "<em><strong>".repeat(n) + "x" + &"</strong></em>".repeat(n);
+        assert_eq!(correct(&deep), deep);
+        // End tags of elements that are not open change nothing.
+        let stray = "<em>".repeat(n) + &"</p>".repeat(n) + "y";
+        assert_eq!(correct(&stray), "<em>".repeat(n) + "y" + &"</em>".repeat(n));
+        // A paragraph deep down is closed by a new one.
+        let p = "<p>".to_owned() + &"<em>".repeat(n) + "a<p>b";
+        assert_eq!(
+            correct(&p),
+            "<p>".to_owned() + &"<em>".repeat(n) + "a" + &"</em>".repeat(n) + "</p><p>b</p>"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub(crate) mod autop;
 pub(crate) mod html;
+pub(crate) mod html5;
 pub(crate) mod html_corrector;
 pub(crate) mod html_escape;
 pub(crate) mod markdown;
