@@ -21,8 +21,9 @@
 //! text would hold more than [`MAX_ESCAPED`] characters the serializer
 //! escapes, every `&` is hidden behind a noncharacter, so that html5ever
 //! decodes and re-escapes none; [`restore`] gives the output its `&` back
-//! (references come out as written, which renders the same). Ordinary input
-//! passes through untouched, and comes out as before.
+//! (references come out as written, U+0080–U+00BF as numeric references:
+//! both render the same). Ordinary input passes through untouched, and
+//! comes out as before.
 
 use std::borrow::Cow;
 
