@@ -7,12 +7,17 @@
 //!   whitelist, render a seeded, generated corpus of comments (see
 //!   [`corpus`]) — the whole of it, the regular 95 % alone, and the
 //!   adversarial 5 % alone (whose bytes dominate the whole).
-//! * `scaling_<input>`: `filtered_html` and `plain_text` render inputs of
-//!   1 KB, 100 KB and 1 MB of one kind (prose, nested `<em>`, nested `<div>`,
-//!   `<` floods, `&` floods, runs of URLs). Linear growth shows as a flat
-//!   throughput across sizes.
 //!
-//! Run with `cargo bench --bench render`; set `COLLOQUY_BENCH_SEED` to use
+//! Then the linear-growth table (not criterion: one line per input, timed
+//! with a plain loop): every bundled format renders ordinary prose, a run of
+//! URLs, and a flood of each construct the lexers, the `url` filter,
+//! `autop`, the corrector, Markdown and html5ever look for
+//! (`corpus/floods.rs`), at 1 KB, 100 KB and 1 MB; it prints MB/s at each
+//! size and the slowdown per byte from 1 KB to 1 MB, as a Markdown table.
+//! Linear growth shows as a flat throughput across sizes.
+//!
+//! Run with `cargo bench --bench render` (`-- floods` for the table alone,
+//! `-- corpus` for the corpus groups alone); set `COLLOQUY_BENCH_SEED` to use
 //! another corpus seed. `COLLOQUY_BENCH_DUMP=FILE` writes the corpus as JSON
 //! lines (the input of `colloquy render --jsonl`) and exits, for profiling
 //! with other tools.
@@ -21,12 +26,13 @@ mod corpus;
 
 use std::collections::HashSet;
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use colloquy::{Policy, PolicySet};
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
 
+use corpus::floods::FLOODS;
 use corpus::{Comment, Kind, Scale};
 
 /// The corpus seed, unless `COLLOQUY_BENCH_SEED` says otherwise.
@@ -38,11 +44,12 @@ const CORPUS_SIZE: usize = 3000;
 /// The bundled formats, in report order.
 const FORMATS: [&str; 3] = ["filtered_html", "plain_text", "markdown"];
 
-/// The formats of the scaling groups.
-const SCALING_FORMATS: [&str; 2] = ["filtered_html", "plain_text"];
-
-/// Input sizes of the scaling groups.
-const SIZES: [(usize, &str); 3] = [(1024, "1KB"), (100 * 1024, "100KB"), (1024 * 1024, "1MB")];
+/// Input sizes of the linear-growth table.
+const SIZES: [(usize, &str); 3] = [
+    (1024, "1 KB"),
+    (100 * 1024, "100 KB"),
+    (1024 * 1024, "1 MB"),
+];
 
 fn seed() -> u64 {
     std::env::var("COLLOQUY_BENCH_SEED")
@@ -163,22 +170,68 @@ fn corpus_benches(c: &mut Criterion) {
     corpus_group(c, "corpus_adversarial", &set, &adversarial);
 }
 
-fn scaling_benches(c: &mut Criterion) {
-    let set = PolicySet::bundled();
-    for scale in Scale::ALL {
-        let mut group = c.benchmark_group(format!("scaling_{}", scale.name()));
-        configure(&mut group);
-        for (size, label) in SIZES {
-            let input = scale.input(size);
-            group.throughput(Throughput::Bytes(input.len() as u64));
-            for id in SCALING_FORMATS {
-                let policy = policy(&set, id);
-                group.bench_with_input(BenchmarkId::new(id, label), &input, |b, input| {
-                    b.iter(|| policy.render(black_box(input)).html.as_str().len());
-                });
-            }
+/// Seconds per render of `input`: the best of five batches, each long
+/// enough to time (at least 20 ms, or one render).
+fn seconds_per_render(policy: &Policy, input: &str) -> f64 {
+    let once = Instant::now();
+    black_box(policy.render(black_box(input)).html.as_str().len());
+    let single = once.elapsed().as_secs_f64();
+    let per_batch = ((0.02 / single.max(1e-9)).ceil() as usize).clamp(1, 100_000);
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let start = Instant::now();
+        for _ in 0..per_batch {
+            black_box(policy.render(black_box(input)).html.as_str().len());
         }
-        group.finish();
+        best = best.min(start.elapsed().as_secs_f64() / per_batch as f64);
+    }
+    best
+}
+
+/// One row of the table: MB/s per format and size, then the slowdown per
+/// byte from 1 KB and from 100 KB to 1 MB (the worst format's).
+fn growth_row(set: &PolicySet, name: &str, make: &dyn Fn(usize) -> String) {
+    let mut cells = Vec::new();
+    let (mut from_small, mut from_medium) = (0.0f64, 0.0f64);
+    for id in FORMATS {
+        let policy = policy(set, id);
+        let mut per_byte = Vec::new();
+        for (size, _) in SIZES {
+            let input = make(size);
+            let seconds = seconds_per_render(policy, &input);
+            per_byte.push(seconds / input.len() as f64);
+            cells.push(format!("{:.1}", input.len() as f64 / seconds / 1e6));
+        }
+        if let [small, medium, large] = per_byte[..] {
+            from_small = from_small.max(large / small);
+            from_medium = from_medium.max(large / medium);
+        }
+    }
+    let name = name.replace('|', "\\|").replace('`', "\\`");
+    println!(
+        "| `{name}` | {} | {from_small:.2} | {from_medium:.2} |",
+        cells.join(" | ")
+    );
+}
+
+fn growth_table() {
+    let set = PolicySet::bundled();
+    let sizes: Vec<&str> = SIZES.iter().map(|(_, label)| *label).collect();
+    let mut header = vec!["input".to_owned()];
+    for id in FORMATS {
+        for size in &sizes {
+            header.push(format!("{id} {size}"));
+        }
+    }
+    header.push("per byte, 1 MB / 1 KB".to_owned());
+    header.push("1 MB / 100 KB".to_owned());
+    println!("| {} |", header.join(" | "));
+    println!("|{}", "---|".repeat(header.len()));
+    for scale in Scale::ALL {
+        growth_row(&set, scale.name(), &|size| scale.input(size));
+    }
+    for flood in FLOODS {
+        growth_row(&set, flood.name, &|size| flood.input(size));
     }
 }
 
@@ -197,8 +250,17 @@ fn main() {
         }
         return;
     }
-    let mut c = Criterion::default().configure_from_args();
-    corpus_benches(&mut c);
-    scaling_benches(&mut c);
-    c.final_summary();
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wants = |part: &str| filters.is_empty() || filters.iter().any(|f| f == part);
+    if wants("corpus") {
+        let mut c = Criterion::default().configure_from_args();
+        corpus_benches(&mut c);
+        c.final_summary();
+    }
+    if wants("floods") {
+        growth_table();
+    }
 }

@@ -39,6 +39,7 @@ pub mod filter;
 #[cfg(feature = "server")]
 pub mod http;
 pub mod invariants;
+mod markup;
 #[cfg(feature = "server")]
 pub mod keys;
 #[cfg(feature = "server")]

@@ -12,6 +12,7 @@
 
 use std::fmt;
 
+use crate::markup::{self, Markup};
 use crate::text::{self, CharRef};
 
 /// HTML produced by the safety net; the only way to obtain one.
@@ -334,29 +335,28 @@ pub fn finalize(html: &str, allow: &Allowlist) -> SafeHtml {
     // One scan of the whole input instead of one per piece of text: most
     // HTML holds no forbidden character at all.
     let clean = !text::has_forbidden_in_output(html);
-    let mut rest = html;
-    while !rest.is_empty() {
-        let pos = memchr::memchr3(b'<', b'&', b'>', rest.as_bytes()).unwrap_or(rest.len());
+    let bytes = html.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        let pos = memchr::memchr3(b'<', b'&', b'>', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+        markup::examined(pos - at + 1);
         if clean {
-            out.push_str(&rest[..pos]);
+            out.push_str(&html[at..pos]);
         } else {
-            push_text(&mut out, &rest[..pos]);
+            push_text(&mut out, &html[at..pos]);
         }
-        rest = &rest[pos..];
-        let Some(first) = rest.as_bytes().first() else {
-            break;
-        };
-        match first {
-            b'>' => {
+        at = pos;
+        match bytes.get(at) {
+            None => break,
+            Some(b'>') => {
                 out.push_str("&gt;");
-                rest = &rest[1..];
+                at += 1;
             }
-            b'&' => {
-                rest = push_reference(&mut out, rest);
+            Some(b'&') => {
+                let rest = push_reference(&mut out, &html[at..]);
+                at = html.len() - rest.len();
             }
-            _ => {
-                rest = handle_markup(&mut out, rest, allow, &mut stack);
-            }
+            Some(_) => at = handle_markup(&mut out, html, at, allow, &mut stack),
         }
     }
     while let Some(name) = stack.pop() {
@@ -409,36 +409,33 @@ fn push_end_tag(out: &mut String, name: &str) {
     out.push('>');
 }
 
-/// A tag as read by the safety net.
-struct Tag<'a> {
-    name: String,
-    end: bool,
-    self_closing: bool,
-    attributes: Vec<(String, std::borrow::Cow<'a, str>)>,
-    len: usize,
-}
-
-/// Handles the `<` at the start of `s`; returns the rest of the input.
-fn handle_markup<'a>(
+/// Handles the `<` at `at`, read as a browser reads it; returns where the
+/// rest of the input starts.
+fn handle_markup(
     out: &mut String,
-    s: &'a str,
+    html: &str,
+    at: usize,
     allow: &Allowlist,
     stack: &mut Vec<&'static str>,
-) -> &'a str {
-    if let Some(after) = s.strip_prefix("<!--") {
-        return match after.find("-->") {
-            Some(end) => &after[end + 3..],
-            None => "",
-        };
-    }
-    let Some(tag) = parse_tag(s) else {
-        out.push_str("&lt;");
-        return &s[1..];
+) -> usize {
+    let read = markup::read(html, at);
+    let tag = match read.markup {
+        Markup::Text => {
+            out.push_str("&lt;");
+            return at + 1;
+        }
+        // Comments and declarations are never output; neither is a tag the
+        // input ends in (browsers drop it too).
+        Markup::Comment | Markup::Bogus => return read.end,
+        Markup::Tag(tag) if !tag.terminated => return read.end,
+        Markup::Tag(tag) => tag,
     };
-    let rest = &s[tag.len..];
-    let Some(&(name, _)) = FLOOR.iter().find(|(n, _)| *n == tag.name) else {
-        if !tag.end && DROP_WITH_CONTENT.contains(&tag.name.as_str()) {
-            return skip_past_end_tag(rest, &tag.name);
+    let rest = read.end;
+    let Some(name) = floor_name(tag.name) else {
+        if !tag.is_end {
+            if let Some(dropped) = DROP_WITH_CONTENT.iter().find(|n| tag.is(n)) {
+                return html.len() - skip_past_end_tag(&html[rest..], dropped).len();
+            }
         }
         return rest;
     };
@@ -446,7 +443,7 @@ fn handle_markup<'a>(
         return rest;
     }
     let is_void = VOID_ELEMENTS.contains(&name);
-    if tag.end {
+    if tag.is_end {
         if is_void {
             return rest;
         }
@@ -464,25 +461,28 @@ fn handle_markup<'a>(
     }
     out.push('<');
     out.push_str(name);
-    let mut written: Vec<&str> = Vec::with_capacity(tag.attributes.len());
-    for (attr, value) in &tag.attributes {
-        if written.contains(&attr.as_str())
+    // At most one per allowed attribute, so a short list.
+    let mut written: Vec<std::borrow::Cow<'_, str>> = Vec::new();
+    for attribute in tag.attributes() {
+        let attr = lowercase(attribute.name);
+        if written.contains(&attr)
             || attr.starts_with("on")
             || attr == "style"
-            || !allow.allows_attribute(name, attr)
+            || !allow.allows_attribute(name, &attr)
         {
             continue;
         }
-        let value: std::borrow::Cow<'_, str> = if text::has_forbidden_in_output(value) {
+        let value = text::decode_entities(attribute.value.unwrap_or(""));
+        let value: std::borrow::Cow<'_, str> = if text::has_forbidden_in_output(&value) {
             value
                 .chars()
                 .filter(|&c| !text::is_forbidden_in_output(c))
                 .collect::<String>()
                 .into()
         } else {
-            std::borrow::Cow::Borrowed(&**value)
+            value
         };
-        let value = if URL_ATTRIBUTES.contains(&attr.as_str()) {
+        let value = if URL_ATTRIBUTES.contains(&&*attr) {
             match check_url(&value, allow.schemes()) {
                 Some(v) => std::borrow::Cow::Owned(v.into_owned()),
                 None => continue,
@@ -491,7 +491,7 @@ fn handle_markup<'a>(
             value
         };
         out.push(' ');
-        out.push_str(attr);
+        out.push_str(&attr);
         out.push_str("=\"");
         text::escape_attr_into(out, &value);
         out.push('"');
@@ -510,12 +510,35 @@ fn handle_markup<'a>(
     rest
 }
 
+/// The floor's own name for a tag name written in any case.
+fn floor_name(written: &str) -> Option<&'static str> {
+    // No floor name is longer; the floor is sorted.
+    let mut lower = [0u8; 10];
+    let b = written.as_bytes();
+    let lower = lower.get_mut(..b.len())?;
+    for (l, c) in lower.iter_mut().zip(b) {
+        *l = c.to_ascii_lowercase();
+    }
+    FLOOR
+        .binary_search_by(|(n, _)| n.as_bytes().cmp(lower))
+        .ok()
+        .map(|i| FLOOR[i].0)
+}
+
+/// `s` in ASCII lower case, borrowed when it already is.
+pub(crate) fn lowercase(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// Skips to just after `</name ...>` (ASCII case-insensitive), or to the end.
 pub(crate) fn skip_past_end_tag<'a>(s: &'a str, name: &str) -> &'a str {
     let bytes = s.as_bytes();
     let mut from = 0;
-    while let Some(off) = memchr::memmem::find(&bytes[from..], b"</") {
-        let start = from + off;
+    while let Some(start) = markup::find_seq(bytes, from, b"</") {
         let name_start = start + 2;
         let name_end = name_start + name.len();
         if bytes.len() >= name_end
@@ -524,102 +547,14 @@ pub(crate) fn skip_past_end_tag<'a>(s: &'a str, name: &str) -> &'a str {
                 .get(name_end)
                 .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'-')
         {
-            return match memchr::memchr(b'>', &bytes[name_end..]) {
-                Some(gt) => &s[name_end + gt + 1..],
+            return match markup::find_byte(bytes, name_end, b'>') {
+                Some(gt) => &s[gt + 1..],
                 None => "",
             };
         }
         from = start + 2;
     }
     ""
-}
-
-/// Parses `<name attr="v" ...>`, `<name ... />` or `</name>` at the start of
-/// `s`. Anything else is not a tag to the safety net (its `<` becomes text).
-fn parse_tag(s: &str) -> Option<Tag<'_>> {
-    let b = s.as_bytes();
-    let mut i = 1;
-    let end = b.get(i) == Some(&b'/');
-    if end {
-        i += 1;
-    }
-    let name_start = i;
-    if !b.get(i).is_some_and(u8::is_ascii_alphabetic) {
-        return None;
-    }
-    while b
-        .get(i)
-        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'-')
-    {
-        i += 1;
-    }
-    let name = s[name_start..i].to_ascii_lowercase();
-    let mut attributes = Vec::new();
-    let mut self_closing = false;
-    loop {
-        let ws_start = i;
-        while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
-            i += 1;
-        }
-        match b.get(i)? {
-            b'>' => {
-                i += 1;
-                break;
-            }
-            b'/' if b.get(i + 1) == Some(&b'>') => {
-                self_closing = true;
-                i += 2;
-                break;
-            }
-            c if (c.is_ascii_alphabetic() || *c == b'_') && i > ws_start => {
-                let attr_start = i;
-                while b.get(i).is_some_and(|c| {
-                    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':' | b'.')
-                }) {
-                    i += 1;
-                }
-                let attr = s[attr_start..i].to_ascii_lowercase();
-                let value = if b.get(i) == Some(&b'=') {
-                    i += 1;
-                    match b.get(i)? {
-                        q @ (b'"' | b'\'') => {
-                            let close = memchr::memchr(*q, &b[i + 1..])?;
-                            let v = &s[i + 1..i + 1 + close];
-                            i += close + 2;
-                            v
-                        }
-                        _ => {
-                            let start = i;
-                            while b.get(i).is_some_and(|c| {
-                                !c.is_ascii_whitespace()
-                                    && !matches!(c, b'>' | b'"' | b'\'' | b'<' | b'=' | b'`')
-                            }) {
-                                i += 1;
-                            }
-                            if i == start {
-                                return None;
-                            }
-                            &s[start..i]
-                        }
-                    }
-                } else {
-                    ""
-                };
-                attributes.push((attr, text::decode_entities(value)));
-            }
-            _ => return None,
-        }
-    }
-    if end && !attributes.is_empty() {
-        attributes.clear();
-    }
-    Some(Tag {
-        name,
-        end,
-        self_closing,
-        attributes,
-        len: i,
-    })
 }
 
 #[cfg(test)]
@@ -699,6 +634,18 @@ mod tests {
     #[test]
     fn bad_references_are_escaped_or_dropped() {
         assert_eq!(net("&foo; &#0; &#x202e; &amp"), "&amp;foo;   &amp;amp");
+    }
+
+    #[test]
+    fn floor_names_are_found_in_any_case() {
+        assert!(FLOOR.windows(2).all(|w| w[0].0 < w[1].0));
+        for (name, _) in FLOOR {
+            assert_eq!(floor_name(name), Some(*name));
+            assert_eq!(floor_name(&name.to_ascii_uppercase()), Some(*name));
+        }
+        assert_eq!(floor_name("script"), None);
+        assert_eq!(floor_name("blockquotes"), None);
+        assert_eq!(floor_name("em\u{e9}"), None);
     }
 
     #[test]

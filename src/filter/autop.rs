@@ -13,12 +13,13 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::markup::{self, Next};
+
 /// Block-level tag names, matched as prefixes and in lower case, as Drupal does.
 const BLOCK: &str =
     "(?:table|thead|tfoot|caption|colgroup|tbody|tr|td|th|div|dl|dd|dt|ul|ol|li|pre|select|form|blockquote|address|p|h[1-6]|hr)";
 
 struct Rules {
-    protected: Regex,
     br_br: Regex,
     block_open: Regex,
     block_close: Regex,
@@ -37,7 +38,6 @@ struct Rules {
 static RULES: LazyLock<Rules> = LazyLock::new(|| {
     let re = |p: &str| Regex::new(p).unwrap_or_else(|e| panic!("autop pattern {p}: {e}"));
     Rules {
-        protected: re(r"(?is)<!--.*?-->|</?(?:pre|script|style|object|iframe|svg|!--)[^>]*>"),
         br_br: re(r"<br />(?-u:\s)*<br />"),
         block_open: re(&format!("<{BLOCK}[^>]*>")),
         block_close: re(&format!("</{BLOCK}>")),
@@ -61,20 +61,19 @@ pub(crate) struct Autop;
 impl Autop {
     /// Appends `input` with line and paragraph breaks to `out`.
     pub(crate) fn apply(&self, input: &str, out: &mut String) {
-        let rules = &*RULES;
         // Protected regions (pre, script, style, object, iframe, svg, comments)
         // are copied untouched; an opening tag protects up to the closing tag
         // with exactly the same name.
         let mut ignore_until: Option<String> = None;
         let mut last = 0;
-        for m in rules.protected.find_iter(input) {
-            let literal = &input[last..m.start()];
+        for m in ProtectedDelimiters::new(input) {
+            let literal = &input[last..m.start];
             if ignore_until.is_none() {
                 process_chunk(literal, out);
             } else {
                 out.push_str(literal);
             }
-            let delim = m.as_str();
+            let delim = &input[m.clone()];
             out.push_str(delim);
             if let Some(closing) = &ignore_until {
                 if delim.len() >= closing.len() + 2 && delim[2..].starts_with(closing.as_str()) {
@@ -87,13 +86,93 @@ impl Autop {
                     .collect();
                 ignore_until = Some(name);
             }
-            last = m.end();
+            last = m.end;
         }
         let literal = &input[last..];
         if ignore_until.is_none() {
             process_chunk(literal, out);
         } else {
             out.push_str(literal);
+        }
+    }
+}
+
+/// Drupal's protected-region delimiters, one after the other, as
+/// `find_iter` of `(?is)<!--.*?-->|</?(?:pre|script|style|object|iframe|svg|!--)[^>]*>`
+/// finds them: a comment to its first `-->`, else (an unclosed `<!--`, a
+/// protected tag name, as a prefix, in any case) to the next `>`. Written
+/// out because that regex, run over many unclosed `<!-- >`, looks to the
+/// end of the input for a `-->` from each of them; here each question is
+/// asked of a [`Next`], which remembers the answer.
+struct ProtectedDelimiters<'a> {
+    text: &'a str,
+    at: usize,
+    comment_end: Next,
+    gt: Next,
+}
+
+/// The protected names; `!--` too, after `<` or `</`.
+const PROTECTED: [&str; 7] = ["pre", "script", "style", "object", "iframe", "svg", "!--"];
+
+impl<'a> ProtectedDelimiters<'a> {
+    fn new(text: &'a str) -> Self {
+        ProtectedDelimiters {
+            text,
+            at: 0,
+            comment_end: Next::new(b"-->"),
+            gt: Next::new(b">"),
+        }
+    }
+}
+
+/// The length of `name` at the start of `s`, compared as the regex
+/// crate's `(?i)` compares: ASCII case folded, and `ſ` (U+017F) for `s`.
+fn prefix_len_ignoring_case(s: &str, name: &str) -> Option<usize> {
+    let mut len = 0;
+    let mut chars = s.chars();
+    for want in name.chars() {
+        let c = chars.next()?;
+        if !(c.eq_ignore_ascii_case(&want) || (want == 's' && c == '\u{17f}')) {
+            return None;
+        }
+        len += c.len_utf8();
+    }
+    Some(len)
+}
+
+impl Iterator for ProtectedDelimiters<'_> {
+    type Item = std::ops::Range<usize>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let b = self.text.as_bytes();
+        loop {
+            let lt = markup::find_byte(b, self.at, b'<')?;
+            self.at = lt + 1;
+            let end = if b[lt..].starts_with(b"<!--") {
+                match self.comment_end.at_or_after(b, lt + 4) {
+                    Some(arrow) => Some(arrow + 3),
+                    None => self.gt.at_or_after(b, lt + 4).map(|gt| gt + 1),
+                }
+            } else {
+                let name_at = if b.get(lt + 1) == Some(&b'/') {
+                    lt + 2
+                } else {
+                    lt + 1
+                };
+                // The first byte rules most tags out (0xC5 starts `ſ`).
+                let first = b.get(name_at).map(u8::to_ascii_lowercase);
+                if !matches!(first, Some(b'p' | b's' | b'o' | b'i' | b'!' | 0xc5)) {
+                    continue;
+                }
+                let name_len = PROTECTED
+                    .iter()
+                    .find_map(|name| prefix_len_ignoring_case(&self.text[name_at..], name));
+                name_len.and_then(|len| self.gt.at_or_after(b, name_at + len).map(|gt| gt + 1))
+            };
+            if let Some(end) = end {
+                self.at = end;
+                return Some(lt..end);
+            }
         }
     }
 }
@@ -223,6 +302,7 @@ fn process_chunk_with_rules(chunk: &str, out: &mut String) {
     p.push_str("<p>");
     // `\n\s*\n\n?(.)` becomes `</p>\n<p>` and the character `(.)`.
     let mut last = 0;
+    markup::examined(s.len() + 1);
     for m in r.paragraph_break.find_iter(&s) {
         p.push_str(&s[last..m.start()]);
         p.push_str("</p>\n<p>");
@@ -280,6 +360,9 @@ fn process_chunk_with_rules(chunk: &str, out: &mut String) {
 /// `regex::replace_all` that keeps the original allocation when nothing matches
 /// (for replacements without `$` references).
 fn replace(re: &Regex, s: String, rep: &str) -> String {
+    // One pass of the regex engine, which is linear for these patterns
+    // (none prefers a longer alternative it has to look ahead for).
+    markup::examined(s.len() + 1);
     match re.replace_all(&s, rep) {
         std::borrow::Cow::Borrowed(_) => s,
         std::borrow::Cow::Owned(o) => o,
@@ -289,6 +372,7 @@ fn replace(re: &Regex, s: String, rep: &str) -> String {
 /// Replaces every match by what `edit` writes for it; needs no capture
 /// groups, so the regex crate's fastest engine finds the matches.
 fn edit_matches(re: &Regex, s: String, mut edit: impl FnMut(&str, &mut String)) -> String {
+    markup::examined(s.len() + 1);
     let mut matches = re.find_iter(&s).peekable();
     if matches.peek().is_none() {
         drop(matches);
@@ -348,6 +432,7 @@ fn newline_runs(s: &str) -> impl Iterator<Item = WhitespaceRun> + '_ {
             .map_or(from, |i| from + i + 1);
         let end = nl + b[nl..].iter().take_while(|&&c| is_php_space(c)).count();
         let last = nl + memchr::memrchr(b'\n', &b[nl..end]).unwrap_or(0);
+        markup::examined(end - from + 1);
         from = end;
         Some(WhitespaceRun {
             start,
@@ -410,10 +495,13 @@ fn escape_stray_ampersands(s: &str, out: &mut String) {
             s[amp + 1..].chars().next().map_or(1, char::len_utf8)
         };
         let after = amp + 1 + next_len;
+        // Nine are enough to tell: a reference has at most eight.
         let run = b[after.min(b.len())..]
             .iter()
+            .take(9)
             .take_while(|c| c.is_ascii_alphanumeric())
             .count();
+        markup::examined(after + run - amp + 1);
         let looks_like_reference = (1..=8).contains(&run) && b.get(after + run) == Some(&b';');
         if looks_like_reference {
             i = amp + 1;
@@ -543,6 +631,25 @@ mod tests {
             "</ab>",
         ] {
             assert!(!only_inline_links(other), "{other}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The delimiter scan finds exactly what Drupal's regular expression
+        /// finds.
+        #[test]
+        fn protected_delimiters_are_what_the_regex_finds(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "<!--", "-->", "--", "-", "<!-- >", "<", ">", "</", "<pre", "<PRE>", "</pre>", "<script", "<ſcript>",
+                "<style x>", "<object", "<iframe", "<svg/>", "<sv", "<!", "</!--", "<presto>", "a", " ", "\n", "é",
+            ]), 0..24),
+        ) {
+            let text: String = pieces.concat();
+            let regex = Regex::new(r"(?is)<!--.*?-->|</?(?:pre|script|style|object|iframe|svg|!--)[^>]*>")
+                .unwrap_or_else(|e| panic!("{e}"));
+            let expected: Vec<_> = regex.find_iter(&text).map(|m| m.range()).collect();
+            let found: Vec<_> = ProtectedDelimiters::new(&text).collect();
+            proptest::prop_assert_eq!(found, expected, "input {:?}", text);
         }
     }
 

@@ -18,6 +18,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::html5;
+use crate::markup::{self, Drupal, DrupalAttribute, DrupalAttributes};
 use crate::safety::{self, Allowlist};
 use crate::text::{self, CharRef};
 
@@ -331,6 +333,7 @@ impl HtmlFilter {
             .filter(|t| !tags.contains(t))
             .collect();
         let schemes: HashSet<&str> = self.allow.schemes().iter().map(String::as_str).collect();
+        let prepared = html5::prepare(input);
         let cleaned = ammonia::Builder::empty()
             .tags(tags)
             .tag_attributes(tag_attributes)
@@ -339,9 +342,9 @@ impl HtmlFilter {
             .url_relative(ammonia::UrlRelative::Deny)
             .link_rel(self.link_rel.as_deref())
             .strip_comments(true)
-            .clean(input)
+            .clean(&prepared.text)
             .to_string();
-        out.push_str(&cleaned);
+        out.push_str(&html5::restore(&prepared, cleaned));
     }
 }
 
@@ -354,6 +357,8 @@ struct Lenient<'a> {
     end_tags: Option<HashSet<String>>,
     /// A removed tag stood here; if words meet across it, separate them.
     pending_boundary: bool,
+    /// Drupal's reading of tags, with what it has found out so far.
+    reader: Drupal<'a>,
 }
 
 impl<'a> Lenient<'a> {
@@ -364,24 +369,28 @@ impl<'a> Lenient<'a> {
             out,
             end_tags: None,
             pending_boundary: false,
+            reader: Drupal::new(input),
         }
     }
 
     fn run(mut self) {
         let input = self.input;
-        let mut rest = input;
-        while !rest.is_empty() {
-            let pos = memchr::memchr3(b'<', b'>', b'&', rest.as_bytes()).unwrap_or(rest.len());
-            self.push_text(&rest[..pos]);
-            rest = &rest[pos..];
-            match rest.as_bytes().first() {
+        let bytes = input.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            let pos =
+                memchr::memchr3(b'<', b'>', b'&', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+            markup::examined(pos - at + 1);
+            self.push_text(&input[at..pos]);
+            at = pos;
+            match bytes.get(at) {
                 None => break,
                 Some(b'>') => {
                     self.push_text_raw("&gt;");
-                    rest = &rest[1..];
+                    at += 1;
                 }
-                Some(b'&') => rest = self.reference(rest),
-                Some(_) => rest = self.markup(rest),
+                Some(b'&') => at = self.reference(at),
+                Some(_) => at = self.markup(at),
             }
         }
     }
@@ -411,105 +420,97 @@ impl<'a> Lenient<'a> {
         self.out.push_str(s);
     }
 
-    /// `&`: Netscape `&{…};` script entities vanish; a valid reference stays;
-    /// any other `&` is escaped.
-    fn reference(&mut self, s: &'a str) -> &'a str {
-        let after = s[1..].trim_start_matches(|c: char| c.is_ascii_whitespace());
-        if let Some(body) = after.strip_prefix('{') {
-            return match body.find('}') {
+    /// `&` at `at`: Netscape `&{…};` script entities vanish; a valid
+    /// reference stays; any other `&` is escaped. Returns where to go on.
+    fn reference(&mut self, at: usize) -> usize {
+        let input = self.input;
+        let bytes = input.as_bytes();
+        let after = markup::run_end(bytes, at + 1, |c| c.is_ascii_whitespace());
+        if bytes.get(after) == Some(&b'{') {
+            return match markup::find_byte(bytes, after + 1, b'}') {
                 Some(close) => {
-                    let tail =
-                        body[close + 1..].trim_start_matches(|c: char| c.is_ascii_whitespace());
-                    tail.strip_prefix(';').unwrap_or(tail)
+                    let tail = markup::run_end(bytes, close + 1, |c| c.is_ascii_whitespace());
+                    if bytes.get(tail) == Some(&b';') {
+                        tail + 1
+                    } else {
+                        tail
+                    }
                 }
-                None => "",
+                None => bytes.len(),
             };
         }
+        let s = &input[at..];
         match text::parse_char_ref(s) {
             // References to characters we never output (`&#0;`) stay for
             // now, as in Drupal; the corrector or the safety net drops them.
-            Some(CharRef::Numeric { len, .. }) => {
-                let r = &s[..len];
-                self.push_text(r);
-                &s[len..]
-            }
-            Some(CharRef::Named { len }) => {
-                let r = &s[..len];
-                self.push_text(r);
-                &s[len..]
+            Some(CharRef::Numeric { len, .. }) | Some(CharRef::Named { len }) => {
+                markup::examined(len);
+                self.push_text(&s[..len]);
+                at + len
             }
             None => {
                 self.push_text_raw("&amp;");
-                &s[1..]
+                at + 1
             }
         }
     }
 
-    /// `<` at the start of `s`.
-    fn markup(&mut self, s: &'a str) -> &'a str {
-        let b = s.as_bytes();
-        if let Some(body) = s.strip_prefix("<!--") {
+    /// `<` at `at`.
+    fn markup(&mut self, at: usize) -> usize {
+        let input = self.input;
+        let b = input.as_bytes();
+        if b[at..].starts_with(b"<!--") {
             // `<!-->` and `<!--->` are complete (empty) comments in HTML.
-            if let Some(rest) = body.strip_prefix('>') {
-                return rest;
+            let body = at + 4;
+            if b.get(body) == Some(&b'>') {
+                return body + 1;
             }
-            if let Some(rest) = body.strip_prefix("->") {
-                return rest;
+            if b[body..].starts_with(b"->") {
+                return body + 2;
             }
-            return match body.find("-->") {
-                Some(end) => &body[end + 3..],
-                None => "",
-            };
+            return markup::find_seq(b, body, b"-->").map_or(b.len(), |end| end + 3);
         }
-        match b.get(1) {
-            Some(b'!') => match memchr::memchr(b'>', b) {
+        match b.get(at + 1) {
+            Some(b'!') => match self.reader.next_gt(at) {
                 // `<!DOCTYPE …>`, `<![CDATA[…]>`: not content.
-                Some(gt) => &s[gt + 1..],
-                None => self.escape_lt(s),
+                Some(gt) => gt + 1,
+                None => self.escape_lt(at),
             },
-            Some(b'/') => self.end_tag(s),
-            Some(c) if c.is_ascii_alphabetic() => self.start_tag(s),
-            _ => self.escape_lt(s),
+            Some(b'/') => self.end_tag(at),
+            Some(c) if c.is_ascii_alphabetic() => self.start_tag(at),
+            _ => self.escape_lt(at),
         }
     }
 
-    fn escape_lt(&mut self, s: &'a str) -> &'a str {
+    fn escape_lt(&mut self, at: usize) -> usize {
         self.push_text_raw("&lt;");
-        &s[1..]
+        at + 1
     }
 
-    fn end_tag(&mut self, s: &'a str) -> &'a str {
-        let b = s.as_bytes();
-        let mut i = 2;
-        while b.get(i).is_some_and(u8::is_ascii_whitespace) {
-            i += 1;
-        }
-        let name_start = i;
-        while b
-            .get(i)
-            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b':')
-        {
-            i += 1;
-        }
-        let gt = memchr::memchr(b'>', &b[i..]).map(|g| i + g);
-        let name_ok = i > name_start && b[name_start].is_ascii_alphabetic();
-        let Some(gt) = gt else {
+    fn end_tag(&mut self, at: usize) -> usize {
+        let input = self.input;
+        let b = input.as_bytes();
+        let name_start = markup::run_end(b, at + 2, |c| c.is_ascii_whitespace());
+        let name_end = markup::run_end(b, name_start, |c| {
+            c.is_ascii_alphanumeric() || c == b'-' || c == b':'
+        });
+        let name_ok = name_end > name_start && b[name_start].is_ascii_alphabetic();
+        let Some(gt) = self.reader.next_gt(name_end) else {
             if !name_ok {
-                return self.escape_lt(s);
+                return self.escape_lt(at);
             }
             // `</em` at the very end: Drupal reads it as a tag; so do we.
-            let name = s[name_start..i].to_ascii_lowercase();
-            self.emit_end_tag(&name, s);
-            return "";
+            let name = input[name_start..name_end].to_ascii_lowercase();
+            self.emit_end_tag(&name, &input[at..]);
+            return b.len();
         };
-        let rest = &s[gt + 1..];
         if !name_ok {
             // `</>`, `</%x>`, `</ 3>`: bogus markup, dropped as HTML does.
-            return rest;
+            return gt + 1;
         }
-        let name = s[name_start..i].to_ascii_lowercase();
-        self.emit_end_tag(&name, &s[..gt + 1]);
-        rest
+        let name = input[name_start..name_end].to_ascii_lowercase();
+        self.emit_end_tag(&name, &input[at..gt + 1]);
+        gt + 1
     }
 
     fn emit_end_tag(&mut self, name: &str, original: &str) {
@@ -547,69 +548,63 @@ impl<'a> Lenient<'a> {
         set.contains(name)
     }
 
-    fn start_tag(&mut self, s: &'a str) -> &'a str {
-        let b = s.as_bytes();
-        let mut i = 1;
-        while b
-            .get(i)
-            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'-')
-        {
-            i += 1;
-        }
+    fn start_tag(&mut self, at: usize) -> usize {
+        let input = self.input;
+        let b = input.as_bytes();
+        let i = markup::run_end(b, at + 1, |c| c.is_ascii_alphanumeric() || c == b'-');
         let namespaced =
             b.get(i) == Some(&b':') && b.get(i + 1).is_some_and(u8::is_ascii_alphabetic);
-        let name = s[1..i].to_ascii_lowercase();
-        let (tag_len, terminated) = tag_extent(s, i);
-        let tag_text = &s[..tag_len];
-        let attrs_text = if terminated {
-            &s[i..tag_len - 1]
-        } else {
-            &s[i..tag_len]
-        };
-        let self_closing = terminated && attrs_text.trim_end().ends_with('/');
-        let attributes = parse_attributes(attrs_text);
+        let name = input[at + 1..i].to_ascii_lowercase();
+        let (tag_end, terminated) = self.reader.extent(i);
+        // The attributes: up to the `>`, or to the end of the input.
+        let attrs_end = if terminated { tag_end - 1 } else { tag_end };
+        let self_closing = terminated && self.reader.slash_before(i, attrs_end);
 
         let allowed = self.filter.allow.allows_tag(&name);
         let is_markup = allowed
-            || (KNOWN_ELEMENTS.contains(&name.as_str())
-                && attributes.iter().all(Attr::is_plausible))
             || name.contains('-')
             || namespaced
             || self_closing
-            || self.has_end_tag(&name);
+            || self.has_end_tag(&name)
+            || (KNOWN_ELEMENTS.binary_search(&name.as_str()).is_ok()
+                && self
+                    .reader
+                    .first_implausible(i, is_plausible)
+                    .is_none_or(|p| p >= attrs_end));
         if !is_markup {
-            return self.escape_lt(s);
+            return self.escape_lt(at);
         }
-        let rest = &s[tag_len..];
         if allowed {
-            self.emit_start_tag(&name, &attributes, self_closing);
-            return rest;
+            let attributes = DrupalAttributes::new(input, i, attrs_end);
+            self.emit_start_tag(&name, attributes, self_closing);
+            return tag_end;
         }
         if safety::DROP_WITH_CONTENT.contains(&name.as_str())
             && !self_closing
             && self.filter.disallowed == Disallowed::Strip
             && self.has_end_tag(&name)
         {
-            return safety::skip_past_end_tag(rest, &name);
+            return b.len() - safety::skip_past_end_tag(&input[tag_end..], &name).len();
         }
-        self.remove(&name, tag_text);
-        rest
+        self.remove(&name, &input[at..tag_end]);
+        tag_end
     }
 
-    fn emit_start_tag(&mut self, name: &str, attributes: &[Attr<'_>], self_closing: bool) {
+    fn emit_start_tag(&mut self, name: &str, attributes: DrupalAttributes<'_>, self_closing: bool) {
         self.push_text_raw("<");
         self.out.push_str(name);
-        let mut written: Vec<&str> = Vec::new();
+        // At most one per allowed attribute, so a short list.
+        let mut written: Vec<std::borrow::Cow<'_, str>> = Vec::new();
         for attr in attributes {
-            let Some(value) = attr.value.as_deref() else {
+            let Some(value) = attr.value else {
                 continue;
             };
-            let attr_name = attr.name.as_str();
+            let attr_name = safety::lowercase(attr.name);
             if written.contains(&attr_name)
                 || (attr_name == "rel" && self.filter.link_rel.is_some())
                 || attr_name.starts_with("on")
                 || attr_name == "style"
-                || !self.filter.allow.allows_attribute(name, attr_name)
+                || !self.filter.allow.allows_attribute(name, &attr_name)
             {
                 continue;
             }
@@ -618,12 +613,12 @@ impl<'a> Lenient<'a> {
                 .chars()
                 .filter(|&c| !text::is_forbidden_char(c))
                 .collect();
-            let Some(value) = checked_value(attr_name, &cleaned, self.filter.allow.schemes())
+            let Some(value) = checked_value(&attr_name, &cleaned, self.filter.allow.schemes())
             else {
                 continue;
             };
             self.out.push(' ');
-            self.out.push_str(attr_name);
+            self.out.push_str(&attr_name);
             self.out.push_str("=\"");
             // Newlines are written as references so that no later filter
             // mistakes them for line breaks of the text.
@@ -661,114 +656,172 @@ fn checked_value(name: &str, value: &str, schemes: &[String]) -> Option<String> 
     }
 }
 
-/// Where the tag starting at `s` ends: `(length, ended_with_gt)`. Quoted
-/// attribute values may contain `>`; when a quote is never closed, the tag
-/// ends at the first `>` instead (as Drupal reads it); with no `>` at all it
-/// runs to the end of the input.
-fn tag_extent(s: &str, from: usize) -> (usize, bool) {
+/// Would real markup carry this attribute? A bare word outside
+/// [`BARE_ATTRIBUTES`] (`<b and c>`), or junk, says the `<` was prose.
+fn is_plausible(attr: &DrupalAttribute<'_>) -> bool {
+    if !attr.bare {
+        return true;
+    }
+    let name = safety::lowercase(attr.name);
+    BARE_ATTRIBUTES.contains(&&*name)
+        || name.starts_with("data-")
+        || name.starts_with("aria-")
+        || name.starts_with("on")
+}
+
+/// Every lower-case name that appears as `</name` in `s`.
+fn collect_end_tags(s: &str) -> HashSet<String> {
     let b = s.as_bytes();
-    let mut i = from;
-    let mut after_equals = false;
-    while i < b.len() {
-        match b[i] {
-            b'>' => return (i + 1, true),
-            b'=' => {
-                after_equals = true;
+    let mut names = HashSet::new();
+    let mut from = 0;
+    while let Some(pos) = markup::find_seq(b, from, b"</") {
+        let start = markup::run_end(b, pos + 2, |c| c.is_ascii_whitespace());
+        let end = markup::run_end(b, start, |c| c.is_ascii_alphanumeric() || c == b'-');
+        if end > start {
+            names.insert(s[start..end].to_ascii_lowercase());
+        }
+        from = pos + 2;
+    }
+    names
+}
+
+/// The reading this filter had before it remembered anything: each tag
+/// read from scratch. The tests check the remembering reader against it.
+#[cfg(test)]
+mod reference {
+    use super::BARE_ATTRIBUTES;
+
+    /// Where the tag starting at `s` ends: `(length, ended_with_gt)`. Quoted
+    /// attribute values may contain `>`; when a quote is never closed, the tag
+    /// ends at the first `>` instead (as Drupal reads it); with no `>` at all it
+    /// runs to the end of the input.
+    pub(super) fn tag_extent(s: &str, from: usize) -> (usize, bool) {
+        let b = s.as_bytes();
+        let mut i = from;
+        let mut after_equals = false;
+        while i < b.len() {
+            match b[i] {
+                b'>' => return (i + 1, true),
+                b'=' => {
+                    after_equals = true;
+                    i += 1;
+                    continue;
+                }
+                q @ (b'"' | b'\'') if after_equals => match memchr::memchr(q, &b[i + 1..]) {
+                    Some(close) => i += close + 2,
+                    None => break,
+                },
+                c if c.is_ascii_whitespace() => {
+                    i += 1;
+                    continue;
+                }
+                _ => i += 1,
+            }
+            after_equals = false;
+        }
+        match memchr::memchr(b'>', &b[from..]) {
+            Some(gt) => (from + gt + 1, true),
+            None => (s.len(), false),
+        }
+    }
+
+    /// One attribute as written; `value` is `None` when it was malformed.
+    pub(super) struct Attr<'a> {
+        pub(super) name: String,
+        pub(super) value: Option<std::borrow::Cow<'a, str>>,
+        pub(super) bare: bool,
+    }
+
+    impl Attr<'_> {
+        /// Would real markup carry this attribute? (See [`BARE_ATTRIBUTES`].)
+        pub(super) fn is_plausible(&self) -> bool {
+            !self.bare
+                || BARE_ATTRIBUTES.contains(&self.name.as_str())
+                || self.name.starts_with("data-")
+                || self.name.starts_with("aria-")
+                || self.name.starts_with("on")
+        }
+    }
+
+    /// Reads attributes like Drupal's attribute scanner, but with quoted values
+    /// allowed to hold anything. Malformed pieces are skipped to the next space.
+    pub(super) fn parse_attributes(s: &str) -> Vec<Attr<'_>> {
+        let b = s.as_bytes();
+        let mut attrs = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            if c.is_ascii_whitespace() || c == b'/' {
                 i += 1;
                 continue;
             }
-            q @ (b'"' | b'\'') if after_equals => match memchr::memchr(q, &b[i + 1..]) {
-                Some(close) => i += close + 2,
-                None => break,
-            },
-            c if c.is_ascii_whitespace() => {
-                i += 1;
+            if !(c.is_ascii_alphabetic() || c == b'_' || c == b'-') {
+                // Junk (`"quoted"`, `=x`): skip to the next whitespace.
+                while i < b.len() && !b[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                attrs.push(Attr {
+                    name: String::new(),
+                    value: None,
+                    bare: true,
+                });
                 continue;
             }
-            _ => i += 1,
-        }
-        after_equals = false;
-    }
-    match memchr::memchr(b'>', &b[from..]) {
-        Some(gt) => (from + gt + 1, true),
-        None => (s.len(), false),
-    }
-}
-
-/// One attribute as written; `value` is `None` when it was malformed.
-struct Attr<'a> {
-    name: String,
-    value: Option<std::borrow::Cow<'a, str>>,
-    bare: bool,
-}
-
-impl Attr<'_> {
-    /// Would real markup carry this attribute? (See [`BARE_ATTRIBUTES`].)
-    fn is_plausible(&self) -> bool {
-        !self.bare
-            || BARE_ATTRIBUTES.contains(&self.name.as_str())
-            || self.name.starts_with("data-")
-            || self.name.starts_with("aria-")
-            || self.name.starts_with("on")
-    }
-}
-
-/// Reads attributes like Drupal's attribute scanner, but with quoted values
-/// allowed to hold anything. Malformed pieces are skipped to the next space.
-fn parse_attributes(s: &str) -> Vec<Attr<'_>> {
-    let b = s.as_bytes();
-    let mut attrs = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c.is_ascii_whitespace() || c == b'/' {
-            i += 1;
-            continue;
-        }
-        if !(c.is_ascii_alphabetic() || c == b'_' || c == b'-') {
-            // Junk (`"quoted"`, `=x`): skip to the next whitespace.
-            while i < b.len() && !b[i].is_ascii_whitespace() {
+            let start = i;
+            while i < b.len()
+                && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'-' | b'_' | b':' | b'.'))
+            {
                 i += 1;
             }
-            attrs.push(Attr {
-                name: String::new(),
-                value: None,
-                bare: true,
-            });
-            continue;
-        }
-        let start = i;
-        while i < b.len()
-            && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'-' | b'_' | b':' | b'.'))
-        {
-            i += 1;
-        }
-        let name = s[start..i].to_ascii_lowercase();
-        let mut j = i;
-        while j < b.len() && b[j].is_ascii_whitespace() {
+            let name = s[start..i].to_ascii_lowercase();
+            let mut j = i;
+            while j < b.len() && b[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            if b.get(j) != Some(&b'=') {
+                attrs.push(Attr {
+                    name,
+                    value: Some("".into()),
+                    bare: true,
+                });
+                continue;
+            }
             j += 1;
-        }
-        if b.get(j) != Some(&b'=') {
-            attrs.push(Attr {
-                name,
-                value: Some("".into()),
-                bare: true,
-            });
-            continue;
-        }
-        j += 1;
-        while j < b.len() && b[j].is_ascii_whitespace() {
-            j += 1;
-        }
-        match b.get(j) {
-            Some(&q @ (b'"' | b'\'')) => match memchr::memchr(q, &b[j + 1..]) {
-                Some(close) => {
+            while j < b.len() && b[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            match b.get(j) {
+                Some(&q @ (b'"' | b'\'')) => match memchr::memchr(q, &b[j + 1..]) {
+                    Some(close) => {
+                        attrs.push(Attr {
+                            name,
+                            value: Some(s[j + 1..j + 1 + close].into()),
+                            bare: false,
+                        });
+                        i = j + close + 2;
+                    }
+                    None => {
+                        attrs.push(Attr {
+                            name,
+                            value: None,
+                            bare: false,
+                        });
+                        i = b.len();
+                    }
+                },
+                Some(_) => {
+                    let v_start = j;
+                    while j < b.len() && !b[j].is_ascii_whitespace() {
+                        j += 1;
+                    }
+                    let v = &s[v_start..j];
+                    let v = v.strip_suffix('/').filter(|_| j == b.len()).unwrap_or(v);
                     attrs.push(Attr {
                         name,
-                        value: Some(s[j + 1..j + 1 + close].into()),
+                        value: Some(v.into()),
                         bare: false,
                     });
-                    i = j + close + 2;
+                    i = j;
                 }
                 None => {
                     attrs.push(Attr {
@@ -776,57 +829,12 @@ fn parse_attributes(s: &str) -> Vec<Attr<'_>> {
                         value: None,
                         bare: false,
                     });
-                    i = b.len();
+                    i = j;
                 }
-            },
-            Some(_) => {
-                let v_start = j;
-                while j < b.len() && !b[j].is_ascii_whitespace() {
-                    j += 1;
-                }
-                let v = &s[v_start..j];
-                let v = v.strip_suffix('/').filter(|_| j == b.len()).unwrap_or(v);
-                attrs.push(Attr {
-                    name,
-                    value: Some(v.into()),
-                    bare: false,
-                });
-                i = j;
-            }
-            None => {
-                attrs.push(Attr {
-                    name,
-                    value: None,
-                    bare: false,
-                });
-                i = j;
             }
         }
+        attrs
     }
-    attrs
-}
-
-/// Every lower-case name that appears as `</name` in `s`.
-fn collect_end_tags(s: &str) -> HashSet<String> {
-    let b = s.as_bytes();
-    let mut names = HashSet::new();
-    for pos in memchr::memmem::find_iter(b, b"</") {
-        let mut i = pos + 2;
-        while b.get(i).is_some_and(u8::is_ascii_whitespace) {
-            i += 1;
-        }
-        let start = i;
-        while b
-            .get(i)
-            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'-')
-        {
-            i += 1;
-        }
-        if i > start {
-            names.insert(s[start..i].to_ascii_lowercase());
-        }
-    }
-    names
 }
 
 #[cfg(test)]
@@ -950,6 +958,52 @@ mod tests {
     fn removed_block_tags_do_not_glue_words() {
         assert_eq!(strip("<h2>Sub</h2><h3>Subsub</h3>"), "Sub Subsub");
         assert_eq!(strip("un<span>believ</span>able"), "unbelievable");
+    }
+
+    #[test]
+    fn known_elements_are_sorted_for_binary_search() {
+        assert!(KNOWN_ELEMENTS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    proptest::proptest! {
+        /// The reader that remembers what it found answers, for every tag
+        /// start in turn, exactly what reading that tag afresh answers:
+        /// where it ends, whether it closes itself, whether its attributes
+        /// are plausible, and what they are.
+        #[test]
+        fn the_remembering_reader_agrees_with_reading_each_tag_afresh(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "<", ">", "\"", "'", "=", " ", "\n", "a", "b", "em", "/", "<b", "<y", "<em ", "title", "disabled",
+                "x", "<!", "é", "\u{a0}", "data-x", "-", "_", ":", ".", "&", "a=\"", "'>'", "=\"", "= '", "</b>", "<b a=",
+            ]), 0..28),
+        ) {
+            let text: String = pieces.concat();
+            let b = text.as_bytes();
+            let mut reader = Drupal::new(&text);
+            for (lt, _) in text.match_indices('<') {
+                if !b.get(lt + 1).is_some_and(u8::is_ascii_alphabetic) {
+                    continue;
+                }
+                let i = lt + 1 + b[lt + 1..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'-').count();
+                let s = &text[lt..];
+                let (len, terminated) = reference::tag_extent(s, i - lt);
+                let (end, now_terminated) = reader.extent(i);
+                proptest::prop_assert_eq!((lt + len, terminated), (end, now_terminated), "{:?} at {}", text, lt);
+                let old_attrs = if terminated { &s[i - lt..len - 1] } else { &s[i - lt..len] };
+                let attrs_end = lt + len - usize::from(terminated);
+                let old_self_closing = terminated && old_attrs.trim_end().ends_with('/');
+                proptest::prop_assert_eq!(terminated && reader.slash_before(i, attrs_end), old_self_closing);
+                let parsed = reference::parse_attributes(old_attrs);
+                let old_plausible = parsed.iter().all(reference::Attr::is_plausible);
+                let plausible = reader.first_implausible(i, is_plausible).is_none_or(|p| p >= attrs_end);
+                proptest::prop_assert_eq!(plausible, old_plausible, "{:?} at {}", text, lt);
+                let old: Vec<_> = parsed.iter().map(|a| (a.name.clone(), a.value.as_deref().map(str::to_owned), a.bare)).collect();
+                let now: Vec<_> = DrupalAttributes::new(&text, i, attrs_end)
+                    .map(|a| (a.name.to_ascii_lowercase(), a.value.map(str::to_owned), a.bare))
+                    .collect();
+                proptest::prop_assert_eq!(now, old, "{:?} at {}", text, lt);
+            }
+        }
     }
 
     #[test]

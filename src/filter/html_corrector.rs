@@ -8,6 +8,9 @@
 //! doubled as `xml:lang` — without libxml2's two flaws: a `<p>` is never left
 //! nested inside another paragraph, and an empty `<p></p>` is not written.
 
+use std::collections::{HashMap, HashSet};
+
+use crate::markup::{self, Markup, Tag};
 use crate::safety::VOID_ELEMENTS;
 use crate::text;
 
@@ -55,52 +58,140 @@ struct Open {
     start: usize,
 }
 
+/// Deeper nesting than this is flattened (the start tags go, their text
+/// stays), which bounds the memory a flood of start tags can take; the
+/// safety net flattens beyond [`crate::safety::MAX_DEPTH`] anyway.
+const MAX_OPEN: usize = 4096;
+
+/// The open elements. Once there are many, a count per name too, so that
+/// looking for one that is not open (a flood of end tags without a start)
+/// costs nothing; a short stack is simply searched.
+#[derive(Default)]
+struct Stack {
+    open: Vec<Open>,
+    /// Kept while the stack is deeper than [`SHORT`].
+    counts: Option<HashMap<String, usize>>,
+}
+
+/// A stack this short is searched, not counted.
+const SHORT: usize = 64;
+
+impl Stack {
+    fn push(&mut self, open: Open) {
+        if let Some(counts) = &mut self.counts {
+            match counts.get_mut(open.name.as_str()) {
+                Some(n) => *n += 1,
+                None => {
+                    counts.insert(open.name.clone(), 1);
+                }
+            }
+        } else if self.open.len() >= SHORT {
+            let mut counts = HashMap::new();
+            for o in self.open.iter().chain([&open]) {
+                *counts.entry(o.name.clone()).or_insert(0) += 1;
+            }
+            self.counts = Some(counts);
+        }
+        self.open.push(open);
+    }
+
+    fn pop(&mut self) -> Option<Open> {
+        let open = self.open.pop()?;
+        if self.open.len() < SHORT / 2 {
+            // Well below the threshold again: counting stops (it restarts,
+            // at the cost of one pass over the stack, only after as many
+            // pushes as that pass costs).
+            self.counts = None;
+        } else if let Some(n) = self.counts.as_mut().and_then(|c| c.get_mut(&open.name)) {
+            *n -= 1;
+        }
+        Some(open)
+    }
+
+    /// The index of the innermost open element called `name`; a search
+    /// that only runs when there is one, and costs what popping to it costs.
+    fn innermost(&self, name: &str) -> Option<usize> {
+        if let Some(counts) = &self.counts {
+            if counts.get(name).is_none_or(|&n| n == 0) {
+                return None;
+            }
+        }
+        self.open.iter().rposition(|o| o.name == name)
+    }
+
+    fn top(&self) -> Option<&Open> {
+        self.open.last()
+    }
+
+    fn len(&self) -> usize {
+        self.open.len()
+    }
+}
+
 impl HtmlCorrector {
     /// Appends the corrected `input` to `out`.
     pub(crate) fn apply(&self, input: &str, out: &mut String) {
         let base = out.len();
-        let mut stack: Vec<Open> = Vec::new();
+        let mut stack = Stack::default();
         let mut body_last = LastChild::None;
-        let mut rest = input;
-        while !rest.is_empty() {
-            let pos = rest.find('<').unwrap_or(rest.len());
-            if pos > 0 {
-                push_text(out, &rest[..pos], &mut stack, &mut body_last);
+        let bytes = input.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            let pos = markup::find_byte(bytes, at, b'<').unwrap_or(bytes.len());
+            if pos > at {
+                push_text(out, &input[at..pos], &mut stack, &mut body_last);
             }
-            rest = &rest[pos..];
-            if rest.is_empty() {
+            at = pos;
+            if at == bytes.len() {
                 break;
             }
-            match read_tag(rest) {
-                Some(tag) => {
-                    rest = &rest[tag.len..];
-                    if tag.end {
-                        close(out, &tag.name, &mut stack, &mut body_last);
-                    } else {
-                        open(out, tag, &mut stack, &mut body_last);
-                    }
+            let read = markup::read(input, at);
+            at = read.end;
+            match read.markup {
+                Markup::Text => push_text(out, "&lt;", &mut stack, &mut body_last),
+                // Comments, declarations, tags the input ends in and names no
+                // element has are dropped, as browsers drop them.
+                Markup::Comment | Markup::Bogus => {}
+                Markup::Tag(tag) if !tag.terminated || !is_element_name(tag.name) => {}
+                Markup::Tag(tag) if tag.is_end => {
+                    close(
+                        out,
+                        &tag.name.to_ascii_lowercase(),
+                        &mut stack,
+                        &mut body_last,
+                    );
                 }
-                None => {
-                    push_text(out, "&lt;", &mut stack, &mut body_last);
-                    rest = &rest[1..];
-                }
+                Markup::Tag(tag) => open(out, &tag, &mut stack, &mut body_last),
             }
         }
-        while !stack.is_empty() {
+        while stack.len() > 0 {
             pop(out, &mut stack, &mut body_last);
         }
         debug_assert!(out.len() >= base);
     }
 }
 
-fn last_child<'s>(stack: &'s mut [Open], body_last: &'s mut LastChild) -> &'s mut LastChild {
-    match stack.last_mut() {
+/// Letters, digits and `-`, starting with a letter.
+fn is_element_name(name: &str) -> bool {
+    name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+}
+
+/// Letters, digits and `-_:.`, starting with a letter.
+fn is_attribute_name(name: &str) -> bool {
+    name.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':' | b'.'))
+}
+
+fn last_child<'s>(stack: &'s mut Stack, body_last: &'s mut LastChild) -> &'s mut LastChild {
+    match stack.open.last_mut() {
         Some(open) => &mut open.last,
         None => body_last,
     }
 }
 
-fn push_text(out: &mut String, s: &str, stack: &mut [Open], body_last: &mut LastChild) {
+fn push_text(out: &mut String, s: &str, stack: &mut Stack, body_last: &mut LastChild) {
     let decoded = text::decode_entities(s);
     // XML has no place for U+FFFE, U+FFFF or form feed.
     let decoded: std::borrow::Cow<'_, str> = if decoded.contains(['\u{fffe}', '\u{ffff}', '\u{c}'])
@@ -120,22 +211,23 @@ fn push_text(out: &mut String, s: &str, stack: &mut [Open], body_last: &mut Last
     *last_child(stack, body_last) = LastChild::Text;
 }
 
-fn open(out: &mut String, tag: Tag, stack: &mut Vec<Open>, body_last: &mut LastChild) {
-    let name = tag.name.as_str();
+fn open(out: &mut String, tag: &Tag<'_>, stack: &mut Stack, body_last: &mut LastChild) {
+    let name = tag.name.to_ascii_lowercase();
+    let name = name.as_str();
     // libxml2 only closes the current element; a paragraph left open further
     // up would end up nested, which HTML forbids, so we close through it.
     if CLOSES_P.contains(&name) {
-        if let Some(i) = stack.iter().rposition(|o| o.name == "p") {
+        if let Some(i) = stack.innermost("p") {
             while stack.len() > i {
                 pop(out, stack, body_last);
             }
         }
     }
-    if name == "a" && stack.last().is_some_and(|o| o.name == "a") {
+    if name == "a" && stack.top().is_some_and(|o| o.name == "a") {
         pop(out, stack, body_last);
     }
     if matches!(name, "li" | "dt" | "dd") {
-        if let Some(top) = stack.last() {
+        if let Some(top) = stack.top() {
             let closes = match name {
                 "li" => top.name == "li",
                 _ => top.name == "dt" || top.name == "dd",
@@ -145,47 +237,83 @@ fn open(out: &mut String, tag: Tag, stack: &mut Vec<Open>, body_last: &mut LastC
             }
         }
     }
+    let is_void = VOID_ELEMENTS.contains(&name);
+    if !is_void && stack.len() >= MAX_OPEN {
+        return;
+    }
     let start = out.len();
     out.push('<');
     out.push_str(name);
-    let mut seen: Vec<&str> = Vec::new();
-    let mut lang: Option<&str> = None;
+    let mut seen = Seen::default();
+    let mut lang: Option<std::borrow::Cow<'_, str>> = None;
     let mut has_xml_lang = false;
-    for (attr, value) in &tag.attributes {
-        if seen.contains(&attr.as_str()) {
+    let mut has_attributes = false;
+    for attribute in tag.attributes() {
+        if !is_attribute_name(attribute.name) {
             continue;
         }
-        seen.push(attr);
+        let attr = crate::safety::lowercase(attribute.name);
+        if !seen.insert(attribute.name) {
+            continue;
+        }
+        has_attributes = true;
+        let value = text::decode_entities(attribute.value.unwrap_or(""));
+        push_attr(out, &attr, &value);
         if attr == "lang" {
             lang = Some(value);
-        }
-        if attr == "xml:lang" {
+        } else if attr == "xml:lang" {
             has_xml_lang = true;
         }
-        push_attr(out, attr, value);
     }
     if let (Some(lang), false) = (lang, has_xml_lang) {
-        push_attr(out, "xml:lang", lang);
+        push_attr(out, "xml:lang", &lang);
     }
     let static_name = element_name(name);
     let parent_last = std::mem::replace(
         last_child(stack, body_last),
         LastChild::Element(static_name),
     );
-    if VOID_ELEMENTS.contains(&name) {
+    if is_void {
         out.push_str(" />");
         return;
     }
     out.push('>');
     stack.push(Open {
-        name: tag.name,
+        name: name.to_owned(),
         last: LastChild::None,
         parent_last,
-        has_attributes: !tag.attributes.is_empty(),
+        has_attributes,
         start,
     });
     if tag.self_closing {
         pop(out, stack, body_last);
+    }
+}
+
+/// The attribute names of one tag met so far (ASCII case-insensitively):
+/// a short list, or a set once there are many.
+#[derive(Default)]
+struct Seen<'a> {
+    few: Vec<&'a str>,
+    many: HashSet<String>,
+}
+
+impl<'a> Seen<'a> {
+    /// False when `name` was met before.
+    fn insert(&mut self, name: &'a str) -> bool {
+        const FEW: usize = 16;
+        if self.many.is_empty() {
+            if self.few.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                return false;
+            }
+            if self.few.len() < FEW {
+                self.few.push(name);
+                return true;
+            }
+            self.many
+                .extend(self.few.drain(..).map(str::to_ascii_lowercase));
+        }
+        self.many.insert(name.to_ascii_lowercase())
     }
 }
 
@@ -197,15 +325,15 @@ fn push_attr(out: &mut String, name: &str, value: &str) {
     out.push('"');
 }
 
-fn close(out: &mut String, name: &str, stack: &mut Vec<Open>, body_last: &mut LastChild) {
-    if let Some(i) = stack.iter().rposition(|o| o.name == name) {
+fn close(out: &mut String, name: &str, stack: &mut Stack, body_last: &mut LastChild) {
+    if let Some(i) = stack.innermost(name) {
         while stack.len() > i {
             pop(out, stack, body_last);
         }
     }
 }
 
-fn pop(out: &mut String, stack: &mut Vec<Open>, body_last: &mut LastChild) {
+fn pop(out: &mut String, stack: &mut Stack, body_last: &mut LastChild) {
     let Some(open) = stack.pop() else { return };
     if open.name == "p" && open.last == LastChild::None && !open.has_attributes {
         // An empty paragraph (left by removed markup): take its start tag
@@ -226,100 +354,6 @@ fn element_name(name: &str) -> &'static str {
         .map(|(n, _)| *n)
         .find(|n| *n == name)
         .unwrap_or("other")
-}
-
-struct Tag {
-    name: String,
-    end: bool,
-    self_closing: bool,
-    attributes: Vec<(String, String)>,
-    len: usize,
-}
-
-/// Reads one tag as the earlier filters write them; `None` if `s` does not
-/// start with one (its `<` is then text).
-fn read_tag(s: &str) -> Option<Tag> {
-    if let Some(body) = s.strip_prefix("<!--") {
-        let len = body.find("-->").map_or(s.len(), |e| 4 + e + 3);
-        return Some(Tag {
-            name: String::new(),
-            end: true,
-            self_closing: false,
-            attributes: Vec::new(),
-            len,
-        });
-    }
-    let b = s.as_bytes();
-    let mut i = 1;
-    let end = b.get(1) == Some(&b'/');
-    if end {
-        i += 1;
-    }
-    let name_start = i;
-    if !b.get(i).is_some_and(u8::is_ascii_alphabetic) {
-        return None;
-    }
-    while b
-        .get(i)
-        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'-')
-    {
-        i += 1;
-    }
-    let name = s[name_start..i].to_ascii_lowercase();
-    let mut attributes = Vec::new();
-    let mut self_closing = false;
-    loop {
-        while b.get(i).is_some_and(u8::is_ascii_whitespace) {
-            i += 1;
-        }
-        match b.get(i)? {
-            b'>' => {
-                i += 1;
-                break;
-            }
-            b'/' => {
-                self_closing = true;
-                i += 1;
-            }
-            c if c.is_ascii_alphabetic() => {
-                let start = i;
-                while b.get(i).is_some_and(|c| {
-                    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':' | b'.')
-                }) {
-                    i += 1;
-                }
-                let attr = s[start..i].to_ascii_lowercase();
-                let mut value = String::new();
-                if b.get(i) == Some(&b'=') {
-                    i += 1;
-                    let q = *b.get(i)?;
-                    if q == b'"' || q == b'\'' {
-                        let close = memchr::memchr(q, &b[i + 1..])?;
-                        value = text::decode_entities(&s[i + 1..i + 1 + close]).into_owned();
-                        i += close + 2;
-                    } else {
-                        let start = i;
-                        while b
-                            .get(i)
-                            .is_some_and(|c| !c.is_ascii_whitespace() && *c != b'>')
-                        {
-                            i += 1;
-                        }
-                        value = text::decode_entities(&s[start..i]).into_owned();
-                    }
-                }
-                attributes.push((attr, value));
-            }
-            _ => return None,
-        }
-    }
-    Some(Tag {
-        name,
-        end,
-        self_closing: self_closing && !end,
-        attributes: if end { Vec::new() } else { attributes },
-        len: i,
-    })
 }
 
 #[cfg(test)]
@@ -393,6 +427,22 @@ mod tests {
     #[test]
     fn an_empty_paragraph_with_attributes_is_kept() {
         assert_eq!(correct("<p title=\"x\"/>y"), "<p title=\"x\"></p>y");
+    }
+
+    #[test]
+    fn deep_stacks_are_counted_and_still_closed_correctly() {
+        let n = 3 * SHORT;
+        let deep = "<em><strong>".repeat(n) + "x" + &"</strong></em>".repeat(n);
+        assert_eq!(correct(&deep), deep);
+        // End tags of elements that are not open change nothing.
+        let stray = "<em>".repeat(n) + &"</p>".repeat(n) + "y";
+        assert_eq!(correct(&stray), "<em>".repeat(n) + "y" + &"</em>".repeat(n));
+        // A paragraph deep down is closed by a new one.
+        let p = "<p>".to_owned() + &"<em>".repeat(n) + "a<p>b";
+        assert_eq!(
+            correct(&p),
+            "<p>".to_owned() + &"<em>".repeat(n) + "a" + &"</em>".repeat(n) + "</p><p>b</p>"
+        );
     }
 
     #[test]

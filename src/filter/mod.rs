@@ -6,8 +6,11 @@
 
 pub(crate) mod autop;
 pub(crate) mod html;
+pub(crate) mod html5;
 pub(crate) mod html_corrector;
 pub(crate) mod html_escape;
+#[cfg(test)]
+mod linearity;
 pub(crate) mod markdown;
 pub(crate) mod url;
 

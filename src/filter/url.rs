@@ -26,6 +26,7 @@ use std::sync::LazyLock;
 #[cfg(test)]
 use regex::Regex;
 
+use crate::markup::{self, Markup, Read};
 use crate::safety;
 use crate::text;
 
@@ -103,32 +104,42 @@ enum Kind {
 impl UrlFilter {
     /// Appends `input` with links added to `out`.
     pub(crate) fn apply(&self, input: &str, out: &mut String) {
-        let mut ignoring: Option<&str> = None;
-        let mut rest = input;
-        while !rest.is_empty() {
-            let text_end = rest.find('<').unwrap_or(rest.len());
-            let (segment, after) = rest.split_at(text_end);
+        let bytes = input.as_bytes();
+        let mut ignoring: Option<&'static str> = None;
+        let mut at = 0;
+        let mut scan = 0;
+        while at < bytes.len() {
+            // Text runs to the next `<` that starts markup (a `<` that
+            // starts nothing is text, and so may end an address).
+            let lt = markup::find_byte(bytes, scan, b'<').unwrap_or(bytes.len());
+            let read = (lt < bytes.len()).then(|| markup::read(input, lt));
+            if let Some(Read {
+                markup: Markup::Text,
+                ..
+            }) = read
+            {
+                scan = lt + 1;
+                continue;
+            }
+            let segment = &input[at..lt];
             if ignoring.is_none() {
                 self.link_text(segment, out);
             } else {
                 out.push_str(segment);
             }
-            rest = after;
-            if rest.is_empty() {
-                break;
-            }
-            let tag_len = rest.find('>').map_or(rest.len(), |i| i + 1);
-            let tag = &rest[..tag_len];
-            out.push_str(tag);
-            rest = &rest[tag_len..];
-            match ignoring {
-                None => ignoring = ignored_open_tag(tag),
-                Some(name) => {
-                    if is_end_tag_of(tag, name) {
-                        ignoring = None;
+            let Some(read) = read else { break };
+            out.push_str(&input[lt..read.end]);
+            if let Markup::Tag(tag) = &read.markup {
+                match ignoring {
+                    None if !tag.is_end => {
+                        ignoring = IGNORE_TAGS.iter().copied().find(|n| tag.is(n));
                     }
+                    Some(name) if tag.is_end && tag.is(name) => ignoring = None,
+                    _ => {}
                 }
             }
+            at = read.end;
+            scan = at;
         }
     }
 
@@ -204,11 +215,12 @@ impl UrlFilter {
         // Full URLs first, then e-mail addresses and `www.` addresses in the
         // gaps between them, as Drupal's three passes do.
         let mut found: Vec<Found> = Vec::new();
+        let mut runs = Runs::default();
         for start in scheme_candidates(text) {
             if found.last().is_some_and(|f| f.end > start) {
                 continue;
             }
-            if let Some(prefix_end) = full_url_at(text, start) {
+            if let Some(prefix_end) = full_url_at(text, start, &mut runs) {
                 let end = scan_trail(text, prefix_end);
                 found.push(Found {
                     start,
@@ -232,11 +244,12 @@ impl UrlFilter {
         let all = merge(found, gaps_found);
         let mut www_found: Vec<Found> = Vec::new();
         for_each_gap(text, &all, |gap_start, gap| {
+            let mut runs = Runs::default();
             for start in www_candidates(gap) {
                 if www_found.last().is_some_and(|f| f.end > gap_start + start) {
                     continue;
                 }
-                if let Some(prefix_end) = www_at(gap, start) {
+                if let Some(prefix_end) = www_at(gap, start, &mut runs) {
                     let end = scan_trail(gap, prefix_end);
                     www_found.push(Found {
                         start: gap_start + start,
@@ -277,29 +290,93 @@ impl UrlFilter {
     }
 }
 
+/// What the address matchers learnt about a run of characters, for the
+/// next candidate that starts inside the same run: in a flood such as
+/// `-www.-www.…` or `http:-http:-…` every candidate's host or user info
+/// reaches the same far end, and is read once.
+#[derive(Debug, Default)]
+struct Runs {
+    /// A run of user-info characters: `(asked at, ends at)`.
+    auth: Option<(usize, usize)>,
+    /// A run of host-label characters.
+    label: Option<LabelRun>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct LabelRun {
+    /// The position asked about when the run was read.
+    from: usize,
+    end: usize,
+    /// The last dot after `from` that a valid TLD follows, and where that
+    /// TLD ends.
+    last_dot: Option<(usize, usize)>,
+}
+
+impl Runs {
+    /// Where the run of user-info characters starting at `at` ends.
+    fn auth_end(&mut self, b: &[u8], at: usize) -> usize {
+        match self.auth {
+            Some((from, end)) if from <= at && at <= end => end,
+            _ => {
+                let end = markup::run_end(b, at, |c| {
+                    c.is_ascii_alphanumeric() || b":%_+*~#?&=.,/;-".contains(&c)
+                });
+                self.auth = Some((at, end));
+                end
+            }
+        }
+    }
+
+    /// The run of host-label characters that `at` is in, read from `at`.
+    fn label_run(&mut self, text: &str, at: usize) -> LabelRun {
+        if let Some(run) = self.label {
+            if run.from <= at && at <= run.end {
+                return run;
+            }
+        }
+        let end = markup::char_run_end(text, at, is_label_char);
+        let mut last_dot = None;
+        for (dot, _) in text[at..end].rmatch_indices('.') {
+            if dot == 0 {
+                continue;
+            }
+            if let Some(tld_end) = tld_at(text, at + dot + 1) {
+                last_dot = Some((at + dot, tld_end));
+                break;
+            }
+        }
+        let run = LabelRun {
+            from: at,
+            end,
+            last_dot,
+        };
+        self.label = Some(run);
+        run
+    }
+}
+
 /// Where scheme, user info, host and optional `/` of a full URL starting at
 /// `start` end: Drupal's `scheme:(//)?(userinfo@)?(host|ipv4)/?`, trying the
 /// alternatives in the order a backtracking regex would.
-fn full_url_at(text: &str, start: usize) -> Option<usize> {
+fn full_url_at(text: &str, start: usize, runs: &mut Runs) -> Option<usize> {
     let b = text.as_bytes();
-    let colon = start + b[start..].iter().position(|&c| c == b':')?;
+    let colon = markup::find_byte(b, start, b':')?;
     let after_colon = colon + 1;
+    // Read from the colon first, so that both starts share the answer.
+    let auth_end = runs.auth_end(b, after_colon);
     let mut starts = Vec::with_capacity(2);
     if b[after_colon..].starts_with(b"//") {
         starts.push(after_colon + 2);
     }
     starts.push(after_colon);
     for at in starts {
-        let auth = b[at..]
-            .iter()
-            .take_while(|&&c| c.is_ascii_alphanumeric() || b":%_+*~#?&=.,/;-".contains(&c))
-            .count();
+        let auth = auth_end.max(at) - at;
         if auth > 0 && b.get(at + auth) == Some(&b'@') {
-            if let Some(end) = host_at(text, at + auth + 1, true) {
+            if let Some(end) = host_at(text, at + auth + 1, true, runs) {
                 return Some(end);
             }
         }
-        if let Some(end) = host_at(text, at, true) {
+        if let Some(end) = host_at(text, at, true, runs) {
             return Some(end);
         }
     }
@@ -307,7 +384,7 @@ fn full_url_at(text: &str, start: usize) -> Option<usize> {
 }
 
 /// The same for `www.` addresses: `www.` (any case), a host, optional `/`.
-fn www_at(text: &str, start: usize) -> Option<usize> {
+fn www_at(text: &str, start: usize, runs: &mut Runs) -> Option<usize> {
     let b = text.as_bytes();
     if !(b.len() >= start + 4
         && b[start..start + 3].eq_ignore_ascii_case(b"www")
@@ -315,13 +392,13 @@ fn www_at(text: &str, start: usize) -> Option<usize> {
     {
         return None;
     }
-    host_at(text, start + 4, false)
+    host_at(text, start + 4, false, runs)
 }
 
 /// A host name (or, when allowed, an IPv4 address) at `at`, then an
 /// optional `/`; returns where that ends.
-fn host_at(text: &str, at: usize, ipv4: bool) -> Option<usize> {
-    let end = domain_at(text, at).or_else(|| if ipv4 { ipv4_at(text, at) } else { None })?;
+fn host_at(text: &str, at: usize, ipv4: bool, runs: &mut Runs) -> Option<usize> {
+    let end = domain_at(text, at, runs).or_else(|| if ipv4 { ipv4_at(text, at) } else { None })?;
     Some(if text.as_bytes().get(end) == Some(&b'/') {
         end + 1
     } else {
@@ -341,33 +418,29 @@ fn is_word_char(c: char) -> bool {
 
 /// `(labels.)?tld` at `at`, with a TLD of 2-64 letters ending at a word
 /// boundary; the labels part as long as possible (last dot first).
-fn domain_at(text: &str, at: usize) -> Option<usize> {
-    let rest = &text[at..];
-    let run = rest
-        .char_indices()
-        .find(|&(_, c)| !is_label_char(c))
-        .map_or(rest.len(), |(i, _)| i);
-    for (dot, _) in rest[..run].rmatch_indices('.') {
-        if dot == 0 {
-            continue;
-        }
-        if let Some(end) = tld_at(rest, dot + 1) {
-            return Some(at + end);
-        }
+fn domain_at(text: &str, at: usize, runs: &mut Runs) -> Option<usize> {
+    let run = runs.label_run(text, at);
+    match run.last_dot {
+        // The last valid dot of the run, if it comes after `at`, is the
+        // last valid one after `at`.
+        Some((dot, tld_end)) if dot > at => Some(tld_end),
+        _ => tld_at(text, at),
     }
-    tld_at(rest, 0).map(|end| at + end)
 }
 
+/// Where a TLD starting at `from` ends: 2-64 letters, then no word
+/// character.
 fn tld_at(s: &str, from: usize) -> Option<usize> {
     let mut count = 0;
     let mut end = from;
-    for (i, c) in s[from..].char_indices() {
+    for (i, c) in s[from..].char_indices().take(65) {
         if !c.is_alphabetic() {
             break;
         }
         count += 1;
         end = from + i + c.len_utf8();
     }
+    markup::examined(end - from + 1);
     let boundary = !s[end..].chars().next().is_some_and(is_word_char);
     ((2..=64).contains(&count) && boundary).then_some(end)
 }
@@ -405,6 +478,7 @@ fn scheme_candidates(text: &str) -> impl Iterator<Item = usize> + '_ {
             .iter()
             .rposition(|c| !c.is_ascii_alphabetic())
             .map_or(0, |i| i + 1);
+        markup::examined(colon - start + 1);
         let scheme = &text[start..colon];
         let known = (3..=6).contains(&scheme.len())
             && SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme));
@@ -475,28 +549,6 @@ fn might_contain_link(s: &str) -> bool {
         || memchr::memchr_iter(b'.', b).any(|i| i >= 3 && b[i - 3..i].eq_ignore_ascii_case(b"www"))
 }
 
-/// The opening tag of an element whose content is not linked, if `tag` is one.
-fn ignored_open_tag(tag: &str) -> Option<&'static str> {
-    // Bytes, not string slices: the tag may hold any characters.
-    let name_part = tag.as_bytes().get(1..)?;
-    IGNORE_TAGS.iter().copied().find(|name| {
-        name_part
-            .get(..name.len())
-            .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
-            && name_part
-                .get(name.len())
-                .is_some_and(|&b| b.is_ascii_whitespace() || b == b'>')
-    })
-}
-
-fn is_end_tag_of(tag: &str, name: &str) -> bool {
-    let t = tag.as_bytes();
-    t.len() == name.len() + 3
-        && t.starts_with(b"</")
-        && t.ends_with(b">")
-        && t[2..2 + name.len()].eq_ignore_ascii_case(name.as_bytes())
-}
-
 /// Is the character before `i` a letter or digit (so a match at `i` would
 /// start in the middle of a word)?
 fn preceded_by_word_char(text: &str, i: usize) -> bool {
@@ -511,8 +563,9 @@ fn preceded_by_word_char(text: &str, i: usize) -> bool {
 /// last character may not be `? ! . ,`. Returns where the URL ends.
 fn scan_trail(text: &str, from: usize) -> usize {
     let mut end = from;
-    let mut open_parens: Vec<usize> = Vec::new();
-    let mut open_brackets: Vec<usize> = Vec::new();
+    // Open parentheses and brackets: how many, and the outermost one.
+    let mut parens = (0usize, from);
+    let mut brackets = (0usize, from);
     for (off, c) in text[from..].char_indices() {
         let at = from + off;
         match c {
@@ -535,31 +588,31 @@ fn scan_trail(text: &str, from: usize) -> usize {
             | '.'
             | ','
             | '-' => {}
-            '(' => open_parens.push(at),
-            '[' => open_brackets.push(at),
-            ')' => {
-                if open_parens.pop().is_none() {
-                    break;
+            '(' | '[' => {
+                let open = if c == '(' { &mut parens } else { &mut brackets };
+                if open.0 == 0 {
+                    open.1 = at;
                 }
+                open.0 += 1;
             }
-            ']' => {
-                if open_brackets.pop().is_none() {
+            ')' | ']' => {
+                let open = if c == ')' { &mut parens } else { &mut brackets };
+                if open.0 == 0 {
                     break;
                 }
+                open.0 -= 1;
             }
             c if !c.is_ascii() && !ends_url(c) => {}
             _ => break,
         }
         end = at + c.len_utf8();
     }
+    markup::examined(end - from + 1);
     // An opening bracket never closed is not part of the URL.
-    if let Some(&first_open) = open_parens
-        .first()
-        .into_iter()
-        .chain(open_brackets.first())
-        .min()
-    {
-        end = end.min(first_open);
+    for (count, first) in [parens, brackets] {
+        if count > 0 {
+            end = end.min(first);
+        }
     }
     let trimmed = text[from..end].trim_end_matches(['?', '!', '.', ',']);
     from + trimmed.len()
@@ -642,16 +695,19 @@ fn find_emails(text: &str) -> Vec<(usize, usize)> {
             }
             start = resume + i;
         }
+        markup::examined(at - start + 1);
         if start == at {
             continue;
         }
         // Never start inside a word: take the whole word, or nothing.
+        let local_start = start;
         for (i, c) in text[resume..start].char_indices().rev() {
             if !extends_local_part(c) {
                 break;
             }
             start = resume + i;
         }
+        markup::examined(local_start - start + 1);
         if text[start..at].len() > 254 {
             continue;
         }
@@ -667,16 +723,10 @@ fn find_emails(text: &str) -> Vec<(usize, usize)> {
 /// The end of `(labels.)?tld` starting at `from`, where the TLD is 2–64
 /// bytes of letters followed by a non-word character.
 fn email_domain_end(text: &str, from: usize) -> Option<usize> {
-    let run_end = text[from..]
-        .char_indices()
-        .find(|&(_, c)| !is_email_name_char(c))
-        .map_or(text.len(), |(i, _)| from + i);
+    let run_end = markup::char_run_end(text, from, is_email_name_char);
     let run = &text[from..run_end];
     let tld_ok = |tld_start: usize| -> Option<usize> {
-        let tld_end = text[tld_start..]
-            .char_indices()
-            .find(|&(_, c)| !is_email_tld_char(c))
-            .map_or(text.len(), |(i, _)| tld_start + i);
+        let tld_end = markup::char_run_end(text, tld_start, is_email_tld_char);
         let len = tld_end - tld_start;
         let boundary = !text[tld_end..]
             .chars()
@@ -685,7 +735,7 @@ fn email_domain_end(text: &str, from: usize) -> Option<usize> {
         ((2..=64).contains(&len) && boundary).then_some(tld_end)
     };
     // Greedy labels, backing off to the last dot that leaves a valid TLD.
-    for (i, _) in run.match_indices('.').collect::<Vec<_>>().into_iter().rev() {
+    for (i, _) in run.rmatch_indices('.') {
         if i == 0 {
             continue;
         }
@@ -887,17 +937,20 @@ mod tests {
             pieces in proptest::collection::vec(proptest::sample::select(vec![
                 "http:", "HTTPS://", "ftp://", "mailto:", "www.", "WWW.", "a", "bc", "é", "ü", "例", "д", "1", "12",
                 "123", "1234", ".", "..", "-", "_", "+", "@", ":", "/", "//", "?", "#", " ", "x@", "com", "org",
-                "co.uk", "localhost", "(", ")", "&",
-            ]), 1..12),
+                "co.uk", "localhost", "(", ")", "&", "-www.", "http:-", "a.b.",
+            ]), 1..16),
         ) {
             let text: String = pieces.concat();
-            if let Some(start) = scheme_candidates(&text).next() {
+            // One memory of runs for all candidates, as the filter uses it.
+            let mut runs = Runs::default();
+            for start in scheme_candidates(&text) {
                 let expected = FULL_URL.find(&text[start..]).map(|m| start + m.end());
-                proptest::prop_assert_eq!(full_url_at(&text, start), expected, "{:?} at {}", text, start);
+                proptest::prop_assert_eq!(full_url_at(&text, start, &mut runs), expected, "{:?} at {}", text, start);
             }
+            let mut runs = Runs::default();
             for start in www_candidates(&text) {
                 let expected = WWW.find(&text[start..]).map(|m| start + m.end());
-                proptest::prop_assert_eq!(www_at(&text, start), expected, "{:?} at {}", text, start);
+                proptest::prop_assert_eq!(www_at(&text, start, &mut runs), expected, "{:?} at {}", text, start);
             }
         }
     }
