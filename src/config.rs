@@ -28,6 +28,7 @@ pub struct ConfigError {
 
 /// How a site moderates new comments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ModerationMode {
     /// Publish every comment at once.

@@ -21,9 +21,6 @@
 //! assert!(out.policy_version.starts_with("sha256:"));
 //! ```
 
-// The OpenAPI document is one large `json!` literal.
-#![recursion_limit = "512"]
-
 #[cfg(feature = "server")]
 pub mod auth;
 pub mod comment;
