@@ -301,6 +301,7 @@ pub fn one_visible_line(s: &str, max: usize) -> String {
 
 /// A comment's moderation status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Waiting in the moderation queue.
@@ -351,6 +352,7 @@ impl Status {
 
 /// A thread's state, as Drupal offers per article.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ThreadState {
     /// Readable, open for comments.

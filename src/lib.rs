@@ -21,9 +21,6 @@
 //! assert!(out.policy_version.starts_with("sha256:"));
 //! ```
 
-// The OpenAPI document is one large `json!` literal.
-#![recursion_limit = "512"]
-
 #[cfg(feature = "server")]
 pub mod audit;
 #[cfg(feature = "server")]
@@ -39,9 +36,9 @@ pub mod filter;
 #[cfg(feature = "server")]
 pub mod http;
 pub mod invariants;
-mod markup;
 #[cfg(feature = "server")]
 pub mod keys;
+mod markup;
 #[cfg(feature = "server")]
 pub mod memo;
 pub mod moderation;

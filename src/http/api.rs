@@ -1,37 +1,99 @@
 //! Public `/api/v1` handlers: post and list comments, counts, thread state,
 //! formats, preview, and the author's own edit and delete.
 //!
-//! Each handler extracts, calls one service method, and shapes the answer.
+//! Each handler extracts, calls one service method, and shapes the answer;
+//! its `#[utoipa::path]` is its entry in the OpenAPI document, and
+//! [`router`] registers both from the same list.
+
+use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::{
     ApiBody, ApiJson, ApiPath, ApiQuery, Bearer, BodyKind, ClientIp, RequestBody,
 };
-use super::problem::{ApiResult, Problem};
+use super::openapi::tags;
+use super::problem::{self, ApiResult, Problem};
 use super::AppState;
 use crate::auth::Grant;
 use crate::clock::rfc3339;
 use crate::comment::Order;
 use crate::comment::Page;
-use crate::comment::{Comment, SiteId, ThreadKey};
+use crate::comment::{Comment, SiteId, Status, ThreadKey, ThreadState};
 use crate::service::{FormFields, PostClient, PostInput};
 
+/// The public API of a site.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(formats))
+        .routes(routes!(preview))
+        .routes(routes!(stamp))
+        .routes(routes!(counts_get, counts_post))
+        .routes(routes!(thread_info))
+        .routes(routes!(list_comments, post_comment))
+        .routes(routes!(edit_comment, delete_comment))
+}
+
+/// `{site}` of a path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SitePath {
+    /// The site's id.
+    #[param(inline, value_type = SiteId)]
+    pub site: String,
+}
+
+/// `{site}` and `{thread}` of a path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ThreadPath {
+    /// The site's id.
+    #[param(inline, value_type = SiteId)]
+    pub site: String,
+    /// The article's key, percent-encoded.
+    #[param(inline, value_type = ThreadKey)]
+    pub thread: String,
+}
+
+/// `{site}` and a comment's `{id}` of a path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CommentPath {
+    /// The site's id.
+    #[param(inline, value_type = SiteId)]
+    pub site: String,
+    /// The comment's id.
+    #[param(minimum = 1)]
+    pub id: i64,
+}
+
 /// A published comment as readers see it (no e-mail, no IP hash, no body).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Comment)]
 pub struct PublicComment {
     id: i64,
+    /// The comment this one replies to.
+    #[schema(required = true)]
     parent: Option<i64>,
     thread: String,
+    #[schema(required = true)]
     author: Option<String>,
+    #[schema(required = true)]
     homepage: Option<String>,
+    /// The rendered, sanitized HTML.
     html: String,
+    /// The text format it was written in.
     format: String,
+    #[schema(format = DateTime)]
     created: String,
+    #[schema(required = true, format = DateTime)]
     modified: Option<String>,
 }
 
@@ -52,32 +114,44 @@ impl From<&Comment> for PublicComment {
 }
 
 /// The body of a new comment (JSON or form fields).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = NewComment)]
 #[serde(deny_unknown_fields)]
 pub struct NewCommentBody {
+    /// The text, in its format.
     body: String,
     #[serde(default)]
     author: Option<String>,
+    /// Never served publicly.
     #[serde(default)]
     email: Option<String>,
     #[serde(default)]
     homepage: Option<String>,
+    /// The text format (the site's default if absent).
     #[serde(default)]
     format: Option<String>,
+    /// The published comment this one replies to.
     #[serde(default, deserialize_with = "parent_id")]
     parent: Option<i64>,
-    /// E-mail me when a reply is published (`true`, or a checked box).
+    /// E-mail the author when a reply is published, once the address is
+    /// confirmed by the link of a confirmation e-mail (forms: a checkbox).
     #[serde(default, deserialize_with = "flag")]
     notify_replies: bool,
-    /// Forms only: where to send the browser afterwards.
+    /// Form posts: the page to return to.
     #[serde(default)]
     redirect: Option<String>,
-    /// The honeypot, which people leave empty (`honeypot` in JSON).
-    #[serde(default, alias = "honeypot")]
+    /// Honeypot field, left empty by people (also `honeypot`).
+    #[serde(default)]
     colloquy_hp: Option<String>,
-    /// The form stamp from `GET …/stamp` or the form (`stamp` in JSON).
-    #[serde(default, alias = "stamp")]
+    /// The single-use form stamp from `GET …/stamp` or the form (also `stamp`).
+    #[serde(default)]
     colloquy_ts: Option<String>,
+    /// Same as `colloquy_hp`.
+    #[serde(default)]
+    honeypot: Option<String>,
+    /// Same as `colloquy_ts`.
+    #[serde(default)]
+    stamp: Option<String>,
 }
 
 impl RequestBody for NewCommentBody {}
@@ -123,14 +197,22 @@ fn parent_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::E
     }
 }
 
-#[derive(Debug, Serialize)]
-struct PostedResponse {
+/// A comment as stored for its author: the comment, how it was moderated,
+/// and the token to edit it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Posted)]
+pub struct PostedResponse {
     #[serde(flatten)]
     comment: PublicComment,
-    status: &'static str,
+    /// `published`, `pending` or `spam`.
+    status: Status,
     policy_version: String,
+    /// Send as `Authorization: Bearer` to edit or delete the comment.
     edit_token: String,
+    /// Until when it can be edited.
+    #[schema(format = DateTime)]
     edit_until: String,
+    /// Why it was held or marked as spam.
     reasons: Vec<String>,
 }
 
@@ -148,10 +230,26 @@ pub(super) fn thread_key(thread: &str) -> ApiResult<ThreadKey> {
     Ok(ThreadKey::parse(thread)?)
 }
 
-/// `POST /api/v1/sites/{site}/threads/{thread}/comments`
+/// Post a comment (JSON, or a plain HTML form that redirects back)
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site}/threads/{thread}/comments",
+    tag = tags::COMMENTS,
+    params(ThreadPath),
+    request_body(content(
+        (NewCommentBody = "application/json"),
+        (NewCommentBody = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 201, description = "Stored", body = PostedResponse),
+        (status = 303, description = "Form post stored; back to the page"),
+        problem::BadBody, problem::Forbidden, problem::NotFound, problem::Conflict,
+        problem::RateLimited, problem::Busy,
+    ),
+)]
 pub async fn post_comment(
     State(app): State<AppState>,
-    ApiPath((site, thread)): ApiPath<(String, String)>,
+    ApiPath(ThreadPath { site, thread }): ApiPath<ThreadPath>,
     ClientIp(ip): ClientIp,
     bearer: Bearer,
     headers: HeaderMap,
@@ -172,10 +270,9 @@ pub async fn post_comment(
         None => None,
     };
     let client = post_client(&app, &site, &bearer, &headers, is_form);
-    let form = (b.colloquy_hp.is_some() || b.colloquy_ts.is_some()).then_some(FormFields {
-        honeypot: b.colloquy_hp,
-        stamp: b.colloquy_ts,
-    });
+    let honeypot = b.colloquy_hp.or(b.honeypot);
+    let stamp = b.colloquy_ts.or(b.stamp);
+    let form = (honeypot.is_some() || stamp.is_some()).then_some(FormFields { honeypot, stamp });
     let posted = app
         .colloquy
         .post(
@@ -201,7 +298,7 @@ pub async fn post_comment(
         return Ok(Redirect::to(&target).into_response());
     }
     let response = PostedResponse {
-        status: posted.comment.status.as_str(),
+        status: posted.comment.status,
         policy_version: posted.comment.policy_version.clone(),
         comment: PublicComment::from(&posted.comment),
         edit_token: posted.edit_token,
@@ -285,15 +382,25 @@ fn redirect_target(app: &AppState, site: &SiteId, target: &str) -> ApiResult<Str
 }
 
 /// Query of a listing (JSON, fragment).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Comments per page (default 50).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 200)]
     pub(super) limit: Option<i64>,
+    /// The previous page's `next_cursor`.
     #[serde(default)]
     pub(super) cursor: Option<String>,
+    /// `oldest` (default) or `newest` first.
     #[serde(default)]
+    #[param(schema_with = order_schema)]
     pub(super) order: Option<String>,
+}
+
+fn order_schema() -> utoipa::openapi::Object {
+    super::openapi::one_of(&["oldest", "newest"])
 }
 
 pub(super) fn parse_order(order: Option<&str>) -> ApiResult<Order> {
@@ -307,16 +414,30 @@ pub(super) fn parse_order(order: Option<&str>) -> ApiResult<Order> {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct ListResponse {
+/// A page of a thread's published comments.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListResponse {
     comments: Vec<PublicComment>,
+    /// The `cursor` of the next page; null on the last.
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 
-/// `GET /api/v1/sites/{site}/threads/{thread}/comments`
+/// Published comments of a thread, oldest or newest first, a page at a time
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/threads/{thread}/comments",
+    tag = tags::COMMENTS,
+    params(ThreadPath, ListQuery),
+    responses(
+        (status = 200, description = "A page", body = ListResponse),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        problem::NotFound, problem::Invalid,
+    ),
+)]
 pub async fn list_comments(
     State(app): State<AppState>,
-    ApiPath((site, thread)): ApiPath<(String, String)>,
+    ApiPath(ThreadPath { site, thread }): ApiPath<ThreadPath>,
     ApiQuery(q): ApiQuery<ListQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
@@ -413,41 +534,71 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-#[derive(Debug, Serialize)]
-struct ThreadResponse {
+/// A thread's state and count.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ThreadResponse {
     key: String,
-    state: &'static str,
+    state: ThreadState,
+    /// Published comments.
     count: i64,
 }
 
-/// `GET /api/v1/sites/{site}/threads/{thread}`
+/// A thread's state and published-comment count
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/threads/{thread}",
+    tag = tags::COMMENTS,
+    params(ThreadPath),
+    responses(
+        (status = 200, description = "Thread", body = ThreadResponse),
+        problem::NotFound, problem::Invalid,
+    ),
+)]
 pub async fn thread_info(
     State(app): State<AppState>,
-    ApiPath((site, thread)): ApiPath<(String, String)>,
-) -> ApiResult<Json<serde_json::Value>> {
+    ApiPath(ThreadPath { site, thread }): ApiPath<ThreadPath>,
+) -> ApiResult<Json<ThreadResponse>> {
     let info = app
         .colloquy
         .thread(&site_id(&site)?, &thread_key(&thread)?)
         .await?;
-    let r = ThreadResponse {
+    Ok(Json(ThreadResponse {
         key: info.key,
-        state: info.state.as_str(),
+        state: info.state,
         count: info.count,
-    };
-    Ok(Json(serde_json::to_value(r).unwrap_or_default()))
+    }))
 }
 
 /// Threads to count: `?thread=a&thread=b` or a JSON body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum CountsBody {
     /// `["a", "b"]`
+    #[schema(value_type = Vec<ThreadKey>)]
     List(Vec<String>),
     /// `{"threads": ["a", "b"]}`
     Object {
         /// The thread keys.
+        #[schema(value_type = Vec<ThreadKey>)]
         threads: Vec<String>,
     },
+}
+
+/// Published-comment counts by thread key (hidden and unknown threads count 0).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Counts)]
+pub struct CountsResponse {
+    counts: BTreeMap<String, i64>,
+}
+
+/// `?thread=KEY`, repeated: the threads to count.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents what `counts_get` reads by hand
+struct CountsQuery {
+    /// A thread key; repeat for more.
+    #[param(style = Form, explode, value_type = Option<Vec<ThreadKey>>)]
+    thread: Vec<String>,
 }
 
 impl RequestBody for CountsBody {
@@ -458,38 +609,57 @@ async fn counts(
     app: &AppState,
     site: &str,
     threads: Vec<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<CountsResponse>> {
     let site = site_id(site)?;
     let keys = threads
         .iter()
         .map(|t| ThreadKey::parse(t))
         .collect::<Result<Vec<_>, _>>()?;
     let counts = app.colloquy.counts(&site, &keys).await?;
-    let map: serde_json::Map<String, serde_json::Value> = counts
-        .into_iter()
-        .map(|(k, n)| (k, serde_json::Value::from(n)))
-        .collect();
-    Ok(Json(serde_json::json!({ "counts": map })))
+    Ok(Json(CountsResponse {
+        counts: counts.into_iter().collect(),
+    }))
 }
 
-/// `POST /api/v1/sites/{site}/counts` with `["a","b"]` or `{"threads":[…]}`
+/// Published-comment counts of many threads (JSON array of keys)
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site}/counts",
+    tag = tags::COMMENTS,
+    params(SitePath),
+    request_body = CountsBody,
+    responses(
+        (status = 200, description = "Counts", body = CountsResponse),
+        problem::BadBody, problem::Forbidden, problem::NotFound,
+    ),
+)]
 pub async fn counts_post(
     State(app): State<AppState>,
-    ApiPath(site): ApiPath<String>,
+    ApiPath(SitePath { site }): ApiPath<SitePath>,
     ApiJson(body): ApiJson<CountsBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<CountsResponse>> {
     let threads = match body {
         CountsBody::List(t) | CountsBody::Object { threads: t } => t,
     };
     counts(&app, &site, threads).await
 }
 
-/// `GET /api/v1/sites/{site}/counts?thread=a&thread=b`
+/// Published-comment counts of many threads
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/counts",
+    tag = tags::COMMENTS,
+    params(SitePath, CountsQuery),
+    responses(
+        (status = 200, description = "Counts", body = CountsResponse),
+        problem::Malformed, problem::NotFound, problem::Invalid,
+    ),
+)]
 pub async fn counts_get(
     State(app): State<AppState>,
-    ApiPath(site): ApiPath<String>,
+    ApiPath(SitePath { site }): ApiPath<SitePath>,
     uri: axum::http::Uri,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<CountsResponse>> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or(""))
         .map_err(|e| Problem::malformed(format!("the query string cannot be read: {e}")))?;
     let mut threads = Vec::new();
@@ -505,21 +675,47 @@ pub async fn counts_get(
     counts(&app, &site, threads).await
 }
 
-#[derive(Debug, Serialize)]
-struct FormatResponse<'a> {
+/// A text format the site offers.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Format)]
+pub struct FormatResponse<'a> {
     id: &'a str,
     name: &'a str,
+    /// Whether it is the site's default.
     default: bool,
+    /// The version of its policy (`sha256:…`).
     version: &'a str,
+    /// Short tips for the comment form.
     tips: &'a [String],
+    /// Longer tips, for a help page.
     long_tips: &'a [String],
 }
 
-/// `GET /api/v1/sites/{site}/formats`
+/// The formats of a site, and what the comment form offers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FormatsResponse<'a> {
+    formats: Vec<FormatResponse<'a>>,
+    /// The default format's id.
+    default: &'a str,
+    /// Whether authors can ask for e-mails about replies (the server sends mail).
+    reply_notifications: bool,
+}
+
+/// The text formats a site offers, with their tips
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/formats",
+    tag = tags::COMMENTS,
+    params(SitePath),
+    responses(
+        (status = 200, description = "Formats", body = FormatsResponse),
+        problem::NotFound,
+    ),
+)]
 pub async fn formats(
     State(app): State<AppState>,
-    ApiPath(site): ApiPath<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+    ApiPath(SitePath { site }): ApiPath<SitePath>,
+) -> ApiResult<Response> {
     let site = site_id(&site)?;
     let (row, policies) = app.colloquy.formats(&site).await?;
     let list: Vec<FormatResponse<'_>> = policies
@@ -533,26 +729,42 @@ pub async fn formats(
             long_tips: p.long_tips(),
         })
         .collect();
-    Ok(Json(serde_json::json!({
-        "formats": list,
-        "default": row.default_format,
-        "reply_notifications": app.colloquy.config().smtp.is_some(),
-    })))
+    let body = FormatsResponse {
+        formats: list,
+        default: &row.default_format,
+        reply_notifications: app.colloquy.config().smtp.is_some(),
+    };
+    Ok(Json(body).into_response())
 }
 
-#[derive(Debug, Serialize)]
-struct StampResponse {
+/// A form stamp and how it is checked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StampResponse {
     stamp: String,
+    /// When it stops being accepted.
+    #[schema(format = DateTime)]
     expires: String,
+    /// A post sooner than this after the stamp was issued is held.
     min_submit_secs: u32,
 }
 
-/// `GET /api/v1/sites/{site}/stamp`: a fresh single-use form stamp, for a
-/// comment form a script builds (the embed asks for one when it shows the
-/// form, and after every post). Send it back as `stamp` with the comment.
+/// A fresh single-use form stamp for a comment form (send it back as `stamp`)
+///
+/// For a comment form a script builds: the embed asks for one when it
+/// shows the form, and after every post.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/stamp",
+    tag = tags::COMMENTS,
+    params(SitePath),
+    responses(
+        (status = 200, description = "Stamp", body = StampResponse),
+        problem::NotFound,
+    ),
+)]
 pub async fn stamp(
     State(app): State<AppState>,
-    ApiPath(site): ApiPath<String>,
+    ApiPath(SitePath { site }): ApiPath<SitePath>,
 ) -> ApiResult<Response> {
     let site = site_id(&site)?;
     let row = app.colloquy.site(&site).await?;
@@ -575,7 +787,7 @@ pub async fn stamp(
 }
 
 /// The body of a preview.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PreviewBody {
     body: String,
@@ -585,30 +797,58 @@ pub struct PreviewBody {
 
 impl RequestBody for PreviewBody {}
 
-/// `POST /api/v1/sites/{site}/preview`
+/// A rendering.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewResponse {
+    html: String,
+    policy_version: String,
+}
+
+/// Render a comment without storing it
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site}/preview",
+    tag = tags::COMMENTS,
+    params(SitePath),
+    request_body = PreviewBody,
+    responses(
+        (status = 200, description = "Rendered", body = PreviewResponse),
+        problem::BadBody, problem::Forbidden, problem::NotFound, problem::RateLimited,
+        problem::Busy,
+    ),
+)]
 pub async fn preview(
     State(app): State<AppState>,
-    ApiPath(site): ApiPath<String>,
+    ApiPath(SitePath { site }): ApiPath<SitePath>,
     ClientIp(ip): ClientIp,
     ApiJson(b): ApiJson<PreviewBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<PreviewResponse>> {
     let site = site_id(&site)?;
     let rendered = app
         .colloquy
         .preview(&site, b.format.as_deref(), &b.body, ip)
         .await?;
-    Ok(Json(
-        serde_json::json!({ "html": rendered.html.as_str(), "policy_version": rendered.policy_version }),
-    ))
+    Ok(Json(PreviewResponse {
+        html: rendered.html.as_str().to_owned(),
+        policy_version: rendered.policy_version,
+    }))
 }
 
 /// An author's edit.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditBody {
     body: String,
     #[serde(default)]
     format: Option<String>,
+}
+
+/// A comment after its author's edit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EditedResponse {
+    #[serde(flatten)]
+    comment: PublicComment,
+    status: Status,
 }
 
 impl RequestBody for EditBody {}
@@ -623,28 +863,53 @@ fn edit_token(bearer: Bearer) -> ApiResult<String> {
     })
 }
 
-/// `PATCH /api/v1/sites/{site}/comments/{id}` (author, with the edit token)
+/// The author edits a comment (edit token as bearer, inside the edit window)
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sites/{site}/comments/{id}",
+    tag = tags::COMMENTS,
+    params(CommentPath),
+    security(("editToken" = [])),
+    request_body = EditBody,
+    responses(
+        (status = 200, description = "Edited", body = EditedResponse),
+        problem::BadBody, problem::Unauthorized, problem::Forbidden, problem::NotFound,
+        problem::Busy,
+    ),
+)]
 pub async fn edit_comment(
     State(app): State<AppState>,
-    ApiPath((site, id)): ApiPath<(String, i64)>,
+    ApiPath(CommentPath { site, id }): ApiPath<CommentPath>,
     bearer: Bearer,
     ApiJson(b): ApiJson<EditBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<EditedResponse>> {
     let site = site_id(&site)?;
     let token = edit_token(bearer)?;
     let c = app
         .colloquy
         .edit(&site, id, &token, b.body, b.format)
         .await?;
-    let mut v = serde_json::to_value(PublicComment::from(&c)).unwrap_or_default();
-    v["status"] = c.status.as_str().into();
-    Ok(Json(v))
+    Ok(Json(EditedResponse {
+        comment: PublicComment::from(&c),
+        status: c.status,
+    }))
 }
 
-/// `DELETE /api/v1/sites/{site}/comments/{id}` (author, with the edit token)
+/// The author deletes a comment (edit token as bearer, inside the edit window)
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sites/{site}/comments/{id}",
+    tag = tags::COMMENTS,
+    params(CommentPath),
+    security(("editToken" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        problem::Unauthorized, problem::Forbidden, problem::NotFound,
+    ),
+)]
 pub async fn delete_comment(
     State(app): State<AppState>,
-    ApiPath((site, id)): ApiPath<(String, i64)>,
+    ApiPath(CommentPath { site, id }): ApiPath<CommentPath>,
     bearer: Bearer,
 ) -> ApiResult<StatusCode> {
     let site = site_id(&site)?;

@@ -7,9 +7,20 @@ use std::sync::LazyLock;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::ApiPath;
-use super::problem::Problem;
+use super::openapi::tags;
+use super::problem::{self, Problem};
+use super::AppState;
+
+/// The files.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(embed_js))
+        .routes(routes!(asset))
+}
 
 /// One embedded file.
 struct Asset {
@@ -98,13 +109,55 @@ fn serve(name: &str, headers: &HeaderMap) -> Response {
     response
 }
 
+/// `{name}` of an asset's path.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AssetPath {
+    /// The file's name.
+    #[param(schema_with = asset_names)]
+    name: String,
+}
+
+fn asset_names() -> utoipa::openapi::Object {
+    let names: Vec<&str> = ASSETS.iter().map(|a| a.name).collect();
+    super::openapi::one_of(&names)
+}
+
 /// `GET /embed.js`: the embed script at its documented address.
+#[utoipa::path(
+    get,
+    path = "/embed.js",
+    tag = tags::PAGES,
+    summary = "The embed script: two tags turn an article page into a commented one",
+    responses(
+        (status = 200, description = "The script", content_type = "text/javascript", body = String),
+        (status = 304, description = "Not modified (If-None-Match)"),
+    ),
+)]
 pub async fn embed_js(headers: HeaderMap) -> Response {
     serve("embed.js", &headers)
 }
 
 /// `GET /assets/{name}`
-pub async fn asset(ApiPath(name): ApiPath<String>, headers: HeaderMap) -> Response {
+#[utoipa::path(
+    get,
+    path = "/assets/{name}",
+    tag = tags::PAGES,
+    summary = "The embed's and the moderation page's scripts and styles",
+    params(AssetPath),
+    responses(
+        (status = 200, description = "The file", content(
+            (String = "text/javascript"),
+            (String = "text/css"),
+        )),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        problem::NotFound,
+    ),
+)]
+pub async fn asset(
+    ApiPath(AssetPath { name }): ApiPath<AssetPath>,
+    headers: HeaderMap,
+) -> Response {
     serve(&name, &headers)
 }
 

@@ -1,10 +1,16 @@
 //! The HTTP layer: a thin shell over [`crate::service::Colloquy`].
 //!
-//! [`router`] builds every route; tower layers do the cross-cutting work
-//! (body limit, timeout, security headers, metrics, cross-origin rules in
-//! [`cross_origin`]), and one middleware
-//! turns any error response that is not already `application/problem+json`
-//! (unknown route, wrong method, timeout) into one.
+//! Each resource has its router, built with utoipa-axum from its handlers,
+//! whose `#[utoipa::path]` attributes describe them: [`api`] (a site's
+//! public API), [`admin`] (moderators), [`notify`] (e-mail links and the
+//! outbox), [`pages`] (HTML for people), [`assets`] (their files) and
+//! [`ops`] (probes, metrics, the OpenAPI document). [`routes`] merges them,
+//! so the router and the [`openapi`] document come from one list; [`router`]
+//! adds, once, the tower layers that do the cross-cutting work (body limit,
+//! timeout, security headers, metrics, cross-origin rules in
+//! [`cross_origin`]), and one middleware turns any error response that is
+//! not already `application/problem+json` (unknown route, wrong method,
+//! timeout) into one.
 
 pub mod admin;
 pub mod api;
@@ -15,21 +21,23 @@ pub mod extract;
 pub mod metrics;
 pub mod notify;
 pub mod openapi;
+pub mod ops;
 pub mod pages;
 pub mod problem;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Router;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::service::Colloquy;
 use metrics::Metrics;
@@ -56,87 +64,34 @@ pub struct AppShared {
     pub metrics: Arc<Metrics>,
     /// Serialized thread listings, checked against the thread's version.
     pub listings: Arc<cache::ListingCache>,
+    /// The OpenAPI document, serialized once.
+    pub openapi: Bytes,
 }
 
-/// Every route of the service.
+/// Every route with its description: the one list the router and the
+/// OpenAPI document are both made from.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .merge(ops::router())
+        .merge(api::router())
+        .merge(admin::router())
+        .merge(notify::router())
+        .merge(pages::router())
+        .merge(assets::router())
+}
+
+/// The service's router: every route, and the layers around them all.
 pub fn router(colloquy: Colloquy) -> Router {
     let limits = colloquy.config().limits.clone();
+    let (routes, document) = routes().split_for_parts();
+    let document = openapi::finish(document);
     let state = AppState(Arc::new(AppShared {
         colloquy,
         metrics: Arc::new(Metrics::default()),
         listings: Arc::new(cache::ListingCache::new(limits.listing_cache_bytes)),
+        openapi: Bytes::from(serde_json::to_vec(&document).unwrap_or_default()),
     }));
-    let site = "/api/v1/sites/{site}";
-    let admin = "/api/v1/admin/sites/{site}";
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(healthz))
-        .route("/livez", get(livez))
-        .route("/metrics", get(metrics_text))
-        .route("/api/openapi.json", get(openapi::document))
-        .route(&format!("{site}/formats"), get(api::formats))
-        .route(&format!("{site}/preview"), post(api::preview))
-        .route(&format!("{site}/stamp"), get(api::stamp))
-        .route(
-            &format!("{site}/counts"),
-            get(api::counts_get).post(api::counts_post),
-        )
-        .route(&format!("{site}/threads/{{thread}}"), get(api::thread_info))
-        .route(
-            &format!("{site}/threads/{{thread}}/comments"),
-            get(api::list_comments).post(api::post_comment),
-        )
-        .route(
-            &format!("{site}/threads/{{thread}}/fragment"),
-            get(pages::fragment),
-        )
-        .route(&format!("{site}/threads/{{thread}}/feed"), get(pages::feed))
-        .route(
-            &format!("{site}/comments/{{id}}"),
-            axum::routing::patch(api::edit_comment).delete(api::delete_comment),
-        )
-        .route("/api/v1/admin/sites", get(admin::list_sites))
-        .route(admin, get(admin::get_site).patch(admin::update_site))
-        .route(&format!("{admin}/comments"), get(admin::queue))
-        .route(&format!("{admin}/comments/bulk"), post(admin::bulk))
-        .route(
-            &format!("{admin}/comments/{{id}}"),
-            get(admin::get_comment).delete(admin::delete),
-        )
-        .route(
-            &format!("{admin}/comments/{{id}}/{{action}}"),
-            post(admin::act),
-        )
-        .route(
-            &format!("{admin}/threads/{{thread}}"),
-            put(admin::set_thread),
-        )
-        .route(&format!("{admin}/rerender"), post(admin::rerender))
-        .route(&format!("{admin}/audit"), get(admin::audit))
-        .route(
-            &format!("{admin}/privacy/export"),
-            post(admin::privacy_export),
-        )
-        .route(
-            &format!("{admin}/privacy/erase"),
-            post(admin::privacy_erase),
-        )
-        .route(&format!("{admin}/deliveries"), get(notify::deliveries))
-        .route(
-            &format!("{admin}/deliveries/{{id}}/retry"),
-            post(notify::retry),
-        )
-        .route(
-            "/notify/{site}/comments/{id}/{action}",
-            get(notify::confirm).post(notify::act),
-        )
-        .route("/embed.js", get(assets::embed_js))
-        .route("/assets/{name}", get(assets::asset))
-        .route(
-            "/sites/{site}/threads/{thread}",
-            get(pages::thread::page).post(pages::thread::submit),
-        )
-        .route("/sites/{site}/moderation", get(pages::moderation::page))
+    routes
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -168,98 +123,6 @@ pub fn router(colloquy: Colloquy) -> Router {
             count_requests,
         ))
         .with_state(state)
-}
-
-/// Liveness: the process answers requests (nothing else is asked, so a
-/// slow database never gets a live server restarted).
-async fn livez() -> Response {
-    Json(serde_json::json!({ "status": "ok" })).into_response()
-}
-
-/// Readiness: the database answers, on a connection kept for this check
-/// alone (a pool full of requests waiting on a lock does not fail it).
-async fn healthz(State(app): State<AppState>) -> Response {
-    match app.colloquy.health().await {
-        Ok(()) => Json(serde_json::json!({ "status": "ok" })).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the database does not answer",
-            )
-            .into_response()
-        }
-    }
-}
-
-async fn metrics_text(State(app): State<AppState>) -> Response {
-    let mut text = app.metrics.render();
-    capacity_gauges(&app, &mut text);
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-        )],
-        text,
-    )
-        .into_response()
-}
-
-/// How full the bounded parts are: render threads and the listing cache.
-fn capacity_gauges(app: &AppState, out: &mut String) {
-    use std::fmt::Write as _;
-    let r = app.colloquy.render_pool().stats();
-    let gauges = [
-        (
-            "colloquy_render_threads",
-            "gauge",
-            "Threads that render comments.",
-            r.threads as u64,
-        ),
-        (
-            "colloquy_renders_running",
-            "gauge",
-            "Renders running now.",
-            r.running as u64,
-        ),
-        (
-            "colloquy_renders_waiting",
-            "gauge",
-            "Renders waiting for a thread now.",
-            r.waiting as u64,
-        ),
-        (
-            "colloquy_renders_finished_total",
-            "counter",
-            "Renders finished.",
-            r.finished,
-        ),
-        (
-            "colloquy_renders_refused_total",
-            "counter",
-            "Renders refused: no thread free in time (503).",
-            r.refused,
-        ),
-        (
-            "colloquy_listing_cache_bytes",
-            "gauge",
-            "Bytes held by the listing cache.",
-            app.listings.bytes(),
-        ),
-        (
-            "colloquy_listing_cache_max_bytes",
-            "gauge",
-            "Bytes the listing cache may hold.",
-            app.listings.max_bytes(),
-        ),
-    ];
-    for (name, kind, help, value) in gauges {
-        let _ = write!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
-        );
-    }
 }
 
 async fn not_found() -> Problem {

@@ -22,14 +22,20 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use serde::Deserialize;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::Object;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::admin::AdminSite;
-use super::api::site_id;
+use super::api::{site_id, SitePath};
 use super::extract::{ApiPath, ApiQuery};
+use super::openapi::{one_of, tags};
 use super::pages::escape::filters;
 use super::pages::render;
-use super::problem::{ApiResult, Problem};
+use super::problem::{self, ApiResult, Problem};
 use super::AppState;
 use crate::clock::{now_ms, rfc3339};
 use crate::comment::{Comment, SiteId, Status};
@@ -39,20 +45,60 @@ use crate::store::normalize_email;
 use crate::store::outbox::{Delivery, LinkOutcome, Subscription};
 use crate::SafeHtml;
 
+/// The links and the outbox.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(confirm, act))
+        .routes(routes!(deliveries))
+        .routes(routes!(retry))
+}
+
+/// `{site}`, `{id}` and `{action}` of a link.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct LinkPath {
+    /// The site's id.
+    #[param(inline, value_type = crate::comment::SiteId)]
+    site: String,
+    /// The comment's id.
+    #[param(minimum = 1)]
+    id: i64,
+    /// What the link does.
+    #[param(inline, value_type = LinkAction)]
+    action: String,
+}
+
 /// The signed part of a link. Unknown parameters (mail trackers add some)
 /// are ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LinkQuery {
-    /// Moderation links: the status the e-mail was about.
+    /// Moderation links: the status the e-mail was about (signed); the link
+    /// acts only while the comment has it.
     #[serde(default)]
+    #[param(inline, value_type = Option<Status>)]
     from: Option<String>,
-    /// Moderation links: the e-mail's nonce.
+    /// Moderation links: the e-mail's nonce (signed); the first link of an
+    /// e-mail used uses it up.
     #[serde(default)]
     n: Option<String>,
-    /// Expiry, Unix seconds.
+    /// Expiry, Unix seconds (signed).
     exp: i64,
-    /// Signature.
+    /// HMAC-SHA-256 of site, comment, action, status, nonce and expiry.
     sig: String,
+}
+
+/// `{site}` and a delivery's `{id}` of a path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct DeliveryPath {
+    /// The site's id.
+    #[param(inline, value_type = crate::comment::SiteId)]
+    #[allow(dead_code)] // read by `AdminSite`, which checks the token for it
+    site: String,
+    /// The delivery's id.
+    #[param(minimum = 1)]
+    id: i64,
 }
 
 impl LinkQuery {
@@ -159,11 +205,22 @@ fn address_hash(app: &AppState, comment: &Comment) -> Option<String> {
         .map(|e| app.colloquy.keys().address_hash(&normalize_email(e)))
 }
 
-/// `GET /notify/{site}/comments/{id}/{action}?…`: a confirmation page, or
-/// a page saying why the link no longer works (409).
+/// One-click link from a notification e-mail: a confirmation page with a button (changes nothing), or a page saying why the link no longer works
+#[utoipa::path(
+    get,
+    path = "/notify/{site}/comments/{id}/{action}",
+    operation_id = "link_confirm",
+    tag = tags::LINKS,
+    params(LinkPath, LinkQuery),
+    responses(
+        (status = 200, description = "Confirmation page", content_type = "text/html", body = String),
+        (status = 409, description = "The link was used already, the comment was moderated since the e-mail, or the address unsubscribed", content_type = "text/html", body = String),
+        problem::Malformed, problem::Forbidden, problem::NotFound, problem::Invalid,
+    ),
+)]
 pub async fn confirm(
     State(app): State<AppState>,
-    ApiPath((site, id, action)): ApiPath<(String, i64, String)>,
+    ApiPath(LinkPath { site, id, action }): ApiPath<LinkPath>,
     ApiQuery(q): ApiQuery<LinkQuery>,
 ) -> ApiResult<Response> {
     let checked = check(&app, &site, id, &action, &q).await?;
@@ -208,10 +265,22 @@ pub async fn confirm(
     Ok(view.into_response())
 }
 
-/// `POST /notify/{site}/comments/{id}/{action}?…`: does it.
+/// Carry out a one-click link: approve, spam or trash a held comment, once (audited, actor `system`); stop every e-mail to the comment's address (RFC 8058 one-click unsubscribe); or confirm that address for reply e-mails
+#[utoipa::path(
+    post,
+    path = "/notify/{site}/comments/{id}/{action}",
+    operation_id = "link_act",
+    tag = tags::LINKS,
+    params(LinkPath, LinkQuery),
+    responses(
+        (status = 200, description = "Done page", content_type = "text/html", body = String),
+        problem::Malformed, problem::Forbidden, problem::NotFound, problem::Conflict,
+        problem::TooLarge, problem::Invalid,
+    ),
+)]
 pub async fn act(
     State(app): State<AppState>,
-    ApiPath((site, id, action)): ApiPath<(String, i64, String)>,
+    ApiPath(LinkPath { site, id, action }): ApiPath<LinkPath>,
     ApiQuery(q): ApiQuery<LinkQuery>,
 ) -> ApiResult<Response> {
     let checked = check(&app, &site, id, &action, &q).await?;
@@ -403,40 +472,105 @@ fn refused(page: LinkPage) -> Response {
 // ---- admin: the outbox ----------------------------------------------------
 
 /// Query of the delivery list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveriesQuery {
+    /// Only deliveries in this state.
     #[serde(default)]
+    #[param(schema_with = delivery_state)]
     state: Option<String>,
+    /// Deliveries per page (default 50).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The previous page's `next_before`.
     #[serde(default)]
     before: Option<i64>,
 }
 
-fn delivery_json(d: &Delivery) -> serde_json::Value {
-    serde_json::json!({
-        "id": d.id,
-        "event_id": d.event_id,
-        "comment_id": d.comment_id,
-        "kind": d.kind,
-        "target": d.target,
-        "state": d.state,
-        "attempts": d.attempts,
-        "next_attempt_at": (d.state == "pending").then(|| rfc3339(d.next_attempt_at)),
-        "last_error": d.last_error,
-    })
+/// Where a delivery can be, as the outbox stores it.
+const DELIVERY_STATES: [&str; 3] = ["pending", "sent", "failed"];
+
+/// What a delivery can send, as the outbox stores it.
+const DELIVERY_KINDS: [&str; 3] = ["webhook", "moderator_email", "reply_email"];
+
+fn delivery_state() -> Object {
+    one_of(&DELIVERY_STATES)
 }
 
-/// `GET /api/v1/admin/sites/{site}/deliveries?state=&limit=&before=`: the
-/// site's notification deliveries, newest first.
+fn delivery_kind() -> Object {
+    one_of(&DELIVERY_KINDS)
+}
+
+/// One notification delivery (a webhook call or an e-mail).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryResponse {
+    id: i64,
+    /// The audit event that caused it.
+    event_id: i64,
+    #[schema(required = true)]
+    comment_id: Option<i64>,
+    #[schema(schema_with = delivery_kind)]
+    kind: String,
+    /// URL or e-mail address.
+    target: String,
+    #[schema(schema_with = delivery_state)]
+    state: String,
+    /// Attempts made so far.
+    attempts: i64,
+    /// When it is due (pending only).
+    #[schema(required = true, format = DateTime)]
+    next_attempt_at: Option<String>,
+    /// Why the last attempt failed.
+    #[schema(required = true)]
+    last_error: Option<String>,
+}
+
+impl From<&Delivery> for DeliveryResponse {
+    fn from(d: &Delivery) -> DeliveryResponse {
+        DeliveryResponse {
+            id: d.id,
+            event_id: d.event_id,
+            comment_id: d.comment_id,
+            kind: d.kind.clone(),
+            target: d.target.clone(),
+            state: d.state.clone(),
+            attempts: d.attempts,
+            next_attempt_at: (d.state == "pending").then(|| rfc3339(d.next_attempt_at)),
+            last_error: d.last_error.clone(),
+        }
+    }
+}
+
+/// A page of the outbox.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveriesResponse {
+    deliveries: Vec<DeliveryResponse>,
+    /// The `before` of the next page; null on the last.
+    #[schema(required = true)]
+    next_before: Option<i64>,
+}
+
+/// Notification outbox: webhook and e-mail deliveries, newest first, with attempts and the last error
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/sites/{site}/deliveries",
+    tag = tags::ADMIN,
+    params(SitePath, DeliveriesQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Deliveries", body = DeliveriesResponse),
+        problem::Malformed, problem::Admin, problem::Invalid,
+    ),
+)]
 pub async fn deliveries(
     State(app): State<AppState>,
     AdminSite(site): AdminSite,
     ApiQuery(q): ApiQuery<DeliveriesQuery>,
-) -> ApiResult<axum::Json<serde_json::Value>> {
+) -> ApiResult<Json<DeliveriesResponse>> {
     if let Some(s) = q.state.as_deref() {
-        if !matches!(s, "pending" | "sent" | "failed") {
+        if !DELIVERY_STATES.contains(&s) {
             return Err(Problem::invalid(
                 "state",
                 format!("`{s}` is not one of pending, sent, failed"),
@@ -459,19 +593,40 @@ pub async fn deliveries(
     let next = (i64::try_from(list.len()).unwrap_or(0) == limit)
         .then(|| list.last().map(|d| d.id))
         .flatten();
-    let items: Vec<serde_json::Value> = list.iter().map(delivery_json).collect();
-    Ok(axum::Json(
-        serde_json::json!({ "deliveries": items, "next_before": next }),
-    ))
+    Ok(Json(DeliveriesResponse {
+        deliveries: list.iter().map(DeliveryResponse::from).collect(),
+        next_before: next,
+    }))
 }
 
-/// `POST /api/v1/admin/sites/{site}/deliveries/{id}/retry`: a failed
-/// delivery gets a fresh set of attempts.
+/// A delivery queued again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RetryResponse {
+    id: i64,
+    /// `pending`.
+    #[schema(schema_with = delivery_state)]
+    state: &'static str,
+    /// 0: a fresh set.
+    attempts: i64,
+}
+
+/// Give a failed delivery a fresh set of attempts
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/sites/{site}/deliveries/{id}/retry",
+    tag = tags::ADMIN,
+    params(DeliveryPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Queued again", body = RetryResponse),
+        problem::Admin,
+    ),
+)]
 pub async fn retry(
     State(app): State<AppState>,
     AdminSite(site): AdminSite,
-    ApiPath((_, id)): ApiPath<(String, i64)>,
-) -> ApiResult<axum::Json<serde_json::Value>> {
+    ApiPath(DeliveryPath { id, .. }): ApiPath<DeliveryPath>,
+) -> ApiResult<Json<RetryResponse>> {
     let store = app.colloquy.store();
     if !store.retry_delivery(site.as_str(), id, now_ms()).await? {
         return Err(Problem::new(
@@ -480,7 +635,9 @@ pub async fn retry(
             format!("site `{site}` has no failed delivery {id}; list them with GET …/deliveries?state=failed"),
         ));
     }
-    Ok(axum::Json(
-        serde_json::json!({ "id": id, "state": "pending", "attempts": 0 }),
-    ))
+    Ok(Json(RetryResponse {
+        id,
+        state: "pending",
+        attempts: 0,
+    }))
 }

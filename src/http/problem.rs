@@ -2,9 +2,13 @@
 //! API returns has this shape, a status, a stable `code`, and a `detail` a
 //! person can act on. Internal details are logged, never sent.
 
+use std::collections::BTreeMap;
+
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::openapi::{self, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::error::Error;
 
@@ -12,14 +16,22 @@ use crate::error::Error;
 #[derive(Debug, Clone)]
 pub struct Problem(Box<Body>);
 
-#[derive(Debug, Clone, Serialize)]
-struct Body {
+/// An `application/problem+json` body (RFC 9457).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Problem)]
+pub(crate) struct Body {
+    /// A URI naming the kind of problem (`…/problems/{code}`).
     #[serde(rename = "type")]
     kind: String,
+    /// The status's reason phrase.
     title: String,
+    /// The HTTP status, again.
     status: u16,
+    /// What happened and what to do, for a person.
     detail: String,
+    /// A stable code for programs: `invalid_field`, `not_found`, `rate_limited`, …
     code: &'static str,
+    /// The invalid field (422 only).
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<String>,
     #[serde(skip)]
@@ -160,3 +172,125 @@ impl IntoResponse for Problem {
 
 /// Handler result: a response or a problem.
 pub type ApiResult<T> = Result<T, Problem>;
+
+// ---- the problems each operation documents -------------------------------
+
+/// What a problem status means, for the OpenAPI document.
+fn meaning(status: u16) -> &'static str {
+    match status {
+        400 => "Malformed: the body or query cannot be read (not JSON, trailing data, invalid UTF-8, nested too deep)",
+        401 => "No token, or a token that is not valid",
+        403 => "Not allowed: a closed thread, an expired edit window, a token for another site, a write from another origin, or a link that was changed or has expired",
+        404 => "No such site, thread, comment or action (or a hidden thread)",
+        409 => "Conflict: the same text again, a form stamp used before, or a link used or moderated since",
+        413 => "The request body is larger than this server accepts",
+        415 => "The body is not sent with a content type this operation takes",
+        422 => "A field or parameter is invalid (named in `field`)",
+        429 => "Rate limited: try again after `Retry-After` seconds",
+        503 => "Busy or unavailable: try again after `Retry-After` seconds",
+        _ => "Problem",
+    }
+}
+
+/// A problem response for the document: the body is a [`Problem`], or
+/// for pages an HTML page (the same request refused before it reaches the
+/// page, by a layer, still gets a problem).
+fn documented(status: u16, page: bool) -> RefOr<openapi::Response> {
+    let mut response = openapi::ResponseBuilder::new().description(meaning(status));
+    if page {
+        response = response.content(
+            "text/html",
+            openapi::ContentBuilder::new()
+                .schema(Some(
+                    openapi::ObjectBuilder::new().schema_type(openapi::Type::String),
+                ))
+                .build(),
+        );
+    }
+    response = response.content(
+        PROBLEM_JSON,
+        openapi::ContentBuilder::new()
+            .schema(Some(openapi::Ref::from_schema_name(Body::name())))
+            .build(),
+    );
+    if matches!(status, 429 | 503) {
+        response = response.header(
+            "Retry-After",
+            openapi::HeaderBuilder::new()
+                .schema(openapi::ObjectBuilder::new().schema_type(openapi::Type::Integer))
+                .description(Some("Seconds to wait"))
+                .build(),
+        );
+    }
+    response.into()
+}
+
+/// The content type of every error of the API.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The schema every problem response refers to, for the document's components.
+pub(crate) fn schema() -> (String, RefOr<openapi::schema::Schema>) {
+    (Body::name().into_owned(), Body::schema())
+}
+
+/// Declares the types an operation lists in `responses(…)` for the problems
+/// it can answer: `responses((status = 200, body = X), problem::NotFound)`.
+macro_rules! problem_statuses {
+    ($page:literal; $($(#[$doc:meta])* $name:ident => [$($status:literal),+];)*) => {$(
+        $(#[$doc])*
+        pub struct $name;
+
+        impl utoipa::IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<openapi::Response>> {
+                [$($status),+]
+                    .into_iter()
+                    .map(|status: u16| (status.to_string(), documented(status, $page)))
+                    .collect()
+            }
+        }
+    )*};
+}
+
+problem_statuses! {
+    false;
+    /// 400: the request cannot be read.
+    Malformed => [400];
+    /// 401: a token is needed.
+    Unauthorized => [401];
+    /// 403: not allowed.
+    Forbidden => [403];
+    /// 404: no such resource.
+    NotFound => [404];
+    /// 409: a conflict.
+    Conflict => [409];
+    /// 413: too large.
+    TooLarge => [413];
+    /// 422: a field or parameter is invalid.
+    Invalid => [422];
+    /// 429: rate limited.
+    RateLimited => [429];
+    /// 503: busy or unavailable.
+    Busy => [503];
+    /// What reading a body can answer: unreadable (400), too large (413),
+    /// another content type (415), a field wrong (422).
+    BadBody => [400, 413, 415, 422];
+    /// What every admin operation can answer: no or a wrong token (401), a
+    /// token for another site (403), no such site (404).
+    Admin => [401, 403, 404];
+}
+
+/// The errors of pages for people: an HTML page saying what went wrong.
+pub mod page {
+    use super::*;
+
+    problem_statuses! {
+        true;
+        /// 404: no such site or thread, or a hidden thread.
+        NotFound => [404];
+        /// 422: a thread key that cannot be one.
+        Invalid => [422];
+        /// What a comment form's post can meet: everything posting a
+        /// comment can.
+        Post => [400, 403, 404, 409, 413, 415, 422, 429, 503];
+    }
+}

@@ -10,6 +10,7 @@ use super::keys::KeyList;
 
 /// The further rules of a site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct SiteRules {
     /// Keys that send a comment to the moderation queue.
@@ -20,9 +21,11 @@ pub struct SiteRules {
     /// published comment on this site.
     pub trust_approved_authors: bool,
     /// Close a thread this many days after its first comment (0: never).
+    #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 36500))]
     pub close_after_days: u32,
     /// Deepest nesting: 1 allows no replies, 2 replies to top-level
     /// comments only, … (0: no limit).
+    #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 1000))]
     pub max_depth: u32,
     /// Longest comment, in characters (0: only the server's limit).
     pub max_chars: u32,
@@ -35,10 +38,13 @@ pub struct SiteRules {
     /// Checked posts sent sooner than this many seconds after their form
     /// stamp was issued, or without a valid stamp, are held (0: no stamp
     /// check).
+    #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 3600))]
     pub min_submit_secs: u32,
     /// New comments allowed per client address per minute (0: no limit).
+    #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 1000000))]
     pub ip_posts_per_minute: u32,
     /// New comments allowed on the whole site per minute (0: no limit).
+    #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 1000000))]
     pub site_posts_per_minute: u32,
 }
 
@@ -62,6 +68,7 @@ impl Default for SiteRules {
 
 /// Which posts the form checks (honeypot, form stamp) apply to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FormChecks {
     /// Posts a browser sends: HTML forms (the thread page, a site's own
@@ -137,6 +144,7 @@ impl SiteRules {
 
 /// How a site moderates new comments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ModerationMode {
     /// Publish every comment at once.

@@ -8,6 +8,11 @@ use crate::error::{Error, Result};
 
 /// A moderator's action on one comment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "server",
+    derive(utoipa::ToSchema),
+    schema(rename_all = "snake_case")
+)]
 pub enum Action {
     /// Publish.
     Approve,

@@ -28,7 +28,8 @@ pub const UNSUBSCRIBE_LINK_SECS: i64 = 90 * 24 * 3600;
 pub const CONFIRM_LINK_SECS: i64 = 7 * 24 * 3600;
 
 /// What a link does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
 pub enum LinkAction {
     /// Publish a held comment.
     Approve,

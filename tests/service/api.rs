@@ -512,7 +512,7 @@ async fn health_metrics_and_openapi(db: Db) {
     assert!(text.contains("colloquy_http_requests_total{method=\"POST\",status=\"201\"}"));
     let (s, doc) = app.get_json("/api/openapi.json").await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["openapi"], "3.1.0");
     for path in [
         "/api/v1/sites/{site}/threads/{thread}/comments",
         "/api/v1/sites/{site}/formats",

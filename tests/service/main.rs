@@ -12,6 +12,7 @@ mod hostile;
 mod keys;
 mod moderation;
 mod notify;
+mod openapi;
 mod pages;
 mod privacy;
 mod receivers;

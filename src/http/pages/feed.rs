@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Response};
 use super::render;
 use crate::clock::rfc3339;
 use crate::comment::Order;
-use crate::http::api::{site_id, thread_key, with_etag};
+use crate::http::api::{site_id, thread_key, with_etag, ThreadPath};
 use crate::http::extract::ApiPath;
-use crate::http::problem::ApiResult;
+use crate::http::openapi::tags;
+use crate::http::problem::{self, ApiResult};
 use crate::http::AppState;
 use crate::SafeHtml;
 
@@ -39,6 +40,18 @@ struct Entry {
 }
 
 /// `GET /api/v1/sites/{site}/threads/{thread}/feed` — Atom, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/threads/{thread}/feed",
+    tag = tags::COMMENTS,
+    summary = "Published comments as an Atom feed, newest first",
+    params(ThreadPath),
+    responses(
+        (status = 200, description = "Atom", content_type = "application/atom+xml", body = String),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        problem::NotFound, problem::Invalid,
+    ),
+)]
 pub async fn feed(
     State(app): State<AppState>,
     ApiPath((site, thread)): ApiPath<(String, String)>,

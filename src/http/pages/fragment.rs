@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Response};
 use super::comments::{nest, Step};
 use super::escape::filters;
 use super::render;
-use crate::http::api::{parse_order, site_id, thread_key, with_etag, ListQuery};
+use crate::http::api::{parse_order, site_id, thread_key, with_etag, ListQuery, ThreadPath};
 use crate::http::extract::{ApiPath, ApiQuery};
-use crate::http::problem::ApiResult;
+use crate::http::openapi::tags;
+use crate::http::problem::{self, ApiResult};
 use crate::http::AppState;
 
 /// `templates/fragment.html`.
@@ -22,6 +23,18 @@ struct Fragment {
 }
 
 /// `GET /api/v1/sites/{site}/threads/{thread}/fragment`
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/threads/{thread}/fragment",
+    tag = tags::COMMENTS,
+    summary = "Published comments as an HTML fragment",
+    params(ThreadPath, ListQuery),
+    responses(
+        (status = 200, description = "HTML", content_type = "text/html", body = String),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        problem::NotFound, problem::Invalid,
+    ),
+)]
 pub async fn fragment(
     State(app): State<AppState>,
     ApiPath((site, thread)): ApiPath<(String, String)>,

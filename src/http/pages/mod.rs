@@ -16,9 +16,22 @@ pub mod thread;
 use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
 
 pub use feed::feed;
 pub use fragment::fragment;
+
+/// The pages, and the thread's fragment and feed.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(fragment::fragment))
+        .routes(routes!(feed::feed))
+        .routes(routes!(thread::page, thread::submit))
+        .routes(routes!(moderation::page))
+}
 
 /// What `templates/base.html` puts in a page's head.
 pub(crate) struct Head {

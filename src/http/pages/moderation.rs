@@ -10,8 +10,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::{error_page, Document, Head, Page};
 use crate::comment::SiteId;
+use crate::http::api::SitePath;
 use crate::http::extract::ApiPath;
-use crate::http::problem::Problem;
+use crate::http::openapi::tags;
+use crate::http::problem::{self, Problem};
 use crate::http::AppState;
 use crate::policy::Policy;
 
@@ -32,6 +34,18 @@ impl Document for ModerationPage<'_> {
 }
 
 /// `GET /sites/{site}/moderation`
+#[utoipa::path(
+    get,
+    path = "/sites/{site}/moderation",
+    operation_id = "moderation_page",
+    tag = tags::PAGES,
+    summary = "The moderation page (the admin token is typed into it)",
+    params(SitePath),
+    responses(
+        (status = 200, description = "The page", content_type = "text/html", body = String),
+        problem::page::NotFound,
+    ),
+)]
 pub async fn page(State(app): State<AppState>, ApiPath(site): ApiPath<String>) -> Response {
     let Ok(site) = SiteId::parse(&site) else {
         return error_page(StatusCode::NOT_FOUND, "There is no such site.");

@@ -16,8 +16,10 @@ use super::escape::filters;
 use super::{error_page, Document, Head, Page};
 use crate::comment::Order;
 use crate::comment::{Comment, SiteId, ThreadKey, ThreadState};
+use crate::http::api::ThreadPath;
 use crate::http::extract::{decode_form, ApiPath, ClientIp};
-use crate::http::problem::Problem;
+use crate::http::openapi::tags;
+use crate::http::problem::{self, Problem};
 use crate::http::AppState;
 use crate::policy::Policy;
 use crate::service::{FormFields, PostClient, PostInput};
@@ -37,7 +39,8 @@ const FORM_FIELDS: [(&str, &str); 5] = [
 ];
 
 /// The query of the page (unknown parameters are ignored: people type URLs).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
     #[serde(default)]
     order: Option<String>,
@@ -52,7 +55,7 @@ struct PageQuery {
 }
 
 /// What the form sends (and what it shows again after an error).
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
 pub struct FormValues {
     #[serde(default)]
     author: String,
@@ -142,6 +145,18 @@ fn parse_ids(site: &str, thread: &str) -> Result<(SiteId, ThreadKey), (StatusCod
 }
 
 /// `GET /sites/{site}/threads/{thread}?order=&cursor=&reply=`
+#[utoipa::path(
+    get,
+    path = "/sites/{site}/threads/{thread}",
+    operation_id = "thread_page",
+    tag = tags::PAGES,
+    summary = "The thread page: the published comments and a plain HTML form",
+    params(ThreadPath, PageQuery),
+    responses(
+        (status = 200, description = "The page", content_type = "text/html", body = String),
+        problem::page::NotFound, problem::page::Invalid,
+    ),
+)]
 pub async fn page(
     State(app): State<AppState>,
     ApiPath((site, thread)): ApiPath<(String, String)>,
@@ -169,6 +184,20 @@ pub async fn page(
 
 /// `POST /sites/{site}/threads/{thread}` from the page's form: preview, or
 /// post and redirect back.
+#[utoipa::path(
+    post,
+    path = "/sites/{site}/threads/{thread}",
+    operation_id = "thread_page_post",
+    tag = tags::PAGES,
+    summary = "The thread page's form: preview, or post and go back to the page",
+    params(ThreadPath),
+    request_body(content = FormValues, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The page with the preview", content_type = "text/html", body = String),
+        (status = 303, description = "Stored; back to the page, at the comment or the held notice"),
+        problem::page::Post,
+    ),
+)]
 pub async fn submit(
     State(app): State<AppState>,
     ApiPath((site, thread)): ApiPath<(String, String)>,
