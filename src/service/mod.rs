@@ -1,0 +1,292 @@
+//! The comment service: the one API the HTTP layer and the CLI use.
+//!
+//! Each call validates its input, renders with the policy (pure), asks the
+//! moderation rules (pure), and makes one store call. Comments are rendered
+//! once, when written; reads serve the stored HTML.
+
+mod author;
+mod listing;
+mod moderate;
+mod post;
+mod privacy;
+mod rerender;
+mod sites;
+
+pub use crate::moderation::Action;
+pub use listing::ThreadInfo;
+pub use post::{FormFields, PostClient, PostInput, Posted, STAMP_LIFETIME_MS};
+pub use rerender::RerenderReport;
+
+use crate::audit::Actor;
+use crate::audit::AuditEntry;
+use crate::auth::AdminTokens;
+use crate::clock::{new_id, now_ms};
+use crate::comment::{Comment, SiteId};
+use crate::config::Config;
+use crate::error::{Code, Error, Result};
+use crate::keys::Keys;
+use crate::memo::Memo;
+use crate::moderation::Refusal;
+use crate::policy::{Policy, PolicySet};
+use crate::ratelimit::RateLimits;
+use crate::render_pool::RenderPool;
+use crate::site::SiteSettings;
+use crate::store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often a change is read and decided again when the comment changed
+/// under it, before giving up with a conflict.
+const MAX_CHANGE_ATTEMPTS: usize = 5;
+
+/// The service.
+#[derive(Clone)]
+pub struct Colloquy {
+    /// One shared allocation: a request clones the service several times
+    /// (router, middleware, extractors), and each clone is then a single
+    /// reference count.
+    shared: Arc<Shared>,
+}
+
+/// What every clone of a [`Colloquy`] shares.
+pub struct Shared {
+    store: Store,
+    policies: Arc<PolicySet>,
+    config: Arc<Config>,
+    /// Admin tokens, as digests only (taken out of `config` at open).
+    admin_tokens: Arc<AdminTokens>,
+    /// Secret keys (IP hashes, form stamps, links, address hashes), kept
+    /// outside the database.
+    keys: Arc<Keys>,
+    /// Site settings, read on every request (5 s; updated on change).
+    sites: Arc<Memo<String, SiteSettings>>,
+    /// Published counts per (site, thread), for article lists (1 s; dropped
+    /// on every change made here).
+    counts: Arc<Memo<(String, String), i64>>,
+    /// Per-address and per-site budgets for new comments.
+    limits: Arc<RateLimits>,
+    /// Where previews, posts and edits are rendered (off the async workers).
+    renderer: RenderPool,
+}
+
+fn refusal_error(r: Refusal) -> Error {
+    match r {
+        Refusal::Invalid { field, message } => Error::invalid(field, message),
+        Refusal::Closed(m) => Error::forbidden(Code::ThreadClosed, m),
+    }
+}
+
+impl std::ops::Deref for Colloquy {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
+}
+
+impl Colloquy {
+    /// Connects to the database, migrates it, creates the configured sites
+    /// that do not exist yet, and checks that every site's formats exist.
+    ///
+    /// # Errors
+    /// Database failure, or a site naming a format no policy provides.
+    pub async fn open(mut config: Config, policies: PolicySet) -> Result<Colloquy> {
+        let admin_tokens = AdminTokens::take_from(&mut config);
+        let store = Store::connect_with(&config.database_url, &config.database).await?;
+        let now = now_ms();
+        for site in &config.sites {
+            for f in &site.formats {
+                if policies.get(f).is_none() {
+                    let known: Vec<&str> = policies.ids().collect();
+                    return Err(Error::invalid(
+                        format!("site.{}.formats", site.id),
+                        format!(
+                            "format `{f}` has no policy; known formats: {}",
+                            known.join(", ")
+                        ),
+                    ));
+                }
+            }
+            store
+                .ensure_site(
+                    &SiteSettings {
+                        id: site.id.clone(),
+                        formats: site.formats.clone(),
+                        default_format: site.default_format.clone(),
+                        moderation: site.moderation,
+                        hold_links: site.hold_links,
+                        duplicate_window_secs: site.duplicate_window_secs,
+                        rules: site.rules.clone(),
+                    },
+                    now,
+                )
+                .await?;
+        }
+        let keys = Keys::open(&config, &store).await?;
+        let shared = Shared {
+            store,
+            policies: Arc::new(policies),
+            admin_tokens: Arc::new(admin_tokens),
+            keys: Arc::new(keys),
+            sites: Arc::new(Memo::new(
+                Duration::from_secs(5),
+                config.limits.memo_cache_bytes / 2,
+            )),
+            counts: Arc::new(Memo::new(
+                Duration::from_secs(1),
+                config.limits.memo_cache_bytes / 2,
+            )),
+            limits: Arc::new(RateLimits::new(config.rate_limit)),
+            renderer: RenderPool::new(
+                config.limits.render_threads,
+                Duration::from_millis(config.limits.render_queue_ms),
+            ),
+            config: Arc::new(config),
+        };
+        Ok(Colloquy {
+            shared: Arc::new(shared),
+        })
+    }
+
+    /// Whether events of `site` can cause notifications: it has a webhook,
+    /// or e-mail is configured. Events that cannot are not flagged for the
+    /// notifier, which would only have cleared the flag again (a write per
+    /// post, competing with the posts themselves).
+    pub(super) fn notifies(&self, site: &str) -> bool {
+        let config = self.config();
+        config.smtp.is_some()
+            || config
+                .sites
+                .iter()
+                .any(|s| s.id == site && s.webhook_url.is_some())
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The secret keys.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// The admin tokens (digests only; the configuration keeps none).
+    pub fn admin_tokens(&self) -> &AdminTokens {
+        &self.admin_tokens
+    }
+
+    /// The loaded policies.
+    pub fn policies(&self) -> &PolicySet {
+        &self.policies
+    }
+
+    /// The render threads (for `/metrics`).
+    pub fn render_pool(&self) -> &RenderPool {
+        &self.renderer
+    }
+
+    /// Whether the service can serve: its database answers, on a
+    /// connection kept for this check alone.
+    ///
+    /// # Errors
+    /// The database does not answer.
+    pub async fn health(&self) -> Result<()> {
+        Ok(self.store.ping().await?)
+    }
+
+    /// The store, for the parts of the service layer beside this one (the
+    /// notifier, imports and exports).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// A site's settings.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown site.
+    pub async fn site(&self, site: &SiteId) -> Result<SiteSettings> {
+        if let Some(row) = self.sites.get(&site.as_str().to_owned()) {
+            return Ok(row);
+        }
+        let since = self.sites.generation();
+        let row = self
+            .store
+            .site(site.as_str())
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("there is no site `{site}`")))?;
+        self.sites
+            .put_since(since, site.as_str().to_owned(), row.clone());
+        Ok(row)
+    }
+
+    /// Drops the remembered count of a thread this process just changed.
+    pub(super) fn changed(&self, site: &str, thread: &str) {
+        self.counts.forget(&(site.to_owned(), thread.to_owned()));
+    }
+
+    pub(super) fn pick_policy(&self, row: &SiteSettings, format: Option<&str>) -> Result<&Policy> {
+        let id = format.unwrap_or(&row.default_format);
+        if !row.formats.iter().any(|f| f == id) {
+            return Err(Error::invalid(
+                "format",
+                format!(
+                    "`{id}` is not offered on this site; choose one of: {}",
+                    row.formats.join(", ")
+                ),
+            ));
+        }
+        self.policies
+            .get(id)
+            .ok_or_else(|| Error::invalid("format", format!("`{id}` has no policy loaded")))
+    }
+
+    pub(super) fn check_body(&self, body: &str) -> Result<()> {
+        if body.trim().is_empty() {
+            return Err(Error::invalid("body", "the comment is empty"));
+        }
+        let chars = body.chars().count();
+        let max = self.config.limits.max_comment_chars;
+        if chars > max {
+            return Err(Error::invalid(
+                "body",
+                format!("the comment has {chars} characters; the limit is {max}"),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn entry(
+        &self,
+        c: &Comment,
+        actor: &Actor,
+        action: &str,
+        now: i64,
+        reasons: Vec<String>,
+    ) -> AuditEntry {
+        AuditEntry {
+            id: new_id(now),
+            site: c.site.to_string(),
+            comment_id: Some(c.id),
+            thread: Some(c.thread.to_string()),
+            actor: actor.label(),
+            action: action.to_owned(),
+            status: Some(c.status),
+            reasons,
+            created: now,
+            notify: false,
+        }
+    }
+
+    /// One comment, whatever its status (moderators).
+    ///
+    /// # Errors
+    /// Unknown site or comment.
+    pub async fn comment(&self, site: &SiteId, id: i64) -> Result<Comment> {
+        self.site(site).await?;
+        self.store
+            .comment(site.as_str(), id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("there is no comment {id} on site `{site}`")))
+    }
+}
