@@ -45,6 +45,8 @@ pub mod moderation;
 pub mod net;
 #[cfg(feature = "server")]
 pub mod notify;
+#[cfg(feature = "server")]
+pub mod outbox;
 pub mod policy;
 #[cfg(feature = "server")]
 pub mod ratelimit;

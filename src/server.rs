@@ -137,7 +137,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let store = self.colloquy.store().clone();
+        let service = self.colloquy.clone();
         let purger = tokio::spawn(purge_expired(self.colloquy.clone()));
         let (stop_notifier, stopped) = tokio::sync::watch::channel(false);
         let notifier = tokio::spawn(self.notifier.run(stopped));
@@ -231,7 +231,7 @@ impl Application {
         // after a restart; nothing is lost by stopping it here.
         let _ = stop_notifier.send(true);
         let _ = notifier.await;
-        store.close().await;
+        service.close().await;
         Ok(())
     }
 }

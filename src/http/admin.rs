@@ -533,7 +533,6 @@ pub async fn list_sites(
     authorize(&app, &bearer, None)?;
     let sites: Vec<SiteResponse> = app
         .colloquy
-        .store()
         .sites()
         .await?
         .into_iter()

@@ -40,9 +40,8 @@ use super::AppState;
 use crate::clock::{now_ms, rfc3339};
 use crate::comment::{Comment, SiteId, Status};
 use crate::notify::links::{Link, LinkAction, SingleUse};
+use crate::outbox::{Delivery, LinkOutcome, Subscription};
 use crate::service::Action;
-use crate::store::normalize_email;
-use crate::store::outbox::{Delivery, LinkOutcome, Subscription};
 use crate::SafeHtml;
 
 /// The links and the outbox.
@@ -173,7 +172,7 @@ async fn check(
 
 /// Why a moderation link cannot act any more, if it cannot.
 async fn spent(app: &AppState, grant: &SingleUse, comment: &Comment) -> ApiResult<Option<String>> {
-    if app.colloquy.store().link_used(&grant.nonce).await? {
+    if app.colloquy.link_used(&grant.nonce).await? {
         return Ok(Some(used_message(comment.status)));
     }
     if comment.status != grant.from {
@@ -195,14 +194,6 @@ fn moved_message(now: Status) -> String {
          Use the moderation queue to change it.",
         now.as_str()
     )
-}
-
-/// The keyed hash of the address that wrote `comment`, if it has one.
-fn address_hash(app: &AppState, comment: &Comment) -> Option<String> {
-    comment
-        .email
-        .as_deref()
-        .map(|e| app.colloquy.keys().address_hash(&normalize_email(e)))
 }
 
 /// One-click link from a notification e-mail: a confirmation page with a button (changes nothing), or a page saying why the link no longer works
@@ -248,11 +239,7 @@ pub async fn confirm(
     match checked.action {
         LinkAction::Unsubscribe => view.message = Some(Message::Unsubscribe),
         LinkAction::Confirm => {
-            let hash = address_hash(&app, &comment).unwrap_or_default();
-            let store = app.colloquy.store();
-            if store.subscription(checked.site.as_str(), &hash).await?
-                == Some(Subscription::Suppressed)
-            {
+            if app.colloquy.subscription_of(&comment).await? == Some(Subscription::Suppressed) {
                 return Ok(refused(LinkPage {
                     message: Some(Message::Suppressed),
                     ..LinkPage::titled("This address unsubscribed")
@@ -290,17 +277,8 @@ pub async fn act(
         LinkAction::Spam => Action::Spam,
         LinkAction::Trash => Action::Trash,
         LinkAction::Unsubscribe => {
-            // The comment must exist; then every comment of its address stops.
-            let comment = app.colloquy.comment(&site, id).await?;
-            app.colloquy
-                .store()
-                .unsubscribe_replies(
-                    site.as_str(),
-                    id,
-                    address_hash(&app, &comment).as_deref(),
-                    now_ms(),
-                )
-                .await?;
+            // Every comment of its address stops, and the address stays off.
+            app.colloquy.unsubscribe(&site, id).await?;
             return Ok(LinkPage {
                 message: Some(Message::Unsubscribed),
                 ..LinkPage::titled("Unsubscribed")
@@ -308,19 +286,7 @@ pub async fn act(
             .into_response());
         }
         LinkAction::Confirm => {
-            let comment = app.colloquy.comment(&site, id).await?;
-            let Some(hash) = address_hash(&app, &comment) else {
-                return Err(Problem::new(
-                    StatusCode::NOT_FOUND,
-                    "not_found",
-                    "this comment has no e-mail address to confirm",
-                ));
-            };
-            let state = app
-                .colloquy
-                .store()
-                .confirm_subscription(site.as_str(), &hash, now_ms())
-                .await?;
+            let state = app.colloquy.confirm_subscription(&site, id).await?;
             if state == Subscription::Suppressed {
                 return Err(Problem::new(
                     StatusCode::CONFLICT,
@@ -577,19 +543,13 @@ pub async fn deliveries(
             ));
         }
     }
-    let max = i64::try_from(app.colloquy.config().limits.max_batch).unwrap_or(200);
-    let limit = q.limit.unwrap_or(50.min(max));
-    if !(1..=max).contains(&limit) {
-        return Err(Problem::invalid(
-            "limit",
-            format!("{limit} is out of range; use 1 to {max}"),
-        ));
-    }
+    let limit = q.limit;
     let list = app
         .colloquy
-        .store()
-        .deliveries(site.as_str(), q.state.as_deref(), q.before, limit)
+        .deliveries(&site, q.state.as_deref(), q.before, limit)
         .await?;
+    let limit = limit
+        .unwrap_or(50.min(i64::try_from(app.colloquy.config().limits.max_batch).unwrap_or(200)));
     let next = (i64::try_from(list.len()).unwrap_or(0) == limit)
         .then(|| list.last().map(|d| d.id))
         .flatten();
@@ -627,8 +587,7 @@ pub async fn retry(
     AdminSite(site): AdminSite,
     ApiPath(DeliveryPath { id, .. }): ApiPath<DeliveryPath>,
 ) -> ApiResult<Json<RetryResponse>> {
-    let store = app.colloquy.store();
-    if !store.retry_delivery(site.as_str(), id, now_ms()).await? {
+    if !app.colloquy.retry_delivery(&site, id).await? {
         return Err(Problem::new(
             StatusCode::NOT_FOUND,
             "not_found",

@@ -7,6 +7,7 @@
 mod author;
 mod listing;
 mod moderate;
+mod notifications;
 mod post;
 mod privacy;
 mod rerender;
@@ -184,6 +185,12 @@ impl Colloquy {
     /// The render threads (for `/metrics`).
     pub fn render_pool(&self) -> &RenderPool {
         &self.renderer
+    }
+
+    /// Closes the database pools once the requests in flight are done
+    /// (shutdown).
+    pub async fn close(&self) {
+        self.store.close().await;
     }
 
     /// Whether the service can serve: its database answers, on a

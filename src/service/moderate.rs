@@ -184,7 +184,7 @@ impl Colloquy {
         action: Action,
         grant: &crate::notify::links::SingleUse,
         expires: i64,
-    ) -> Result<crate::store::outbox::LinkOutcome> {
+    ) -> Result<crate::outbox::LinkOutcome> {
         let current = self.comment(site, id).await?;
         let to = match action {
             Action::Approve => Status::Published,

@@ -46,6 +46,14 @@ fn merge_rules(
 }
 
 impl Colloquy {
+    /// Every site's settings, by id.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn sites(&self) -> Result<Vec<SiteSettings>> {
+        Ok(self.store.sites().await?)
+    }
+
     /// The formats a site offers, in order, with the default first flagged.
     ///
     /// # Errors

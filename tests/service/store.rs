@@ -113,7 +113,7 @@ async fn a_comment_row_keeps_everything_and_survives_a_restart(db: Db) {
             )
             .await
             .unwrap();
-        service.store().close().await;
+        service.close().await;
         posted.comment.id
     };
     // A new process (a new pool) sees the same row.
@@ -164,7 +164,7 @@ async fn a_comment_row_keeps_everything_and_survives_a_restart(db: Db) {
         .await
         .unwrap();
     assert_eq!(page.comments.len(), 2);
-    service.store().close().await;
+    service.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -202,7 +202,7 @@ async fn rerendering_follows_a_policy_change(db: Db) {
             .await
             .unwrap();
         assert!(p.comment.html.contains("aaaa...</a>"));
-        service.store().close().await;
+        service.close().await;
         p.comment.id
     };
     // The site changes its policy: no more shortening of link text.
@@ -235,6 +235,6 @@ async fn rerendering_follows_a_policy_change(db: Db) {
     );
     // Running it again finds nothing to do.
     assert_eq!(service.rerender(&site, |_| {}).await.unwrap().rerendered, 0);
-    service.store().close().await;
+    service.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
