@@ -1,0 +1,279 @@
+//! Reading comments: one comment, listings, counts, the moderation queue,
+//! and the lookups the moderation rules make.
+
+//! Storage: one set of queries and migrations for SQLite and PostgreSQL,
+//! through sqlx's `AnyPool`.
+//!
+//! SQL here is portable: `$N` placeholders (SQLite binds them by number;
+//! multi-row statements give it bare `?`, see `placeholders`),
+//! `ON CONFLICT … DO NOTHING`, row-value comparisons for keyset pagination,
+//! integer millisecond times, application-made ids. SQLite runs in WAL mode
+//! with `synchronous = FULL` (a commit is on disk when it returns), a busy
+//! timeout, and a single writer connection so writers queue in the pool
+//! instead of failing with "database is locked".
+
+use super::*;
+use crate::comment::Comment;
+use crate::comment::Order;
+use crate::comment::Position;
+use crate::comment::QueueFilter;
+use sqlx::Row;
+
+impl Store {
+    /// One comment of a site.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn comment(&self, site: &str, id: i64) -> Result<Option<Comment>> {
+        let sql = format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE site = $1 AND id = $2");
+        let row = sqlx::query(&sql)
+            .bind(site)
+            .bind(id)
+            .fetch_optional(&self.write)
+            .await?;
+        row.map(|r| comment_from_row(&r)).transpose()
+    }
+
+    /// The hash of a comment's edit token.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn edit_token_hash(&self, site: &str, id: i64) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT edit_token_hash FROM comments WHERE site = $1 AND id = $2")
+            .bind(site)
+            .bind(id)
+            .fetch_optional(&self.write)
+            .await?;
+        Ok(row.and_then(|r| {
+            r.try_get::<Option<String>, _>("edit_token_hash")
+                .ok()
+                .flatten()
+        }))
+    }
+
+    /// Published comments of a thread, a page at a time.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn list_published(
+        &self,
+        site: &str,
+        thread: &str,
+        order: Order,
+        limit: i64,
+        after: Option<Position>,
+    ) -> Result<Vec<Comment>> {
+        let (cmp, dir) = match order {
+            Order::Oldest => (">", "ASC"),
+            Order::Newest => ("<", "DESC"),
+        };
+        let rows = match after {
+            None => {
+                let sql = format!(
+                    "SELECT {COMMENT_COLUMNS} FROM comments \
+                     WHERE site = $1 AND thread_key = $2 AND status = 'published' \
+                     ORDER BY created {dir}, id {dir} LIMIT $3"
+                );
+                sqlx::query(&sql)
+                    .bind(site)
+                    .bind(thread)
+                    .bind(limit)
+                    .fetch_all(&self.read)
+                    .await?
+            }
+            Some(p) => {
+                let sql = format!(
+                    "SELECT {COMMENT_COLUMNS} FROM comments \
+                     WHERE site = $1 AND thread_key = $2 AND status = 'published' AND (created, id) {cmp} ($3, $4) \
+                     ORDER BY created {dir}, id {dir} LIMIT $5"
+                );
+                sqlx::query(&sql)
+                    .bind(site)
+                    .bind(thread)
+                    .bind(p.created)
+                    .bind(p.id)
+                    .bind(limit)
+                    .fetch_all(&self.read)
+                    .await?
+            }
+        };
+        rows.iter().map(comment_from_row).collect()
+    }
+
+    /// Published comment counts for several threads of a site (threads
+    /// without comments, and hidden ones, are left out).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn count_published(
+        &self,
+        site: &str,
+        threads: &[String],
+    ) -> Result<Vec<(String, i64)>> {
+        if threads.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..threads.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT thread_key, published FROM threads WHERE site = $1 AND state <> 'hidden' \
+             AND thread_key IN ({})",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(site);
+        for t in threads {
+            q = q.bind(t);
+        }
+        let rows = q.fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>("thread_key")?,
+                    r.try_get::<i64, _>("published")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The moderation queue: comments of a site matching `filter`, newest
+    /// first.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn queue(
+        &self,
+        site: &str,
+        filter: &QueueFilter,
+        limit: i64,
+        before: Option<Position>,
+    ) -> Result<Vec<Comment>> {
+        let mut sql = format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE site = $1");
+        let mut n = 1;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        let statuses: Vec<String> = filter.statuses.iter().map(|_| next()).collect();
+        sql.push_str(&format!(" AND status IN ({})", statuses.join(", ")));
+        // Text searches are case-insensitive substring matches; `%` and `_`
+        // typed by the moderator are literal.
+        if filter.text.is_some() {
+            sql.push_str(&format!(" AND LOWER(body) LIKE {} ESCAPE '\\'", next()));
+        }
+        if filter.author.is_some() {
+            let (a, b) = (next(), next());
+            sql.push_str(&format!(
+                " AND (LOWER(author) LIKE {a} ESCAPE '\\' OR LOWER(email) LIKE {b} ESCAPE '\\')"
+            ));
+        }
+        if filter.ip_hash.is_some() {
+            sql.push_str(&format!(" AND ip_hash = {}", next()));
+        }
+        if filter.thread.is_some() {
+            sql.push_str(&format!(" AND thread_key = {}", next()));
+        }
+        if before.is_some() {
+            let (c, i) = (next(), next());
+            sql.push_str(&format!(" AND (created, id) < ({c}, {i})"));
+        }
+        sql.push_str(&format!(" ORDER BY created DESC, id DESC LIMIT {}", next()));
+        let mut q = sqlx::query(&sql).bind(site);
+        for s in &filter.statuses {
+            q = q.bind(s.as_str());
+        }
+        if let Some(t) = &filter.text {
+            q = q.bind(like_pattern(t));
+        }
+        if let Some(a) = &filter.author {
+            q = q.bind(like_pattern(a)).bind(like_pattern(a));
+        }
+        if let Some(h) = &filter.ip_hash {
+            q = q.bind(h);
+        }
+        if let Some(t) = &filter.thread {
+            q = q.bind(t);
+        }
+        if let Some(p) = before {
+            q = q.bind(p.created).bind(p.id);
+        }
+        let rows = q.bind(limit).fetch_all(&self.write).await?;
+        rows.iter().map(comment_from_row).collect()
+    }
+
+    /// Published comments on a site by this e-mail address (for the
+    /// trusted-author rule), counting at most `cap`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn approved_by_email(&self, site: &str, email: &str, cap: i64) -> Result<u64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM comments WHERE site = $1 AND email_norm = $2 \
+             AND status = 'published' LIMIT $3) AS t",
+        )
+        .bind(site)
+        .bind(normalize_email(email))
+        .bind(cap)
+        .fetch_one(&self.read)
+        .await?;
+        Ok(u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0))
+    }
+
+    /// Nesting level of a comment (1: top level), following parents up to
+    /// `cap` levels; `None` when it does not exist.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn depth(&self, site: &str, id: i64, cap: i64) -> Result<Option<u32>> {
+        let row = sqlx::query(
+            "WITH RECURSIVE chain (id, parent, level) AS ( \
+               SELECT id, parent, 1 FROM comments WHERE site = $1 AND id = $2 \
+               UNION ALL \
+               SELECT c.id, c.parent, chain.level + 1 FROM comments c \
+               JOIN chain ON c.id = chain.parent WHERE c.site = $1 AND chain.level < $3) \
+             SELECT MAX(level) AS level FROM chain",
+        )
+        .bind(site)
+        .bind(id)
+        .bind(cap)
+        .fetch_one(&self.read)
+        .await?;
+        let level: Option<i64> = row.try_get("level")?;
+        Ok(level.map(|l| u32::try_from(l).unwrap_or(u32::MAX)))
+    }
+
+    /// Comments of a site rendered with another version of their policy than
+    /// `current(format)`, a batch at a time after `after_id`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn stale_renderings(
+        &self,
+        site: &str,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<(Comment, i64)>> {
+        let sql = format!(
+            "SELECT {COMMENT_COLUMNS}, revision FROM comments WHERE site = $1 AND id > $2 ORDER BY id LIMIT $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(site)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.write)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((comment_from_row(r)?, r.try_get("revision")?)))
+            .collect()
+    }
+
+    /// Number of comments of a site (all statuses).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn count_site(&self, site: &str) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM comments WHERE site = $1")
+            .bind(site)
+            .fetch_one(&self.read)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+}
