@@ -1,17 +1,6 @@
 //! The audit log: entries written in the transaction of the change they
 //! record, and read back newest first.
 
-//! Storage: one set of queries and migrations for SQLite and PostgreSQL,
-//! through sqlx's `AnyPool`.
-//!
-//! SQL here is portable: `$N` placeholders (SQLite binds them by number;
-//! multi-row statements give it bare `?`, see `placeholders`),
-//! `ON CONFLICT … DO NOTHING`, row-value comparisons for keyset pagination,
-//! integer millisecond times, application-made ids. SQLite runs in WAL mode
-//! with `synchronous = FULL` (a commit is on disk when it returns), a busy
-//! timeout, and a single writer connection so writers queue in the pool
-//! instead of failing with "database is locked".
-
 use super::*;
 use crate::audit::AuditEntry;
 use crate::comment::Position;
@@ -118,28 +107,24 @@ impl Store {
         limit: i64,
         before: Option<Position>,
     ) -> Result<Vec<AuditEntry>> {
-        let mut sql = String::from(
+        let mut sql = Sql::new(
             "SELECT id, site, comment_id, thread_key, actor, action, status, reasons, created, notify \
-             FROM audit_log WHERE site = $1",
+             FROM audit_log WHERE site = ",
         );
-        let mut n = 1;
-        if comment.is_some() {
-            n += 1;
-            sql.push_str(&format!(" AND comment_id = ${n}"));
-        }
-        if before.is_some() {
-            sql.push_str(&format!(" AND (created, id) < (${}, ${})", n + 1, n + 2));
-            n += 2;
-        }
-        sql.push_str(&format!(" ORDER BY created DESC, id DESC LIMIT ${}", n + 1));
-        let mut q = sqlx::query(&sql).bind(site);
+        sql.bind(site.to_owned());
         if let Some(c) = comment {
-            q = q.bind(c);
+            sql.push(" AND comment_id = ").bind(c);
         }
         if let Some(p) = before {
-            q = q.bind(p.created).bind(p.id);
+            sql.push(" AND (created, id) < (")
+                .bind(p.created)
+                .push(", ")
+                .bind(p.id)
+                .push(")");
         }
-        let rows = q.bind(limit).fetch_all(&self.read).await?;
-        rows.iter().map(audit_from_row).collect()
+        sql.push(" ORDER BY created DESC, id DESC LIMIT ")
+            .bind(limit);
+        let rows = sql.fetch_all(&self.read).await?;
+        rows.iter().map(AuditEntry::try_from).collect()
     }
 }

@@ -1,17 +1,6 @@
 //! Changing a comment: status, text, rendering, deletion, each written
 //! only at the revision it was decided on.
 
-//! Storage: one set of queries and migrations for SQLite and PostgreSQL,
-//! through sqlx's `AnyPool`.
-//!
-//! SQL here is portable: `$N` placeholders (SQLite binds them by number;
-//! multi-row statements give it bare `?`, see `placeholders`),
-//! `ON CONFLICT … DO NOTHING`, row-value comparisons for keyset pagination,
-//! integer millisecond times, application-made ids. SQLite runs in WAL mode
-//! with `synchronous = FULL` (a commit is on disk when it returns), a busy
-//! timeout, and a single writer connection so writers queue in the pool
-//! instead of failing with "database is locked".
-
 use super::*;
 use crate::audit::AuditEntry;
 use crate::comment::{Comment, Status};
@@ -101,7 +90,7 @@ impl Store {
             .map(|s| Status::parse(&s))
             .transpose()?;
         Ok(Some(ForChange {
-            comment: comment_from_row(&row)?,
+            comment: Comment::try_from(&row)?,
             prior,
             revision: row.try_get("revision")?,
         }))

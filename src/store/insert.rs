@@ -3,17 +3,6 @@
 //! SQLite the group-commit writer that makes many posts durable with one
 //! disk flush.
 
-//! Storage: one set of queries and migrations for SQLite and PostgreSQL,
-//! through sqlx's `AnyPool`.
-//!
-//! SQL here is portable: `$N` placeholders (SQLite binds them by number;
-//! multi-row statements give it bare `?`, see `placeholders`),
-//! `ON CONFLICT … DO NOTHING`, row-value comparisons for keyset pagination,
-//! integer millisecond times, application-made ids. SQLite runs in WAL mode
-//! with `synchronous = FULL` (a commit is on disk when it returns), a busy
-//! timeout, and a single writer connection so writers queue in the pool
-//! instead of failing with "database is locked".
-
 use super::*;
 use crate::audit::AuditEntry;
 use crate::comment::{Comment, Status, ThreadState};
@@ -326,9 +315,6 @@ pub(super) async fn thread_state_for_insert(
     }
 }
 
-/// Columns of a new comment, in the order [`insert_new_rows`] binds them.
-pub(super) const NEW_COMMENT_COLUMNS: usize = 19;
-
 /// One multi-row insert of `group[i]` for `i` in `which`; returns the ids
 /// stored (a row whose id is taken is left out).
 pub(super) async fn insert_new_rows(
@@ -340,37 +326,19 @@ pub(super) async fn insert_new_rows(
     if which.is_empty() {
         return Ok(std::collections::HashSet::new());
     }
-    let mut sql = String::from(
-        "INSERT INTO comments (id, site, thread_key, parent, status, format, body, html, policy_version, \
-         author, email, homepage, ip_hash, edit_token_hash, created, reasons, notify_replies, email_norm, \
-         body_hash) VALUES ",
+    let mut sql = format!(
+        "INSERT INTO comments ({NEW_COMMENT_COLUMNS}, edit_token_hash, reasons, notify_replies) VALUES "
     );
-    push_value_rows(&mut sql, backend, which.len(), NEW_COMMENT_COLUMNS);
+    push_value_rows(&mut sql, backend, which.len(), NEW_COMMENT_COLUMN_COUNT + 3);
     sql.push_str(" ON CONFLICT (id) DO NOTHING RETURNING id");
     let mut q = sqlx::query(&sql);
     for &i in which {
         let new = group[i];
         let c = &new.comment;
-        q = q
-            .bind(c.id)
-            .bind(c.site.as_str())
-            .bind(c.thread.as_str())
-            .bind(c.parent)
-            .bind(c.status.as_str())
-            .bind(&c.format)
-            .bind(&c.body)
-            .bind(c.html.as_str())
-            .bind(&c.policy_version)
-            .bind(c.author.as_deref())
-            .bind(c.email.as_deref())
-            .bind(c.homepage.as_deref())
-            .bind(&c.ip_hash)
+        q = bind_new_comment(q, c)
             .bind(&new.edit_token_hash)
-            .bind(c.created)
             .bind(reasons_json(&c.reasons))
-            .bind(i64::from(c.notify_replies))
-            .bind(c.email.as_deref().map(normalize_email))
-            .bind(body_hash(&c.body));
+            .bind(i64::from(c.notify_replies));
     }
     q.fetch_all(&mut **tx)
         .await?

@@ -12,8 +12,8 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::Result;
 use super::{insert_audit, normalize_email, refresh_thread_of, AuditEntry, Store};
+use super::{Result, StoreError};
 use crate::comment::Status;
 use crate::outbox::Delivery;
 use crate::outbox::LinkOutcome;
@@ -27,21 +27,25 @@ const PURGE_BATCH: i64 = 1000;
 const DELIVERY_COLUMNS: &str = "id, event_id, site, comment_id, kind, target, payload, state, \
      attempts, next_attempt_at, last_error, recipient";
 
-fn delivery_from_row(r: &AnyRow) -> Result<Delivery> {
-    Ok(Delivery {
-        id: r.try_get("id")?,
-        event_id: r.try_get("event_id")?,
-        site: r.try_get("site")?,
-        comment_id: r.try_get("comment_id")?,
-        kind: r.try_get("kind")?,
-        target: r.try_get("target")?,
-        payload: r.try_get("payload")?,
-        state: r.try_get("state")?,
-        attempts: r.try_get("attempts")?,
-        next_attempt_at: r.try_get("next_attempt_at")?,
-        last_error: r.try_get("last_error")?,
-        recipient: r.try_get("recipient")?,
-    })
+impl TryFrom<&AnyRow> for Delivery {
+    type Error = StoreError;
+
+    fn try_from(r: &AnyRow) -> Result<Delivery> {
+        Ok(Delivery {
+            id: r.try_get("id")?,
+            event_id: r.try_get("event_id")?,
+            site: r.try_get("site")?,
+            comment_id: r.try_get("comment_id")?,
+            kind: r.try_get("kind")?,
+            target: r.try_get("target")?,
+            payload: r.try_get("payload")?,
+            state: r.try_get("state")?,
+            attempts: r.try_get("attempts")?,
+            next_attempt_at: r.try_get("next_attempt_at")?,
+            last_error: r.try_get("last_error")?,
+            recipient: r.try_get("recipient")?,
+        })
+    }
 }
 
 impl Store {
@@ -138,7 +142,7 @@ impl Store {
             .bind(limit)
             .fetch_all(&self.read)
             .await?;
-        rows.iter().map(delivery_from_row).collect()
+        rows.iter().map(Delivery::try_from).collect()
     }
 
     /// Takes a due delivery for one attempt: counts the attempt and moves its
@@ -228,7 +232,7 @@ impl Store {
             .bind(limit)
             .fetch_all(&self.read)
             .await?;
-        rows.iter().map(delivery_from_row).collect()
+        rows.iter().map(Delivery::try_from).collect()
     }
 
     /// Gives a `failed` delivery a fresh set of attempts, due at once.

@@ -1,17 +1,6 @@
 //! Privacy: what is stored for an address, erasing it, and forgetting on
 //! a schedule (IP hashes, used stamps).
 
-//! Storage: one set of queries and migrations for SQLite and PostgreSQL,
-//! through sqlx's `AnyPool`.
-//!
-//! SQL here is portable: `$N` placeholders (SQLite binds them by number;
-//! multi-row statements give it bare `?`, see `placeholders`),
-//! `ON CONFLICT … DO NOTHING`, row-value comparisons for keyset pagination,
-//! integer millisecond times, application-made ids. SQLite runs in WAL mode
-//! with `synchronous = FULL` (a commit is on disk when it returns), a busy
-//! timeout, and a single writer connection so writers queue in the pool
-//! instead of failing with "database is locked".
-
 use super::*;
 use crate::audit::AuditEntry;
 use crate::comment::Comment;
@@ -32,7 +21,7 @@ impl Store {
             .bind(normalize_email(email))
             .fetch_all(&self.write)
             .await?;
-        rows.iter().map(comment_from_row).collect()
+        rows.iter().map(Comment::try_from).collect()
     }
 
     /// Deletes everything a site keeps of an e-mail address (in any letter

@@ -1,17 +1,6 @@
 //! Reading comments: one comment, listings, counts, the moderation queue,
 //! and the lookups the moderation rules make.
 
-//! Storage: one set of queries and migrations for SQLite and PostgreSQL,
-//! through sqlx's `AnyPool`.
-//!
-//! SQL here is portable: `$N` placeholders (SQLite binds them by number;
-//! multi-row statements give it bare `?`, see `placeholders`),
-//! `ON CONFLICT … DO NOTHING`, row-value comparisons for keyset pagination,
-//! integer millisecond times, application-made ids. SQLite runs in WAL mode
-//! with `synchronous = FULL` (a commit is on disk when it returns), a busy
-//! timeout, and a single writer connection so writers queue in the pool
-//! instead of failing with "database is locked".
-
 use super::*;
 use crate::comment::Comment;
 use crate::comment::Order;
@@ -31,7 +20,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.write)
             .await?;
-        row.map(|r| comment_from_row(&r)).transpose()
+        row.map(|r| Comment::try_from(&r)).transpose()
     }
 
     /// The hash of a comment's edit token.
@@ -97,7 +86,7 @@ impl Store {
                     .await?
             }
         };
-        rows.iter().map(comment_from_row).collect()
+        rows.iter().map(Comment::try_from).collect()
     }
 
     /// Published comment counts for several threads of a site (threads
@@ -113,17 +102,11 @@ impl Store {
         if threads.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders: Vec<String> = (0..threads.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!(
-            "SELECT thread_key, published FROM threads WHERE site = $1 AND state <> 'hidden' \
-             AND thread_key IN ({})",
-            placeholders.join(", ")
-        );
-        let mut q = sqlx::query(&sql).bind(site);
-        for t in threads {
-            q = q.bind(t);
-        }
-        let rows = q.fetch_all(&self.read).await?;
+        let mut sql = Sql::new("SELECT thread_key, published FROM threads WHERE site = ");
+        sql.bind(site.to_owned())
+            .push(" AND state <> 'hidden' AND thread_key IN ")
+            .bind_list(threads.to_vec());
+        let rows = sql.fetch_all(&self.read).await?;
         rows.iter()
             .map(|r| {
                 Ok((
@@ -146,57 +129,47 @@ impl Store {
         limit: i64,
         before: Option<Position>,
     ) -> Result<Vec<Comment>> {
-        let mut sql = format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE site = $1");
-        let mut n = 1;
-        let mut next = || {
-            n += 1;
-            format!("${n}")
-        };
-        let statuses: Vec<String> = filter.statuses.iter().map(|_| next()).collect();
-        sql.push_str(&format!(" AND status IN ({})", statuses.join(", ")));
+        let mut sql = Sql::new(&format!(
+            "SELECT {COMMENT_COLUMNS} FROM comments WHERE site = "
+        ));
+        sql.bind(site.to_owned()).push(" AND status IN ").bind_list(
+            filter
+                .statuses
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect::<Vec<_>>(),
+        );
         // Text searches are case-insensitive substring matches; `%` and `_`
         // typed by the moderator are literal.
-        if filter.text.is_some() {
-            sql.push_str(&format!(" AND LOWER(body) LIKE {} ESCAPE '\\'", next()));
-        }
-        if filter.author.is_some() {
-            let (a, b) = (next(), next());
-            sql.push_str(&format!(
-                " AND (LOWER(author) LIKE {a} ESCAPE '\\' OR LOWER(email) LIKE {b} ESCAPE '\\')"
-            ));
-        }
-        if filter.ip_hash.is_some() {
-            sql.push_str(&format!(" AND ip_hash = {}", next()));
-        }
-        if filter.thread.is_some() {
-            sql.push_str(&format!(" AND thread_key = {}", next()));
-        }
-        if before.is_some() {
-            let (c, i) = (next(), next());
-            sql.push_str(&format!(" AND (created, id) < ({c}, {i})"));
-        }
-        sql.push_str(&format!(" ORDER BY created DESC, id DESC LIMIT {}", next()));
-        let mut q = sqlx::query(&sql).bind(site);
-        for s in &filter.statuses {
-            q = q.bind(s.as_str());
-        }
         if let Some(t) = &filter.text {
-            q = q.bind(like_pattern(t));
+            sql.push(" AND LOWER(body) LIKE ")
+                .bind(like_pattern(t))
+                .push(" ESCAPE '\\'");
         }
         if let Some(a) = &filter.author {
-            q = q.bind(like_pattern(a)).bind(like_pattern(a));
+            sql.push(" AND (LOWER(author) LIKE ")
+                .bind(like_pattern(a))
+                .push(" ESCAPE '\\' OR LOWER(email) LIKE ")
+                .bind(like_pattern(a))
+                .push(" ESCAPE '\\')");
         }
         if let Some(h) = &filter.ip_hash {
-            q = q.bind(h);
+            sql.push(" AND ip_hash = ").bind(h.clone());
         }
         if let Some(t) = &filter.thread {
-            q = q.bind(t);
+            sql.push(" AND thread_key = ").bind(t.clone());
         }
         if let Some(p) = before {
-            q = q.bind(p.created).bind(p.id);
+            sql.push(" AND (created, id) < (")
+                .bind(p.created)
+                .push(", ")
+                .bind(p.id)
+                .push(")");
         }
-        let rows = q.bind(limit).fetch_all(&self.write).await?;
-        rows.iter().map(comment_from_row).collect()
+        sql.push(" ORDER BY created DESC, id DESC LIMIT ")
+            .bind(limit);
+        let rows = sql.fetch_all(&self.write).await?;
+        rows.iter().map(Comment::try_from).collect()
     }
 
     /// Published comments on a site by this e-mail address (for the
@@ -261,7 +234,7 @@ impl Store {
             .fetch_all(&self.write)
             .await?;
         rows.iter()
-            .map(|r| Ok((comment_from_row(r)?, r.try_get("revision")?)))
+            .map(|r| Ok((Comment::try_from(r)?, r.try_get("revision")?)))
             .collect()
     }
 

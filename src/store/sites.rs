@@ -1,16 +1,5 @@
 //! Sites and threads: settings, states, versions.
 
-//! Storage: one set of queries and migrations for SQLite and PostgreSQL,
-//! through sqlx's `AnyPool`.
-//!
-//! SQL here is portable: `$N` placeholders (SQLite binds them by number;
-//! multi-row statements give it bare `?`, see `placeholders`),
-//! `ON CONFLICT … DO NOTHING`, row-value comparisons for keyset pagination,
-//! integer millisecond times, application-made ids. SQLite runs in WAL mode
-//! with `synchronous = FULL` (a commit is on disk when it returns), a busy
-//! timeout, and a single writer connection so writers queue in the pool
-//! instead of failing with "database is locked".
-
 use super::*;
 use crate::audit::AuditEntry;
 use crate::comment::ThreadState;
@@ -63,7 +52,7 @@ impl Store {
         .bind(id)
         .fetch_optional(&self.read)
         .await?;
-        row.map(|r| site_from_row(&r)).transpose()
+        row.map(|r| SiteSettings::try_from(&r)).transpose()
     }
 
     /// All sites.
@@ -76,7 +65,7 @@ impl Store {
         )
         .fetch_all(&self.read)
         .await?;
-        rows.iter().map(site_from_row).collect()
+        rows.iter().map(SiteSettings::try_from).collect()
     }
 
     /// Replaces a site's settings.
@@ -124,7 +113,7 @@ impl Store {
         .bind(key)
         .fetch_optional(&self.read)
         .await?;
-        row.map(|r| thread_from_row(&r)).transpose()
+        row.map(|r| ThreadRow::try_from(&r)).transpose()
     }
 
     /// Sets a thread's state, creating the thread if needed.

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::Row;
 
-use super::{comment_from_row, parse_state, placeholders, push_value_rows, Store, COMMENT_COLUMNS};
+use super::{parse_state, placeholders, push_value_rows, Store, COMMENT_COLUMNS};
 use super::{Result, StoreError};
 use crate::comment::{Comment, Status, ThreadState};
 
@@ -405,7 +405,7 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(ExportComment {
-                    comment: comment_from_row(r)?,
+                    comment: Comment::try_from(r)?,
                     source: r.try_get("source")?,
                 })
             })
@@ -480,38 +480,24 @@ impl Store {
         rows: &[ImportRow],
         which: &[usize],
     ) -> Result<Vec<i64>> {
-        const COLUMNS: usize = 19;
-        let mut sql = String::from(
-            "INSERT INTO comments (id, site, thread_key, parent, status, format, body, html, policy_version, \
-             author, email, homepage, ip_hash, created, modified, source, source_parent, email_norm, \
-             body_hash) VALUES ",
+        let mut sql = format!(
+            "INSERT INTO comments ({}, modified, source, source_parent) VALUES ",
+            super::NEW_COMMENT_COLUMNS
         );
-        push_value_rows(&mut sql, self.backend, which.len(), COLUMNS);
+        push_value_rows(
+            &mut sql,
+            self.backend,
+            which.len(),
+            super::NEW_COMMENT_COLUMN_COUNT + 3,
+        );
         sql.push_str(" ON CONFLICT DO NOTHING RETURNING id");
         let mut q = sqlx::query(&sql);
         for &i in which {
             let r = &rows[i];
-            let c = &r.comment;
-            q = q
-                .bind(c.id)
-                .bind(c.site.as_str())
-                .bind(c.thread.as_str())
-                .bind(c.parent)
-                .bind(c.status.as_str())
-                .bind(&c.format)
-                .bind(&c.body)
-                .bind(c.html.as_str())
-                .bind(&c.policy_version)
-                .bind(c.author.as_deref())
-                .bind(c.email.as_deref())
-                .bind(c.homepage.as_deref())
-                .bind(&c.ip_hash)
-                .bind(c.created)
-                .bind(c.modified)
+            q = super::bind_new_comment(q, &r.comment)
+                .bind(r.comment.modified)
                 .bind(&r.source)
-                .bind(&r.source_parent)
-                .bind(c.email.as_deref().map(super::normalize_email))
-                .bind(super::body_hash(&c.body));
+                .bind(&r.source_parent);
         }
         let done = q.fetch_all(&mut **tx).await?;
         done.iter()
