@@ -4,8 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub, dead_code)]
 
-#[path = "../service/helpers.rs"]
-mod helpers;
+#[path = "../common/mod.rs"]
+mod common;
+use common as helpers;
 mod process;
 
 mod access;

@@ -3,7 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
-mod helpers;
+#[path = "../common/mod.rs"]
+mod common;
+// The stories name the harness `helpers`.
+use common as helpers;
 
 mod admin;
 mod api;

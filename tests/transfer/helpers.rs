@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use colloquy::comment::SiteId;
 use colloquy::config::Config;
@@ -12,69 +11,13 @@ use colloquy::store::{ExportComment, ExportThread};
 use colloquy::transfer::{import, ImportError, ImportOptions, ImportReport, Kind, ThreadKeyFrom};
 use colloquy::PolicySet;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Db {
-    Sqlite,
-    Postgres,
-}
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}_{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst),
-        colloquy::clock::now_ms() % 1_000_000
-    )
-}
-
-pub fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(unique("colloquy-transfer"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
+use crate::common::db::fresh_database;
+pub use crate::common::db::{temp_dir, Db};
 
 pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/transfer/fixtures")
         .join(name)
-}
-
-/// A database URL for a fresh, empty database; `None` (after a loud
-/// notice) when PostgreSQL is not configured.
-pub async fn fresh_database(db: Db, dir: &Path) -> Option<String> {
-    match db {
-        Db::Sqlite => Some(format!(
-            "sqlite:{}",
-            dir.join(format!("{}.db", unique("c"))).display()
-        )),
-        Db::Postgres => {
-            let Some(base) = std::env::var("COLLOQUY_TEST_POSTGRES_URL")
-                .ok()
-                .filter(|s| !s.is_empty())
-            else {
-                eprintln!(
-                    "\n*** SKIPPED the PostgreSQL variant: set COLLOQUY_TEST_POSTGRES_URL \
-                     (e.g. postgres://postgres@127.0.0.1:5432/test) to run it ***\n"
-                );
-                return None;
-            };
-            let schema = unique("x");
-            sqlx::any::install_default_drivers();
-            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
-                .await
-                .unwrap_or_else(|e| {
-                    panic!("COLLOQUY_TEST_POSTGRES_URL is set but PostgreSQL does not answer: {e}")
-                });
-            sqlx::query(&format!("CREATE SCHEMA {schema}"))
-                .execute(&mut conn)
-                .await
-                .expect("create schema");
-            let sep = if base.contains('?') { '&' } else { '?' };
-            Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"))
-        }
-    }
 }
 
 pub struct Env {
@@ -169,23 +112,4 @@ pub async fn isso_db(dir: &Path) -> PathBuf {
     sqlx::raw_sql(&script).execute(&mut conn).await.unwrap();
     conn.close().await.unwrap();
     path
-}
-
-/// Runs an async story against both backends as two tests.
-#[macro_export]
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name($crate::helpers::Db::Sqlite).await;
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name($crate::helpers::Db::Postgres).await;
-                }
-            }
-        )*
-    };
 }

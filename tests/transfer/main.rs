@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
+#[path = "../common/mod.rs"]
+mod common;
 mod helpers;
 
 mod cli;
