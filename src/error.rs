@@ -226,26 +226,6 @@ impl Error {
     }
 }
 
-#[cfg(feature = "server")]
-impl From<crate::store::StoreError> for Error {
-    fn from(e: crate::store::StoreError) -> Error {
-        // Waiting too long (for a connection, a lock, a statement) is the
-        // server being busy, not broken: the transaction was rolled back.
-        if e.is_busy() {
-            tracing::warn!(error = %e, "database busy");
-            return Error::busy();
-        }
-        Error::internal_from("the database", e)
-    }
-}
-
-#[cfg(feature = "server")]
-impl From<sqlx::Error> for Error {
-    fn from(e: sqlx::Error) -> Error {
-        Error::from(crate::store::StoreError::from(e))
-    }
-}
-
 /// Result alias for service calls.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -103,5 +103,23 @@ impl StoreError {
     }
 }
 
+impl From<StoreError> for crate::error::Error {
+    fn from(e: StoreError) -> crate::error::Error {
+        // Waiting too long (for a connection, a lock, a statement) is the
+        // server being busy, not broken: the transaction was rolled back.
+        if e.is_busy() {
+            tracing::warn!(error = %e, "database busy");
+            return crate::error::Error::busy();
+        }
+        crate::error::Error::internal_from("the database", e)
+    }
+}
+
+impl From<sqlx::Error> for crate::error::Error {
+    fn from(e: sqlx::Error) -> crate::error::Error {
+        crate::error::Error::from(StoreError::from(e))
+    }
+}
+
 /// Result of a store call.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
