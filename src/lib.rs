@@ -7,6 +7,16 @@
 //! hold no script, style, event handler or link outside http, https, ftp and
 //! mailto.
 //!
+//! For one comment in a bundled format, [`render`] is the whole API:
+//!
+//! ```
+//! let html = colloquy::render("filtered_html", "<b>bold</b> and <em>kept</em>").unwrap();
+//! assert_eq!(html.as_str(), "<p>bold and <em>kept</em></p>\n");
+//! assert!(colloquy::render("no_such_format", "x").is_err());
+//! ```
+//!
+//! A site's own policy files go through a [`PolicySet`]:
+//!
 //! ```
 //! use colloquy::PolicySet;
 //!
@@ -72,3 +82,21 @@ pub mod urls;
 
 pub use policy::{LoadError, Policy, PolicyError, PolicySet, Rendered};
 pub use safety::SafeHtml;
+
+/// The format asked of [`render`] is not one of the bundled formats.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no bundled text format is called {0:?}")]
+pub struct UnknownFormat(pub String);
+
+/// Renders `text` in one of the bundled formats (`filtered_html`,
+/// `plain_text`, `markdown`), exactly as the server would store it.
+///
+/// The bundled policies are compiled once, on first use.
+pub fn render(format: &str, text: &str) -> Result<SafeHtml, UnknownFormat> {
+    static BUNDLED: std::sync::OnceLock<PolicySet> = std::sync::OnceLock::new();
+    let set = BUNDLED.get_or_init(PolicySet::bundled);
+    match set.get(format) {
+        Some(policy) => Ok(policy.render(text).html),
+        None => Err(UnknownFormat(format.to_string())),
+    }
+}
