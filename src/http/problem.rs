@@ -107,12 +107,6 @@ impl Problem {
     }
 }
 
-impl From<crate::store::StoreError> for Problem {
-    fn from(e: crate::store::StoreError) -> Problem {
-        Problem::from(Error::from(e))
-    }
-}
-
 impl From<Error> for Problem {
     fn from(e: Error) -> Problem {
         let code = e.code().as_str();

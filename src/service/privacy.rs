@@ -47,7 +47,7 @@ impl Colloquy {
         };
         let address_hash = self
             .keys
-            .address_hash(&crate::store::normalize_email(&email));
+            .address_hash(&crate::comment::normalize_email(&email));
         let n = self
             .store
             .erase_email(site.as_str(), &email, &address_hash, &audit)
