@@ -4,10 +4,10 @@
 
 use super::*;
 use crate::clock::{now_ms, rfc3339};
+use crate::comment::normalize_email;
 use crate::comment::{Comment, SiteId, Status, ThreadKey};
 use crate::error::{Error, Result};
 use crate::outbox::{NewDelivery, NotifyEvent, Subscription};
-use crate::comment::normalize_email;
 use email::Mail;
 use links::{Link, LinkAction};
 
