@@ -7,6 +7,8 @@
 //! `.store()` calls; code under `#[cfg(test)]` at the end of a file and files
 //! that are tests themselves are skipped, since tests may reach anything.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
