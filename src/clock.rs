@@ -1,8 +1,38 @@
 //! Time and ids: milliseconds since the Unix epoch, their RFC 3339 form,
 //! and the time-ordered ids of comments, audit entries and deliveries.
 
-/// Ids are `(ms since 2020) << 12 | random`: time-ordered, below 2^53.
+/// Ids are `(ms since 2020) << 12 | node << 6 | sequence`: time-ordered,
+/// below 2^53 (exact in JavaScript), unique across the servers sharing a
+/// database as long as each holds its own node number.
 pub(crate) const ID_EPOCH_MS: i64 = 1_577_836_800_000;
+
+/// Node numbers a database hands out (6 bits).
+pub const NODES: u16 = 64;
+
+/// Ids one process makes per millisecond before borrowing from the next.
+const SEQUENCE_BITS: u32 = 6;
+
+/// This process's node number (see [`set_node`]).
+static NODE: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+
+/// The last tick handed out: `ms << SEQUENCE_BITS | sequence`.
+static LAST_TICK: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Sets the node number this process writes into its ids (claimed from the
+/// database at start, so no two live servers share one).
+pub fn set_node(node: u16) {
+    NODE.store(node % NODES, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The node number in this process's ids.
+pub fn node() -> u16 {
+    NODE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The node number an id was made by.
+pub fn node_of(id: i64) -> u16 {
+    u16::try_from((id >> SEQUENCE_BITS) & i64::from(NODES - 1)).unwrap_or(0)
+}
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
@@ -23,17 +53,25 @@ pub fn rfc3339(ms: i64) -> String {
 }
 
 /// A fresh time-ordered id below 2^53 (comments, audit and outbox rows).
+///
+/// Ids of one process strictly increase: a tick is taken per id, and more
+/// than 64 ids in one millisecond borrow the next millisecond's ticks
+/// rather than repeat one. The node number keeps servers apart.
 pub(crate) fn new_id(created: i64) -> i64 {
-    // The low 12 bits count up from a random start, so one process never
-    // repeats an id within a millisecond; across processes the random start
-    // makes clashes rare, and the store refuses a taken id (we retry).
-    static NEXT: std::sync::LazyLock<std::sync::atomic::AtomicU64> =
-        std::sync::LazyLock::new(|| {
-            std::sync::atomic::AtomicU64::new(u64::from(rand::random::<u16>()))
-        });
-    let low = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) & 0x0fff;
+    use std::sync::atomic::Ordering;
     let ms = (created - ID_EPOCH_MS).clamp(0, (1 << 41) - 1);
-    (ms << 12) | i64::try_from(low).unwrap_or(0)
+    let earliest = ms << SEQUENCE_BITS;
+    let mut last = LAST_TICK.load(Ordering::Relaxed);
+    let tick = loop {
+        let next = (last + 1).max(earliest);
+        match LAST_TICK.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => break next,
+            Err(seen) => last = seen,
+        }
+    };
+    let sequence = tick & ((1 << SEQUENCE_BITS) - 1);
+    let tick_ms = (tick >> SEQUENCE_BITS).min((1 << 41) - 1);
+    (tick_ms << 12) | (i64::from(node()) << SEQUENCE_BITS) | sequence
 }
 
 #[cfg(test)]
@@ -46,6 +84,21 @@ mod tests {
         let b = new_id(now_ms() + 1000);
         assert!(a > 0 && a < (1 << 53));
         assert!(b > a);
+    }
+
+    #[test]
+    fn ids_never_repeat_in_a_burst_and_carry_the_node() {
+        set_node(5);
+        let now = now_ms();
+        // Far more ids than one millisecond holds, all for the same instant.
+        let ids: Vec<i64> = (0..10_000).map(|_| new_id(now)).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), ids.len(), "an id repeated");
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids went backwards");
+        assert!(ids.iter().all(|&id| node_of(id) == 5 && id < (1 << 53)));
+        set_node(0);
     }
 
     #[test]

@@ -9,6 +9,11 @@
 //! `limits.site_previews_per_minute`). The whole thing can be switched off
 //! (`COLLOQUY_RATE_LIMIT=off`) for load benchmarks.
 //!
+//! With several servers on one PostgreSQL database the budgets live in the
+//! database instead (`store/limits.rs`, driven by `service/limits.rs`),
+//! with the same cells ([`cell`]) and messages; this in-process limiter
+//! serves SQLite, whose file one process owns.
+//!
 //! The table of client buckets is bounded: idle buckets are forgotten as
 //! it goes, and a table that still holds [`MAX_ADDRESSES`] busy addresses
 //! starts over (an entry and its share of the map's slack are at most
@@ -227,26 +232,63 @@ impl RateLimits {
         if let (Some(per_ip), Some(ip)) = (&limiters.per_ip, ip) {
             if let Err(wait) = per_ip.check_key(&ip) {
                 let secs = wait.wait_time_from(self.clock.now()).as_secs() + 1;
-                return Err(Error::RateLimited {
-                    message: format!(
-                        "too many {what} from your address: this site takes {ip_per_minute} a minute from one address; try again in {secs} s"
-                    ),
-                    retry_after_secs: secs,
-                });
+                return Err(too_many_from_address(what, ip_per_minute, secs));
             }
         }
         if let Some(per_site) = &limiters.per_site {
             if let Err(wait) = per_site.check() {
                 let secs = wait.wait_time_from(self.clock.now()).as_secs() + 1;
-                return Err(Error::RateLimited {
-                    message: format!(
-                        "this site is taking too many {what} right now ({site_per_minute} a minute); try again in {secs} s"
-                    ),
-                    retry_after_secs: secs,
-                });
+                return Err(too_many_for_site(what, site_per_minute, secs));
             }
         }
         Ok(())
+    }
+}
+
+/// What a budget counts, as its messages name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    /// New comments.
+    Comments,
+    /// Previews.
+    Previews,
+}
+
+impl Budget {
+    /// The plural noun of the messages, also the prefix of shared buckets.
+    pub fn what(self) -> &'static str {
+        match self {
+            Budget::Comments => "comments",
+            Budget::Previews => "previews",
+        }
+    }
+}
+
+/// The GCRA cell of a budget of `per_minute` (at least 1): one token per
+/// interval, bursts of the whole minute's budget; in microseconds.
+pub fn cell(per_minute: u32) -> (i64, i64) {
+    let n = i64::from(per_minute.max(1));
+    let interval = 60_000_000 / n;
+    (interval, interval * n)
+}
+
+/// The refusal when one address has spent its budget.
+pub fn too_many_from_address(what: &str, per_minute: u32, secs: u64) -> Error {
+    Error::RateLimited {
+        message: format!(
+            "too many {what} from your address: this site takes {per_minute} a minute from one address; try again in {secs} s"
+        ),
+        retry_after_secs: secs,
+    }
+}
+
+/// The refusal when the whole site has spent its budget.
+pub fn too_many_for_site(what: &str, per_minute: u32, secs: u64) -> Error {
+    Error::RateLimited {
+        message: format!(
+            "this site is taking too many {what} right now ({per_minute} a minute); try again in {secs} s"
+        ),
+        retry_after_secs: secs,
     }
 }
 

@@ -5,6 +5,7 @@
 //! once, when written; reads serve the stored HTML.
 
 mod author;
+mod limits;
 mod listing;
 mod moderate;
 mod notifications;
@@ -68,12 +69,65 @@ pub struct Shared {
     limits: Arc<RateLimits>,
     /// Where previews, posts and edits are rendered (off the async workers).
     renderer: RenderPool,
+    /// The node number this server holds in the database, and the claim's
+    /// holder name (see [`NODE_LEASE_MS`]).
+    node: std::sync::atomic::AtomicU16,
+    holder: String,
 }
+
+/// A node number passes to another server when its holder has not renewed
+/// it for this long; holders renew it every quarter of that.
+pub const NODE_LEASE_MS: i64 = 60_000;
 
 fn refusal_error(r: Refusal) -> Error {
     match r {
         Refusal::Invalid { field, message } => Error::invalid(field, message),
         Refusal::Closed(m) => Error::forbidden(Code::ThreadClosed, m),
+    }
+}
+
+/// Claims a node number for this server's ids, and makes it the process's.
+async fn claim_node(store: &Store, holder: &str) -> Result<u16> {
+    match store.claim_node(holder, now_ms(), NODE_LEASE_MS).await? {
+        Some(node) => {
+            crate::clock::set_node(node);
+            tracing::debug!(node, "claimed a node number for ids");
+            Ok(node)
+        }
+        None => Err(Error::internal(format!(
+            "every one of the {} node numbers for ids is held by a running server on this database; \
+             stop one, or wait a minute if some were killed",
+            crate::clock::NODES
+        ))),
+    }
+}
+
+/// Renews the node number while the service lives. A server that could
+/// not renew for a whole lease (stalled, cut off) and finds its number
+/// taken claims another, so two live servers never write the same node.
+async fn renew_node(shared: std::sync::Weak<Shared>) {
+    let every = Duration::from_millis(u64::try_from(NODE_LEASE_MS / 4).unwrap_or(15_000));
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(s) = shared.upgrade() else { return };
+        if s.store.is_closed() {
+            return;
+        }
+        let node = s.node.load(std::sync::atomic::Ordering::Relaxed);
+        match s.store.renew_node(node, &s.holder, now_ms()).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(
+                    node,
+                    "another server took this server's node number; claiming a new one"
+                );
+                match claim_node(&s.store, &s.holder).await {
+                    Ok(n) => s.node.store(n, std::sync::atomic::Ordering::Relaxed),
+                    Err(e) => tracing::error!(error = %e, "could not claim a node number"),
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "renewing the node number failed; will retry"),
+        }
     }
 }
 
@@ -124,6 +178,8 @@ impl Colloquy {
                 .await?;
         }
         let keys = Keys::open(&config, &store).await?;
+        let holder = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
+        let node = claim_node(&store, &holder).await?;
         let shared = Shared {
             store,
             policies: Arc::new(policies),
@@ -143,10 +199,12 @@ impl Colloquy {
                 Duration::from_millis(config.limits.render_queue_ms),
             ),
             config: Arc::new(config),
+            node: std::sync::atomic::AtomicU16::new(node),
+            holder,
         };
-        Ok(Colloquy {
-            shared: Arc::new(shared),
-        })
+        let shared = Arc::new(shared);
+        tokio::spawn(renew_node(Arc::downgrade(&shared)));
+        Ok(Colloquy { shared })
     }
 
     /// Whether events of `site` can cause notifications: it has a webhook,
@@ -190,6 +248,16 @@ impl Colloquy {
     /// Closes the database pools once the requests in flight are done
     /// (shutdown).
     pub async fn close(&self) {
+        if let Err(e) = self
+            .store
+            .release_node(
+                self.node.load(std::sync::atomic::Ordering::Relaxed),
+                &self.holder,
+            )
+            .await
+        {
+            tracing::warn!(error = %e, "could not give the node number back; it frees itself in a minute");
+        }
         self.store.close().await;
     }
 

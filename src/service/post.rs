@@ -13,6 +13,7 @@ use crate::error::{Code, Error, Result};
 use crate::moderation::ModerationMode;
 use crate::moderation::{self, Decision, FormFacts, SiteRules};
 use crate::policy::Rendered;
+use crate::ratelimit::Budget;
 use crate::secret::{hash_token, hex, random_token};
 use crate::site::SiteSettings;
 use crate::store::{InsertComment, InsertOutcome, UsedStamp};
@@ -154,12 +155,14 @@ impl Colloquy {
         let row = self.site(site).await?;
         let limits = &self.config.limits;
         // Budgets count people: an IPv6 client by its network.
-        self.limits.check_preview(
+        self.spend(
+            Budget::Previews,
             site.as_str(),
             ip.map(|ip| crate::net::person(ip, self.config.ipv6_prefix)),
             limits.ip_previews_per_minute,
             limits.site_previews_per_minute,
-        )?;
+        )
+        .await?;
         self.check_body(body)?;
         let policy = self.pick_policy(&row, format)?;
         self.renderer
@@ -182,12 +185,14 @@ impl Colloquy {
         let row = self.site(site).await?;
         // Limits count people: an IPv6 client by its network.
         let person = ip.map(|ip| crate::net::person(ip, self.config.ipv6_prefix));
-        self.limits.check_post(
+        self.spend(
+            Budget::Comments,
             site.as_str(),
             person,
             row.rules.ip_posts_per_minute,
             row.rules.site_posts_per_minute,
-        )?;
+        )
+        .await?;
         self.check_body(&input.body)?;
         let policy = self.pick_policy(&row, input.format.as_deref())?;
         let limits = &self.config.limits;

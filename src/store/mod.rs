@@ -22,6 +22,8 @@ pub use error::{Result, StoreError};
 mod audit;
 mod changes;
 mod insert;
+mod instances;
+mod limits;
 pub mod outbox;
 mod privacy;
 mod reads;
@@ -143,6 +145,7 @@ impl Store {
                 .connect_with(options.clone())
                 .await?;
                 migrate(&pool).await?;
+                unlog_rate_limits(&pool).await?;
                 // Health checks have a connection of their own: a pool full
                 // of requests waiting on a lock must not fail them too.
                 let health = postgres_pool(1, Duration::from_secs(2), session)
@@ -165,7 +168,12 @@ impl Store {
         self.backend
     }
 
-    /// Closes the pools (waits for connections in use).
+    /// Whether [`Store::close`] has been called.
+    pub fn is_closed(&self) -> bool {
+        self.write.is_closed()
+    }
+
+    /// Closes every pool once the connections in use are returned.
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
@@ -274,6 +282,24 @@ fn sqlite_pool(max: u32, extra_pragmas: &'static str) -> AnyPoolOptions {
                 Ok(())
             })
         })
+}
+
+/// PostgreSQL: the shared rate-limit buckets need no write-ahead log (a
+/// crash only refills them), which makes taking a token cheaper.
+async fn unlog_rate_limits(pool: &AnyPool) -> Result<()> {
+    let row = sqlx::query("SELECT relpersistence::text AS p FROM pg_class WHERE relname = 'rate_limits' AND relkind = 'r' AND pg_table_is_visible(oid)")
+        .fetch_optional(pool)
+        .await?;
+    let logged = match row {
+        Some(r) => r.try_get::<String, _>("p")? == "p",
+        None => false,
+    };
+    if logged {
+        sqlx::query("ALTER TABLE rate_limits SET UNLOGGED")
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn migrate(pool: &AnyPool) -> Result<()> {

@@ -15,4 +15,5 @@ mod caches;
 mod concurrency;
 mod connections;
 mod crash;
+mod instances;
 mod rendering;

@@ -52,12 +52,12 @@ pub async fn start_with(
             "--database",
             database_url,
         ])
-        .envs(env.iter().copied())
         .env("COLLOQUY_ADMIN_TOKEN", ADMIN)
         // Load tests post far faster than any person; rate limits would
-        // only measure themselves.
+        // only measure themselves (a test may turn them on in `env`).
         .env("COLLOQUY_RATE_LIMIT", "off")
         .env("COLLOQUY_LOG", "warn")
+        .envs(env.iter().copied())
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

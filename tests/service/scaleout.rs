@@ -100,3 +100,45 @@ async fn a_held_thread_lock_leaves_health_checks_and_other_threads_answering(db:
     app.post_ok("default", "hot", json!({"body": "after"}))
         .await;
 }
+
+both_backends!(node_numbers_are_held_by_one_server_at_a_time);
+
+async fn node_numbers_are_held_by_one_server_at_a_time(db: Db) {
+    let dir = crate::helpers::temp_dir();
+    let Some(url) = crate::helpers::fresh_database(db, &dir).await else {
+        return;
+    };
+    let store = colloquy::store::Store::connect(&url).await.unwrap();
+    let lease = colloquy::service::NODE_LEASE_MS;
+    let now = 1_800_000_000_000;
+    let a = store.claim_node("a", now, lease).await.unwrap();
+    let b = store.claim_node("b", now, lease).await.unwrap();
+    assert_eq!((a, b), (Some(0), Some(1)), "each claimant its own number");
+    // A live holder keeps its number; one silent for a whole lease loses it.
+    assert!(store.renew_node(0, "a", now + lease / 2).await.unwrap());
+    let c = store.claim_node("c", now + lease + 1, lease).await.unwrap();
+    assert_eq!(c, Some(1), "b stopped renewing; a did not");
+    assert!(
+        !store.renew_node(1, "b", now + lease + 2).await.unwrap(),
+        "b learns it lost its number"
+    );
+    // A number given back is free at once.
+    store.release_node(0, "a").await.unwrap();
+    let d = store.claim_node("d", now + lease + 3, lease).await.unwrap();
+    assert_eq!(d, Some(0));
+    // When every number is held there is none to claim.
+    for i in 0..colloquy::clock::NODES {
+        let _ = store
+            .claim_node(&format!("x{i}"), now + lease + 4, lease)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store
+            .claim_node("late", now + lease + 5, lease)
+            .await
+            .unwrap(),
+        None
+    );
+    store.close().await;
+}
