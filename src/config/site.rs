@@ -26,6 +26,9 @@ pub(super) struct FileSite {
     min_submit_secs: Option<Spanned<i64>>,
     ip_posts_per_minute: Option<Spanned<i64>>,
     site_posts_per_minute: Option<Spanned<i64>>,
+    scoring: Option<bool>,
+    hold_score: Option<Spanned<f64>>,
+    spam_score: Option<Spanned<f64>>,
     #[serde(default)]
     admin_tokens: Vec<Spanned<String>>,
     #[serde(default)]
@@ -195,6 +198,9 @@ pub(super) fn site_rules(
     if let Some(v) = s.honeypot {
         rules.honeypot = v;
     }
+    if let Some(v) = s.scoring {
+        rules.scoring = v;
+    }
     if let Some(v) = &s.form_checks {
         rules.form_checks = crate::moderation::FormChecks::parse(v.get_ref()).ok_or_else(|| {
             err(
@@ -238,6 +244,16 @@ pub(super) fn site_rules(
                     "a whole number, 0 or more".to_owned(),
                 )
             })?;
+            spans.push((key, v.span()));
+        }
+    }
+    for (value, key, slot) in [
+        (&s.hold_score, "hold_score", &mut rules.hold_score),
+        (&s.spam_score, "spam_score", &mut rules.spam_score),
+    ] {
+        if let Some(v) = value {
+            // Checked for range below, with the other rules.
+            *slot = crate::moderation::ScoreThreshold(*v.get_ref());
             spans.push((key, v.span()));
         }
     }

@@ -12,7 +12,7 @@ pub mod settings;
 pub mod transition;
 
 pub use keys::KeyList;
-pub use settings::{FormChecks, ModerationMode, SiteRules};
+pub use settings::{FormChecks, ModerationMode, ScoreThreshold, SiteRules};
 pub use transition::{transition, Action, Prior, Transition};
 
 use crate::comment::Status;
@@ -75,7 +75,7 @@ pub struct Candidate<'a> {
 }
 
 /// Facts the service looked up for the rules.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Facts {
     /// Published comments on this site with the author's e-mail.
     pub approved_by_author: u64,
@@ -87,8 +87,20 @@ pub struct Facts {
     /// Present for posts the form checks apply to (the site's
     /// `form_checks`).
     pub form: Option<FormFacts>,
+    /// The local spam model's verdict, when the site scores comments.
+    pub spam: Option<SpamScore>,
     /// Now (ms).
     pub now: i64,
+}
+
+/// What the spam model said of a comment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpamScore {
+    /// Spam probability, 0 to 1.
+    pub probability: f32,
+    /// The score and what pushed it, for the reason: `spam score 0.94
+    /// (links to casino.example; words: casino, bonus)`.
+    pub explained: String,
 }
 
 /// What a checked post says about who sent it.
@@ -216,7 +228,13 @@ fn spam_reason(c: &Candidate<'_>, s: Settings<'_>, f: &Facts) -> Option<String> 
     }
     match f.form {
         Some(form) if s.rules.honeypot && form.honeypot_filled => {
-            Some("spam: the hidden honeypot field was filled in".to_owned())
+            return Some("spam: the hidden honeypot field was filled in".to_owned());
+        }
+        _ => {}
+    }
+    match &f.spam {
+        Some(score) if s.rules.scoring && s.rules.spam_score.reached_by(score.probability) => {
+            Some(format!("spam: {}", score.explained))
         }
         _ => None,
     }
@@ -230,6 +248,11 @@ fn hold_reasons(c: &Candidate<'_>, s: Settings<'_>, f: &Facts) -> Vec<String> {
     }
     if let Some((key, field)) = find_key(&s.rules.moderation_keys, c) {
         reasons.push(format!("held: matched moderation key '{key}' in {field}"));
+    }
+    if let Some(score) = &f.spam {
+        if s.rules.scoring && s.rules.hold_score.reached_by(score.probability) {
+            reasons.push(format!("held: {}", score.explained));
+        }
     }
     let min_ms = i64::from(s.rules.min_submit_secs) * 1000;
     match f.form {
@@ -289,6 +312,71 @@ mod tests {
     }
 
     const LINKS3: &str = "<a href=\"a\">a</a> <a href=\"b\">b</a> <a href=\"c\">c</a>";
+
+    fn scored(probability: f32) -> Facts {
+        Facts {
+            spam: Some(SpamScore {
+                probability,
+                explained: format!("spam score {probability:.2} (words: casino)"),
+            }),
+            ..Facts::default()
+        }
+    }
+
+    #[test]
+    fn a_spam_score_holds_or_marks_spam_only_where_the_site_scores() {
+        let mut r = rules();
+        // Scoring off: the score is ignored.
+        let d = ok(decide(&body("x"), settings(&r), &scored(0.99)));
+        assert_eq!(d.status, Status::Published);
+        r.scoring = true;
+        let d = ok(decide(&body("x"), settings(&r), &scored(0.2)));
+        assert_eq!(d.status, Status::Published);
+        let d = ok(decide(&body("x"), settings(&r), &scored(0.6)));
+        assert_eq!(d.status, Status::Pending);
+        assert_eq!(d.reasons, ["held: spam score 0.60 (words: casino)"]);
+        let d = ok(decide(&body("x"), settings(&r), &scored(0.98)));
+        assert_eq!(d.status, Status::Spam);
+        assert_eq!(d.reasons, ["spam: spam score 0.98 (words: casino)"]);
+        // Spam in every mode, like disallowed keys; holding only by rules.
+        for mode in [ModerationMode::Publish, ModerationMode::Hold] {
+            let s = Settings {
+                mode,
+                ..settings(&r)
+            };
+            assert_eq!(
+                ok(decide(&body("x"), s, &scored(0.98))).status,
+                Status::Spam
+            );
+        }
+        let publish = Settings {
+            mode: ModerationMode::Publish,
+            ..settings(&r)
+        };
+        assert_eq!(
+            ok(decide(&body("x"), publish, &scored(0.6))).status,
+            Status::Published
+        );
+        // The thresholds are the site's.
+        r.hold_score = ScoreThreshold(0.9);
+        assert_eq!(
+            ok(decide(&body("x"), settings(&r), &scored(0.6))).status,
+            Status::Published
+        );
+    }
+
+    #[test]
+    fn score_thresholds_are_probabilities_in_order() {
+        let mut r = rules();
+        r.hold_score = ScoreThreshold(1.5);
+        assert_eq!(r.check().map_err(|e| e.0), Err("hold_score"));
+        r.hold_score = ScoreThreshold(0.99);
+        r.spam_score = ScoreThreshold(0.9);
+        assert_eq!(r.check().map_err(|e| e.0), Err("hold_score"));
+        r.hold_score = ScoreThreshold(0.5);
+        r.spam_score = ScoreThreshold(f64::NAN);
+        assert_eq!(r.check().map_err(|e| e.0), Err("spam_score"));
+    }
 
     #[test]
     fn an_ordinary_comment_is_published_and_says_so() {

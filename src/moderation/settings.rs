@@ -46,7 +46,39 @@ pub struct SiteRules {
     /// New comments allowed on the whole site per minute (0: no limit).
     #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 1000000))]
     pub site_posts_per_minute: u32,
+    /// Score new comments and edits with the local spam model (the bundled
+    /// starter model) and act on `hold_score` and `spam_score`.
+    pub scoring: bool,
+    /// Hold a comment whose spam probability is at least this (rules mode).
+    #[cfg_attr(feature = "server", schema(value_type = f64, minimum = 0, maximum = 1))]
+    pub hold_score: ScoreThreshold,
+    /// Mark a comment as spam whose spam probability is at least this (every
+    /// mode, like disallowed keys).
+    #[cfg_attr(feature = "server", schema(value_type = f64, minimum = 0, maximum = 1))]
+    pub spam_score: ScoreThreshold,
 }
+
+/// A spam probability a site acts on, between 0 and 1.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ScoreThreshold(pub f64);
+
+impl ScoreThreshold {
+    /// The threshold for one of the scorer's constants, to four places (so
+    /// it reads 0.97, not 0.9700000286).
+    fn of(p: f32) -> ScoreThreshold {
+        ScoreThreshold((f64::from(p) * 10_000.0).round() / 10_000.0)
+    }
+
+    /// Whether a spam probability reaches it.
+    pub fn reached_by(self, probability: f32) -> bool {
+        f64::from(probability) >= self.0
+    }
+}
+
+// Thresholds come from files and the API as finite numbers (checked), so
+// comparing their bits is equality.
+impl Eq for ScoreThreshold {}
 
 impl Default for SiteRules {
     fn default() -> SiteRules {
@@ -62,6 +94,9 @@ impl Default for SiteRules {
             min_submit_secs: 3,
             ip_posts_per_minute: 10,
             site_posts_per_minute: 600,
+            scoring: false,
+            hold_score: ScoreThreshold::of(crate::scoring::DEFAULT_HOLD_SCORE),
+            spam_score: ScoreThreshold::of(crate::scoring::DEFAULT_SPAM_SCORE),
         }
     }
 }
@@ -137,6 +172,26 @@ impl SiteRules {
             if value > max {
                 return Err((field, format!("{value} is above the limit of {max}")));
             }
+        }
+        for (field, ScoreThreshold(v)) in [
+            ("hold_score", self.hold_score),
+            ("spam_score", self.spam_score),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err((
+                    field,
+                    format!("{v} is not a probability: use a number from 0 to 1"),
+                ));
+            }
+        }
+        if self.hold_score > self.spam_score {
+            return Err((
+                "hold_score",
+                format!(
+                    "hold_score {} is above spam_score {}: a comment would be marked spam before it could be held",
+                    self.hold_score.0, self.spam_score.0
+                ),
+            ));
         }
         Ok(())
     }

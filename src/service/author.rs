@@ -104,6 +104,14 @@ impl Colloquy {
                 ip_network: None,
             };
             let facts = moderation::Facts {
+                spam: super::scoring::spam_score(
+                    &row.rules,
+                    &body,
+                    candidate.html,
+                    candidate.author,
+                    candidate.email,
+                    candidate.homepage,
+                ),
                 now: now_ms(),
                 ..moderation::Facts::default()
             };

@@ -12,6 +12,7 @@ mod notifications;
 mod post;
 mod privacy;
 mod rerender;
+mod scoring;
 mod sites;
 
 pub use crate::moderation::Action;

@@ -245,6 +245,15 @@ impl Colloquy {
             ip: ip_label.as_ref().map(|(ip, _)| ip.as_str()),
             ip_network: ip_label.as_ref().and_then(|(_, net)| net.as_deref()),
         };
+        let mut facts = facts;
+        facts.spam = super::scoring::spam_score(
+            &row.rules,
+            candidate.body,
+            candidate.html,
+            candidate.author,
+            candidate.email,
+            candidate.homepage,
+        );
         let Decision { status, reasons } =
             moderation::decide(&candidate, row.rules_view(), &facts).map_err(refusal_error)?;
         let edit_token = random_token(32);
@@ -412,6 +421,7 @@ impl Colloquy {
             thread_started,
             parent_depth,
             form,
+            spam: None,
             now,
         })
     }
