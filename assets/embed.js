@@ -27,6 +27,11 @@
   var siteApi = server + '/api/v1/sites/' + encodeURIComponent(site);
   var threadApi = siteApi + '/threads/' + encodeURIComponent(thread);
 
+  // One request for everything the first paint needs (thread, formats and
+  // tips, first page, form stamp), sent before anything else is built.
+  var boot = fetch(threadApi + '/bootstrap?' +
+    new URLSearchParams({ order: order, limit: String(pageSize) }).toString());
+
   /* ---- small DOM helpers ------------------------------------------- */
 
   // el('p', {class: 'x', id: 'y'}, child, 'text', ...): strings become text.
@@ -87,7 +92,7 @@
 
   if (opts.colloquyCss !== 'none' && !document.querySelector('link[data-colloquy-css]')) {
     document.head.append(el('link', {
-      rel: 'stylesheet', href: server + '/assets/embed.css', 'data-colloquy-css': true
+      rel: 'stylesheet', href: server + '__COLLOQUY_EMBED_CSS__', 'data-colloquy-css': true
     }));
   }
 
@@ -253,8 +258,12 @@
       say('failed', 'The comments cannot be loaded: ' + (res.data.detail || 'the server answered ' + res.r.status) + '.');
       return;
     }
-    res.data.comments.forEach(function (c) { place(c, false); });
-    cursor = res.data.next_cursor || null;
+    showPage(res.data);
+  }
+
+  function showPage(page) {
+    page.comments.forEach(function (c) { place(c, false); });
+    cursor = page.next_cursor || null;
     moreWrap.hidden = !cursor;
     empty.hidden = nodes.size > 0;
   }
@@ -477,29 +486,31 @@
 
   async function start() {
     try {
-      var info = await getJson(threadApi);
-      if (info.r.ok) {
-        setCount(info.data.count);
-        if (info.data.state === 'closed') {
-          compose.hidden = true;
-          closed.hidden = false;
-        }
-      } else if (info.r.status === 404) {
-        say('failed', 'Comments are not available here: ' + sentence(info.data.detail || 'not found'));
+      var r = await boot;
+      var data = {};
+      try { data = await r.json(); } catch (e) { /* not JSON: keep {} */ }
+      if (r.status === 404) {
+        say('failed', 'Comments are not available here: ' + sentence(data.detail || 'not found'));
         compose.hidden = true;
         return;
       }
-      newStamp();
-      var f = await getJson(siteApi + '/formats');
-      if (f.r.ok) {
-        formats = f.data.formats;
-        notifyWrap.hidden = !f.data.reply_notifications;
-        fields.format.input.replaceChildren.apply(fields.format.input, formats.map(function (x) {
-          return el('option', { value: x.id, selected: x.id === f.data.default }, x.name);
-        }));
-        showTips();
+      if (!r.ok) {
+        say('failed', 'The comments cannot be loaded: ' + sentence(data.detail || 'the server answered ' + r.status));
+        return;
       }
-      await loadPage();
+      setCount(data.thread.count);
+      if (data.thread.state === 'closed') {
+        compose.hidden = true;
+        closed.hidden = false;
+      }
+      stamp = data.stamp.stamp;
+      formats = data.formats.formats;
+      notifyWrap.hidden = !data.formats.reply_notifications;
+      fields.format.input.replaceChildren.apply(fields.format.input, formats.map(function (x) {
+        return el('option', { value: x.id, selected: x.id === data.formats.default }, x.name);
+      }));
+      showTips();
+      showPage(data.comments);
     } catch (e) {
       say('failed', 'The comments cannot be loaded: the comment server at ' + server +
         ' does not answer, or does not allow this page (its origin must be listed in the site\'s origins).');

@@ -351,4 +351,32 @@ describe('the embed', () => {
     assert.deepEqual(problems, []);
     await close();
   });
+
+  it('loads with one API request, compressed, its stylesheet cached for good', async () => {
+    for (let i = 0; i < 3; i++) await colloquy.post('default', 'news/boot', { author: `R${i}`, body: `Comment ${i}` });
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+    const page = await context.newPage();
+    const problems = watch(page);
+    const requests = [];
+    page.on('response', (r) => {
+      if (r.url().startsWith(colloquy.base)) requests.push(r);
+    });
+    await page.goto(site.article({ thread: 'news/boot' }));
+    await page.locator('li.colloquy-comment', { hasText: 'Comment 2' }).waitFor();
+    await page.locator('#colloquy-format option').first().waitFor({ state: 'attached' });
+    const paths = requests.map((r) => new URL(r.url()).pathname);
+    const api = paths.filter((p) => p.startsWith('/api/'));
+    assert.deepEqual(api, ['/api/v1/sites/default/threads/news%2Fboot/bootstrap'], `API requests: ${paths.join(', ')}`);
+    const byPath = (p) => requests.find((r) => new URL(r.url()).pathname === p);
+    for (const p of ['/embed.js', '/assets/embed.css', api[0]]) {
+      const headers = await byPath(p).allHeaders();
+      assert.match(headers['content-encoding'] || '', /^(br|gzip)$/, `${p} is compressed`);
+    }
+    const css = byPath('/assets/embed.css');
+    assert.match(css.url(), /\?v=[0-9a-f]{16}$/);
+    assert.equal((await css.allHeaders())['cache-control'], 'public, max-age=31536000, immutable');
+    assert.equal(await page.getByRole('heading', { name: '3 comments' }).count(), 1);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
 });

@@ -10,6 +10,7 @@ use common as helpers;
 
 mod admin;
 mod api;
+mod delivery;
 mod errors;
 mod hostile;
 mod keys;

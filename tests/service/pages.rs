@@ -324,7 +324,7 @@ async fn the_moderation_page_and_assets(db: Db) {
     let csp = headers["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe"));
     assert_eq!(headers["cache-control"], "no-store");
-    assert!(html.contains("<script src=\"/assets/moderation.js\" defer></script>"));
+    assert!(html.contains("<script src=\"/assets/moderation.js?v="));
     assert!(html.contains("data-site=\"other\""));
     // Every loaded format can be offered, not just the site's.
     assert!(html.contains("value=\"filtered_html\"") && html.contains("value=\"markdown\""));
