@@ -154,10 +154,11 @@
     formTitle, form);
   var closed = el('p', { class: 'colloquy-closed', hidden: true }, 'This thread is closed: it takes no new comments.');
 
+  var sortBar = el('div', { class: 'colloquy-bar colloquy-sort' },
+    el('label', { for: 'colloquy-order' }, 'Sort'), orderSelect);
   var content = el('div', { id: 'colloquy-content' },
     status,
-    el('div', { class: 'colloquy-bar colloquy-sort' },
-      el('label', { for: 'colloquy-order' }, 'Sort'), orderSelect),
+    sortBar,
     list, empty, moreWrap, compose, closed);
   var root = el('section', { class: 'colloquy', 'aria-labelledby': 'colloquy-title' },
     el('div', { class: 'colloquy-bar' }, title, toggle), content);
@@ -490,12 +491,11 @@
       var data = {};
       try { data = await r.json(); } catch (e) { /* not JSON: keep {} */ }
       if (r.status === 404) {
-        say('failed', 'Comments are not available here: ' + sentence(data.detail || 'not found'));
-        compose.hidden = true;
+        unavailable('Comments are not available here: ' + sentence(data.detail || 'not found'));
         return;
       }
       if (!r.ok) {
-        say('failed', 'The comments cannot be loaded: ' + sentence(data.detail || 'the server answered ' + r.status));
+        unavailable('The comments cannot be loaded: ' + sentence(data.detail || 'the server answered ' + r.status));
         return;
       }
       setCount(data.thread.count);
@@ -512,9 +512,22 @@
       showTips();
       showPage(data.comments);
     } catch (e) {
-      say('failed', 'The comments cannot be loaded: the comment server at ' + server +
-        ' does not answer, or does not allow this page (its origin must be listed in the site\'s origins).');
+      // A browser hides why a cross-origin request failed; a server that
+      // does not list this page's origin and one that does not answer look
+      // the same from here, so the notice names both, and the origin.
+      unavailable('The comments cannot be shown on this page: the comment server at ' + server +
+        ' does not answer, or does not allow pages from ' + location.origin +
+        ' (its administrator can add ' + location.origin + ' to the site\'s origins).');
     }
+  }
+
+  // Nothing to read and nowhere to post: a notice alone.
+  function unavailable(text) {
+    say('failed', text);
+    compose.hidden = true;
+    sortBar.hidden = true;
+    empty.hidden = true;
+    moreWrap.hidden = true;
   }
 
   start();

@@ -20,6 +20,8 @@ describe('the embed', () => {
         // Form checks as a site gets them by default: a browser post needs a
         // fresh stamp at least a second old.
         { id: 'checked', formats: FORMATS, default_format: 'plain_text', min_submit_secs: 1, origins: [site.origin] },
+        // A site whose pages are elsewhere: the article's origin is not one of its own.
+        { id: 'elsewhere', formats: FORMATS, default_format: 'plain_text', origins: ['https://other.example'] },
       ],
     });
     site.setColloquy(colloquy.base);
@@ -377,6 +379,34 @@ describe('the embed', () => {
     assert.equal((await css.allHeaders())['cache-control'], 'public, max-age=31536000, immutable');
     assert.equal(await page.getByRole('heading', { name: '3 comments' }).count(), 1);
     assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it('names the page\'s origin and shows no form when the site does not allow it, until an admin adds it', async () => {
+    await colloquy.post('elsewhere', 'news/away', { author: 'Far', body: 'Written elsewhere' });
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+    const page = await context.newPage();
+    const problems = watch(page);
+    await page.goto(site.article({ site: 'elsewhere', thread: 'news/away' }));
+    const notice = page.locator('.colloquy-notice');
+    await notice.waitFor();
+    const text = await notice.textContent();
+    assert.ok(text.includes(`does not allow pages from ${site.origin}`), text);
+    assert.ok(text.includes(colloquy.base), text);
+    assert.equal(await page.getByRole('button', { name: 'Post comment' }).isVisible(), false);
+    assert.equal(await page.getByLabel('Text format').isVisible(), false);
+    assert.equal(await page.getByLabel('Sort').isVisible(), false);
+    await screenshot(page, '12-embed-origin-refused');
+    // Only the browser's own report of the refused request.
+    assert.ok(problems.every((p) => /CORS|Failed to fetch|ERR_FAILED/.test(p)), problems.join('\n'));
+    // The origin added through the admin API works on the next load.
+    const r = await colloquy.admin('PATCH', '/api/v1/admin/sites/elsewhere', { origins: ['https://other.example', site.origin] });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const again = watch(page);
+    await page.reload();
+    await page.locator('li.colloquy-comment', { hasText: 'Written elsewhere' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Post comment' }).isVisible(), true);
+    assert.deepEqual(again, []);
     await context.close();
   });
 });

@@ -550,3 +550,70 @@ fn policy_check_lists_every_error_of_a_file_and_suggests_the_key() {
     let o = colloquy(&["policy", "check", dir.to_str().unwrap()], b"");
     assert!(stderr(&o).contains("many.toml:2:"), "{}", stderr(&o));
 }
+
+#[test]
+fn cross_origin_refusals_are_logged_with_the_origin() {
+    let dir = std::env::temp_dir().join(format!("colloquy-cli-originlog-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    std::fs::write(
+        dir.join("colloquy.toml"),
+        format!("listen = \"127.0.0.1:{port}\"\n\n[[site]]\nid = \"default\"\norigins = [\"https://news.example\"]\n"),
+    )
+    .unwrap();
+    let log = std::fs::File::create(dir.join("log.txt")).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_colloquy"))
+        .arg("serve")
+        .env("COLLOQUY_LOG", "warn")
+        .env_remove("COLLOQUY_CONFIG")
+        .env_remove("COLLOQUY_DATABASE_URL")
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_healthy(&base);
+    let (status, _) = http(
+        "OPTIONS",
+        &format!("{base}/api/v1/sites/default/threads/a/comments"),
+        &[
+            ("origin", "https://evil.example"),
+            ("access-control-request-method", "POST"),
+        ],
+        None,
+    );
+    assert_eq!(status, 403);
+    let (status, _) = http(
+        "GET",
+        &format!("{base}/api/v1/sites/default/formats"),
+        &[("origin", "http://news.example")],
+        None,
+    );
+    assert_eq!(status, 200, "answered, without CORS headers");
+    let (status, _) = http(
+        "GET",
+        &format!("{base}/api/v1/sites/default/formats"),
+        &[("origin", "https://news.example")],
+        None,
+    );
+    assert_eq!(status, 200);
+    drop(server);
+    let text = std::fs::read_to_string(dir.join("log.txt")).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.contains("preflight refused") && l.contains("https://evil.example")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains("read refused") && l.contains("http://news.example")),
+        "{text}"
+    );
+    assert!(
+        !text.contains("origin=https://news.example"),
+        "an allowed origin is not logged:\n{text}"
+    );
+}

@@ -17,6 +17,7 @@ mod keys;
 mod moderation;
 mod notify;
 mod openapi;
+mod origins;
 mod pages;
 mod privacy;
 mod receivers;

@@ -160,7 +160,7 @@ pub async fn post_comment(
         .as_deref()
         .filter(|r| is_form && !r.trim().is_empty())
     {
-        Some(r) => Some(redirect_target(&app, &site, r)?),
+        Some(r) => Some(redirect_target(&app, &site, r).await?),
         None => None,
     };
     let client = post_client(&app, &site, &bearer, &headers, is_form);
@@ -243,7 +243,11 @@ pub(crate) fn post_client(
 ///
 /// # Errors
 /// A problem naming `redirect`, before anything is stored.
-pub(crate) fn redirect_target(app: &AppState, site: &SiteId, target: &str) -> ApiResult<String> {
+pub(crate) async fn redirect_target(
+    app: &AppState,
+    site: &SiteId,
+    target: &str,
+) -> ApiResult<String> {
     const THIS_SERVER: &str = "http://colloquy.invalid/";
     let refuse = || {
         Problem::invalid(
@@ -263,10 +267,8 @@ pub(crate) fn redirect_target(app: &AppState, site: &SiteId, target: &str) -> Ap
         return Ok(path);
     }
     let origin = url.origin().ascii_serialization();
-    let allowed = matches!(url.scheme(), "http" | "https")
-        && app.colloquy.config().sites.iter().any(|s| {
-            s.id == site.as_str() && s.origins.iter().any(|o| o.trim_end_matches('/') == origin)
-        });
+    let (origins, _) = app.colloquy.site_origins(site).await?;
+    let allowed = matches!(url.scheme(), "http" | "https") && origins.contains(&origin);
     if !allowed {
         return Err(refuse());
     }
