@@ -7,7 +7,10 @@
  *
  * Optional: data-colloquy-target (a selector, default "#colloquy"),
  * data-colloquy-order ("oldest" or "newest"), data-colloquy-page-size
- * (1-200, default 20), data-colloquy-css="none" (bring your own styles).
+ * (1-200, default 20), data-colloquy-theme ("light", "dark" or "auto"),
+ * data-colloquy-css="none" (no shadow root: the page styles the widget).
+ * The widget renders into a shadow root; theme it with the --colloquy-*
+ * custom properties documented in embed.css.
  *
  * Everything from the server is inserted as text, except the `html` of a
  * comment or a preview, which the server has rendered and sanitized.
@@ -90,11 +93,27 @@
     script.after(target);
   }
 
-  if (opts.colloquyCss !== 'none' && !document.querySelector('link[data-colloquy-css]')) {
-    document.head.append(el('link', {
-      rel: 'stylesheet', href: server + '__COLLOQUY_EMBED_CSS__', 'data-colloquy-css': true
-    }));
+  // The widget lives in a shadow root of its own, with its stylesheet, so
+  // the host page's CSS cannot reach it (only the documented --colloquy-*
+  // custom properties, which are inherited, do). data-colloquy-css="none"
+  // renders into the page itself instead, for sites that style it.
+  var mount = target;
+  var sheet = null;
+  if (opts.colloquyCss !== 'none') {
+    try {
+      mount = target.shadowRoot || target.attachShadow({ mode: 'open' });
+      sheet = el('link', { rel: 'stylesheet', href: server + '__COLLOQUY_EMBED_CSS__' });
+    } catch (e) {
+      // An element that takes no shadow root: styles in the page's head.
+      mount = target;
+      if (!document.querySelector('link[data-colloquy-css]')) {
+        document.head.append(el('link', {
+          rel: 'stylesheet', href: server + '__COLLOQUY_EMBED_CSS__', 'data-colloquy-css': true
+        }));
+      }
+    }
   }
+  var theme = /^(light|dark|auto)$/.test(opts.colloquyTheme || '') ? opts.colloquyTheme : 'light';
 
   var title = el('h2', { id: 'colloquy-title' }, 'Comments');
   var toggle = el('button', {
@@ -160,9 +179,18 @@
     status,
     sortBar,
     list, empty, moreWrap, compose, closed);
-  var root = el('section', { class: 'colloquy', 'aria-labelledby': 'colloquy-title' },
+  var root = el('section', { class: 'colloquy', 'aria-labelledby': 'colloquy-title', 'data-theme': theme },
     el('div', { class: 'colloquy-bar' }, title, toggle), content);
-  target.replaceChildren(root);
+  if (sheet) {
+    // Shown once styled (or once the stylesheet has failed), never bare.
+    root.hidden = true;
+    var reveal = function () { root.hidden = false; };
+    sheet.addEventListener('load', reveal);
+    sheet.addEventListener('error', reveal);
+    mount.replaceChildren(sheet, root);
+  } else {
+    mount.replaceChildren(root);
+  }
 
   /* ---- state ----------------------------------------------------------- */
 

@@ -117,7 +117,7 @@ describe('the embed', () => {
       await check(comment);
       assert.equal(await comment.locator('.colloquy-author').getAttribute('href'), 'https://example.net/' + format);
       // Focus moves to the new comment, and the form is empty again.
-      const focused = await page.evaluate(() => document.activeElement.closest('li.colloquy-comment')?.id);
+      const focused = await page.evaluate(() => (document.activeElement.shadowRoot?.activeElement ?? document.activeElement).closest('li.colloquy-comment')?.id);
       assert.equal(focused, await comment.getAttribute('id'));
       assert.equal(await page.getByLabel('Comment', { exact: true }).inputValue(), '');
       await page.getByRole('heading', { name: `${n} comment${n === 1 ? '' : 's'}` }).waitFor();
@@ -161,7 +161,7 @@ describe('the embed', () => {
     await page.getByRole('button', { name: 'Reply to Dana' }).click();
     // The form moves under the comment and takes the focus.
     await page.getByRole('heading', { name: 'Reply to Dana' }).waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement.id), 'colloquy-body');
+    assert.equal(await page.evaluate(() => (document.activeElement.shadowRoot?.activeElement ?? document.activeElement).id), 'colloquy-body');
     assert.equal(await page.locator(`#comment-${parent.id} .colloquy-compose`).count(), 1);
     await screenshot(page, '04-embed-replying');
     await page.keyboard.type('Second, <em>and a reply</em>.');
@@ -182,7 +182,7 @@ describe('the embed', () => {
     // Cancelling a reply returns the focus to the comment's reply button.
     await page.getByRole('button', { name: 'Reply to Dana' }).click();
     await page.getByRole('button', { name: 'Cancel reply' }).click();
-    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Reply to Dana');
+    assert.equal(await page.evaluate(() => (document.activeElement.shadowRoot?.activeElement ?? document.activeElement).getAttribute('aria-label')), 'Reply to Dana');
     assert.deepEqual(problems, []);
     await close();
   });
@@ -216,7 +216,7 @@ describe('the embed', () => {
     await page.locator('#colloquy-body-error').waitFor();
     assert.equal(await page.locator('#colloquy-body-error').textContent(), 'Write a comment first.');
     assert.equal(await body.getAttribute('aria-invalid'), 'true');
-    assert.equal(await page.evaluate(() => document.activeElement.id), 'colloquy-body');
+    assert.equal(await page.evaluate(() => (document.activeElement.shadowRoot?.activeElement ?? document.activeElement).id), 'colloquy-body');
 
     await body.fill('A fine comment');
     await page.getByLabel('E-mail').fill('not-an-address');
@@ -226,7 +226,7 @@ describe('the embed', () => {
     assert.match(await emailError.textContent(), /^[A-Z].*\.$/);
     assert.equal(await page.getByLabel('E-mail').getAttribute('aria-invalid'), 'true');
     assert.match(await page.getByLabel('E-mail').getAttribute('aria-describedby'), /colloquy-email-error/);
-    assert.equal(await page.evaluate(() => document.activeElement.id), 'colloquy-email');
+    assert.equal(await page.evaluate(() => (document.activeElement.shadowRoot?.activeElement ?? document.activeElement).id), 'colloquy-email');
     // The body error from before is gone.
     assert.equal(await page.locator('#colloquy-body-error').isVisible(), false);
     await screenshot(page, '08-embed-field-error');
@@ -236,7 +236,7 @@ describe('the embed', () => {
     await post.click();
     await page.locator('#colloquy-homepage-error').waitFor();
     assert.match(await page.locator('#colloquy-homepage-error').textContent(), /http/);
-    assert.equal(await page.evaluate(() => document.activeElement.id), 'colloquy-homepage');
+    assert.equal(await page.evaluate(() => (document.activeElement.shadowRoot?.activeElement ?? document.activeElement).id), 'colloquy-homepage');
     // Nothing was stored, and what was typed is still there.
     assert.equal(await body.inputValue(), 'A fine comment');
     const info = await colloquy.api('GET', '/api/v1/sites/default/threads/news%2Ferrors');
@@ -258,7 +258,7 @@ describe('the embed', () => {
     await more.click();
     await items.nth(3).waitFor();
     // The focus moves to the first comment the click brought.
-    assert.equal(await page.evaluate(() => document.activeElement.closest('li')?.id), `comment-${ids[2]}`);
+    assert.equal(await page.evaluate(() => (document.activeElement.shadowRoot?.activeElement ?? document.activeElement).closest('li')?.id), `comment-${ids[2]}`);
     await more.click();
     await items.nth(4).waitFor();
     assert.equal(await more.isVisible(), false);
@@ -298,7 +298,7 @@ describe('the embed', () => {
     const message = page.locator('.colloquy-message');
     await message.waitFor();
     assert.match(await message.textContent(), /^You are posting too quickly\. Try again in \d+ seconds\.$/);
-    assert.equal(await page.evaluate(() => document.activeElement.className), 'colloquy-message colloquy-failed');
+    assert.equal(await page.evaluate(() => (document.activeElement.shadowRoot?.activeElement ?? document.activeElement).className), 'colloquy-message colloquy-failed');
     // What was typed is kept for the next try, and nothing was stored.
     assert.equal(await body.inputValue(), 'Three is too many');
     assert.equal((await colloquy.api('GET', '/api/v1/sites/limited/threads/news%2Fbusy')).body.count, 2);
@@ -335,17 +335,17 @@ describe('the embed', () => {
     await page.keyboard.type('gus@example.com');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
-    assert.equal(await page.evaluate(() => document.activeElement.id), 'colloquy-body');
+    assert.equal(await page.evaluate(() => (document.activeElement.shadowRoot?.activeElement ?? document.activeElement).id), 'colloquy-body');
     await page.keyboard.type('Typed on a phone, with a keyboard.');
     // Tab to the format selector, past it to the Post button, and press Enter.
     await page.keyboard.press('Tab');
-    assert.equal(await page.evaluate(() => document.activeElement.id), 'colloquy-format');
+    assert.equal(await page.evaluate(() => (document.activeElement.shadowRoot?.activeElement ?? document.activeElement).id), 'colloquy-format');
     await page.keyboard.press('Tab');
-    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Post comment');
+    assert.equal(await page.evaluate(() => (document.activeElement.shadowRoot?.activeElement ?? document.activeElement).textContent), 'Post comment');
     await page.keyboard.press('Enter');
     const comment = page.locator('li.colloquy-comment', { hasText: 'Typed on a phone' });
     await comment.waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement.closest('li')?.id), await comment.getAttribute('id'));
+    assert.equal(await page.evaluate(() => (document.activeElement.shadowRoot?.activeElement ?? document.activeElement).closest('li')?.id), await comment.getAttribute('id'));
     // Nothing sticks out sideways.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
