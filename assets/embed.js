@@ -66,7 +66,8 @@
     return { wrap: wrap, input: input, error: error };
   }
 
-  function plural(n) { return n === 1 ? '1 comment' : n + ' comments'; }
+  // "No comments yet" once, as the heading, not "0 comments" above it too.
+  function plural(n) { return n === 0 ? 'No comments yet' : n === 1 ? '1 comment' : n + ' comments'; }
 
   function readableTime(iso) {
     var d = new Date(iso);
@@ -125,7 +126,6 @@
     el('option', { value: 'newest' }, 'Newest first'));
   orderSelect.value = order;
   var list = el('ol', { class: 'colloquy-comments' });
-  var empty = el('p', { class: 'colloquy-empty', hidden: true }, 'No comments yet.');
   var more = el('button', { type: 'button' }, 'More comments');
   var moreWrap = el('p', { class: 'colloquy-more', hidden: true }, more);
 
@@ -171,16 +171,19 @@
     el('div', { class: 'colloquy-actions' }, postButton, previewButton));
   var compose = el('section', { class: 'colloquy-compose', 'aria-labelledby': 'colloquy-form-title' },
     formTitle, form);
-  var closed = el('p', { class: 'colloquy-closed', hidden: true }, 'This thread is closed: it takes no new comments.');
+  var closed = el('p', { class: 'colloquy-closed', tabindex: '-1', hidden: true }, 'This thread is closed: it takes no new comments.');
 
   var sortBar = el('div', { class: 'colloquy-bar colloquy-sort' },
     el('label', { for: 'colloquy-order' }, 'Sort'), orderSelect);
   var content = el('div', { id: 'colloquy-content' },
     status,
     sortBar,
-    list, empty, moreWrap, compose, closed);
+    list, moreWrap, compose, closed);
+  // Past every comment to the form, for keyboard and screen-reader users
+  // (a script-driven link: fragment links do not reach into a shadow root).
+  var skip = el('a', { href: '#colloquy-form-title', class: 'colloquy-skip' }, 'Skip to the comment form');
   var root = el('section', { class: 'colloquy', 'aria-labelledby': 'colloquy-title', 'data-theme': theme },
-    el('div', { class: 'colloquy-bar' }, title, toggle), content);
+    skip, el('div', { class: 'colloquy-bar' }, title, toggle), content);
   if (sheet) {
     // Shown once styled (or once the stylesheet has failed), never bare.
     root.hidden = true;
@@ -208,7 +211,10 @@
     title.textContent = plural(n);
   }
 
+  // One notice at a time: a new one replaces whatever was said before,
+  // above the comments or at the form.
   function say(kind, text, focus) {
+    message.hidden = true;
     status.hidden = false;
     status.className = 'colloquy-notice colloquy-' + kind;
     status.textContent = text;
@@ -264,7 +270,6 @@
       var ol = repliesOf(li);
       mine.forEach(function (o) { ol.append(o); });
     }
-    empty.hidden = true;
     return li;
   }
 
@@ -294,7 +299,6 @@
     page.comments.forEach(function (c) { place(c, false); });
     cursor = page.next_cursor || null;
     moreWrap.hidden = !cursor;
-    empty.hidden = nodes.size > 0;
   }
 
   function restart() {
@@ -340,11 +344,12 @@
     f.input.focus();
   }
 
-  function formMessage(kind, text) {
+  function formMessage(kind, text, noFocus) {
+    status.hidden = true;
     message.className = 'colloquy-message colloquy-' + kind;
     message.textContent = text;
     message.hidden = false;
-    message.focus();
+    if (!noFocus) message.focus();
   }
 
   function sentence(s) {
@@ -447,7 +452,7 @@
       if (replyTo) endReply(false);
       var li = place(res.data, true);
       setCount(count + 1);
-      say('ok', 'Your comment is published.');
+      formMessage('ok', 'Your comment is published.', true);
       li.querySelector('article').focus();
     } else {
       formMessage('held', 'Thank you: your comment is held for moderation. ' +
@@ -502,6 +507,19 @@
   });
   previewButton.addEventListener('click', preview);
   cancelReply.addEventListener('click', function () { endReply(true); });
+  // Escape in the reply form cancels the reply (and goes back to its comment).
+  compose.addEventListener('keydown', function (ev) {
+    if (ev.key === 'Escape' && replyTo) {
+      ev.preventDefault();
+      endReply(true);
+    }
+  });
+  skip.addEventListener('click', function (ev) {
+    ev.preventDefault();
+    if (content.hidden) toggle.click();
+    compose.scrollIntoView({ block: 'start' });
+    (compose.hidden ? closed : fields.body.input).focus();
+  });
   form.addEventListener('submit', post);
 
   async function newStamp() {
@@ -554,7 +572,6 @@
     say('failed', text);
     compose.hidden = true;
     sortBar.hidden = true;
-    empty.hidden = true;
     moreWrap.hidden = true;
   }
 

@@ -57,7 +57,7 @@ describe('the embed', () => {
     }
     // Plain text and Filtered HTML differ, so the list really changed.
     assert.notDeepEqual(api.formats[0].tips, api.formats[1].tips);
-    assert.equal(await page.getByRole('heading', { name: '0 comments' }).count(), 1);
+    assert.equal(await page.getByRole('heading', { name: 'No comments yet' }).count(), 1);
     await screenshot(page, '01-embed-empty-thread');
     assert.deepEqual(problems, []);
     await close();
@@ -408,5 +408,70 @@ describe('the embed', () => {
     assert.equal(await page.getByRole('button', { name: 'Post comment' }).isVisible(), true);
     assert.deepEqual(again, []);
     await context.close();
+  });
+
+  it('keeps one notice, cancels a reply with Escape, skips to the form, and has 44 px targets', async () => {
+    await colloquy.post('default', 'news/notices', { author: 'Olga', body: 'First in the thread' });
+    const { page, problems, close } = await open({ thread: 'news/notices' }, {
+      viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
+    });
+    const body = page.getByLabel('Comment', { exact: true });
+    const post = page.getByRole('button', { name: 'Post comment' });
+    const notices = page.locator('.colloquy-notice:visible, .colloquy-message:visible');
+    await body.fill('Published straight away');
+    await post.click();
+    await page.locator('li.colloquy-comment', { hasText: 'Published straight away' }).waitFor();
+    assert.deepEqual(await notices.allTextContents(), ['Your comment is published.']);
+    await body.fill('Links: http://a.example http://b.example http://c.example');
+    await post.click();
+    await page.locator('.colloquy-message', { hasText: 'held' }).waitFor();
+    const shown = await notices.allTextContents();
+    assert.equal(shown.length, 1, shown.join(' | '));
+    assert.match(shown[0], /held for moderation/);
+    // The same text again: a readable message, no internal id.
+    await body.fill('Published straight away');
+    await post.click();
+    await page.locator('.colloquy-message', { hasText: 'same text' }).waitFor();
+    const duplicate = await notices.allTextContents();
+    assert.equal(duplicate.length, 1);
+    assert.doesNotMatch(duplicate[0], /\d/);
+    await screenshot(page, '13-embed-one-notice');
+
+    // Escape cancels a reply and goes back to the comment's Reply button.
+    await page.getByRole('button', { name: 'Reply to Olga' }).click();
+    await page.locator('.colloquy-replying').waitFor();
+    await page.keyboard.press('Escape');
+    assert.equal(await page.locator('.colloquy-replying').isVisible(), false);
+    assert.equal(await page.getByRole('heading', { name: 'Add a comment' }).count(), 1);
+    assert.equal(await page.evaluate(() => (document.activeElement.shadowRoot?.activeElement ?? document.activeElement).getAttribute('aria-label')), 'Reply to Olga');
+
+    // The skip link: the first thing in the widget, to the form's text.
+    const skip = page.getByRole('link', { name: 'Skip to the comment form' });
+    await skip.focus();
+    assert.equal(await skip.isVisible(), true, 'visible when focused');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => (document.activeElement.shadowRoot?.activeElement ?? document.activeElement).id), 'colloquy-body');
+
+    // Every button and field is at least 44 px each way (44 px tall for fields).
+    const small = await page.evaluate(() => {
+      const root = document.querySelector('#colloquy').shadowRoot;
+      return [...root.querySelectorAll('button, select, input:not([type=checkbox]):not([name=colloquy_hp]), textarea')]
+        .filter((n) => n.offsetParent !== null)
+        .map((n) => ({ what: n.textContent || n.id, box: n.getBoundingClientRect() }))
+        .filter(({ box }) => box.height < 44 || (box.width < 44))
+        .map(({ what, box }) => `${what}: ${Math.round(box.width)}x${Math.round(box.height)}`);
+    });
+    assert.deepEqual(small, []);
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
+  it('says "No comments yet" once', async () => {
+    const { page, problems, close } = await open({ thread: 'news/nothing-yet' });
+    const text = await page.evaluate(() => document.querySelector('#colloquy').shadowRoot.textContent);
+    assert.equal(text.match(/No comments yet/g)?.length, 1, text);
+    assert.doesNotMatch(text, /0 comments/);
+    assert.deepEqual(problems, []);
+    await close();
   });
 });

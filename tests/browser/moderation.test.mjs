@@ -57,7 +57,7 @@ describe('moderation', () => {
     await screenshot(page, '20-embed-held');
     await page.reload();
     await page.locator('#colloquy-format option').first().waitFor({ state: 'attached' });
-    await page.getByText('0 comments').waitFor();
+    await page.getByText('No comments yet').waitFor();
     assert.equal(await page.getByText('Deals at').count(), 0);
 
     const mod = await newPage();
