@@ -151,6 +151,12 @@
   var notify = el('input', { id: 'colloquy-notify', name: 'notify_replies', type: 'checkbox' });
   var notifyWrap = el('p', { class: 'colloquy-field colloquy-check', hidden: true },
     notify, el('label', { for: 'colloquy-notify' }, 'Send me an email when someone replies (give your address above; the first time, we ask you to confirm it)'));
+  // Opt-in: name, e-mail and homepage kept in this browser (the page's
+  // localStorage, under this comment server's address), never sent anywhere
+  // but with a comment.
+  var remember = el('input', { id: 'colloquy-remember', type: 'checkbox' });
+  var rememberWrap = el('p', { class: 'colloquy-field colloquy-check' },
+    remember, el('label', { for: 'colloquy-remember' }, 'Keep these details on this device for next time'));
   var tips = el('ul', { class: 'colloquy-tips', id: 'colloquy-tips', 'aria-live': 'polite' });
   fields.body.input.setAttribute('aria-describedby', 'colloquy-tips');
   var previewBody = el('div', { class: 'colloquy-body' });
@@ -166,7 +172,7 @@
   var form = el('form', { class: 'colloquy-form', novalidate: true },
     replying,
     el('div', { class: 'colloquy-fields' }, fields.author.wrap, fields.email.wrap, fields.homepage.wrap),
-    notifyWrap,
+    rememberWrap, notifyWrap,
     fields.body.wrap, fields.format.wrap, tips, honeypotWrap, previewBox, message,
     el('div', { class: 'colloquy-actions' }, postButton, previewButton));
   var compose = el('section', { class: 'colloquy-compose', 'aria-labelledby': 'colloquy-form-title' },
@@ -445,6 +451,7 @@
       problem(res.r, res.data);
       return;
     }
+    saveIdentity();
     fields.body.input.value = '';
     previewBox.hidden = true;
     previewBody.replaceChildren();
@@ -481,6 +488,45 @@
       nodes.get(id).querySelector('.colloquy-reply').focus();
     }
   }
+
+  /* ---- remembered identity ---------------------------------------------- */
+
+  var storeKey = 'colloquy:identity:' + server;
+
+  function storage() {
+    try { return window.localStorage; } catch (e) { return null; } // blocked: nothing kept
+  }
+
+  function loadIdentity() {
+    var s = storage();
+    var saved = null;
+    try { saved = s && JSON.parse(s.getItem(storeKey) || 'null'); } catch (e) { saved = null; }
+    if (!saved || typeof saved !== 'object') return;
+    ['author', 'email', 'homepage'].forEach(function (k) {
+      if (typeof saved[k] === 'string') fields[k].input.value = saved[k];
+    });
+    remember.checked = true;
+  }
+
+  function saveIdentity() {
+    var s = storage();
+    if (!s) return;
+    try {
+      if (remember.checked) {
+        s.setItem(storeKey, JSON.stringify({
+          author: fields.author.input.value.trim(),
+          email: fields.email.input.value.trim(),
+          homepage: fields.homepage.input.value.trim()
+        }));
+      } else {
+        s.removeItem(storeKey);
+      }
+    } catch (e) { /* full or blocked: not kept */ }
+  }
+
+  loadIdentity();
+  // Unticking forgets at once.
+  remember.addEventListener('change', function () { if (!remember.checked) saveIdentity(); });
 
   /* ---- wiring ---------------------------------------------------------- */
 

@@ -334,7 +334,8 @@ describe('the embed', () => {
     await page.keyboard.press('Tab');
     await page.keyboard.type('gus@example.com');
     await page.keyboard.press('Tab');
-    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab'); // past the homepage
+    await page.keyboard.press('Tab'); // past "keep these details"
     assert.equal(await page.evaluate(() => (document.activeElement.shadowRoot?.activeElement ?? document.activeElement).id), 'colloquy-body');
     await page.keyboard.type('Typed on a phone, with a keyboard.');
     // Tab to the format selector, past it to the Post button, and press Enter.
@@ -473,5 +474,42 @@ describe('the embed', () => {
     assert.doesNotMatch(text, /0 comments/);
     assert.deepEqual(problems, []);
     await close();
+  });
+
+  it('remembers name, e-mail and homepage only when asked, and forgets them when unticked', async () => {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+    const page = await context.newPage();
+    const problems = watch(page);
+    const load = async () => {
+      await page.goto(site.article({ thread: 'news/remember' }));
+      await page.locator('#colloquy-format option').first().waitFor({ state: 'attached' });
+    };
+    await load();
+    const remember = page.getByLabel('Keep these details on this device for next time');
+    assert.equal(await remember.isChecked(), false, 'off unless the reader asks');
+    await page.getByLabel('Name').fill('Rita');
+    await page.getByLabel('E-mail').fill('rita@example.com');
+    await page.getByLabel('Comment', { exact: true }).fill('Not remembered');
+    await page.getByRole('button', { name: 'Post comment' }).click();
+    await page.locator('li.colloquy-comment', { hasText: 'Not remembered' }).waitFor();
+    await load();
+    assert.equal(await page.getByLabel('Name').inputValue(), '');
+    await page.getByLabel('Name').fill('Rita');
+    await page.getByLabel('E-mail').fill('rita@example.com');
+    await page.getByLabel('Homepage').fill('https://rita.example');
+    await remember.check();
+    await page.getByLabel('Comment', { exact: true }).fill('Remember me');
+    await page.getByRole('button', { name: 'Post comment' }).click();
+    await page.locator('li.colloquy-comment', { hasText: 'Remember me' }).waitFor();
+    await load();
+    assert.equal(await page.getByLabel('Name').inputValue(), 'Rita');
+    assert.equal(await page.getByLabel('E-mail').inputValue(), 'rita@example.com');
+    assert.equal(await page.getByLabel('Homepage').inputValue(), 'https://rita.example');
+    assert.equal(await remember.isChecked(), true);
+    await remember.uncheck();
+    await load();
+    assert.equal(await page.getByLabel('Name').inputValue(), '');
+    assert.deepEqual(problems, []);
+    await context.close();
   });
 });
