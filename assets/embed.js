@@ -79,6 +79,23 @@
     }
   }
 
+  // "5 minutes ago" for the past week (the reader's language, through
+  // Intl), the date after that; the exact time is the element's title.
+  function relativeTime(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return iso;
+    var secs = Math.round((d.getTime() - Date.now()) / 1000);
+    if (Math.abs(secs) >= 7 * 86400 || typeof Intl === 'undefined' || !Intl.RelativeTimeFormat) {
+      return readableTime(iso);
+    }
+    var rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+    var units = [['day', 86400], ['hour', 3600], ['minute', 60]];
+    for (var i = 0; i < units.length; i++) {
+      if (Math.abs(secs) >= units[i][1]) return rtf.format(Math.round(secs / units[i][1]), units[i][0]);
+    }
+    return rtf.format(0, 'second');
+  }
+
   async function getJson(url, init) {
     var r = await fetch(url, init);
     var data = {};
@@ -247,12 +264,14 @@
     body.innerHTML = c.html; // rendered and sanitized by the server
     var reply = el('button', { type: 'button', class: 'colloquy-reply', 'aria-label': 'Reply to ' + name }, 'Reply');
     reply.addEventListener('click', function () { startReply(c.id, name); });
+    var footer = el('footer', {}, reply);
     var article = el('article', { tabindex: '-1', 'aria-label': 'Comment by ' + name },
       el('header', {}, author, ' ',
         el('a', { class: 'colloquy-permalink', href: '#comment-' + c.id },
-          el('time', { datetime: c.created }, readableTime(c.created)))),
+          el('time', { datetime: c.created, title: readableTime(c.created) }, relativeTime(c.created)))),
       body,
-      el('footer', {}, reply));
+      footer);
+    ownControls(c, article, body, footer);
     return el('li', { class: 'colloquy-comment', id: 'comment-' + c.id }, article);
   }
 
@@ -452,6 +471,7 @@
       return;
     }
     saveIdentity();
+    if (res.data.status === 'published') rememberOwn(res.data, payload.body, payload.format);
     fields.body.input.value = '';
     previewBox.hidden = true;
     previewBody.replaceChildren();
@@ -487,6 +507,109 @@
     if (focusComment && nodes.has(id)) {
       nodes.get(id).querySelector('.colloquy-reply').focus();
     }
+  }
+
+  /* ---- the reader's own comments: edit and delete within the window ---- */
+
+  // id -> {token, until (ms), body, format}: kept in this browser only, for
+  // the comments posted from it; dropped once the edit window is over.
+  var ownKey = 'colloquy:own:' + server;
+
+  function ownComments() {
+    var s = storage();
+    var all = {};
+    try { all = (s && JSON.parse(s.getItem(ownKey) || '{}')) || {}; } catch (e) { all = {}; }
+    var now = Date.now();
+    Object.keys(all).forEach(function (id) { if (!(all[id].until > now)) delete all[id]; });
+    return all;
+  }
+
+  function keepOwn(all) {
+    var s = storage();
+    try { if (s) s.setItem(ownKey, JSON.stringify(all)); } catch (e) { /* not kept */ }
+  }
+
+  function rememberOwn(posted, text, format) {
+    var all = ownComments();
+    all[posted.id] = { token: posted.edit_token, until: Date.parse(posted.edit_until), body: text, format: format };
+    keepOwn(all);
+  }
+
+  function ownControls(c, article, body, footer) {
+    var mine = ownComments()[c.id];
+    if (!mine) return;
+    var editButton = el('button', { type: 'button', class: 'colloquy-link' }, 'Edit');
+    var deleteButton = el('button', { type: 'button', class: 'colloquy-link' }, 'Delete');
+    footer.append(' ', editButton, ' ', deleteButton);
+    var left = Math.max(0, mine.until - Date.now());
+    // The server refuses after the window; the buttons go with it.
+    setTimeout(function () { editButton.remove(); deleteButton.remove(); }, left);
+    var auth = { 'Content-Type': 'application/json', Authorization: 'Bearer ' + mine.token };
+    var commentApi = siteApi + '/comments/' + encodeURIComponent(c.id);
+
+    editButton.addEventListener('click', function () {
+      var area = el('textarea', { class: 'colloquy-edit', rows: 5, 'aria-label': 'Edit your comment' });
+      area.value = ownComments()[c.id] ? ownComments()[c.id].body : '';
+      var save = el('button', { type: 'button', class: 'colloquy-primary' }, 'Save');
+      var cancel = el('button', { type: 'button' }, 'Cancel');
+      var box = el('div', { class: 'colloquy-editing' }, area, el('div', { class: 'colloquy-actions' }, save, cancel));
+      body.hidden = true;
+      footer.hidden = true;
+      body.after(box);
+      area.focus();
+      function close() { box.remove(); body.hidden = false; footer.hidden = false; editButton.focus(); }
+      cancel.addEventListener('click', close);
+      box.addEventListener('keydown', function (ev) { if (ev.key === 'Escape') { ev.preventDefault(); close(); } });
+      save.addEventListener('click', async function () {
+        save.disabled = true;
+        try {
+          var res = await getJson(commentApi, {
+            method: 'PATCH', headers: auth, body: JSON.stringify({ body: area.value, format: mine.format })
+          });
+          if (!res.r.ok) {
+            formMessage('failed', 'Your edit was not saved: ' + sentence(res.data.detail || 'the server answered ' + res.r.status), true);
+            return;
+          }
+          var all = ownComments();
+          if (all[c.id]) { all[c.id].body = area.value; keepOwn(all); }
+          if (res.data.status === 'published') {
+            body.innerHTML = res.data.html; // rendered and sanitized by the server
+            formMessage('ok', 'Your edit is saved.', true);
+          } else {
+            body.replaceChildren(el('p', {}, 'Your edit is held for moderation.'));
+            formMessage('held', 'Your edit is held for moderation; it will appear once a moderator approves it.', true);
+          }
+          close();
+        } catch (e) {
+          formMessage('failed', 'The comment server does not answer; your edit was not saved.', true);
+        } finally {
+          save.disabled = false;
+        }
+      });
+    });
+
+    deleteButton.addEventListener('click', async function () {
+      if (!window.confirm('Delete your comment? This cannot be undone.')) return;
+      try {
+        var r = await fetch(commentApi, { method: 'DELETE', headers: { Authorization: 'Bearer ' + mine.token } });
+        if (r.status !== 204) {
+          var p = {};
+          try { p = await r.json(); } catch (e) { /* keep {} */ }
+          formMessage('failed', 'Your comment was not deleted: ' + sentence(p.detail || 'the server answered ' + r.status), true);
+          return;
+        }
+        var all = ownComments();
+        delete all[c.id];
+        keepOwn(all);
+        // Replies stay where they are; the comment leaves a note.
+        article.replaceChildren(el('p', { class: 'colloquy-deleted' }, 'You deleted this comment.'));
+        setCount(Math.max(0, count - 1));
+        formMessage('ok', 'Your comment is deleted.', true);
+        article.focus();
+      } catch (e) {
+        formMessage('failed', 'The comment server does not answer; your comment was not deleted.', true);
+      }
+    });
   }
 
   /* ---- remembered identity ---------------------------------------------- */

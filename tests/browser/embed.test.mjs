@@ -512,4 +512,46 @@ describe('the embed', () => {
     assert.deepEqual(problems, []);
     await context.close();
   });
+
+  it('says how long ago a comment was written, with the exact time on hover', async () => {
+    await colloquy.post('default', 'news/when', { author: 'Tim', body: 'Just now' });
+    const { page, problems, close } = await open({ thread: 'news/when' });
+    const time = page.locator('li.colloquy-comment time').first();
+    assert.match(await time.textContent(), /now|second|minute/);
+    const title = await time.getAttribute('title');
+    assert.match(title, new RegExp(String(new Date().getUTCFullYear())));
+    assert.ok(Date.parse(await time.getAttribute('datetime')) > 0);
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
+  it('lets the author edit and delete their own comment within the window', async () => {
+    await colloquy.post('default', 'news/own', { author: 'Someone else', body: 'Not mine' });
+    const { page, problems, close } = await open({ thread: 'news/own' });
+    assert.equal(await page.getByRole('button', { name: 'Edit' }).count(), 0, 'nothing to edit on others\' comments');
+    await page.getByLabel('Comment', { exact: true }).fill('Typo here');
+    await page.getByRole('button', { name: 'Post comment' }).click();
+    const mine = page.locator('li.colloquy-comment', { hasText: 'Typo here' });
+    await mine.waitFor();
+    // Still offered after a reload: the token is kept in this browser.
+    await page.reload();
+    await mine.waitFor();
+    await mine.getByRole('button', { name: 'Edit' }).click();
+    const area = mine.getByLabel('Edit your comment');
+    assert.equal(await area.inputValue(), 'Typo here');
+    await area.fill('Typo fixed');
+    await mine.getByRole('button', { name: 'Save' }).click();
+    const fixed = page.locator('li.colloquy-comment', { hasText: 'Typo fixed' });
+    await fixed.waitFor();
+    await screenshot(page, '14-embed-edited');
+    const listed = async () => (await colloquy.api('GET', '/api/v1/sites/default/threads/news%2Fown/comments')).body.comments;
+    assert.ok((await listed()).some((c) => c.html.includes('Typo fixed')));
+    page.once('dialog', (d) => d.accept());
+    await fixed.getByRole('button', { name: 'Delete' }).click();
+    await page.locator('.colloquy-deleted').waitFor();
+    assert.equal((await listed()).length, 1, 'only the other comment is left');
+    assert.equal(await page.getByRole('heading', { name: '1 comment' }).count(), 1);
+    assert.deepEqual(problems, []);
+    await close();
+  });
 });
