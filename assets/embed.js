@@ -246,13 +246,43 @@
 
   /* ---- comments -------------------------------------------------------- */
 
+  // Replies to a comment this deep start collapsed behind a button that
+  // says how many there are (long chains stay readable on a phone).
+  var COLLAPSE_DEPTH = 3;
+
   function repliesOf(li) {
     var ol = li.querySelector(':scope > ol.colloquy-replies');
     if (!ol) {
       ol = el('ol', { class: 'colloquy-replies' });
+      if (Number(li.dataset.depth) >= COLLAPSE_DEPTH) {
+        var more = el('button', { type: 'button', class: 'colloquy-link colloquy-show-replies', 'aria-expanded': 'false' });
+        ol.hidden = true;
+        var label = function () {
+          var n = ol.children.length;
+          more.textContent = (ol.hidden ? 'Show ' : 'Hide ') + (n === 1 ? '1 reply' : n + ' replies');
+        };
+        more.addEventListener('click', function () {
+          ol.hidden = !ol.hidden;
+          more.setAttribute('aria-expanded', ol.hidden ? 'false' : 'true');
+          label();
+        });
+        new MutationObserver(label).observe(ol, { childList: true });
+        label();
+        li.append(more);
+      }
       li.append(ol);
     }
     return ol;
+  }
+
+  // Opens the collapsed lists above a comment (a reader's new reply, say).
+  function reveal(li) {
+    for (var ol = li.parentElement; ol && ol !== list; ol = ol.parentElement) {
+      if (ol.matches('ol.colloquy-replies') && ol.hidden) {
+        var button = ol.previousElementSibling;
+        if (button && button.classList.contains('colloquy-show-replies')) button.click();
+      }
+    }
   }
 
   function renderComment(c) {
@@ -282,6 +312,7 @@
     var li = renderComment(c);
     nodes.set(c.id, li);
     var parent = c.parent ? nodes.get(c.parent) : null;
+    li.dataset.depth = parent ? Number(parent.dataset.depth) + 1 : 0;
     var container = parent ? repliesOf(parent) : list;
     if (fresh && order === 'newest') container.prepend(li); else container.append(li);
     if (c.parent && !parent) {
@@ -478,6 +509,7 @@
     if (res.data.status === 'published') {
       if (replyTo) endReply(false);
       var li = place(res.data, true);
+      reveal(li);
       setCount(count + 1);
       formMessage('ok', 'Your comment is published.', true);
       li.querySelector('article').focus();

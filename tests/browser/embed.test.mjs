@@ -554,4 +554,22 @@ describe('the embed', () => {
     assert.deepEqual(problems, []);
     await close();
   });
+
+  it('collapses replies beyond the third level behind a button that counts them', async () => {
+    let parent = (await colloquy.post('default', 'news/deep', { author: 'Level 0', body: 'Level 0 text' })).id;
+    for (let level = 1; level <= 5; level++) {
+      parent = (await colloquy.post('default', 'news/deep', { author: `Level ${level}`, body: `Level ${level} text`, parent })).id;
+    }
+    const { page, problems, close } = await open({ thread: 'news/deep' });
+    await page.getByText('Level 3 text').waitFor();
+    assert.equal(await page.getByText('Level 4 text').isVisible(), false, 'level 4 starts collapsed');
+    const show = page.getByRole('button', { name: 'Show 1 reply' });
+    await show.click();
+    assert.equal(await page.getByText('Level 4 text').isVisible(), true);
+    assert.equal(await page.getByText('Level 5 text').isVisible(), false);
+    assert.equal(await page.getByRole('button', { name: 'Hide 1 reply' }).getAttribute('aria-expanded'), 'true');
+    await screenshot(page, '15-embed-collapsed-replies');
+    assert.deepEqual(problems, []);
+    await close();
+  });
 });
