@@ -758,6 +758,7 @@
       }));
       showTips();
       showPage(data.comments);
+      goToLinked();
     } catch (e) {
       // A browser hides why a cross-origin request failed; a server that
       // does not list this page's origin and one that does not answer look
@@ -767,6 +768,19 @@
         ' (its administrator can add ' + location.origin + ' to the site\'s origins).');
     }
   }
+
+  // A link to #comment-ID: a fragment does not reach into a shadow root,
+  // so the widget scrolls to the comment, marks it and gives it the focus.
+  function goToLinked() {
+    var m = /^#comment-(\d+)$/.exec(location.hash);
+    var li = m && nodes.get(Number(m[1]));
+    if (!li) return;
+    reveal(li);
+    li.classList.add('colloquy-linked');
+    li.scrollIntoView({ block: 'start' });
+    li.querySelector('article').focus({ preventScroll: true });
+  }
+  window.addEventListener('hashchange', goToLinked);
 
   // Nothing to read and nowhere to post: a notice alone.
   function unavailable(text) {

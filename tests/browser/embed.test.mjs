@@ -572,4 +572,27 @@ describe('the embed', () => {
     assert.deepEqual(problems, []);
     await close();
   });
+
+  it('goes to the comment a #comment-ID link names', async () => {
+    let target;
+    for (let i = 0; i < 15; i++) {
+      const c = await colloquy.post('default', 'news/linked', { author: `R${i}`, body: `Linked thread comment ${i}\n\nwith\n\nsome\n\nheight` });
+      if (i === 12) target = c.id;
+    }
+    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+    const page = await context.newPage();
+    const problems = watch(page);
+    await page.goto(site.article({ thread: 'news/linked' }) + `#comment-${target}`);
+    const li = page.locator(`li#comment-${target}`);
+    await li.waitFor();
+    await page.waitForFunction((id) => {
+      const a = document.querySelector('#colloquy').shadowRoot.activeElement;
+      return a && a.closest('li')?.id === `comment-${id}`;
+    }, target);
+    const { top } = await li.evaluate((n) => n.getBoundingClientRect());
+    assert.ok(top >= -2 && top < 700, `the linked comment is on screen (${top})`);
+    assert.match(await li.getAttribute('class'), /colloquy-linked/);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
 });
