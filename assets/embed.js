@@ -7,7 +7,10 @@
  *
  * Optional: data-colloquy-target (a selector, default "#colloquy"),
  * data-colloquy-order ("oldest" or "newest"), data-colloquy-page-size
- * (1-200, default 20), data-colloquy-css="none" (bring your own styles).
+ * (1-200, default 20), data-colloquy-theme ("light", "dark" or "auto"),
+ * data-colloquy-css="none" (no shadow root: the page styles the widget).
+ * The widget renders into a shadow root; theme it with the --colloquy-*
+ * custom properties documented in embed.css.
  *
  * Everything from the server is inserted as text, except the `html` of a
  * comment or a preview, which the server has rendered and sanitized.
@@ -26,6 +29,11 @@
   var order = opts.colloquyOrder === 'newest' ? 'newest' : 'oldest';
   var siteApi = server + '/api/v1/sites/' + encodeURIComponent(site);
   var threadApi = siteApi + '/threads/' + encodeURIComponent(thread);
+
+  // One request for everything the first paint needs (thread, formats and
+  // tips, first page, form stamp), sent before anything else is built.
+  var boot = fetch(threadApi + '/bootstrap?' +
+    new URLSearchParams({ order: order, limit: String(pageSize) }).toString());
 
   /* ---- small DOM helpers ------------------------------------------- */
 
@@ -58,7 +66,8 @@
     return { wrap: wrap, input: input, error: error };
   }
 
-  function plural(n) { return n === 1 ? '1 comment' : n + ' comments'; }
+  // "No comments yet" once, as the heading, not "0 comments" above it too.
+  function plural(n) { return n === 0 ? 'No comments yet' : n === 1 ? '1 comment' : n + ' comments'; }
 
   function readableTime(iso) {
     var d = new Date(iso);
@@ -68,6 +77,23 @@
     } catch (e) {
       return d.toLocaleString();
     }
+  }
+
+  // "5 minutes ago" for the past week (the reader's language, through
+  // Intl), the date after that; the exact time is the element's title.
+  function relativeTime(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return iso;
+    var secs = Math.round((d.getTime() - Date.now()) / 1000);
+    if (Math.abs(secs) >= 7 * 86400 || typeof Intl === 'undefined' || !Intl.RelativeTimeFormat) {
+      return readableTime(iso);
+    }
+    var rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+    var units = [['day', 86400], ['hour', 3600], ['minute', 60]];
+    for (var i = 0; i < units.length; i++) {
+      if (Math.abs(secs) >= units[i][1]) return rtf.format(Math.round(secs / units[i][1]), units[i][0]);
+    }
+    return rtf.format(0, 'second');
   }
 
   async function getJson(url, init) {
@@ -85,11 +111,27 @@
     script.after(target);
   }
 
-  if (opts.colloquyCss !== 'none' && !document.querySelector('link[data-colloquy-css]')) {
-    document.head.append(el('link', {
-      rel: 'stylesheet', href: server + '/assets/embed.css', 'data-colloquy-css': true
-    }));
+  // The widget lives in a shadow root of its own, with its stylesheet, so
+  // the host page's CSS cannot reach it (only the documented --colloquy-*
+  // custom properties, which are inherited, do). data-colloquy-css="none"
+  // renders into the page itself instead, for sites that style it.
+  var mount = target;
+  var sheet = null;
+  if (opts.colloquyCss !== 'none') {
+    try {
+      mount = target.shadowRoot || target.attachShadow({ mode: 'open' });
+      sheet = el('link', { rel: 'stylesheet', href: server + '__COLLOQUY_EMBED_CSS__' });
+    } catch (e) {
+      // An element that takes no shadow root: styles in the page's head.
+      mount = target;
+      if (!document.querySelector('link[data-colloquy-css]')) {
+        document.head.append(el('link', {
+          rel: 'stylesheet', href: server + '__COLLOQUY_EMBED_CSS__', 'data-colloquy-css': true
+        }));
+      }
+    }
   }
+  var theme = /^(light|dark|auto)$/.test(opts.colloquyTheme || '') ? opts.colloquyTheme : 'light';
 
   var title = el('h2', { id: 'colloquy-title' }, 'Comments');
   var toggle = el('button', {
@@ -101,7 +143,6 @@
     el('option', { value: 'newest' }, 'Newest first'));
   orderSelect.value = order;
   var list = el('ol', { class: 'colloquy-comments' });
-  var empty = el('p', { class: 'colloquy-empty', hidden: true }, 'No comments yet.');
   var more = el('button', { type: 'button' }, 'More comments');
   var moreWrap = el('p', { class: 'colloquy-more', hidden: true }, more);
 
@@ -127,6 +168,12 @@
   var notify = el('input', { id: 'colloquy-notify', name: 'notify_replies', type: 'checkbox' });
   var notifyWrap = el('p', { class: 'colloquy-field colloquy-check', hidden: true },
     notify, el('label', { for: 'colloquy-notify' }, 'Send me an email when someone replies (give your address above; the first time, we ask you to confirm it)'));
+  // Opt-in: name, e-mail and homepage kept in this browser (the page's
+  // localStorage, under this comment server's address), never sent anywhere
+  // but with a comment.
+  var remember = el('input', { id: 'colloquy-remember', type: 'checkbox' });
+  var rememberWrap = el('p', { class: 'colloquy-field colloquy-check' },
+    remember, el('label', { for: 'colloquy-remember' }, 'Keep these details on this device for next time'));
   var tips = el('ul', { class: 'colloquy-tips', id: 'colloquy-tips', 'aria-live': 'polite' });
   fields.body.input.setAttribute('aria-describedby', 'colloquy-tips');
   var previewBody = el('div', { class: 'colloquy-body' });
@@ -142,21 +189,34 @@
   var form = el('form', { class: 'colloquy-form', novalidate: true },
     replying,
     el('div', { class: 'colloquy-fields' }, fields.author.wrap, fields.email.wrap, fields.homepage.wrap),
-    notifyWrap,
+    rememberWrap, notifyWrap,
     fields.body.wrap, fields.format.wrap, tips, honeypotWrap, previewBox, message,
     el('div', { class: 'colloquy-actions' }, postButton, previewButton));
   var compose = el('section', { class: 'colloquy-compose', 'aria-labelledby': 'colloquy-form-title' },
     formTitle, form);
-  var closed = el('p', { class: 'colloquy-closed', hidden: true }, 'This thread is closed: it takes no new comments.');
+  var closed = el('p', { class: 'colloquy-closed', tabindex: '-1', hidden: true }, 'This thread is closed: it takes no new comments.');
 
+  var sortBar = el('div', { class: 'colloquy-bar colloquy-sort' },
+    el('label', { for: 'colloquy-order' }, 'Sort'), orderSelect);
   var content = el('div', { id: 'colloquy-content' },
     status,
-    el('div', { class: 'colloquy-bar colloquy-sort' },
-      el('label', { for: 'colloquy-order' }, 'Sort'), orderSelect),
-    list, empty, moreWrap, compose, closed);
-  var root = el('section', { class: 'colloquy', 'aria-labelledby': 'colloquy-title' },
-    el('div', { class: 'colloquy-bar' }, title, toggle), content);
-  target.replaceChildren(root);
+    sortBar,
+    list, moreWrap, compose, closed);
+  // Past every comment to the form, for keyboard and screen-reader users
+  // (a script-driven link: fragment links do not reach into a shadow root).
+  var skip = el('a', { href: '#colloquy-form-title', class: 'colloquy-skip' }, 'Skip to the comment form');
+  var root = el('section', { class: 'colloquy', 'aria-labelledby': 'colloquy-title', 'data-theme': theme },
+    skip, el('div', { class: 'colloquy-bar' }, title, toggle), content);
+  if (sheet) {
+    // Shown once styled (or once the stylesheet has failed), never bare.
+    root.hidden = true;
+    var reveal = function () { root.hidden = false; };
+    sheet.addEventListener('load', reveal);
+    sheet.addEventListener('error', reveal);
+    mount.replaceChildren(sheet, root);
+  } else {
+    mount.replaceChildren(root);
+  }
 
   /* ---- state ----------------------------------------------------------- */
 
@@ -174,7 +234,10 @@
     title.textContent = plural(n);
   }
 
+  // One notice at a time: a new one replaces whatever was said before,
+  // above the comments or at the form.
   function say(kind, text, focus) {
+    message.hidden = true;
     status.hidden = false;
     status.className = 'colloquy-notice colloquy-' + kind;
     status.textContent = text;
@@ -183,13 +246,43 @@
 
   /* ---- comments -------------------------------------------------------- */
 
+  // Replies to a comment this deep start collapsed behind a button that
+  // says how many there are (long chains stay readable on a phone).
+  var COLLAPSE_DEPTH = 3;
+
   function repliesOf(li) {
     var ol = li.querySelector(':scope > ol.colloquy-replies');
     if (!ol) {
       ol = el('ol', { class: 'colloquy-replies' });
+      if (Number(li.dataset.depth) >= COLLAPSE_DEPTH) {
+        var more = el('button', { type: 'button', class: 'colloquy-link colloquy-show-replies', 'aria-expanded': 'false' });
+        ol.hidden = true;
+        var label = function () {
+          var n = ol.children.length;
+          more.textContent = (ol.hidden ? 'Show ' : 'Hide ') + (n === 1 ? '1 reply' : n + ' replies');
+        };
+        more.addEventListener('click', function () {
+          ol.hidden = !ol.hidden;
+          more.setAttribute('aria-expanded', ol.hidden ? 'false' : 'true');
+          label();
+        });
+        new MutationObserver(label).observe(ol, { childList: true });
+        label();
+        li.append(more);
+      }
       li.append(ol);
     }
     return ol;
+  }
+
+  // Opens the collapsed lists above a comment (a reader's new reply, say).
+  function reveal(li) {
+    for (var ol = li.parentElement; ol && ol !== list; ol = ol.parentElement) {
+      if (ol.matches('ol.colloquy-replies') && ol.hidden) {
+        var button = ol.previousElementSibling;
+        if (button && button.classList.contains('colloquy-show-replies')) button.click();
+      }
+    }
   }
 
   function renderComment(c) {
@@ -201,12 +294,14 @@
     body.innerHTML = c.html; // rendered and sanitized by the server
     var reply = el('button', { type: 'button', class: 'colloquy-reply', 'aria-label': 'Reply to ' + name }, 'Reply');
     reply.addEventListener('click', function () { startReply(c.id, name); });
+    var footer = el('footer', {}, reply);
     var article = el('article', { tabindex: '-1', 'aria-label': 'Comment by ' + name },
       el('header', {}, author, ' ',
         el('a', { class: 'colloquy-permalink', href: '#comment-' + c.id },
-          el('time', { datetime: c.created }, readableTime(c.created)))),
+          el('time', { datetime: c.created, title: readableTime(c.created) }, relativeTime(c.created)))),
       body,
-      el('footer', {}, reply));
+      footer);
+    ownControls(c, article, body, footer);
     return el('li', { class: 'colloquy-comment', id: 'comment-' + c.id }, article);
   }
 
@@ -217,6 +312,7 @@
     var li = renderComment(c);
     nodes.set(c.id, li);
     var parent = c.parent ? nodes.get(c.parent) : null;
+    li.dataset.depth = parent ? Number(parent.dataset.depth) + 1 : 0;
     var container = parent ? repliesOf(parent) : list;
     if (fresh && order === 'newest') container.prepend(li); else container.append(li);
     if (c.parent && !parent) {
@@ -230,7 +326,6 @@
       var ol = repliesOf(li);
       mine.forEach(function (o) { ol.append(o); });
     }
-    empty.hidden = true;
     return li;
   }
 
@@ -253,10 +348,13 @@
       say('failed', 'The comments cannot be loaded: ' + (res.data.detail || 'the server answered ' + res.r.status) + '.');
       return;
     }
-    res.data.comments.forEach(function (c) { place(c, false); });
-    cursor = res.data.next_cursor || null;
+    showPage(res.data);
+  }
+
+  function showPage(page) {
+    page.comments.forEach(function (c) { place(c, false); });
+    cursor = page.next_cursor || null;
     moreWrap.hidden = !cursor;
-    empty.hidden = nodes.size > 0;
   }
 
   function restart() {
@@ -302,11 +400,12 @@
     f.input.focus();
   }
 
-  function formMessage(kind, text) {
+  function formMessage(kind, text, noFocus) {
+    status.hidden = true;
     message.className = 'colloquy-message colloquy-' + kind;
     message.textContent = text;
     message.hidden = false;
-    message.focus();
+    if (!noFocus) message.focus();
   }
 
   function sentence(s) {
@@ -402,14 +501,17 @@
       problem(res.r, res.data);
       return;
     }
+    saveIdentity();
+    if (res.data.status === 'published') rememberOwn(res.data, payload.body, payload.format);
     fields.body.input.value = '';
     previewBox.hidden = true;
     previewBody.replaceChildren();
     if (res.data.status === 'published') {
       if (replyTo) endReply(false);
       var li = place(res.data, true);
+      reveal(li);
       setCount(count + 1);
-      say('ok', 'Your comment is published.');
+      formMessage('ok', 'Your comment is published.', true);
       li.querySelector('article').focus();
     } else {
       formMessage('held', 'Thank you: your comment is held for moderation. ' +
@@ -439,6 +541,148 @@
     }
   }
 
+  /* ---- the reader's own comments: edit and delete within the window ---- */
+
+  // id -> {token, until (ms), body, format}: kept in this browser only, for
+  // the comments posted from it; dropped once the edit window is over.
+  var ownKey = 'colloquy:own:' + server;
+
+  function ownComments() {
+    var s = storage();
+    var all = {};
+    try { all = (s && JSON.parse(s.getItem(ownKey) || '{}')) || {}; } catch (e) { all = {}; }
+    var now = Date.now();
+    Object.keys(all).forEach(function (id) { if (!(all[id].until > now)) delete all[id]; });
+    return all;
+  }
+
+  function keepOwn(all) {
+    var s = storage();
+    try { if (s) s.setItem(ownKey, JSON.stringify(all)); } catch (e) { /* not kept */ }
+  }
+
+  function rememberOwn(posted, text, format) {
+    var all = ownComments();
+    all[posted.id] = { token: posted.edit_token, until: Date.parse(posted.edit_until), body: text, format: format };
+    keepOwn(all);
+  }
+
+  function ownControls(c, article, body, footer) {
+    var mine = ownComments()[c.id];
+    if (!mine) return;
+    var editButton = el('button', { type: 'button', class: 'colloquy-link' }, 'Edit');
+    var deleteButton = el('button', { type: 'button', class: 'colloquy-link' }, 'Delete');
+    footer.append(' ', editButton, ' ', deleteButton);
+    var left = Math.max(0, mine.until - Date.now());
+    // The server refuses after the window; the buttons go with it.
+    setTimeout(function () { editButton.remove(); deleteButton.remove(); }, left);
+    var auth = { 'Content-Type': 'application/json', Authorization: 'Bearer ' + mine.token };
+    var commentApi = siteApi + '/comments/' + encodeURIComponent(c.id);
+
+    editButton.addEventListener('click', function () {
+      var area = el('textarea', { class: 'colloquy-edit', rows: 5, 'aria-label': 'Edit your comment' });
+      area.value = ownComments()[c.id] ? ownComments()[c.id].body : '';
+      var save = el('button', { type: 'button', class: 'colloquy-primary' }, 'Save');
+      var cancel = el('button', { type: 'button' }, 'Cancel');
+      var box = el('div', { class: 'colloquy-editing' }, area, el('div', { class: 'colloquy-actions' }, save, cancel));
+      body.hidden = true;
+      footer.hidden = true;
+      body.after(box);
+      area.focus();
+      function close() { box.remove(); body.hidden = false; footer.hidden = false; editButton.focus(); }
+      cancel.addEventListener('click', close);
+      box.addEventListener('keydown', function (ev) { if (ev.key === 'Escape') { ev.preventDefault(); close(); } });
+      save.addEventListener('click', async function () {
+        save.disabled = true;
+        try {
+          var res = await getJson(commentApi, {
+            method: 'PATCH', headers: auth, body: JSON.stringify({ body: area.value, format: mine.format })
+          });
+          if (!res.r.ok) {
+            formMessage('failed', 'Your edit was not saved: ' + sentence(res.data.detail || 'the server answered ' + res.r.status), true);
+            return;
+          }
+          var all = ownComments();
+          if (all[c.id]) { all[c.id].body = area.value; keepOwn(all); }
+          if (res.data.status === 'published') {
+            body.innerHTML = res.data.html; // rendered and sanitized by the server
+            formMessage('ok', 'Your edit is saved.', true);
+          } else {
+            body.replaceChildren(el('p', {}, 'Your edit is held for moderation.'));
+            formMessage('held', 'Your edit is held for moderation; it will appear once a moderator approves it.', true);
+          }
+          close();
+        } catch (e) {
+          formMessage('failed', 'The comment server does not answer; your edit was not saved.', true);
+        } finally {
+          save.disabled = false;
+        }
+      });
+    });
+
+    deleteButton.addEventListener('click', async function () {
+      if (!window.confirm('Delete your comment? This cannot be undone.')) return;
+      try {
+        var r = await fetch(commentApi, { method: 'DELETE', headers: { Authorization: 'Bearer ' + mine.token } });
+        if (r.status !== 204) {
+          var p = {};
+          try { p = await r.json(); } catch (e) { /* keep {} */ }
+          formMessage('failed', 'Your comment was not deleted: ' + sentence(p.detail || 'the server answered ' + r.status), true);
+          return;
+        }
+        var all = ownComments();
+        delete all[c.id];
+        keepOwn(all);
+        // Replies stay where they are; the comment leaves a note.
+        article.replaceChildren(el('p', { class: 'colloquy-deleted' }, 'You deleted this comment.'));
+        setCount(Math.max(0, count - 1));
+        formMessage('ok', 'Your comment is deleted.', true);
+        article.focus();
+      } catch (e) {
+        formMessage('failed', 'The comment server does not answer; your comment was not deleted.', true);
+      }
+    });
+  }
+
+  /* ---- remembered identity ---------------------------------------------- */
+
+  var storeKey = 'colloquy:identity:' + server;
+
+  function storage() {
+    try { return window.localStorage; } catch (e) { return null; } // blocked: nothing kept
+  }
+
+  function loadIdentity() {
+    var s = storage();
+    var saved = null;
+    try { saved = s && JSON.parse(s.getItem(storeKey) || 'null'); } catch (e) { saved = null; }
+    if (!saved || typeof saved !== 'object') return;
+    ['author', 'email', 'homepage'].forEach(function (k) {
+      if (typeof saved[k] === 'string') fields[k].input.value = saved[k];
+    });
+    remember.checked = true;
+  }
+
+  function saveIdentity() {
+    var s = storage();
+    if (!s) return;
+    try {
+      if (remember.checked) {
+        s.setItem(storeKey, JSON.stringify({
+          author: fields.author.input.value.trim(),
+          email: fields.email.input.value.trim(),
+          homepage: fields.homepage.input.value.trim()
+        }));
+      } else {
+        s.removeItem(storeKey);
+      }
+    } catch (e) { /* full or blocked: not kept */ }
+  }
+
+  loadIdentity();
+  // Unticking forgets at once.
+  remember.addEventListener('change', function () { if (!remember.checked) saveIdentity(); });
+
   /* ---- wiring ---------------------------------------------------------- */
 
   toggle.addEventListener('click', function () {
@@ -464,6 +708,19 @@
   });
   previewButton.addEventListener('click', preview);
   cancelReply.addEventListener('click', function () { endReply(true); });
+  // Escape in the reply form cancels the reply (and goes back to its comment).
+  compose.addEventListener('keydown', function (ev) {
+    if (ev.key === 'Escape' && replyTo) {
+      ev.preventDefault();
+      endReply(true);
+    }
+  });
+  skip.addEventListener('click', function (ev) {
+    ev.preventDefault();
+    if (content.hidden) toggle.click();
+    compose.scrollIntoView({ block: 'start' });
+    (compose.hidden ? closed : fields.body.input).focus();
+  });
   form.addEventListener('submit', post);
 
   async function newStamp() {
@@ -477,33 +734,60 @@
 
   async function start() {
     try {
-      var info = await getJson(threadApi);
-      if (info.r.ok) {
-        setCount(info.data.count);
-        if (info.data.state === 'closed') {
-          compose.hidden = true;
-          closed.hidden = false;
-        }
-      } else if (info.r.status === 404) {
-        say('failed', 'Comments are not available here: ' + sentence(info.data.detail || 'not found'));
-        compose.hidden = true;
+      var r = await boot;
+      var data = {};
+      try { data = await r.json(); } catch (e) { /* not JSON: keep {} */ }
+      if (r.status === 404) {
+        unavailable('Comments are not available here: ' + sentence(data.detail || 'not found'));
         return;
       }
-      newStamp();
-      var f = await getJson(siteApi + '/formats');
-      if (f.r.ok) {
-        formats = f.data.formats;
-        notifyWrap.hidden = !f.data.reply_notifications;
-        fields.format.input.replaceChildren.apply(fields.format.input, formats.map(function (x) {
-          return el('option', { value: x.id, selected: x.id === f.data.default }, x.name);
-        }));
-        showTips();
+      if (!r.ok) {
+        unavailable('The comments cannot be loaded: ' + sentence(data.detail || 'the server answered ' + r.status));
+        return;
       }
-      await loadPage();
+      setCount(data.thread.count);
+      if (data.thread.state === 'closed') {
+        compose.hidden = true;
+        closed.hidden = false;
+      }
+      stamp = data.stamp.stamp;
+      formats = data.formats.formats;
+      notifyWrap.hidden = !data.formats.reply_notifications;
+      fields.format.input.replaceChildren.apply(fields.format.input, formats.map(function (x) {
+        return el('option', { value: x.id, selected: x.id === data.formats.default }, x.name);
+      }));
+      showTips();
+      showPage(data.comments);
+      goToLinked();
     } catch (e) {
-      say('failed', 'The comments cannot be loaded: the comment server at ' + server +
-        ' does not answer, or does not allow this page (its origin must be listed in the site\'s origins).');
+      // A browser hides why a cross-origin request failed; a server that
+      // does not list this page's origin and one that does not answer look
+      // the same from here, so the notice names both, and the origin.
+      unavailable('The comments cannot be shown on this page: the comment server at ' + server +
+        ' does not answer, or does not allow pages from ' + location.origin +
+        ' (its administrator can add ' + location.origin + ' to the site\'s origins).');
     }
+  }
+
+  // A link to #comment-ID: a fragment does not reach into a shadow root,
+  // so the widget scrolls to the comment, marks it and gives it the focus.
+  function goToLinked() {
+    var m = /^#comment-(\d+)$/.exec(location.hash);
+    var li = m && nodes.get(Number(m[1]));
+    if (!li) return;
+    reveal(li);
+    li.classList.add('colloquy-linked');
+    li.scrollIntoView({ block: 'start' });
+    li.querySelector('article').focus({ preventScroll: true });
+  }
+  window.addEventListener('hashchange', goToLinked);
+
+  // Nothing to read and nowhere to post: a notice alone.
+  function unavailable(text) {
+    say('failed', text);
+    compose.hidden = true;
+    sortBar.hidden = true;
+    moreWrap.hidden = true;
   }
 
   start();

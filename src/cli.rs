@@ -52,6 +52,9 @@ enum Command {
     },
     /// Run the comment service (HTTP API) until Ctrl-C or SIGTERM.
     Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
         #[command(flatten)]
         service: ServiceArgs,
     },
@@ -101,15 +104,13 @@ enum Command {
     },
 }
 
-/// Where the service finds its configuration, database and policies.
+/// Where the service finds its configuration, database and policies
+/// (`serve` adds `--listen`; the other commands listen on nothing).
 #[derive(Debug, clap::Args)]
 struct ServiceArgs {
     /// Configuration file [default: ./colloquy.toml if it exists].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Address to listen on, e.g. 127.0.0.1:8080.
-    #[arg(long, value_name = "ADDR")]
-    listen: Option<String>,
     /// Database: sqlite:PATH or postgres://USER@HOST/DB.
     #[arg(long, value_name = "URL")]
     database: Option<String>,
@@ -120,9 +121,13 @@ struct ServiceArgs {
 
 impl ServiceArgs {
     fn load(&self) -> Result<colloquy::config::Config, String> {
+        self.load_listening(None)
+    }
+
+    fn load_listening(&self, listen: Option<String>) -> Result<colloquy::config::Config, String> {
         let overrides = colloquy::config::Overrides {
             config: self.config.clone(),
-            listen: self.listen.clone(),
+            listen,
             database: self.database.clone(),
             policies: self.policies.clone(),
         };
@@ -157,7 +162,7 @@ pub(crate) fn run() -> ExitCode {
         Command::Policy {
             command: PolicyCommand::Check { dir },
         } => check(&dir),
-        Command::Serve { service } => serve(&service),
+        Command::Serve { listen, service } => serve(listen, &service),
         Command::Rerender { site, service } => rerender(&site, &service),
         Command::Import {
             site,
@@ -315,7 +320,7 @@ fn check(dir: &Path) -> Result<ExitCode, String> {
                 continue;
             }
         };
-        match Policy::from_toml(&shown, &text) {
+        match Policy::check_toml(&shown, &text) {
             Ok(p) => {
                 if let Some((_, first)) = ids.iter().find(|(id, _)| id == p.id()) {
                     eprintln!(
@@ -335,8 +340,10 @@ fn check(dir: &Path) -> Result<ExitCode, String> {
                 ))?;
                 ids.push((p.id().to_owned(), path.clone()));
             }
-            Err(e) => {
-                eprintln!("{e}");
+            Err(errors) => {
+                for e in errors {
+                    eprintln!("{e}");
+                }
                 failed += 1;
             }
         }
@@ -364,8 +371,8 @@ fn init_logging() {
         .try_init();
 }
 
-fn serve(args: &ServiceArgs) -> Result<ExitCode, String> {
-    let config = args.load()?;
+fn serve(listen: Option<String>, args: &ServiceArgs) -> Result<ExitCode, String> {
+    let config = args.load_listening(listen)?;
     init_logging();
     runtime()?.block_on(async move {
         let db = colloquy::config::redact_url(&config.database_url);
@@ -489,6 +496,19 @@ fn export(
     use colloquy::transfer::export::{export, ExportFormat};
     let format = ExportFormat::parse(format)?;
     let config = args.load()?;
+    // An export reads what is there: opening a SQLite file that does not
+    // exist would create an empty database (and a key file) and report an
+    // empty backup as a success.
+    if let Some(file) = config.sqlite_file() {
+        if !file.exists() {
+            return Err(format!(
+                "there is no database at {}: export reads an existing database and creates \
+                 none; name yours with --database sqlite:PATH (or COLLOQUY_DATABASE_URL, or \
+                 database_url in colloquy.toml)",
+                file.display()
+            ));
+        }
+    }
     runtime()?.block_on(async move {
         let service = open_service(config).await?;
         let site = colloquy::comment::SiteId::parse(site).map_err(|e| e.to_string())?;

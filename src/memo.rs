@@ -54,6 +54,7 @@ impl Weigh for SiteSettings {
             + self.id.len()
             + self.default_format.len()
             + texts(&self.formats)
+            + self.origins.as_deref().map_or(0, texts)
             + texts(self.rules.moderation_keys.keys())
             + texts(self.rules.disallowed_keys.keys())
     }

@@ -21,6 +21,9 @@ pub struct SiteSettings {
     pub duplicate_window_secs: u32,
     /// The further moderation rules.
     pub rules: SiteRules,
+    /// The origins set through the admin API (normalized, see
+    /// [`parse_origin`]); `None` until then: the configuration file's apply.
+    pub origins: Option<Vec<String>>,
 }
 
 /// Changes to a site's settings; `None` leaves a setting as it is.
@@ -38,6 +41,50 @@ pub struct SiteChanges {
     pub duplicate_window_secs: Option<u32>,
     /// Fields of [`SiteRules`] to change, by name.
     pub rules: serde_json::Map<String, serde_json::Value>,
+    /// `Some(Some(list))` sets the origins, `Some(None)` goes back to the
+    /// configuration file's.
+    pub origins: Option<Option<Vec<String>>>,
+}
+
+/// An origin as browsers send it in `Origin`: `scheme://host[:port]`,
+/// lower-cased, without a default port or a trailing slash; or `*` (any
+/// page).
+///
+/// # Errors
+/// A message for a person when `text` is not one: no scheme (the usual
+/// mistake, `news.example`, which never matches), a scheme other than http
+/// or https, no host, or a path, query or fragment.
+pub fn parse_origin(text: &str) -> Result<String, String> {
+    let t = text.trim();
+    if t == "*" {
+        return Ok("*".to_owned());
+    }
+    if !t.contains("://") {
+        let host = t.trim_end_matches('/');
+        return Err(format!(
+            "`{t}` has no scheme, so no browser's Origin can match it: write it as \
+             the browser sends it, e.g. `https://{host}`"
+        ));
+    }
+    let url = url::Url::parse(t).map_err(|e| format!("`{t}` is not an origin: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "`{t}`: the scheme must be http or https, e.g. `https://news.example`"
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("`{t}` has no host, e.g. `https://news.example`"));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "`{t}` has a path: an origin is only scheme, host and port, e.g. `{}`",
+            url.origin().ascii_serialization()
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!("`{t}`: an origin has no user name or password"));
+    }
+    Ok(url.origin().ascii_serialization())
 }
 
 impl SiteSettings {
@@ -48,5 +95,43 @@ impl SiteSettings {
             hold_links: self.hold_links,
             rules: &self.rules,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_origin;
+
+    #[test]
+    fn origins_need_a_scheme_and_a_host_and_are_normalized() {
+        assert_eq!(
+            parse_origin("https://News.Example/").as_deref(),
+            Ok("https://news.example")
+        );
+        assert_eq!(
+            parse_origin("https://news.example:443").as_deref(),
+            Ok("https://news.example")
+        );
+        assert_eq!(
+            parse_origin("http://127.0.0.1:8080").as_deref(),
+            Ok("http://127.0.0.1:8080")
+        );
+        assert_eq!(parse_origin(" * ").as_deref(), Ok("*"));
+        let e = parse_origin("news.example").unwrap_err();
+        assert!(
+            e.contains("no scheme") && e.contains("https://news.example"),
+            "{e}"
+        );
+        assert!(parse_origin("localhost:8080")
+            .unwrap_err()
+            .contains("no scheme"));
+        assert!(parse_origin("ftp://news.example")
+            .unwrap_err()
+            .contains("http or https"));
+        assert!(parse_origin("https://news.example/articles")
+            .unwrap_err()
+            .contains("path"));
+        assert!(parse_origin("https://").is_err());
+        assert!(parse_origin("").is_err());
     }
 }

@@ -403,16 +403,21 @@ impl Config {
         if let Some(p) = &self.key_file {
             return p.clone();
         }
-        let sqlite_file = self
-            .database_url
+        match self.sqlite_file() {
+            Some(path) => path.with_extension("keys"),
+            None => PathBuf::from("colloquy.keys"),
+        }
+    }
+
+    /// The file of a SQLite database (`sqlite:data/comments.db` →
+    /// `data/comments.db`); `None` for PostgreSQL and in-memory databases.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        self.database_url
             .strip_prefix("sqlite:")
             .map(|rest| rest.trim_start_matches("//"))
             .map(|rest| rest.split('?').next().unwrap_or(""))
-            .filter(|path| !path.is_empty() && !path.starts_with(':'));
-        match sqlite_file {
-            Some(path) => Path::new(path).with_extension("keys"),
-            None => PathBuf::from("colloquy.keys"),
-        }
+            .filter(|path| !path.is_empty() && !path.starts_with(':'))
+            .map(PathBuf::from)
     }
 }
 

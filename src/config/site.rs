@@ -32,7 +32,7 @@ pub(super) struct FileSite {
     #[serde(default)]
     admin_tokens: Vec<Spanned<String>>,
     #[serde(default)]
-    origins: Vec<String>,
+    origins: Vec<Spanned<String>>,
     webhook_url: Option<Spanned<String>>,
     webhook_secret: Option<Spanned<String>>,
     #[serde(default)]
@@ -130,7 +130,11 @@ pub(super) fn site_from_file(
         }
         site.admin_tokens.push(t.into_inner());
     }
-    site.origins = s.origins;
+    for o in s.origins {
+        let origin =
+            crate::site::parse_origin(o.get_ref()).map_err(|m| err(o.span(), "site.origins", m))?;
+        site.origins.push(origin);
+    }
     if let Some(u) = s.webhook_url {
         site.webhook_url =
             Some(check_webhook_url(u.get_ref()).map_err(|m| err(u.span(), "site.webhook_url", m))?);

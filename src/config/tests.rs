@@ -323,3 +323,16 @@ fn debug_output_hides_secrets() {
         "{shown}"
     );
 }
+
+#[test]
+fn site_origins_need_a_scheme_and_are_normalized() {
+    let e =
+        load_text("[[site]]\nid = \"a\"\norigins = [\"https://ok.example\", \"news.example\"]\n")
+            .expect_err("no scheme");
+    assert!(e.origin.ends_with("colloquy.toml:3:34"), "{e}");
+    assert_eq!(e.key, "site.origins");
+    assert!(e.to_string().contains("https://news.example"), "{e}");
+    let c = load_text("[[site]]\nid = \"a\"\norigins = [\"HTTPS://News.Example/\", \"*\"]\n")
+        .expect("valid");
+    assert_eq!(c.sites[0].origins, ["https://news.example", "*"]);
+}

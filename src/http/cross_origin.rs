@@ -1,5 +1,8 @@
-//! Cross-origin rules: CORS for each site's configured `origins`, and a
-//! CSRF check on every state-changing request to a site's public API.
+//! Cross-origin rules: CORS for each site's `origins` (set through the
+//! admin API, else those of colloquy.toml), and a CSRF check on every
+//! state-changing request to a site's public API. Every refusal is logged
+//! (warn) with the site, the origin and the path, so a missing origin shows
+//! in the log, not only in a reader's browser console.
 //!
 //! * A browser page on one of a site's `origins` (any page when they list
 //!   `"*"`) may call that site's
@@ -43,16 +46,19 @@ fn normalize(origin: &str) -> String {
     origin.trim().trim_end_matches('/').to_ascii_lowercase()
 }
 
-/// Is `origin` one of the site's configured origins?
-fn site_allows(app: &AppState, site: &str, origin: &str) -> bool {
+/// Is `origin` one of the site's origins?
+async fn site_allows(app: &AppState, site: &str, origin: &str) -> bool {
     let origin = normalize(origin);
-    app.colloquy
-        .config()
-        .sites
-        .iter()
-        .filter(|s| s.id == site)
-        .flat_map(|s| s.origins.iter())
-        .any(|o| o == "*" || normalize(o) == origin)
+    let Ok(site) = crate::comment::SiteId::parse(site) else {
+        return false;
+    };
+    match app.colloquy.site_origins(&site).await {
+        Ok((origins, _)) => origins.iter().any(|o| o == "*" || *o == origin),
+        Err(e) => {
+            tracing::error!(site = %site, error = %e, "the site's origins cannot be read");
+            false
+        }
+    }
 }
 
 /// Is `origin` this server itself (its `Host`, or the configured public URL)?
@@ -96,19 +102,32 @@ pub async fn guard(State(app): State<AppState>, req: Request, next: Next) -> Res
 
     // Which origin, if any, gets CORS headers on this answer.
     let cors_origin = match (&origin, &site) {
-        (Some(o), Some(s)) if o != "null" && site_allows(&app, s, o) => Some(o.clone()),
+        (Some(o), Some(s)) if o != "null" && site_allows(&app, s, o).await => Some(o.clone()),
         _ => None,
     };
+    let path = req.uri().path().to_owned();
 
     if preflight {
         return match cors_origin {
             Some(o) => preflight_answer(&o),
-            None => refused(format!(
-                "cross-origin requests from `{}` are not allowed here; a site's API answers \
-                 only the origins listed in its `origins` setting",
-                origin.as_deref().unwrap_or("(no origin)")
-            )),
+            None => {
+                let shown = origin.as_deref().unwrap_or("(no origin)");
+                tracing::warn!(site = site.as_deref().unwrap_or("-"), origin = shown, %path,
+                    "cross-origin preflight refused: the origin is not one of the site's");
+                refused(format!(
+                    "cross-origin requests from `{shown}` are not allowed here; a site's API \
+                     answers only the origins listed in its `origins` setting"
+                ))
+            }
         };
+    }
+    // A read from a page on another origin is answered without CORS
+    // headers, so the browser keeps it from the page: a refusal too.
+    if let (Some(o), Some(s), None) = (&origin, &site, &cors_origin) {
+        if !is_unsafe(req.method()) && o != "null" && !same_origin(&app, headers, o) {
+            tracing::warn!(site = %s, origin = %o, %path,
+                "cross-origin read refused: the origin is not one of the site's");
+        }
     }
 
     let write_site = site
@@ -127,6 +146,9 @@ pub async fn guard(State(app): State<AppState>, req: Request, next: Next) -> Res
                 None => fetch_site.is_none_or(|v| matches!(v, "same-origin" | "none")),
             };
             if !allowed {
+                tracing::warn!(site = %site, origin = origin.as_deref().unwrap_or("-"),
+                    fetch_site = fetch_site.unwrap_or("-"), %path,
+                    "cross-origin write refused: the origin is not one of the site's");
                 return refused(format!(
                     "this request came from a page on {} that is not one of site `{site}`'s \
                      origins; nothing was stored (add the page's origin to the site's `origins`)",

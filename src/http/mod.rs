@@ -6,8 +6,8 @@
 //! outbox), [`pages`] (HTML for people), [`assets`] (their files) and
 //! [`ops`] (probes, metrics, the OpenAPI document). [`routes`] merges them,
 //! so the router and the [`openapi`] document come from one list; [`router`]
-//! adds, once, the tower layers that do the cross-cutting work (body limit,
-//! timeout, security headers, metrics, cross-origin rules in
+//! adds, once, the tower layers that do the cross-cutting work (compression,
+//! body limit, timeout, security headers, metrics, cross-origin rules in
 //! [`cross_origin`]), and one middleware turns any error response that is
 //! not already `application/problem+json` (unknown route, wrong method,
 //! timeout) into one.
@@ -35,6 +35,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower::limit::GlobalConcurrencyLimitLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use utoipa_axum::router::OpenApiRouter;
@@ -122,6 +123,12 @@ pub fn router(colloquy: Colloquy) -> Router {
             state.clone(),
             count_requests,
         ))
+        // Outermost: every answer with a body worth it (assets, JSON, pages,
+        // feeds, problems) goes out as br or gzip when the client takes it,
+        // a chunk at a time as the body is produced (nothing is buffered
+        // whole). Request bodies are not touched, so the body limit still
+        // counts the bytes that arrive.
+        .layer(CompressionLayer::new())
         .with_state(state)
 }
 

@@ -16,8 +16,9 @@ use crate::filter::{
 };
 use crate::safety::{self, Allowlist};
 
+/// Unknown keys are not refused here but by [`unknown_keys`], which finds
+/// every one of them (with a suggestion), not just the first.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct PolicyFile {
     id: Spanned<String>,
     name: Spanned<String>,
@@ -25,11 +26,10 @@ struct PolicyFile {
     filters: Vec<Spanned<FilterSpec>>,
 }
 
-/// One `[[filter]]` table. Every setting of every kind is listed here (so an
-/// unknown key is an error with its position); [`check_settings`] then
-/// rejects settings that belong to another kind.
+/// One `[[filter]]` table. Every setting of every kind is listed here (and
+/// in [`SETTINGS`], which [`unknown_keys`] checks a file against);
+/// [`check_settings`] then rejects settings that belong to another kind.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct FilterSpec {
     kind: Spanned<String>,
     // html
@@ -136,9 +136,25 @@ impl Ctx<'_> {
     }
 }
 
-pub(super) fn compile(file: &str, text: &str) -> Result<Compiled, PolicyError> {
+/// Checks a whole file: every problem it has — TOML syntax errors alone
+/// when there are some (the rest cannot be read then), else unknown keys
+/// first (a misspelt key explains the problems it causes), then the others
+/// in the order of the file; each filter contributes its first problem.
+pub(super) fn compile(file: &str, text: &str) -> Result<Compiled, Vec<PolicyError>> {
     let ctx = Ctx { file, text };
-    let raw: PolicyFile = toml::from_str(text).map_err(|e| serde_error(&ctx, &e))?;
+    let (syntax, unknown) = unknown_keys(&ctx);
+    if syntax {
+        return Err(unknown);
+    }
+    let raw: PolicyFile = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let mut errors = unknown;
+            errors.push(serde_error(&ctx, &e));
+            return Err(errors);
+        }
+    };
+    let mut errors = Vec::new();
 
     let id = raw.id.get_ref();
     let id_ok = id.len() <= 64
@@ -147,7 +163,7 @@ pub(super) fn compile(file: &str, text: &str) -> Result<Compiled, PolicyError> {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     if !id_ok {
-        return Err(ctx.error(
+        errors.push(ctx.error(
             raw.id.span(),
             "id",
             "must be 1-64 characters of a-z, 0-9 and _, starting with a letter",
@@ -155,20 +171,86 @@ pub(super) fn compile(file: &str, text: &str) -> Result<Compiled, PolicyError> {
     }
     let name = raw.name.get_ref().trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(ctx.error(raw.name.span(), "name", "must be 1-100 characters"));
+        errors.push(ctx.error(raw.name.span(), "name", "must be 1-100 characters"));
     }
     if raw.filters.is_empty() {
-        return Err(ctx.error(0..0, "filter", "a policy needs at least one [[filter]]"));
+        errors.push(ctx.error(0..0, "filter", "a policy needs at least one [[filter]]"));
     }
     let mut filters = Vec::with_capacity(raw.filters.len());
     for (i, spec) in raw.filters.iter().enumerate() {
-        filters.push(compile_filter(&ctx, i, spec)?);
+        match compile_filter(&ctx, i, spec) {
+            Ok(f) => filters.push(f),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !unknown.is_empty() || !errors.is_empty() {
+        errors.sort_by_key(|e| (e.line, e.column));
+        return Err(unknown.into_iter().chain(errors).collect());
     }
     Ok(Compiled {
         id: id.clone(),
         name: name.to_owned(),
         pipeline: Pipeline::new(filters),
     })
+}
+
+/// Keys of a policy file's top level.
+const TOP_KEYS: &[&str] = &["id", "name", "filter"];
+
+/// Every TOML syntax error of the file (`true` when there are some), or
+/// else every key the file should not have, each with the closest known
+/// key as a suggestion.
+fn unknown_keys(ctx: &Ctx<'_>) -> (bool, Vec<PolicyError>) {
+    use toml::de::{DeTable, DeValue};
+    let (doc, syntax) = DeTable::parse_recoverable(ctx.text);
+    if !syntax.is_empty() {
+        return (true, syntax.iter().map(|e| serde_error(ctx, e)).collect());
+    }
+    let filter_keys: Vec<&str> = std::iter::once("kind")
+        .chain(SETTINGS.iter().flat_map(|(_, s)| s.iter().copied()))
+        .collect();
+    let mut errors = Vec::new();
+    let mut unknown =
+        |key: &toml::Spanned<toml::de::DeString<'_>>, path: String, known: &[&str]| {
+            let name: &str = key.get_ref();
+            if known.contains(&name) {
+                return;
+            }
+            let hint = closest(name, known)
+                .map(|k| format!("; did you mean `{k}`?"))
+                .unwrap_or_else(|| format!("; known keys here: {}", known.join(", ")));
+            errors.push(ctx.error(key.span(), path, format!("unknown key `{name}`{hint}")));
+        };
+    for (key, value) in doc.get_ref() {
+        unknown(key, key.get_ref().to_string(), TOP_KEYS);
+        if key.get_ref() != "filter" {
+            continue;
+        }
+        let DeValue::Array(tables) = value.get_ref() else {
+            continue;
+        };
+        for table in tables.iter() {
+            let DeValue::Table(table) = table.get_ref() else {
+                continue;
+            };
+            for (key, _) in table {
+                unknown(key, key.get_ref().to_string(), &filter_keys);
+            }
+        }
+    }
+    (false, errors)
+}
+
+/// The known key a misspelt one most likely meant: within a third of its
+/// length in edits (at least two).
+fn closest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(2);
+    known
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(name, k), *k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
 }
 
 /// Turns a serde/TOML error into one with a line and a key.
@@ -543,8 +625,34 @@ mod tests {
     fn err(text: &str) -> PolicyError {
         match compile("p.toml", text) {
             Ok(_) => panic!("expected an error for:\n{text}"),
-            Err(e) => e,
+            Err(mut e) => e.remove(0),
         }
+    }
+
+    #[test]
+    fn every_problem_of_a_file_is_listed_with_a_suggestion() {
+        let all = match compile(
+            "p.toml",
+            &format!("{HEAD}[[filter]]\nkind = \"html\"\nallowd_tags = []\n[[filter]]\nkind = \"url\"\nrell = \"x\"\nschemes = 3\n"),
+        ) {
+            Ok(_) => panic!("must fail"),
+            Err(all) => all,
+        };
+        let seen: Vec<(usize, &str)> = all.iter().map(|e| (e.line, e.key.as_str())).collect();
+        assert_eq!(seen[..2], [(5, "allowd_tags"), (8, "rell")], "{all:?}");
+        assert!(
+            all[0].message.contains("did you mean `allowed_tags`?"),
+            "{}",
+            all[0].message
+        );
+        assert!(
+            all[1].message.contains("did you mean `rel`?"),
+            "{}",
+            all[1].message
+        );
+        // A type error is listed too, after the unknown keys.
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert_eq!(closest("zzzzzz", &["allowed_tags", "rel"]), None);
     }
 
     const HEAD: &str = "id = \"x\"\nname = \"X\"\n";

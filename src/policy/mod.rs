@@ -77,6 +77,24 @@ impl Policy {
     /// # Errors
     /// A [`PolicyError`] naming the line and key of the first problem.
     pub fn from_toml(file: &str, text: &str) -> Result<Policy, PolicyError> {
+        Policy::check_toml(file, text).map_err(|all| {
+            all.into_iter().next().unwrap_or_else(|| PolicyError {
+                file: file.to_owned(),
+                line: 1,
+                column: 1,
+                key: "(file)".to_owned(),
+                message: "the file is not a valid policy".to_owned(),
+            })
+        })
+    }
+
+    /// Like [`Policy::from_toml`], with every problem of the file (in the
+    /// order of the file) when it is not valid: what `colloquy policy
+    /// check` lists.
+    ///
+    /// # Errors
+    /// One [`PolicyError`] per problem, never an empty list.
+    pub fn check_toml(file: &str, text: &str) -> Result<Policy, Vec<PolicyError>> {
         let compiled = file::compile(file, text)?;
         let digest = Sha256::digest(text.as_bytes());
         let version = format!("sha256:{}", hex(&digest[..8]));

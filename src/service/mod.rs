@@ -173,6 +173,7 @@ impl Colloquy {
                         hold_links: site.hold_links,
                         duplicate_window_secs: site.duplicate_window_secs,
                         rules: site.rules.clone(),
+                        origins: None,
                     },
                     now,
                 )

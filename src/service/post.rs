@@ -313,23 +313,18 @@ impl Colloquy {
                         edit_until: created + self.config.edit_window_secs * 1000,
                         edit_token,
                         reasons,
-                    })
+                    });
                 }
                 InsertOutcome::IdTaken => continue,
-                InsertOutcome::StampUsed => {
-                    return Err(Error::conflict(
-                        Code::StampUsed,
-                        "this form was used for a comment already; reload the page to write another",
-                    ))
-                }
-                InsertOutcome::Duplicate(earlier) => {
-                    return Err(Error::conflict(
-                        Code::DuplicateComment,
-                        format!(
-                            "you posted the same text to this thread a moment ago (comment {earlier}); it is not stored twice"
-                        ),
-                    ))
-                }
+                InsertOutcome::StampUsed => return Err(Error::conflict(
+                    Code::StampUsed,
+                    "this form was used for a comment already; reload the page to write another",
+                )),
+                // Said to readers as it is: no internal id in it.
+                InsertOutcome::Duplicate(_) => return Err(Error::conflict(
+                    Code::DuplicateComment,
+                    "you posted the same text to this thread a moment ago; it is not stored twice",
+                )),
                 // A hidden thread does not exist for readers, posting included.
                 InsertOutcome::ThreadNotOpen(ThreadState::Hidden) => {
                     return Err(Error::NotFound(format!(
@@ -339,7 +334,10 @@ impl Colloquy {
                 InsertOutcome::ThreadNotOpen(state) => {
                     return Err(Error::forbidden(
                         Code::ThreadClosed,
-                        format!("this thread is {}: it takes no new comments", state.as_str()),
+                        format!(
+                            "this thread is {}: it takes no new comments",
+                            state.as_str()
+                        ),
                     ))
                 }
                 InsertOutcome::NoSuchParent => {

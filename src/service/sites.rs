@@ -26,7 +26,7 @@ fn merge_rules(
                 return Err(Error::invalid(
                     k.clone(),
                     format!(
-                        "not a site setting; known: formats, default_format, moderation, hold_links, duplicate_window_secs, {}",
+                        "not a site setting; known: formats, default_format, moderation, hold_links, duplicate_window_secs, origins, {}",
                         known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
                     ),
                 ));
@@ -45,7 +45,51 @@ fn merge_rules(
     Ok(rules)
 }
 
+/// Every origin checked and normalized, duplicates dropped.
+fn normalize_origins(list: &[String]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::with_capacity(list.len());
+    for (i, o) in list.iter().enumerate() {
+        let o =
+            crate::site::parse_origin(o).map_err(|m| Error::invalid(format!("origins[{i}]"), m))?;
+        if !out.contains(&o) {
+            out.push(o);
+        }
+    }
+    Ok(out)
+}
+
 impl Colloquy {
+    /// The origins whose pages may call a site's API from a browser: those
+    /// set through the admin API, else the configuration file's (normalized
+    /// the same way); none for an unknown site. Also tells which applies
+    /// (`true`: the admin API's).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn site_origins(&self, site: &SiteId) -> Result<(Vec<String>, bool)> {
+        let row = match self.site(site).await {
+            Ok(row) => row,
+            Err(Error::NotFound(_)) => return Ok((Vec::new(), false)),
+            Err(e) => return Err(e),
+        };
+        Ok(match row.origins {
+            Some(list) => (list, true),
+            None => (self.file_origins(site.as_str()), false),
+        })
+    }
+
+    /// A site's origins in the configuration file, normalized (the file's
+    /// check refuses ones that are not origins).
+    fn file_origins(&self, site: &str) -> Vec<String> {
+        self.config()
+            .sites
+            .iter()
+            .filter(|s| s.id == site)
+            .flat_map(|s| s.origins.iter())
+            .filter_map(|o| crate::site::parse_origin(o).ok())
+            .collect()
+    }
+
     /// Every site's settings, by id.
     ///
     /// # Errors
@@ -86,6 +130,7 @@ impl Colloquy {
             hold_links,
             duplicate_window_secs,
             rules,
+            origins,
         } = changes;
         let mut row = self.site(site).await?;
         let mut changed: Vec<String> = Vec::new();
@@ -154,6 +199,13 @@ impl Colloquy {
             if set {
                 changed.push(name.to_owned());
             }
+        }
+        if let Some(origins) = origins {
+            changed.push("origins".to_owned());
+            row.origins = match origins {
+                None => None,
+                Some(list) => Some(normalize_origins(&list)?),
+            };
         }
         if !rules.is_empty() {
             changed.extend(rules.keys().cloned());

@@ -66,6 +66,9 @@ impl TryFrom<&AnyRow> for SiteSettings {
                 Some(json) => serde_json::from_str(&json)
                     .map_err(|e| StoreError::Corrupt(format!("site rules: {e}")))?,
             },
+            origins: r
+                .try_get::<Option<String>, _>("origins")?
+                .map(|o| o.split_whitespace().map(str::to_owned).collect()),
         })
     }
 }

@@ -47,7 +47,8 @@ impl Store {
     /// Database failure.
     pub async fn site(&self, id: &str) -> Result<Option<SiteSettings>> {
         let row = sqlx::query(
-            "SELECT id, formats, default_format, moderation, hold_links, duplicate_window_secs, rules FROM sites WHERE id = $1",
+            "SELECT id, formats, default_format, moderation, hold_links, duplicate_window_secs, rules, origins \
+             FROM sites WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.read)
@@ -61,7 +62,8 @@ impl Store {
     /// Database failure.
     pub async fn sites(&self) -> Result<Vec<SiteSettings>> {
         let rows = sqlx::query(
-            "SELECT id, formats, default_format, moderation, hold_links, duplicate_window_secs, rules FROM sites ORDER BY id",
+            "SELECT id, formats, default_format, moderation, hold_links, duplicate_window_secs, rules, origins \
+             FROM sites ORDER BY id",
         )
         .fetch_all(&self.read)
         .await?;
@@ -81,7 +83,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE sites SET formats = $1, default_format = $2, moderation = $3, hold_links = $4, \
-             duplicate_window_secs = $5, rules = $6, updated = $7 WHERE id = $8",
+             duplicate_window_secs = $5, rules = $6, updated = $7, origins = $9 WHERE id = $8",
         )
         .bind(site.formats.join(" "))
         .bind(&site.default_format)
@@ -91,6 +93,7 @@ impl Store {
         .bind(rules_json(&site.rules)?)
         .bind(now)
         .bind(&site.id)
+        .bind(site.origins.as_ref().map(|o| o.join(" ")))
         .execute(&mut *tx)
         .await?;
         let changed = done.rows_affected() > 0;

@@ -233,6 +233,7 @@ pub(crate) async fn apply_settings(
         _ => serde_json::Map::new(),
     };
     let changes = crate::site::SiteChanges {
+        origins: None,
         formats: Some(s.formats),
         default_format: Some(s.default_format),
         moderation: Some(s.moderation),

@@ -125,6 +125,32 @@ export async function startArticleServer() {
       res.end('body{font-family:Georgia,serif;margin:0 auto;max-width:48rem;padding:1rem}header{border-bottom:1px solid #ccc}');
       return;
     }
+    if (u.pathname === '/hostile.css') {
+      // Broad rules as real sites have them, and worse: none may change
+      // the widget.
+      res.writeHead(200, { 'Content-Type': 'text/css' });
+      res.end([
+        'html{font-size:62.5%}',
+        'body{font:13px/2 "Comic Sans MS",cursive;color:#c00;letter-spacing:2px;text-align:center;word-spacing:4px}',
+        'footer{text-align:center;font-size:13px;font-style:italic}',
+        'article p{font-size:18px;margin:3em 0}',
+        'button{text-transform:uppercase;font-size:11px;padding:0;border-radius:20px;background:yellow}',
+        'div{line-height:3}',
+        'p{text-indent:2em}',
+        'label{display:inline;font-size:9px;color:green}',
+        'input,textarea,select{font-size:20px;border:5px solid red;padding:0}',
+        'a{color:orange;text-decoration:none}',
+        'h2,h3{font-size:40px;text-transform:uppercase}',
+        'ol,ul,li{list-style:square;margin:2em;padding:2em}',
+        '*{box-sizing:content-box}',
+      ].join('\n'));
+      return;
+    }
+    if (u.pathname === '/themed.css') {
+      res.writeHead(200, { 'Content-Type': 'text/css' });
+      res.end('#colloquy{--colloquy-accent:#008000;--colloquy-font:Georgia,serif;--colloquy-radius:0px;--colloquy-font-size:18px}');
+      return;
+    }
     if (u.pathname === '/favicon.ico') {
       res.writeHead(204);
       res.end();
@@ -140,6 +166,12 @@ export async function startArticleServer() {
     const extra = [];
     if (u.searchParams.get('order')) extra.push(`data-colloquy-order="${attr(u.searchParams.get('order'))}"`);
     if (u.searchParams.get('size')) extra.push(`data-colloquy-page-size="${attr(u.searchParams.get('size'))}"`);
+    if (u.searchParams.get('theme')) extra.push(`data-colloquy-theme="${attr(u.searchParams.get('theme'))}"`);
+    // css=hostile: aggressive site CSS, the widget inside the article's footer;
+    // css=themed: the documented custom properties set by the page.
+    const css = u.searchParams.get('css');
+    const sheet = css === 'hostile' || css === 'themed' ? `<link rel="stylesheet" href="/${css}.css">` : '';
+    const [open, close] = css === 'hostile' ? ['<article><footer>', '</footer></article>'] : ['', ''];
     const threadPage = `${colloquy}/sites/${encodeURIComponent(site)}/threads/${encodeURIComponent(thread)}`;
     res.writeHead(200, {
       'Content-Type': 'text/html; charset=utf-8',
@@ -150,12 +182,13 @@ export async function startArticleServer() {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Hello, world — The Example Times</title>
 <link rel="stylesheet" href="/site.css">
+${sheet}
 </head><body>
 <header><p>The Example Times</p></header>
 <main>
 <article><h1>Hello, world</h1>
 <p>An article that readers can comment on. The comments below come from another origin.</p></article>
-<div id="colloquy"><noscript><a href="${attr(threadPage)}">Read and post comments</a></noscript></div>
+${open}<div id="colloquy"><noscript><a href="${attr(threadPage)}">Read and post comments</a></noscript></div>${close}
 <script src="${attr(colloquy)}/embed.js" defer data-colloquy-site="${attr(site)}" data-colloquy-thread="${attr(thread)}" ${extra.join(' ')}></script>
 </main></body></html>`);
   });
@@ -165,10 +198,12 @@ export async function startArticleServer() {
   return {
     origin,
     setColloquy(base) { colloquy = base; },
-    article({ site = 'default', thread = 'news/hello', order, size } = {}) {
+    article({ site = 'default', thread = 'news/hello', order, size, css, theme } = {}) {
       const q = new URLSearchParams({ site, thread });
       if (order) q.set('order', order);
       if (size) q.set('size', String(size));
+      if (css) q.set('css', css);
+      if (theme) q.set('theme', theme);
       return `${origin}/article?${q}`;
     },
     close: () => new Promise((resolve) => server.close(resolve)),

@@ -52,12 +52,12 @@ describe('moderation', () => {
     const message = page.locator('.colloquy-message');
     await message.waitFor();
     assert.match(await message.textContent(), /held for moderation/);
-    assert.equal(await page.evaluate(() => document.activeElement.className), 'colloquy-message colloquy-held');
+    assert.equal(await page.evaluate(() => (document.activeElement.shadowRoot?.activeElement ?? document.activeElement).className), 'colloquy-message colloquy-held');
     assert.equal(await page.locator('li.colloquy-comment').count(), 0);
     await screenshot(page, '20-embed-held');
     await page.reload();
     await page.locator('#colloquy-format option').first().waitFor({ state: 'attached' });
-    await page.getByText('0 comments').waitFor();
+    await page.getByText('No comments yet').waitFor();
     assert.equal(await page.getByText('Deals at').count(), 0);
 
     const mod = await newPage();

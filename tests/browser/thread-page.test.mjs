@@ -51,7 +51,16 @@ describe('the thread page without JavaScript', () => {
     assert.equal(await mine.locator('.colloquy-body p').count(), 2);
     assert.equal(await mine.locator('.colloquy-body strong').textContent(), 'paragraph');
     assert.equal(await mine.locator('.colloquy-body a').getAttribute('href'), 'http://www.example.com');
-    assert.match(await page.getByRole('status').textContent(), /published/);
+    // The confirmation is beside the comment the redirect lands on (not at
+    // the top, scrolled past), and the comment is highlighted.
+    assert.match(await mine.getByRole('status').textContent(), /published/);
+    assert.equal(await page.getByRole('status').count(), 1);
+    const highlight = await mine.locator('> article').evaluate((a) => getComputedStyle(a).backgroundColor);
+    const plain = await page.locator('li.colloquy-comment').first().locator('> article').evaluate((a) => getComputedStyle(a).backgroundColor);
+    assert.notEqual(highlight, plain, ':target highlights the new comment');
+    assert.ok(await mine.getByRole('status').isVisible());
+    const { top } = await mine.getByRole('status').evaluate((n) => n.getBoundingClientRect());
+    assert.ok(top >= 0 && top < 900, `the confirmation is on screen (${top})`);
     await screenshot(page, '30-thread-page-posted');
 
     await mine.getByRole('link', { name: 'Reply to Ivo' }).click();
@@ -76,6 +85,14 @@ describe('the thread page without JavaScript', () => {
     await page.getByRole('button', { name: 'Preview' }).click();
     const preview = page.getByRole('region', { name: 'Preview' });
     await preview.waitFor();
+    // The page comes back at the form, not at its top.
+    assert.equal(new URL(page.url()).hash, '#colloquy-form');
+    const atForm = await page.evaluate(() => {
+      const top = document.getElementById('colloquy-form').getBoundingClientRect().top;
+      const bottom = window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 2;
+      return Math.abs(top) < 2 || bottom;
+    });
+    assert.ok(atForm, 'scrolled to the form (or as far as the page goes)');
     assert.equal(await preview.locator('b').count(), 0);
     assert.match(await preview.textContent(), /Is <b>this<\/b> bold\?/);
     assert.equal(await page.getByLabel('Text format').inputValue(), 'plain_text');

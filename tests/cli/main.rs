@@ -425,3 +425,195 @@ fn rerender_reports_what_it_did() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("nosuch"));
 }
+
+#[test]
+fn export_refuses_a_missing_database_and_creates_nothing() {
+    let dir = std::env::temp_dir().join(format!("colloquy-cli-nodb-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // The default database, in a directory that has none.
+    let o = Command::new(env!("CARGO_BIN_EXE_colloquy"))
+        .args(["export", "--site", "default"])
+        .current_dir(&dir)
+        .env_remove("COLLOQUY_DATABASE_URL")
+        .env_remove("COLLOQUY_DATABASE")
+        .env_remove("COLLOQUY_CONFIG")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no database at colloquy.db"), "{err}");
+    assert!(o.stdout.is_empty(), "no empty backup on stdout");
+    // One named on the command line, with an output file.
+    let missing = dir.join("elsewhere.db");
+    let o = Command::new(env!("CARGO_BIN_EXE_colloquy"))
+        .args([
+            "export",
+            "--site",
+            "default",
+            "--output",
+            "backup.jsonl",
+            "--database",
+        ])
+        .arg(format!("sqlite:{}", missing.display()))
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(&missing.display().to_string()), "{err}");
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert!(left.is_empty(), "nothing created: {left:?}");
+    // A database that exists exports as before.
+    let db = format!("sqlite:{}", dir.join("real.db").display());
+    let o = Command::new(env!("CARGO_BIN_EXE_colloquy"))
+        .args(["rerender", "--site", "default", "--database", &db])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new(env!("CARGO_BIN_EXE_colloquy"))
+        .args(["export", "--site", "default", "--database", &db])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("exported 0 threads"));
+}
+
+#[test]
+fn each_subcommand_shows_only_its_own_flags() {
+    let help = |cmd: &str| {
+        let o = colloquy(&[cmd, "--help"], b"");
+        assert!(o.status.success(), "{cmd} --help");
+        stdout(&o)
+    };
+    assert!(help("serve").contains("--listen"));
+    for cmd in ["import", "export", "rerender"] {
+        let text = help(cmd);
+        assert!(
+            !text.contains("--listen"),
+            "{cmd} --help lists --listen:\n{text}"
+        );
+        assert!(
+            text.contains("--database") && text.contains("--config"),
+            "{cmd}"
+        );
+    }
+    let o = colloquy(&["export", "--site", "x", "--listen", "127.0.0.1:1"], b"");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--listen"), "{}", stderr(&o));
+}
+
+#[test]
+fn policy_check_lists_every_error_of_a_file_and_suggests_the_key() {
+    let dir = std::env::temp_dir().join(format!("colloquy-cli-allerrors-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("many.toml"),
+        "id = \"Many\"\nnmae = \"Many\"\n\n[[filter]]\nkind = \"html\"\nalowed_tags = [\"em\"]\n\n[[filter]]\nkind = \"url\"\nmax_display_lenght = 20\n\n[[filter]]\nkind = \"nosuch\"\n",
+    )
+    .unwrap();
+    let o = colloquy(&["policy", "check", dir.to_str().unwrap()], b"");
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    for (line, text) in [
+        (2, "did you mean `name`?"),
+        (6, "did you mean `allowed_tags`?"),
+        (10, "did you mean `max_display_length`?"),
+    ] {
+        assert!(
+            err.lines()
+                .any(|l| l.contains(&format!("many.toml:{line}:")) && l.contains(text)),
+            "line {line}: {text}\n{err}"
+        );
+    }
+    // Once the keys are right, the other problems of the same file are all
+    // listed too.
+    std::fs::write(
+        dir.join("many.toml"),
+        "id = \"Many\"\nname = \"Many\"\n\n[[filter]]\nkind = \"html\"\nallowed_tags = [\"script\"]\n\n[[filter]]\nkind = \"nosuch\"\n",
+    )
+    .unwrap();
+    let o = colloquy(&["policy", "check", dir.to_str().unwrap()], b"");
+    let err = stderr(&o);
+    for line in [1, 6, 9] {
+        assert!(
+            err.contains(&format!("many.toml:{line}:")),
+            "line {line}\n{err}"
+        );
+    }
+    assert!(err.contains("1 of 1 policy files are invalid"), "{err}");
+    // A syntax error is reported as such, with its line.
+    std::fs::write(dir.join("many.toml"), "id = \"x\"\nname = \n").unwrap();
+    let o = colloquy(&["policy", "check", dir.to_str().unwrap()], b"");
+    assert!(stderr(&o).contains("many.toml:2:"), "{}", stderr(&o));
+}
+
+#[test]
+fn cross_origin_refusals_are_logged_with_the_origin() {
+    let dir = std::env::temp_dir().join(format!("colloquy-cli-originlog-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    std::fs::write(
+        dir.join("colloquy.toml"),
+        format!("listen = \"127.0.0.1:{port}\"\n\n[[site]]\nid = \"default\"\norigins = [\"https://news.example\"]\n"),
+    )
+    .unwrap();
+    let log = std::fs::File::create(dir.join("log.txt")).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_colloquy"))
+        .arg("serve")
+        .env("COLLOQUY_LOG", "warn")
+        .env_remove("COLLOQUY_CONFIG")
+        .env_remove("COLLOQUY_DATABASE_URL")
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_healthy(&base);
+    let (status, _) = http(
+        "OPTIONS",
+        &format!("{base}/api/v1/sites/default/threads/a/comments"),
+        &[
+            ("origin", "https://evil.example"),
+            ("access-control-request-method", "POST"),
+        ],
+        None,
+    );
+    assert_eq!(status, 403);
+    let (status, _) = http(
+        "GET",
+        &format!("{base}/api/v1/sites/default/formats"),
+        &[("origin", "http://news.example")],
+        None,
+    );
+    assert_eq!(status, 200, "answered, without CORS headers");
+    let (status, _) = http(
+        "GET",
+        &format!("{base}/api/v1/sites/default/formats"),
+        &[("origin", "https://news.example")],
+        None,
+    );
+    assert_eq!(status, 200);
+    drop(server);
+    let text = std::fs::read_to_string(dir.join("log.txt")).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.contains("preflight refused") && l.contains("https://evil.example")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains("read refused") && l.contains("http://news.example")),
+        "{text}"
+    );
+    assert!(
+        !text.contains("origin=https://news.example"),
+        "an allowed origin is not logged:\n{text}"
+    );
+}

@@ -552,6 +552,12 @@ async fn the_same_text_twice_is_a_conflict(db: Db) {
     )
     .await;
     assert_eq!(p["code"], "duplicate_comment");
+    // Readers see the detail: no internal id in it.
+    let detail = p["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("same text") && !detail.chars().any(|c| c.is_ascii_digit()),
+        "{detail}"
+    );
     // Another thread, or other text, is fine.
     app.post_ok("default", "d2", body).await;
     app.post_ok(

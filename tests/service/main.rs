@@ -10,12 +10,14 @@ use common as helpers;
 
 mod admin;
 mod api;
+mod delivery;
 mod errors;
 mod hostile;
 mod keys;
 mod moderation;
 mod notify;
 mod openapi;
+mod origins;
 mod pages;
 mod privacy;
 mod receivers;

@@ -90,7 +90,18 @@ async fn the_thread_page_lists_and_its_form_posts_and_redirects_back(db: Db) {
         )
     );
     let (_, _, html) = get_page(&app, location.split('#').next().unwrap()).await;
-    assert!(html.contains("your comment is published"));
+    // The confirmation is inside the new comment, where the redirect lands.
+    let at_mine = html
+        .find(&format!("id=\"comment-{}\"", reply["id"]))
+        .unwrap();
+    let at_notice = html.find("your comment is published").unwrap();
+    assert!(
+        at_notice > at_mine,
+        "the confirmation is beside the comment"
+    );
+    assert_eq!(html.matches("your comment is published").count(), 1);
+    // A preview comes back at the form.
+    assert!(html.contains(&format!("formaction=\"{path}#colloquy-form\"")));
     // Nested under its parent, with reply links that keep the order.
     let at_parent = html
         .find(&format!("id=\"comment-{}\"", parent["id"]))
@@ -324,7 +335,7 @@ async fn the_moderation_page_and_assets(db: Db) {
     let csp = headers["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe"));
     assert_eq!(headers["cache-control"], "no-store");
-    assert!(html.contains("<script src=\"/assets/moderation.js\" defer></script>"));
+    assert!(html.contains("<script src=\"/assets/moderation.js?v="));
     assert!(html.contains("data-site=\"other\""));
     // Every loaded format can be offered, not just the site's.
     assert!(html.contains("value=\"filtered_html\"") && html.contains("value=\"markdown\""));

@@ -235,6 +235,7 @@ async fn site_settings_move_only_into_a_site_without_comments(db: Db) {
                 moderation: Some(ModerationMode::Hold),
                 hold_links: Some(5),
                 duplicate_window_secs: Some(0),
+                origins: None,
                 rules: serde_json::json!({"moderation_keys": ["bitcoin"], "max_depth": 4})
                     .as_object()
                     .cloned()

@@ -34,6 +34,36 @@ pub struct SiteResponse {
     #[serde(flatten)]
     #[schema(schema_with = rules_schema)]
     rules: SiteRules,
+    /// The origins whose pages may use the site's API from a browser
+    /// (`scheme://host[:port]`, or `*` for any page).
+    origins: Vec<String>,
+    /// Where `origins` come from: `admin` (set here) or `file` (the site's
+    /// `origins` in colloquy.toml, until set here).
+    #[schema(value_type = String, example = "file")]
+    origins_source: &'static str,
+}
+
+impl SiteResponse {
+    /// A site's settings with the origins that apply to it.
+    pub(crate) async fn of(
+        app: &AppState,
+        r: crate::site::SiteSettings,
+    ) -> ApiResult<SiteResponse> {
+        let id = crate::comment::SiteId::parse(&r.id)
+            .map_err(|e| Problem::from(crate::error::Error::internal(e.to_string())))?;
+        let (origins, admin) = app.colloquy.site_origins(&id).await?;
+        Ok(SiteResponse {
+            id: r.id,
+            formats: r.formats,
+            default_format: r.default_format,
+            moderation: r.moderation,
+            hold_links: r.hold_links,
+            duplicate_window_secs: r.duplicate_window_secs,
+            rules: r.rules,
+            origins,
+            origins_source: if admin { "admin" } else { "file" },
+        })
+    }
 }
 
 /// The rules' schema, flattened into a site's: [`SiteRules`] refuses
@@ -45,20 +75,6 @@ pub(crate) fn rules_schema() -> RefOr<Schema> {
         object.additional_properties = None;
     }
     schema
-}
-
-impl From<crate::site::SiteSettings> for SiteResponse {
-    fn from(r: crate::site::SiteSettings) -> SiteResponse {
-        SiteResponse {
-            id: r.id,
-            formats: r.formats,
-            default_format: r.default_format,
-            moderation: r.moderation,
-            hold_links: r.hold_links,
-            duplicate_window_secs: r.duplicate_window_secs,
-            rules: r.rules,
-        }
-    }
 }
 
 /// Every site.
@@ -83,13 +99,10 @@ pub async fn list_sites(
     bearer: Bearer,
 ) -> ApiResult<Json<SitesResponse>> {
     authorize(&app, &bearer, None)?;
-    let sites: Vec<SiteResponse> = app
-        .colloquy
-        .sites()
-        .await?
-        .into_iter()
-        .map(SiteResponse::from)
-        .collect();
+    let mut sites = Vec::new();
+    for row in app.colloquy.sites().await? {
+        sites.push(SiteResponse::of(&app, row).await?);
+    }
     Ok(Json(SitesResponse { sites }))
 }
 
@@ -110,7 +123,7 @@ pub async fn get_site(
     AdminSite(site): AdminSite,
 ) -> ApiResult<Json<SiteResponse>> {
     let row = app.colloquy.site(&site).await?;
-    Ok(Json(SiteResponse::from(row)))
+    Ok(Json(SiteResponse::of(&app, row).await?))
 }
 
 /// Changes to a site's settings; absent fields stay as they are. Fields
@@ -131,12 +144,26 @@ pub struct SiteBody {
     #[serde(default)]
     #[schema(maximum = 86400)]
     duplicate_window_secs: Option<u32>,
+    /// The origins whose pages may use the site's API from a browser, each
+    /// `scheme://host[:port]` (or `*`); they replace the file's. `null`
+    /// goes back to the site's `origins` in colloquy.toml.
+    #[serde(default, deserialize_with = "set_or_null")]
+    #[schema(value_type = Option<Vec<String>>, nullable)]
+    origins: Option<Option<Vec<String>>>,
     #[serde(flatten)]
     #[schema(schema_with = rules_schema)]
     rules: serde_json::Map<String, serde_json::Value>,
 }
 
 impl RequestBody for SiteBody {}
+
+/// A present field: `Some(value)`, `Some(None)` for `null` (absent is the
+/// field's default, `None`).
+fn set_or_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<Vec<String>>>, D::Error> {
+    Option::<Vec<String>>::deserialize(d).map(Some)
+}
 
 /// Change a site's formats, default format or moderation (next request sees it)
 #[utoipa::path(
@@ -177,11 +204,12 @@ pub async fn update_site(
                 hold_links: b.hold_links,
                 duplicate_window_secs: b.duplicate_window_secs,
                 rules: b.rules,
+                origins: b.origins,
             },
             &actor,
         )
         .await?;
-    Ok(Json(SiteResponse::from(row)))
+    Ok(Json(SiteResponse::of(&app, row).await?))
 }
 
 /// A thread state change.

@@ -160,7 +160,7 @@ pub async fn post_comment(
         .as_deref()
         .filter(|r| is_form && !r.trim().is_empty())
     {
-        Some(r) => Some(redirect_target(&app, &site, r)?),
+        Some(r) => Some(redirect_target(&app, &site, r).await?),
         None => None,
     };
     let client = post_client(&app, &site, &bearer, &headers, is_form);
@@ -243,7 +243,11 @@ pub(crate) fn post_client(
 ///
 /// # Errors
 /// A problem naming `redirect`, before anything is stored.
-pub(crate) fn redirect_target(app: &AppState, site: &SiteId, target: &str) -> ApiResult<String> {
+pub(crate) async fn redirect_target(
+    app: &AppState,
+    site: &SiteId,
+    target: &str,
+) -> ApiResult<String> {
     const THIS_SERVER: &str = "http://colloquy.invalid/";
     let refuse = || {
         Problem::invalid(
@@ -263,10 +267,8 @@ pub(crate) fn redirect_target(app: &AppState, site: &SiteId, target: &str) -> Ap
         return Ok(path);
     }
     let origin = url.origin().ascii_serialization();
-    let allowed = matches!(url.scheme(), "http" | "https")
-        && app.colloquy.config().sites.iter().any(|s| {
-            s.id == site.as_str() && s.origins.iter().any(|o| o.trim_end_matches('/') == origin)
-        });
+    let (origins, _) = app.colloquy.site_origins(site).await?;
+    let allowed = matches!(url.scheme(), "http" | "https") && origins.contains(&origin);
     if !allowed {
         return Err(refuse());
     }
@@ -338,29 +340,38 @@ pub async fn list_comments(
     let site = site_id(&site)?;
     let thread = thread_key(&thread)?;
     let order = parse_order(q.order.as_deref())?;
-    let version = app.colloquy.listing_version(&site, &thread).await?;
+    let (bytes, etag) = listing(&app, &site, &thread, order, q.limit, q.cursor.as_deref()).await?;
+    Ok(respond_cached(&headers, &etag, bytes, "application/json"))
+}
+
+/// One page of a listing as JSON bytes and their ETag, from the listing
+/// cache when the thread has not changed since (first pages only).
+pub(crate) async fn listing(
+    app: &AppState,
+    site: &SiteId,
+    thread: &crate::comment::ThreadKey,
+    order: Order,
+    limit: Option<i64>,
+    cursor: Option<&str>,
+) -> ApiResult<(axum::body::Bytes, String)> {
+    let version = app.colloquy.listing_version(site, thread).await?;
     let key = crate::http::cache::ListingCache::key(
         site.as_str(),
         thread.as_str(),
         &format!("{order:?}"),
-        q.limit,
-        q.cursor.as_deref(),
+        limit,
+        cursor,
     );
     let cached = version.zip(key.as_deref());
     if let Some(entry) = cached.and_then(|(v, key)| app.listings.get(key, v)) {
-        return Ok(respond_cached(
-            &headers,
-            &entry.etag,
-            entry.body,
-            "application/json",
-        ));
+        return Ok((entry.body, entry.etag));
     }
     let Page {
         comments,
         next_cursor,
     } = app
         .colloquy
-        .list(&site, &thread, order, q.limit, q.cursor.as_deref())
+        .list(site, thread, order, limit, cursor)
         .await?;
     let body = ListResponse {
         comments: comments.iter().map(PublicComment::from).collect(),
@@ -378,7 +389,7 @@ pub async fn list_comments(
         };
         app.listings.put(key, entry);
     }
-    Ok(respond_cached(&headers, &etag, bytes, "application/json"))
+    Ok((bytes, etag))
 }
 
 /// An author's edit.

@@ -57,7 +57,16 @@ pub async fn formats(
 ) -> ApiResult<Response> {
     let site = site_id(&site)?;
     let (row, policies) = app.colloquy.formats(&site).await?;
-    let list: Vec<FormatResponse<'_>> = policies
+    Ok(Json(formats_body(&app, &row, &policies)).into_response())
+}
+
+/// What `formats` answers, for the bootstrap too.
+pub(crate) fn formats_body<'a>(
+    app: &AppState,
+    row: &'a crate::site::SiteSettings,
+    policies: &[&'a crate::policy::Policy],
+) -> FormatsResponse<'a> {
+    let list: Vec<FormatResponse<'a>> = policies
         .iter()
         .map(|p| FormatResponse {
             id: p.id(),
@@ -68,12 +77,11 @@ pub async fn formats(
             long_tips: p.long_tips(),
         })
         .collect();
-    let body = FormatsResponse {
+    FormatsResponse {
         formats: list,
         default: &row.default_format,
         reply_notifications: app.colloquy.config().smtp.is_some(),
-    };
-    Ok(Json(body).into_response())
+    }
 }
 
 /// A form stamp and how it is checked.
@@ -107,22 +115,26 @@ pub async fn stamp(
 ) -> ApiResult<Response> {
     let site = site_id(&site)?;
     let row = app.colloquy.site(&site).await?;
+    let mut response = Json(stamp_body(&app, &row)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// A fresh stamp for a site's form, for `stamp` and the bootstrap.
+pub(crate) fn stamp_body(app: &AppState, row: &crate::site::SiteSettings) -> StampResponse {
     let stamp = app.colloquy.form_stamp();
     let issued: i64 = stamp
         .split('.')
         .next()
         .and_then(|ms| ms.parse().ok())
         .unwrap_or(0);
-    let body = StampResponse {
+    StampResponse {
         stamp,
         expires: rfc3339(issued + crate::service::STAMP_LIFETIME_MS),
         min_submit_secs: row.rules.min_submit_secs,
-    };
-    let mut response = Json(body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    }
 }
 
 /// The body of a preview.

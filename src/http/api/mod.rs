@@ -1,14 +1,17 @@
 //! Public `/api/v1` handlers: post and list comments, counts, thread state,
-//! formats, preview, and the author's own edit and delete.
+//! formats, preview, the embed's bootstrap, and the author's own edit and
+//! delete.
 //!
 //! Each handler extracts, calls one service method, and shapes the answer;
 //! its `#[utoipa::path]` is its entry in the OpenAPI document, and
 //! [`router`] registers both from the same list.
 
+mod bootstrap;
 mod comments;
 mod forms;
 mod threads;
 
+pub use bootstrap::*;
 pub use comments::*;
 pub use forms::*;
 pub use threads::*;
@@ -32,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(stamp))
         .routes(routes!(counts_get, counts_post))
         .routes(routes!(thread_info))
+        .routes(routes!(bootstrap))
         .routes(routes!(list_comments, post_comment))
         .routes(routes!(edit_comment, delete_comment))
 }

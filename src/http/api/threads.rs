@@ -15,10 +15,10 @@ use utoipa::{IntoParams, ToSchema};
 /// A thread's state and count.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ThreadResponse {
-    key: String,
-    state: ThreadState,
+    pub(crate) key: String,
+    pub(crate) state: ThreadState,
     /// Published comments.
-    count: i64,
+    pub(crate) count: i64,
 }
 
 /// A thread's state and published-comment count

@@ -29,6 +29,21 @@ pub(super) struct OnPage {
     /// `2026-11-26 15:10 UTC`.
     pub(super) time: String,
     pub(super) reply_href: String,
+    /// The reader has just posted it: the confirmation goes beside it.
+    pub(super) just_posted: bool,
+}
+
+/// Marks the comment the reader has just posted, if it is on the page.
+pub(super) fn mark_posted(steps: &mut [Step], id: i64) {
+    for step in steps {
+        if let Step::Comment(c) = step {
+            if c.id == id {
+                if let Some(p) = c.on_page.as_mut() {
+                    p.just_posted = true;
+                }
+            }
+        }
+    }
 }
 
 /// One step of writing the list, in document order: the template writes
@@ -126,6 +141,7 @@ fn view(c: Comment, reply_href: Option<&dyn Fn(i64) -> String>) -> CommentView {
         on_page: reply_href.map(|href| OnPage {
             time: readable_time(&created),
             reply_href: href(c.id),
+            just_posted: false,
         }),
         created,
         body: c.html,

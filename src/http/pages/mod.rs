@@ -43,6 +43,13 @@ pub(crate) struct Head {
     scripts: &'static [&'static str],
 }
 
+impl Head {
+    /// The versioned address of one of the assets (cached for a year).
+    pub(crate) fn asset(&self, name: &str) -> String {
+        super::assets::versioned(name)
+    }
+}
+
 /// A page template: one that extends `base.html`.
 pub(crate) trait Document: Template {
     /// Its head.

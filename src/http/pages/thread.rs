@@ -438,6 +438,10 @@ async fn render(
             .unwrap_or_else(|| app.colloquy.form_stamp());
         CommentForm {
             stamp,
+            // A preview comes back at the form, not the top (a refusal
+            // comes back with the focus on its summary, by autofocus, which
+            // a fragment would cancel).
+            preview_action: format!("{path}#colloquy-form"),
             action: path.clone(),
             formats: policies,
             default_format: row.default_format.clone(),
@@ -453,6 +457,10 @@ async fn render(
             reply_mail: app.colloquy.config().smtp.is_some(),
         }
     });
+    let mut comments = nest(page.comments, Some(&reply_href));
+    if let Some(Notice::Published(id)) = &view.notice {
+        super::comments::mark_posted(&mut comments, *id);
+    }
     let page = ThreadPage {
         head: Head {
             title: format!("Comments on {}", thread.as_str()),
@@ -463,7 +471,7 @@ async fn render(
         notice: view.notice,
         count: info.count,
         orders,
-        comments: nest(page.comments, Some(&reply_href)),
+        comments,
         more_href,
         form,
     };
@@ -482,6 +490,8 @@ fn author_name(c: &Comment) -> String {
 struct CommentForm<'a> {
     /// Where the form posts (the page itself).
     action: String,
+    /// Where the Preview button posts: the page, at the form.
+    preview_action: String,
     /// The site's formats, in order.
     formats: Vec<&'a Policy>,
     default_format: String,
@@ -606,6 +616,7 @@ mod tests {
         let html = FormOnly {
             form: CommentForm {
                 action: "/sites/default/threads/a%2Fb".into(),
+                preview_action: "/sites/default/threads/a%2Fb#colloquy-form".into(),
                 formats,
                 default_format: "filtered_html".into(),
                 values,
