@@ -1,4 +1,5 @@
-//! The layering of ARCHITECTURE.md, checked: a module that names another
+//! The layering of ARCHITECTURE.md, checked (and one rule of the store's
+//! layout: migration numbers are unique): a module that names another
 //! module (or an outside crate) its layer may not use fails this test with
 //! the file and line.
 //!
@@ -337,4 +338,25 @@ fn every_top_level_module_has_a_layer() {
         undocumented.is_empty(),
         "modules ARCHITECTURE.md does not mention: {undocumented:?}"
     );
+}
+
+#[test]
+fn every_migration_has_a_number_of_its_own() {
+    // Two branches that each add "the next" migration would otherwise both
+    // ship version N, and a database would run only one of them.
+    let dir = src_dir().join("store/migrations");
+    let mut seen: Vec<(u64, String)> = Vec::new();
+    for entry in fs::read_dir(&dir).expect("migrations directory") {
+        let name = entry.expect("entry").file_name().to_string_lossy().into_owned();
+        let number: u64 = name
+            .split('_')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("migration {name} does not start with its number"));
+        if let Some((_, other)) = seen.iter().find(|(n, _)| *n == number) {
+            panic!("migrations {other} and {name} share the number {number}");
+        }
+        seen.push((number, name));
+    }
+    assert!(seen.len() >= 10, "{seen:?}");
 }
