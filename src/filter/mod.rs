@@ -5,6 +5,7 @@
 //! ([`crate::safety::finalize`]) always runs last.
 
 pub(crate) mod autop;
+mod fast;
 pub(crate) mod html;
 pub(crate) mod html5;
 pub(crate) mod html_corrector;
@@ -61,6 +62,9 @@ impl Filter {
 pub(crate) struct Pipeline {
     filters: Vec<Filter>,
     allow: Allowlist,
+    /// The one-pass path for comments without markup, when the filters
+    /// have a shape that has one.
+    fast: Option<fast::FastPath>,
 }
 
 impl Pipeline {
@@ -112,19 +116,36 @@ impl Pipeline {
                 Filter::HtmlEscape(_) | Filter::HtmlCorrector(_) => {}
             }
         }
-        Pipeline { filters, allow }
+        let fast = fast::FastPath::detect(&filters);
+        Pipeline {
+            filters,
+            allow,
+            fast,
+        }
     }
 
     /// Renders raw comment text to safe HTML.
     pub(crate) fn render(&self, input: &str) -> SafeHtml {
         let normalized = text::normalize_input(input);
+        if let Some(html) = self
+            .fast
+            .as_ref()
+            .and_then(|f| f.render(&normalized, &self.allow))
+        {
+            return html;
+        }
+        self.render_filters(&normalized)
+    }
+
+    /// The full pipeline, for normalized input.
+    fn render_filters(&self, normalized: &str) -> SafeHtml {
         let mut current = String::with_capacity(normalized.len() + 64);
         let mut next = String::with_capacity(normalized.len() + 64);
         let mut first = true;
         for filter in &self.filters {
             next.clear();
             if first {
-                filter.apply(&normalized, &mut next);
+                filter.apply(normalized, &mut next);
                 first = false;
             } else {
                 filter.apply(&current, &mut next);
@@ -132,9 +153,22 @@ impl Pipeline {
             std::mem::swap(&mut current, &mut next);
         }
         if first {
-            current.push_str(&normalized);
+            current.push_str(normalized);
         }
         safety::finalize(&current, &self.allow)
+    }
+
+    /// The full pipeline, never the fast path (tests).
+    #[cfg(test)]
+    pub(crate) fn render_full(&self, input: &str) -> SafeHtml {
+        self.render_filters(&text::normalize_input(input))
+    }
+
+    /// The fast path alone: `None` when it does not take this input (tests).
+    #[cfg(test)]
+    pub(crate) fn render_fast(&self, input: &str) -> Option<SafeHtml> {
+        let normalized = text::normalize_input(input);
+        self.fast.as_ref()?.render(&normalized, &self.allow)
     }
 
     /// Runs only the filters, without the safety net (tests and diagnostics).

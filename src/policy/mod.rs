@@ -132,6 +132,12 @@ impl Policy {
         self.pipeline.allowlist()
     }
 
+    /// The compiled filters and safety net.
+    #[cfg(test)]
+    pub(crate) fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
     /// Renders a raw comment. Never fails: every input has an output.
     pub fn render(&self, raw: &str) -> Rendered {
         Rendered {
