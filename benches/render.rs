@@ -128,7 +128,7 @@ fn corpus_group(c: &mut Criterion, name: &str, set: &PolicySet, texts: &[&str]) 
             b.iter(|| {
                 let mut out = 0usize;
                 for text in texts {
-                    out += policy.render(black_box(text)).html.as_str().len();
+                    out += policy.render_html(black_box(text)).as_str().len();
                 }
                 out
             });
@@ -232,7 +232,7 @@ fn summary_table(set: &PolicySet, parts: &[(&str, &[&str])]) {
             .map(|((_, texts), base)| {
                 let rate = mib(
                     texts,
-                    best_pass(texts, &|t| policy.render(t).html.as_str().len()),
+                    best_pass(texts, &|t| policy.render_html(t).as_str().len()),
                 );
                 format!("{rate:.1} ({:.2}×)", rate / base)
             })
@@ -247,14 +247,14 @@ fn summary_table(set: &PolicySet, parts: &[(&str, &[&str])]) {
 /// enough to time (at least 20 ms, or one render).
 fn seconds_per_render(policy: &Policy, input: &str) -> f64 {
     let once = Instant::now();
-    black_box(policy.render(black_box(input)).html.as_str().len());
+    black_box(policy.render_html(black_box(input)).as_str().len());
     let single = once.elapsed().as_secs_f64();
     let per_batch = ((0.02 / single.max(1e-9)).ceil() as usize).clamp(1, 100_000);
     let mut best = f64::MAX;
     for _ in 0..5 {
         let start = Instant::now();
         for _ in 0..per_batch {
-            black_box(policy.render(black_box(input)).html.as_str().len());
+            black_box(policy.render_html(black_box(input)).as_str().len());
         }
         best = best.min(start.elapsed().as_secs_f64() / per_batch as f64);
     }

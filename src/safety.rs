@@ -283,6 +283,23 @@ pub fn check_url<'a>(value: &'a str, schemes: &[String]) -> Option<std::borrow::
     })
 }
 
+/// A URL that passed [`check_url`], in the form to write; only this module
+/// makes one, so a writer that takes one writes no unchecked link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CheckedUrl(String);
+
+impl CheckedUrl {
+    /// The URL to write (not yet escaped for an attribute).
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// [`check_url`], for a writer that takes only checked links.
+pub(crate) fn checked_url(value: &str, schemes: &[String]) -> Option<CheckedUrl> {
+    check_url(value, schemes).map(|v| CheckedUrl(v.into_owned()))
+}
+
 /// A URL as the WHATWG parser reads it: its scheme, and the serialization to
 /// write instead of the value (`None`: write the value as typed).
 type ParsedUrl = Option<(String, Option<String>)>;
@@ -518,24 +535,22 @@ fn handle_markup(
 /// allow-list that has `p`, `br` and `a` with `href` and `rel`; it writes
 /// only the tags the allow-list has, so the output is what [`finalize`]
 /// would make of it, and needs no second reading.
-pub(crate) struct PlainWriter<'a> {
+pub(crate) struct PlainWriter {
     out: String,
     /// Write `"` and `'` as references too (as `check_plain` does).
     quotes: bool,
-    allow: &'a Allowlist,
     paragraphs: bool,
     breaks: bool,
     links: bool,
     rel: bool,
 }
 
-impl<'a> PlainWriter<'a> {
+impl PlainWriter {
     /// A writer with room for `capacity` bytes.
-    pub(crate) fn new(capacity: usize, quotes: bool, allow: &'a Allowlist) -> Self {
+    pub(crate) fn new(capacity: usize, quotes: bool, allow: &Allowlist) -> Self {
         PlainWriter {
             out: String::with_capacity(capacity),
             quotes,
-            allow,
             paragraphs: allow.allows_tag("p"),
             breaks: allow.allows_tag("br"),
             links: allow.allows_tag("a") && allow.allows_attribute("a", "href"),
@@ -585,16 +600,11 @@ impl<'a> PlainWriter<'a> {
     }
 
     /// A link to `href` showing `display` (quotes escaped; then `...` when
-    /// `cut`), with
-    /// `rel="nofollow ugc"`-style `rel` when the policy sets one. A target
-    /// the allow-list's schemes do not allow writes the text alone.
-    pub(crate) fn link(&mut self, href: &str, rel: Option<&str>, display: &str, cut: bool) {
-        let checked = if self.links {
-            check_url(href, self.allow.schemes())
-        } else {
-            None
-        };
-        if let Some(href) = &checked {
+    /// `cut`), with `rel` when the policy sets one. The target was checked
+    /// against the `url` filter's schemes, which the allow-list holds.
+    pub(crate) fn link(&mut self, href: &CheckedUrl, rel: Option<&str>, display: &str, cut: bool) {
+        let checked = self.links.then_some(href.as_str());
+        if let Some(href) = checked {
             self.out.push_str("<a href=\"");
             text::escape_attr_into(&mut self.out, href);
             self.out.push('"');

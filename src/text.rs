@@ -231,16 +231,22 @@ pub(crate) fn normalize_input(input: &str) -> std::borrow::Cow<'_, str> {
         return std::borrow::Cow::Borrowed(input);
     }
     let mut out = String::with_capacity(input.len());
-    let mut chars = input.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\r' {
-            out.push('\n');
-            if chars.peek() == Some(&'\n') {
-                chars.next();
-            }
-        } else if !is_forbidden_char(c) {
-            out.push(c);
+    // Line by `\r`: most such comments only have Windows line endings, and
+    // the pieces between them are copied whole.
+    let mut rest = input;
+    loop {
+        let (piece, after) = match memchr::memchr(b'\r', rest.as_bytes()) {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
+        if has_forbidden(piece) {
+            out.extend(piece.chars().filter(|&c| !is_forbidden_char(c)));
+        } else {
+            out.push_str(piece);
         }
+        let Some(after) = after else { break };
+        out.push('\n');
+        rest = after.strip_prefix('\n').unwrap_or(after);
     }
     std::borrow::Cow::Owned(out)
 }

@@ -16,7 +16,7 @@
 
 use super::url::{Grammar, UrlFilter};
 use super::{autop, html, Filter};
-use crate::safety::{Allowlist, PlainWriter, SafeHtml};
+use crate::safety::{Allowlist, CheckedUrl, PlainWriter, SafeHtml};
 use crate::text;
 
 /// A pipeline shape with a fast path.
@@ -63,6 +63,12 @@ impl FastPath {
         if text::has_forbidden_in_output(input) {
             return None;
         }
+        self.render_clean(input, allow)
+    }
+
+    /// [`Self::render`] for input known to hold no character of
+    /// [`text::has_forbidden_in_output`] (nor `\r`).
+    pub(crate) fn render_clean(&self, input: &str, allow: &Allowlist) -> Option<SafeHtml> {
         match self {
             FastPath::Escaped { url } => {
                 let text = text::php_trim(input);
@@ -127,7 +133,8 @@ fn is_literal_ampersand(s: &str, i: usize) -> bool {
 
 /// Prose CommonMark reads as paragraphs of text and nothing else: no
 /// character that can start inline syntax (emphasis, code, links, escapes,
-/// HTML, strikethrough, tables), no line that can start a block other than
+/// HTML, strikethrough, tables; `_` only inside a word, where it cannot
+/// open emphasis), no line that can start a block other than
 /// a paragraph (indented, a heading, a quote, a list item, a rule, a
 /// setext underline, a fence), no hard line break (trailing spaces or
 /// backslash), no tab, and none of the characters html5ever's serializer
@@ -138,7 +145,11 @@ fn is_plain_for_markdown(s: &str) -> bool {
     let mut line_start = true;
     for (i, &c) in b.iter().enumerate() {
         match c {
-            b'\\' | b'`' | b'*' | b'_' | b'[' | b']' | b'<' | b'>' | b'~' | b'|' | b'\t' => {
+            b'\\' | b'`' | b'*' | b'[' | b']' | b'<' | b'>' | b'~' | b'|' | b'\t' => return false,
+            // A run of `_` right after a letter or digit cannot open
+            // emphasis (`utm_source`, `Rust_(language)`), so with no other
+            // it is text.
+            b'_' if !(i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_')) => {
                 return false
             }
             b'&' if !is_literal_ampersand(s, i) => return false,
@@ -178,7 +189,7 @@ fn is_plain_for_markdown(s: &str) -> bool {
 
 /// Plain text and Filtered HTML: `autop`'s paragraphs of `text`, with the
 /// `url` filter's links in them.
-fn drupal(text: &str, url: &UrlFilter, w: &mut PlainWriter<'_>) {
+fn drupal(text: &str, url: &UrlFilter, w: &mut PlainWriter) {
     let mut links = Links::new(text, url);
     autop::text_paragraphs(text, |piece| match piece {
         autop::Piece::Open => w.open_paragraph(),
@@ -192,7 +203,7 @@ fn drupal(text: &str, url: &UrlFilter, w: &mut PlainWriter<'_>) {
 /// Markdown: each paragraph is a run of non-blank lines, written with its
 /// line endings as they are; the `url` filter links each one apart, as it
 /// sees each between `<p>` and `</p>`.
-fn markdown(text: &str, url: &UrlFilter, w: &mut PlainWriter<'_>) {
+fn markdown(text: &str, url: &UrlFilter, w: &mut PlainWriter) {
     let b = text.as_bytes();
     let mut at = 0;
     while at < b.len() {
@@ -213,7 +224,7 @@ fn markdown(text: &str, url: &UrlFilter, w: &mut PlainWriter<'_>) {
 struct Links<'t> {
     text: &'t str,
     /// `(start, end, href, display end, cut)`, left to right.
-    found: Vec<(usize, usize, String, usize, bool)>,
+    found: Vec<(usize, usize, CheckedUrl, usize, bool)>,
     next: usize,
     rel: Option<&'t str>,
 }
@@ -226,7 +237,7 @@ impl<'t> Links<'t> {
                 found.push((
                     l.start,
                     l.end,
-                    l.href.to_owned(),
+                    l.href.clone(),
                     l.start + l.display.len(),
                     l.cut,
                 ));
@@ -242,7 +253,7 @@ impl<'t> Links<'t> {
 
     /// Writes `text[start..end]`, which no link crosses the edges of (links
     /// hold no whitespace, pieces are cut at whitespace).
-    fn write(&mut self, w: &mut PlainWriter<'_>, start: usize, end: usize) {
+    fn write(&mut self, w: &mut PlainWriter, start: usize, end: usize) {
         let mut at = start;
         while let Some((s, e, href, display_end, cut)) = self.found.get(self.next) {
             if *s >= end {
@@ -289,7 +300,7 @@ mod tests {
         "(", ")", "&", "& ", "&x=1", "/", "@", "www.", "http://", "http://example.com/",
         "https://www.example.org/a?b=1&c=2#e", "www.example.net/p.html", "ftp://ftp.example.com/x",
         "http://例え.テスト/パス", "someone@example.com", "jane.doe+news@mail.example.org",
-        "user@localhost", "mailto:a@b.org", "javascript:alert(1)", "example.com", "a.b.c",
+        "user@localhost", "mailto:a@b.org", "javascript:alert(1)", "example.com", "a.b.c", "_", "a_b", "x__y_", "Rust_(lang)", "?utm_source=x",
         "http://a.b/'x'\"y\"", "https://example.com/a-very-long-path/that-goes-on/and-on/and-on/for-more-than/seventy-two/characters",
     ];
 
@@ -367,7 +378,10 @@ mod tests {
         }
         for text in [
             "*a*",
-            "a_b_",
+            "_a_",
+            "a _b_",
+            "(_a_)",
+            "__a__",
             "`c`",
             "# h",
             "1. x",
@@ -382,6 +396,40 @@ mod tests {
             "a\u{a0}b",
         ] {
             assert!(!take("markdown", text), "{text:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod share {
+    /// How many comments of a JSON-lines file each bundled format renders
+    /// on the fast path: `COLLOQUY_FAST_SAMPLE=corpus.jsonl cargo test
+    /// --lib fast_path_share -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a measurement, run by hand"]
+    fn fast_path_share() {
+        let Ok(path) = std::env::var("COLLOQUY_FAST_SAMPLE") else {
+            return;
+        };
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let comments: Vec<String> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        let set = crate::PolicySet::bundled();
+        for format in ["plain_text", "filtered_html", "markdown"] {
+            let Some(p) = set.get(format) else { continue };
+            let fast: Vec<&String> = comments
+                .iter()
+                .filter(|c| p.pipeline().render_fast(c).is_some())
+                .collect();
+            let bytes: usize = fast.iter().map(|c| c.len()).sum();
+            let all: usize = comments.iter().map(String::len).sum();
+            eprintln!(
+                "{format}: {} of {} comments, {bytes} of {all} bytes",
+                fast.len(),
+                comments.len()
+            );
         }
     }
 }

@@ -126,6 +126,16 @@ impl Pipeline {
 
     /// Renders raw comment text to safe HTML.
     pub(crate) fn render(&self, input: &str) -> SafeHtml {
+        // One scan answers both questions for most comments: nothing to
+        // normalize, nothing the fast path must leave to the safety net.
+        if let Some(fast) = &self.fast {
+            if !text::has_forbidden_in_output(input) {
+                if let Some(html) = fast.render_clean(input, &self.allow) {
+                    return html;
+                }
+                return self.render_filters(input);
+            }
+        }
         let normalized = text::normalize_input(input);
         if let Some(html) = self
             .fast
@@ -137,10 +147,16 @@ impl Pipeline {
         self.render_filters(&normalized)
     }
 
-    /// The full pipeline, for normalized input.
+    /// The full pipeline, for normalized input. The two buffers the
+    /// filters write into are kept for the thread's next comment.
     fn render_filters(&self, normalized: &str) -> SafeHtml {
-        let mut current = String::with_capacity(normalized.len() + 64);
-        let mut next = String::with_capacity(normalized.len() + 64);
+        thread_local! {
+            static BUFFERS: std::cell::Cell<(String, String)> =
+                const { std::cell::Cell::new((String::new(), String::new())) };
+        }
+        /// Buffers grown beyond this by a large comment are not kept.
+        const KEPT: usize = 1 << 20;
+        let (mut current, mut next) = BUFFERS.with(std::cell::Cell::take);
         let mut first = true;
         for filter in &self.filters {
             next.clear();
@@ -152,10 +168,21 @@ impl Pipeline {
             }
             std::mem::swap(&mut current, &mut next);
         }
-        if first {
-            current.push_str(normalized);
+        let html = if first {
+            safety::finalize(normalized, &self.allow)
+        } else {
+            safety::finalize(&current, &self.allow)
+        };
+        current.clear();
+        next.clear();
+        if current.capacity() > KEPT {
+            current = String::new();
         }
-        safety::finalize(&current, &self.allow)
+        if next.capacity() > KEPT {
+            next = String::new();
+        }
+        BUFFERS.with(|b| b.set((current, next)));
+        html
     }
 
     /// The full pipeline, never the fast path (tests).

@@ -91,7 +91,7 @@ fn compile(pattern: &str) -> Regex {
 pub(crate) struct Link<'t, 'h> {
     pub(crate) start: usize,
     pub(crate) end: usize,
-    pub(crate) href: &'h str,
+    pub(crate) href: &'h safety::CheckedUrl,
     pub(crate) display: &'t str,
     pub(crate) cut: bool,
 }
@@ -167,7 +167,7 @@ impl UrlFilter {
             let (orig_start, orig_end) = decoded.original_range(link.start, link.end);
             out.push_str(&segment[copied..orig_start]);
             out.push_str("<a href=\"");
-            text::escape_into(out, link.href);
+            text::escape_into(out, link.href.as_str());
             out.push('"');
             if let Some(rel) = &self.rel {
                 out.push_str(" rel=\"");
@@ -218,7 +218,7 @@ impl UrlFilter {
                 Kind::Www => format!("http://{address}").into(),
                 Kind::Email => format!("mailto:{address}").into(),
             };
-            let Some(href) = safety::check_url(&href, &self.schemes) else {
+            let Some(href) = safety::checked_url(&href, &self.schemes) else {
                 continue;
             };
             let display = self.display(address);

@@ -145,6 +145,12 @@ impl Policy {
             policy_version: self.version.clone(),
         }
     }
+
+    /// Renders a raw comment to its HTML alone (no copy of the version):
+    /// what [`Policy::render`] gives as `html`.
+    pub fn render_html(&self, raw: &str) -> SafeHtml {
+        self.pipeline.render(raw)
+    }
 }
 
 /// The formats a site can offer, by id.
