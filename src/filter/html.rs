@@ -746,20 +746,32 @@ mod reference {
     /// Reads attributes like Drupal's attribute scanner, but with quoted values
     /// allowed to hold anything. Malformed pieces are skipped to the next space.
     pub(super) fn parse_attributes(s: &str) -> Vec<Attr<'_>> {
+        // Drupal first cuts a final `/` (and the spaces after it) off.
+        let cut = s.trim_end_matches(|c: char| c.is_ascii_whitespace());
+        let s = cut.strip_suffix('/').unwrap_or(s);
         let b = s.as_bytes();
+        let space_or_end = |k: usize| b.get(k).is_none_or(u8::is_ascii_whitespace);
+        // Junk: quoted strings and other non-space characters, to a space.
+        let skip_junk = |mut k: usize| {
+            while k < b.len() && !b[k].is_ascii_whitespace() {
+                if b[k] == b'"' || b[k] == b'\'' {
+                    k = memchr::memchr(b[k], &b[k + 1..]).map_or(b.len(), |c| k + c + 2);
+                } else {
+                    k += 1;
+                }
+            }
+            k
+        };
         let mut attrs = Vec::new();
         let mut i = 0;
         while i < b.len() {
             let c = b[i];
-            if c.is_ascii_whitespace() || c == b'/' {
+            if c.is_ascii_whitespace() {
                 i += 1;
                 continue;
             }
             if !(c.is_ascii_alphabetic() || c == b'_' || c == b'-') {
-                // Junk (`"quoted"`, `=x`): skip to the next whitespace.
-                while i < b.len() && !b[i].is_ascii_whitespace() {
-                    i += 1;
-                }
+                i = skip_junk(i);
                 attrs.push(Attr {
                     name: String::new(),
                     value: None,
@@ -779,11 +791,15 @@ mod reference {
                 j += 1;
             }
             if b.get(j) != Some(&b'=') {
+                let glued = j == i && j < b.len();
                 attrs.push(Attr {
                     name,
-                    value: Some("".into()),
+                    value: (!glued).then(|| "".into()),
                     bare: true,
                 });
+                if glued {
+                    i = skip_junk(i);
+                }
                 continue;
             }
             j += 1;
@@ -792,13 +808,21 @@ mod reference {
             }
             match b.get(j) {
                 Some(&q @ (b'"' | b'\'')) => match memchr::memchr(q, &b[j + 1..]) {
-                    Some(close) => {
+                    Some(close) if space_or_end(j + close + 2) => {
                         attrs.push(Attr {
                             name,
                             value: Some(s[j + 1..j + 1 + close].into()),
                             bare: false,
                         });
                         i = j + close + 2;
+                    }
+                    Some(_) => {
+                        attrs.push(Attr {
+                            name,
+                            value: None,
+                            bare: false,
+                        });
+                        i = skip_junk(j);
                     }
                     None => {
                         attrs.push(Attr {
@@ -811,14 +835,22 @@ mod reference {
                 },
                 Some(_) => {
                     let v_start = j;
-                    while j < b.len() && !b[j].is_ascii_whitespace() {
+                    while j < b.len()
+                        && !b[j].is_ascii_whitespace()
+                        && b[j] != b'"'
+                        && b[j] != b'\''
+                    {
                         j += 1;
                     }
-                    let v = &s[v_start..j];
-                    let v = v.strip_suffix('/').filter(|_| j == b.len()).unwrap_or(v);
+                    let value = if space_or_end(j) {
+                        Some(s[v_start..j].into())
+                    } else {
+                        j = skip_junk(v_start);
+                        None
+                    };
                     attrs.push(Attr {
                         name,
-                        value: Some(v.into()),
+                        value,
                         bare: false,
                     });
                     i = j;
@@ -1003,6 +1035,32 @@ mod tests {
                     .collect();
                 proptest::prop_assert_eq!(now, old, "{:?} at {}", text, lt);
             }
+        }
+    }
+
+    #[test]
+    fn attributes_glued_together_are_read_as_drupal_reads_them() {
+        // A value must be followed by a space or the end; otherwise it and
+        // what is glued to it are junk, up to the next space.
+        for (input, expected) in [
+            ("<em title=\"a\"title=\"b\">x</em>", "<em>x</em>"),
+            ("<em title=\"x\"onclick=alert(1)>x</em>", "<em>x</em>"),
+            ("<em title='a'lang='en'>x</em>", "<em>x</em>"),
+            (
+                "<em title=\"a\"lang=\"en\" dir=\"rtl\">x</em>",
+                "<em dir=\"rtl\">x</em>",
+            ),
+            ("<em title=a\"b\" lang=en>x</em>", "<em lang=\"en\">x</em>"),
+            ("<em title\"x\" lang=en>x</em>", "<em lang=\"en\">x</em>"),
+            (
+                "<em title=\"a\" lang=\"en\">x</em>",
+                "<em title=\"a\" lang=\"en\">x</em>",
+            ),
+            ("<em title=\"a\"/>", "<em title=\"a\" />"),
+            ("<em title=\"a\"/lang=\"en\">x</em>", "<em>x</em>"),
+            ("<em title=\"a b\"x=\"c lang=en\">x</em>", "<em>x</em>"),
+        ] {
+            assert_eq!(strip(input), expected, "{input}");
         }
     }
 

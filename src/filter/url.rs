@@ -761,7 +761,7 @@ fn find_emails(text: &str) -> Vec<(usize, usize)> {
     found
 }
 
-/// The end of `(labels.)?tld` starting at `from`, where the TLD is 2–64
+/// The end of `(labels.)+tld` starting at `from`, where the TLD is 2–64
 /// bytes of letters followed by a non-word character.
 fn email_domain_end(text: &str, from: usize) -> Option<usize> {
     let run_end = markup::char_run_end(text, from, is_email_name_char);
@@ -776,6 +776,8 @@ fn email_domain_end(text: &str, from: usize) -> Option<usize> {
         ((2..=64).contains(&len) && boundary).then_some(tld_end)
     };
     // Greedy labels, backing off to the last dot that leaves a valid TLD.
+    // At least one label: Drupal's domain is `(name.)+tld`, so
+    // `user@localhost` is no address.
     for (i, _) in run.rmatch_indices('.') {
         if i == 0 {
             continue;
@@ -784,7 +786,7 @@ fn email_domain_end(text: &str, from: usize) -> Option<usize> {
             return Some(end);
         }
     }
-    tld_ok(from)
+    None
 }
 
 /// Text with its character references decoded, remembering where each
@@ -994,6 +996,28 @@ mod tests {
                 proptest::prop_assert_eq!(www_at(&text, start, &mut runs), expected, "{:?} at {}", text, start);
             }
         }
+    }
+
+    #[test]
+    fn an_email_domain_needs_a_dot() {
+        for bare in [
+            "user@localhost",
+            "root@intranet now",
+            "a.b+c@server.",
+            "(x@host)",
+            "x@host, y@host2",
+        ] {
+            assert!(!link(bare).contains("mailto:"), "{bare}");
+        }
+        for dotted in [
+            "user@localhost.localdomain",
+            "a@b.co",
+            "x@mail.example.org.",
+        ] {
+            assert!(link(dotted).contains("mailto:"), "{dotted}");
+        }
+        // A full URL's host needs no dot; `mailto:` makes one.
+        assert!(link("mailto:root@localhost").contains("href=\"mailto:root@localhost\""));
     }
 
     #[test]
