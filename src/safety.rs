@@ -272,8 +272,18 @@ impl Allowlist {
 /// escaping is written as typed: the browser runs the same parser over the
 /// same characters, so it reaches the same scheme we checked. Anything else
 /// is written as the parser's serialization.
+///
+/// A relative reference (`/quote`, `page.html#x`: no scheme as the parser
+/// reads it) resolves against the page, so it gets the page's scheme; it is
+/// allowed, as written, when http or https is.
 pub fn check_url<'a>(value: &'a str, schemes: &[String]) -> Option<std::borrow::Cow<'a, str>> {
     let (scheme, serialized) = parse_url(value)?;
+    if scheme.is_empty() {
+        return schemes
+            .iter()
+            .any(|s| s == "http" || s == "https")
+            .then_some(std::borrow::Cow::Borrowed(value));
+    }
     if !FLOOR_SCHEMES.contains(&scheme.as_str()) || !schemes.contains(&scheme) {
         return None;
     }
@@ -300,8 +310,9 @@ pub(crate) fn checked_url(value: &str, schemes: &[String]) -> Option<CheckedUrl>
     check_url(value, schemes).map(|v| CheckedUrl(v.into_owned()))
 }
 
-/// A URL as the WHATWG parser reads it: its scheme, and the serialization to
-/// write instead of the value (`None`: write the value as typed).
+/// A URL as the WHATWG parser reads it: its scheme (empty for a relative
+/// reference), and the serialization to write instead of the value
+/// (`None`: write the value as typed).
 type ParsedUrl = Option<(String, Option<String>)>;
 
 thread_local! {
@@ -323,7 +334,9 @@ fn parse_url(value: &str) -> ParsedUrl {
     if let Some(parsed) = hit {
         return parsed;
     }
-    let parsed = url::Url::parse(value).ok().map(|u| {
+    let parsed = match url::Url::parse(value) {
+        Err(url::ParseError::RelativeUrlWithoutBase) => Some((String::new(), None)),
+        other => other.ok().map(|u| {
         let plain = value.chars().all(|c| {
             if c.is_ascii() {
                 ('\u{21}'..='\u{7e}').contains(&c) && !matches!(c, '"' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}')
@@ -334,7 +347,8 @@ fn parse_url(value: &str) -> ParsedUrl {
             }
         });
         (u.scheme().to_owned(), (!plain).then(|| u.as_str().to_owned()))
-    });
+    }),
+    };
     RECENT_URLS.with(|r| {
         let mut r = r.borrow_mut();
         if r.len() >= REMEMBERED {
@@ -793,5 +807,38 @@ mod tests {
             Some("http://example.com/a%E2%80%8B")
         );
         assert_eq!(check_url("ftp://x.org", &s), None);
+    }
+
+    #[test]
+    fn relative_references_stay_as_written_when_the_page_scheme_is_allowed() {
+        let s = vec!["http".to_owned()];
+        for relative in [
+            "/quote",
+            "quote.html",
+            "../a/b?c=1#d",
+            "#top",
+            "?q=x",
+            "//example.com/x",
+        ] {
+            assert_eq!(
+                check_url(relative, &s).as_deref(),
+                Some(relative),
+                "{relative}"
+            );
+        }
+        assert_eq!(check_url("/quote", &["mailto".to_owned()]), None);
+        // Whatever the parser reads a scheme in is not relative.
+        for absolute in [
+            "javascript:alert(1)",
+            "java\tscript:alert(1)",
+            " javascript:x",
+            "data:text/html,x",
+        ] {
+            assert_eq!(check_url(absolute, &s), None, "{absolute:?}");
+        }
+        assert_eq!(
+            net("<blockquote cite=\"/quote\">x</blockquote>"),
+            "<blockquote cite=\"/quote\">x</blockquote>"
+        );
     }
 }

@@ -1039,6 +1039,18 @@ mod tests {
     }
 
     #[test]
+    fn a_relative_cite_stays() {
+        for cite in ["/quote", "quote.html", "../q?a=1#b", "#here"] {
+            let input = format!("<blockquote cite=\"{cite}\">x</blockquote>");
+            assert_eq!(strip(&input), input);
+        }
+        assert_eq!(
+            strip("<blockquote cite=\"javascript:alert(1)\">x</blockquote>"),
+            "<blockquote>x</blockquote>"
+        );
+    }
+
+    #[test]
     fn attributes_glued_together_are_read_as_drupal_reads_them() {
         // A value must be followed by a space or the end; otherwise it and
         // what is glued to it are junk, up to the next space.
