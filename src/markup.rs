@@ -603,6 +603,8 @@ impl<'a> DrupalAttributes<'a> {
         let ends_value =
             |k: usize| b.get(k).is_none_or(|&c| is_space(c)) || at_attributes_end(b, k);
         let (value, next) = match b.get(j) {
+            // `a=/>`: Drupal cuts the `/` off first, and `a=` has no value.
+            _ if at_attributes_end(b, j) => (None, j),
             Some(&q @ (b'"' | b'\'')) => match find_byte(b, j + 1, q) {
                 Some(close) if ends_value(close + 1) => (Some(&self.src[j + 1..close]), close + 1),
                 Some(_) => (None, junk_end(b, j)),

@@ -560,8 +560,17 @@ impl<'a> Lenient<'a> {
         let attrs_end = if terminated { tag_end - 1 } else { tag_end };
         let self_closing = terminated && self.reader.slash_before(i, attrs_end);
 
+        // `<scr<script>`: Drupal reads one tag, named `scr`, up to the
+        // `>`; so do we when the `<` glued to the name starts a tag and
+        // nothing in between is a space (prose such as `i<n<m; a>b` stays
+        // text).
+        let glued_tag = b.get(i) == Some(&b'<')
+            && b.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
+            && terminated
+            && !input[at..tag_end].bytes().any(|c| c.is_ascii_whitespace());
         let allowed = self.filter.allow.allows_tag(&name);
         let is_markup = allowed
+            || glued_tag
             || name.contains('-')
             || namespaced
             || self_closing
@@ -750,7 +759,20 @@ mod reference {
         let cut = s.trim_end_matches(|c: char| c.is_ascii_whitespace());
         let s = cut.strip_suffix('/').unwrap_or(s);
         let b = s.as_bytes();
-        let space_or_end = |k: usize| b.get(k).is_none_or(u8::is_ascii_whitespace);
+        // The end, a `>` (inside a tag only where a quoted value held it),
+        // or a `/` with nothing but spaces after it.
+        let at_end = |k: usize| match b.get(k) {
+            None | Some(b'>') => true,
+            Some(b'/') => {
+                let mut m = k + 1;
+                while b.get(m).is_some_and(u8::is_ascii_whitespace) {
+                    m += 1;
+                }
+                matches!(b.get(m), None | Some(b'>'))
+            }
+            Some(_) => false,
+        };
+        let space_or_end = |k: usize| b.get(k).is_none_or(u8::is_ascii_whitespace) || at_end(k);
         // Junk: quoted strings and other non-space characters, to a space.
         let skip_junk = |mut k: usize| {
             while k < b.len() && !b[k].is_ascii_whitespace() {
@@ -769,6 +791,9 @@ mod reference {
             if c.is_ascii_whitespace() {
                 i += 1;
                 continue;
+            }
+            if at_end(i) {
+                break;
             }
             if !(c.is_ascii_alphabetic() || c == b'_' || c == b'-') {
                 i = skip_junk(i);
@@ -791,7 +816,7 @@ mod reference {
                 j += 1;
             }
             if b.get(j) != Some(&b'=') {
-                let glued = j == i && j < b.len();
+                let glued = j == i && !at_end(j);
                 attrs.push(Attr {
                     name,
                     value: (!glued).then(|| "".into()),
@@ -1036,6 +1061,22 @@ mod tests {
                 proptest::prop_assert_eq!(now, old, "{:?} at {}", text, lt);
             }
         }
+    }
+
+    #[test]
+    fn a_tag_glued_into_a_tag_name_is_one_tag_as_in_drupal() {
+        for (input, expected) in [
+            ("<scr<em>x</em>", "x</em>"),
+            ("a<scr<strong>b", "ab"),
+            ("<em<strong>x</em>", "<em>x</em>"),
+            ("<x<y<z>w", "w"),
+            ("<scr<script>x", "x"),
+        ] {
+            assert_eq!(strip(input), expected, "{input}");
+        }
+        // Prose with spaces, or no `>`, keeps its text.
+        assert_eq!(strip("i<n<m; a>b"), "i&lt;n&lt;m; a&gt;b");
+        assert_eq!(strip("i<n<m"), "i&lt;n&lt;m");
     }
 
     #[test]
