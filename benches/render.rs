@@ -17,10 +17,15 @@
 //! Linear growth shows as a flat throughput across sizes.
 //!
 //! Run with `cargo bench --bench render` (`-- floods` for the table alone,
-//! `-- corpus` for the corpus groups alone); set `COLLOQUY_BENCH_SEED` to use
-//! another corpus seed. `COLLOQUY_BENCH_DUMP=FILE` writes the corpus as JSON
-//! lines (the input of `colloquy render --jsonl`) and exits, for profiling
-//! with other tools.
+//! `-- corpus` for the corpus groups alone, `-- summary` for the table
+//! that ends them: the regular and the adversarial part side by side, each
+//! format's MiB/s and its ratio to ammonia alone on the same part, timed in
+//! the same run); set `COLLOQUY_BENCH_SEED` to use another corpus seed.
+//! `COLLOQUY_BENCH_DUMP=FILE` writes the corpus as JSON lines (the input of
+//! `colloquy render --jsonl`) and exits, for profiling with other tools and
+//! for whole-process comparisons (`examples/ammonia_jsonl.rs` is ammonia
+//! alone with the same I/O); `COLLOQUY_BENCH_DUMP_PART=regular` (or
+//! `adversarial`) writes that part alone.
 
 mod corpus;
 
@@ -123,7 +128,7 @@ fn corpus_group(c: &mut Criterion, name: &str, set: &PolicySet, texts: &[&str]) 
             b.iter(|| {
                 let mut out = 0usize;
                 for text in texts {
-                    out += policy.render(black_box(text)).html.as_str().len();
+                    out += policy.render_html(black_box(text)).as_str().len();
                 }
                 out
             });
@@ -168,20 +173,88 @@ fn corpus_benches(c: &mut Criterion) {
     corpus_group(c, "corpus_all", &set, &all);
     corpus_group(c, "corpus_regular", &set, &regular);
     corpus_group(c, "corpus_adversarial", &set, &adversarial);
+    summary_table(
+        &set,
+        &[
+            ("regular", &regular),
+            ("adversarial", &adversarial),
+            ("whole corpus", &all),
+        ],
+    );
+}
+
+/// Seconds for one pass of `render` over `texts`: the best of five.
+fn best_pass(texts: &[&str], render: &dyn Fn(&str) -> usize) -> f64 {
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let start = Instant::now();
+        let mut out = 0usize;
+        for text in texts {
+            out += render(black_box(text));
+        }
+        black_box(out);
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    best
+}
+
+/// The parts side by side, timed in this run one after the other: MiB/s
+/// of input per format and for ammonia alone, and each format's ratio to
+/// ammonia on the same part (a Markdown table, for the README).
+fn summary_table(set: &PolicySet, parts: &[(&str, &[&str])]) {
+    let ammonia = ammonia_alone();
+    println!();
+    println!(
+        "| MiB/s (× ammonia alone) | {} |",
+        parts
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    println!("|---|{}", "---:|".repeat(parts.len()));
+    let mib =
+        |texts: &[&str], seconds: f64| total_bytes(texts) as f64 / seconds / (1024.0 * 1024.0);
+    let ammonia_rates: Vec<f64> = parts
+        .iter()
+        .map(|(_, texts)| {
+            mib(
+                texts,
+                best_pass(texts, &|t| ammonia.clean(t).to_string().len()),
+            )
+        })
+        .collect();
+    for id in FORMATS {
+        let policy = policy(set, id);
+        let cells: Vec<String> = parts
+            .iter()
+            .zip(&ammonia_rates)
+            .map(|((_, texts), base)| {
+                let rate = mib(
+                    texts,
+                    best_pass(texts, &|t| policy.render_html(t).as_str().len()),
+                );
+                format!("{rate:.1} ({:.2}×)", rate / base)
+            })
+            .collect();
+        println!("| `{id}` | {} |", cells.join(" | "));
+    }
+    let cells: Vec<String> = ammonia_rates.iter().map(|r| format!("{r:.1}")).collect();
+    println!("| ammonia alone | {} |", cells.join(" | "));
 }
 
 /// Seconds per render of `input`: the best of five batches, each long
 /// enough to time (at least 20 ms, or one render).
 fn seconds_per_render(policy: &Policy, input: &str) -> f64 {
     let once = Instant::now();
-    black_box(policy.render(black_box(input)).html.as_str().len());
+    black_box(policy.render_html(black_box(input)).as_str().len());
     let single = once.elapsed().as_secs_f64();
     let per_batch = ((0.02 / single.max(1e-9)).ceil() as usize).clamp(1, 100_000);
     let mut best = f64::MAX;
     for _ in 0..5 {
         let start = Instant::now();
         for _ in 0..per_batch {
-            black_box(policy.render(black_box(input)).html.as_str().len());
+            black_box(policy.render_html(black_box(input)).as_str().len());
         }
         best = best.min(start.elapsed().as_secs_f64() / per_batch as f64);
     }
@@ -240,8 +313,13 @@ fn growth_table() {
 fn main() {
     if let Ok(path) = std::env::var("COLLOQUY_BENCH_DUMP") {
         let comments = corpus::generate(seed(), CORPUS_SIZE);
+        let part = std::env::var("COLLOQUY_BENCH_DUMP_PART").unwrap_or_default();
         let mut out = String::new();
         for c in &comments {
+            let adversarial = c.kind == Kind::Adversarial;
+            if (part == "regular" && adversarial) || (part == "adversarial" && !adversarial) {
+                continue;
+            }
             out.push_str(&serde_json::to_string(&c.text).unwrap_or_default());
             out.push('\n');
         }
@@ -259,6 +337,25 @@ fn main() {
         let mut c = Criterion::default().configure_from_args();
         corpus_benches(&mut c);
         c.final_summary();
+    } else if wants("summary") {
+        let comments = corpus::generate(seed(), CORPUS_SIZE);
+        let set = PolicySet::bundled();
+        let part = |adversarial: bool| -> Vec<&str> {
+            comments
+                .iter()
+                .filter(|c| (c.kind == Kind::Adversarial) == adversarial)
+                .map(|c| c.text.as_str())
+                .collect()
+        };
+        let all: Vec<&str> = comments.iter().map(|c| c.text.as_str()).collect();
+        summary_table(
+            &set,
+            &[
+                ("regular", &part(false)),
+                ("adversarial", &part(true)),
+                ("whole corpus", &all),
+            ],
+        );
     }
     if wants("floods") {
         growth_table();

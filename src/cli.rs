@@ -235,16 +235,20 @@ fn render(format: &str, dir: Option<&Path>, jsonl: bool) -> Result<ExitCode, Str
                 break;
             }
             number += 1;
-            let raw = std::str::from_utf8(&line).map_err(|e| {
-                format!("stdin:{number}: invalid UTF-8 at byte {}", e.valid_up_to())
-            })?;
-            let raw = raw.strip_suffix('\n').unwrap_or(raw);
-            let raw = raw.strip_suffix('\r').unwrap_or(raw);
-            let comment: String = serde_json::from_str(raw)
-                .map_err(|e| format!("stdin:{number}: expected a JSON string: {e}"))?;
-            let html = policy.render(&comment).html;
-            let encoded = serde_json::to_string(html.as_str()).map_err(|e| e.to_string())?;
-            if writeln!(out, "{encoded}").is_err() {
+            let raw = line.strip_suffix(b"\n").unwrap_or(&line);
+            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+            // serde_json checks the UTF-8 of what it decodes; the whole line
+            // is looked at again only to explain an error.
+            let comment: String =
+                serde_json::from_slice(raw).map_err(|e| match std::str::from_utf8(raw) {
+                    Err(u) => format!("stdin:{number}: invalid UTF-8 at byte {}", u.valid_up_to()),
+                    Ok(_) => format!("stdin:{number}: expected a JSON string: {e}"),
+                })?;
+            let html = policy.render_html(&comment);
+            // Straight into the output buffer: no encoded copy per comment.
+            if serde_json::to_writer(&mut out, html.as_str()).is_err()
+                || out.write_all(b"\n").is_err()
+            {
                 return Ok(ExitCode::SUCCESS); // the reader went away
             }
         }

@@ -96,7 +96,7 @@ pub fn render(format: &str, text: &str) -> Result<SafeHtml, UnknownFormat> {
     static BUNDLED: std::sync::OnceLock<PolicySet> = std::sync::OnceLock::new();
     let set = BUNDLED.get_or_init(PolicySet::bundled);
     match set.get(format) {
-        Some(policy) => Ok(policy.render(text).html),
+        Some(policy) => Ok(policy.render_html(text)),
         None => Err(UnknownFormat(format.to_string())),
     }
 }

@@ -552,28 +552,31 @@ impl<'a> DrupalAttributes<'a> {
         DrupalAttributes { src, at, end }
     }
 
-    /// Moves past spaces and slashes; returns where the next piece starts.
+    /// Moves past spaces; returns where the next piece starts.
     fn skip_separators(&mut self) -> usize {
         let b = &self.src.as_bytes()[..self.end];
-        self.at = run_end(b, self.at, |c| is_space(c) || c == b'/');
+        self.at = run_end(b, self.at, is_space);
         self.at
     }
 
-    /// The attribute at `self.at` (after spaces and slashes), and where the
-    /// next one may start.
+    /// The attribute at `self.at` (after spaces), and where the next one
+    /// may start. Drupal reads the attributes after cutting a final `/`
+    /// (and the spaces after it) off; elsewhere a `/` is junk.
     fn step(&mut self) -> Option<(DrupalAttribute<'a>, usize)> {
         let at = self.skip_separators();
         let b = &self.src.as_bytes()[..self.end];
         let &c = b.get(at)?;
+        if at_attributes_end(b, at) {
+            return None;
+        }
         if !is_name_start(c) {
-            let next = run_end(b, at, |c| !is_space(c));
             let junk = DrupalAttribute {
                 start: at,
                 name: "",
                 value: None,
                 bare: true,
             };
-            return Some((junk, next));
+            return Some((junk, junk_end(b, at)));
         }
         let name_end = run_end(b, at, |c| {
             c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':' | b'.')
@@ -581,28 +584,45 @@ impl<'a> DrupalAttributes<'a> {
         let name = &self.src[at..name_end];
         let mut j = run_end(b, name_end, is_space);
         if b.get(j) != Some(&b'=') {
+            // A name needs `=`, a space or the end after it; glued to
+            // anything else (`title"x"`) it goes with what follows, to the
+            // next space.
+            let glued = j == name_end && !at_attributes_end(b, j);
             let bare = DrupalAttribute {
                 start: at,
                 name,
-                value: Some(""),
+                value: (!glued).then_some(""),
                 bare: true,
             };
-            return Some((bare, name_end));
+            return Some((bare, if glued { junk_end(b, j) } else { name_end }));
         }
         j = run_end(b, j + 1, is_space);
+        // A value must be followed by a space or the end: `title="a"title="b"`
+        // and `title="x"onclick=…` are junk from the value on (Drupal's
+        // `"…"(\s+|$)`, `'…'(\s+|$)`, `[^\s"']+(\s+|$)`).
+        let ends_value =
+            |k: usize| b.get(k).is_none_or(|&c| is_space(c)) || at_attributes_end(b, k);
         let (value, next) = match b.get(j) {
+            // `a=/>`: Drupal cuts the `/` off first, and `a=` has no value.
+            _ if at_attributes_end(b, j) => (None, j),
             Some(&q @ (b'"' | b'\'')) => match find_byte(b, j + 1, q) {
-                Some(close) => (Some(&self.src[j + 1..close]), close + 1),
+                Some(close) if ends_value(close + 1) => (Some(&self.src[j + 1..close]), close + 1),
+                Some(_) => (None, junk_end(b, j)),
                 None => (None, b.len()),
             },
             Some(_) => {
-                let v_end = run_end(b, j, |c| !is_space(c));
-                let v = &self.src[j..v_end];
-                let v = v
-                    .strip_suffix('/')
-                    .filter(|_| v_end == b.len())
-                    .unwrap_or(v);
-                (Some(v), v_end)
+                let v_end = run_end(b, j, |c| !is_space(c) && c != b'"' && c != b'\'');
+                if !ends_value(v_end) {
+                    (None, junk_end(b, j))
+                } else {
+                    let v = &self.src[j..v_end];
+                    let v = if at_attributes_end(b, v_end) || v_end == b.len() {
+                        v.strip_suffix('/').unwrap_or(v)
+                    } else {
+                        v
+                    };
+                    (Some(v), v_end)
+                }
             }
             None => (None, j),
         };
@@ -614,6 +634,35 @@ impl<'a> DrupalAttributes<'a> {
         };
         Some((attribute, next))
     }
+}
+
+/// Do the attributes end at `at`: the end, a `>` (when reading on past
+/// the tag), or Drupal's closing `/` with only spaces after it?
+fn at_attributes_end(b: &[u8], at: usize) -> bool {
+    match b.get(at) {
+        None | Some(b'>') => true,
+        Some(b'/') => {
+            let after = run_end(b, at + 1, is_space);
+            matches!(b.get(after), None | Some(b'>'))
+        }
+        Some(_) => false,
+    }
+}
+
+/// Where the junk that starts at `at` ends: quoted strings (to their
+/// closing quote or the end) and other non-space characters, to the next
+/// space outside quotes — Drupal's `("[^"]*("|$)|'[^']*('|$)|\S)*`.
+fn junk_end(b: &[u8], at: usize) -> usize {
+    let mut i = at;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'"' | b'\'' => i = find_byte(b, i + 1, c).map_or(b.len(), |close| close + 1),
+            c if is_space(c) => break,
+            _ => i += 1,
+        }
+    }
+    examined(i - at + 1);
+    i
 }
 
 impl<'a> Iterator for DrupalAttributes<'a> {
@@ -747,6 +796,9 @@ impl<'a> Drupal<'a> {
             }
             // Junk is never plausible: no need to read how far it goes (nor
             // to remember an answer this quick to find).
+            if at_attributes_end(self.src, start) {
+                break None;
+            }
             if !is_name_start(self.src[start]) {
                 break Some(start);
             }

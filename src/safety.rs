@@ -272,8 +272,18 @@ impl Allowlist {
 /// escaping is written as typed: the browser runs the same parser over the
 /// same characters, so it reaches the same scheme we checked. Anything else
 /// is written as the parser's serialization.
+///
+/// A relative reference (`/quote`, `page.html#x`: no scheme as the parser
+/// reads it) resolves against the page, so it gets the page's scheme; it is
+/// allowed, as written, when http or https is.
 pub fn check_url<'a>(value: &'a str, schemes: &[String]) -> Option<std::borrow::Cow<'a, str>> {
     let (scheme, serialized) = parse_url(value)?;
+    if scheme.is_empty() {
+        return schemes
+            .iter()
+            .any(|s| s == "http" || s == "https")
+            .then_some(std::borrow::Cow::Borrowed(value));
+    }
     if !FLOOR_SCHEMES.contains(&scheme.as_str()) || !schemes.contains(&scheme) {
         return None;
     }
@@ -283,8 +293,26 @@ pub fn check_url<'a>(value: &'a str, schemes: &[String]) -> Option<std::borrow::
     })
 }
 
-/// A URL as the WHATWG parser reads it: its scheme, and the serialization to
-/// write instead of the value (`None`: write the value as typed).
+/// A URL that passed [`check_url`], in the form to write; only this module
+/// makes one, so a writer that takes one writes no unchecked link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CheckedUrl(String);
+
+impl CheckedUrl {
+    /// The URL to write (not yet escaped for an attribute).
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// [`check_url`], for a writer that takes only checked links.
+pub(crate) fn checked_url(value: &str, schemes: &[String]) -> Option<CheckedUrl> {
+    check_url(value, schemes).map(|v| CheckedUrl(v.into_owned()))
+}
+
+/// A URL as the WHATWG parser reads it: its scheme (empty for a relative
+/// reference), and the serialization to write instead of the value
+/// (`None`: write the value as typed).
 type ParsedUrl = Option<(String, Option<String>)>;
 
 thread_local! {
@@ -306,7 +334,9 @@ fn parse_url(value: &str) -> ParsedUrl {
     if let Some(parsed) = hit {
         return parsed;
     }
-    let parsed = url::Url::parse(value).ok().map(|u| {
+    let parsed = match url::Url::parse(value) {
+        Err(url::ParseError::RelativeUrlWithoutBase) => Some((String::new(), None)),
+        other => other.ok().map(|u| {
         let plain = value.chars().all(|c| {
             if c.is_ascii() {
                 ('\u{21}'..='\u{7e}').contains(&c) && !matches!(c, '"' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}')
@@ -317,7 +347,8 @@ fn parse_url(value: &str) -> ParsedUrl {
             }
         });
         (u.scheme().to_owned(), (!plain).then(|| u.as_str().to_owned()))
-    });
+    }),
+    };
     RECENT_URLS.with(|r| {
         let mut r = r.borrow_mut();
         if r.len() >= REMEMBERED {
@@ -510,6 +541,113 @@ fn handle_markup(
     rest
 }
 
+/// Writes HTML that can hold nothing but escaped text, paragraphs, line
+/// breaks and links whose target passed [`check_url`]: the fast path's
+/// writer ([`crate::filter`]). Every `<` in its output is one of
+/// `<p>`, `</p>`, `<br />`, `<a href="…" rel="…">` (attribute values
+/// escaped) and `</a>`, all tags the safety net would itself write for an
+/// allow-list that has `p`, `br` and `a` with `href` and `rel`; it writes
+/// only the tags the allow-list has, so the output is what [`finalize`]
+/// would make of it, and needs no second reading.
+pub(crate) struct PlainWriter {
+    out: String,
+    /// Write `"` and `'` as references too (as `check_plain` does).
+    quotes: bool,
+    paragraphs: bool,
+    breaks: bool,
+    links: bool,
+    rel: bool,
+}
+
+impl PlainWriter {
+    /// A writer with room for `capacity` bytes.
+    pub(crate) fn new(capacity: usize, quotes: bool, allow: &Allowlist) -> Self {
+        PlainWriter {
+            out: String::with_capacity(capacity),
+            quotes,
+            paragraphs: allow.allows_tag("p"),
+            breaks: allow.allows_tag("br"),
+            links: allow.allows_tag("a") && allow.allows_attribute("a", "href"),
+            rel: allow.allows_attribute("a", "rel"),
+        }
+    }
+
+    /// Text: `&`, `<` and `>` always written as references, quotes too
+    /// when the writer was made so. It must hold no character of
+    /// [`text::is_forbidden_in_output`] (the fast path takes no input that
+    /// does).
+    pub(crate) fn text(&mut self, s: &str) {
+        debug_assert!(!text::has_forbidden_in_output(s));
+        if self.quotes {
+            text::escape_into(&mut self.out, s);
+        } else {
+            text::escape_text_min_into(&mut self.out, s);
+        }
+    }
+
+    /// A bare line ending.
+    pub(crate) fn newline(&mut self) {
+        self.out.push('\n');
+    }
+
+    /// `<p>`.
+    pub(crate) fn open_paragraph(&mut self) {
+        if self.paragraphs {
+            self.out.push_str("<p>");
+        }
+    }
+
+    /// `</p>` and a line ending.
+    pub(crate) fn close_paragraph(&mut self) {
+        if self.paragraphs {
+            self.out.push_str("</p>");
+        }
+        self.out.push('\n');
+    }
+
+    /// `<br />` and a line ending.
+    pub(crate) fn line_break(&mut self) {
+        if self.breaks {
+            self.out.push_str("<br />");
+        }
+        self.out.push('\n');
+    }
+
+    /// A link to `href` showing `display` (quotes escaped; then `...` when
+    /// `cut`), with `rel` when the policy sets one. The target was checked
+    /// against the `url` filter's schemes, which the allow-list holds.
+    pub(crate) fn link(&mut self, href: &CheckedUrl, rel: Option<&str>, display: &str, cut: bool) {
+        let checked = self.links.then_some(href.as_str());
+        if let Some(href) = checked {
+            self.out.push_str("<a href=\"");
+            text::escape_attr_into(&mut self.out, href);
+            self.out.push('"');
+            if let Some(rel) = rel.filter(|_| self.rel) {
+                self.out.push_str(" rel=\"");
+                text::escape_attr_into(&mut self.out, rel);
+                self.out.push('"');
+            }
+            self.out.push('>');
+        }
+        let linked = checked.is_some();
+        // The `url` filter writes a link's text with quotes escaped, and
+        // no later step reads them back.
+        debug_assert!(!text::has_forbidden_in_output(display));
+        text::escape_into(&mut self.out, display);
+        if cut {
+            self.out.push_str("...");
+        }
+        if linked {
+            self.out.push_str("</a>");
+        }
+    }
+
+    /// The HTML written.
+    pub(crate) fn finish(self) -> SafeHtml {
+        SafeHtml(self.out)
+    }
+}
+
 /// The floor's own name for a tag name written in any case.
 fn floor_name(written: &str) -> Option<&'static str> {
     // No floor name is longer; the floor is sorted.
@@ -669,5 +807,38 @@ mod tests {
             Some("http://example.com/a%E2%80%8B")
         );
         assert_eq!(check_url("ftp://x.org", &s), None);
+    }
+
+    #[test]
+    fn relative_references_stay_as_written_when_the_page_scheme_is_allowed() {
+        let s = vec!["http".to_owned()];
+        for relative in [
+            "/quote",
+            "quote.html",
+            "../a/b?c=1#d",
+            "#top",
+            "?q=x",
+            "//example.com/x",
+        ] {
+            assert_eq!(
+                check_url(relative, &s).as_deref(),
+                Some(relative),
+                "{relative}"
+            );
+        }
+        assert_eq!(check_url("/quote", &["mailto".to_owned()]), None);
+        // Whatever the parser reads a scheme in is not relative.
+        for absolute in [
+            "javascript:alert(1)",
+            "java\tscript:alert(1)",
+            " javascript:x",
+            "data:text/html,x",
+        ] {
+            assert_eq!(check_url(absolute, &s), None, "{absolute:?}");
+        }
+        assert_eq!(
+            net("<blockquote cite=\"/quote\">x</blockquote>"),
+            "<blockquote cite=\"/quote\">x</blockquote>"
+        );
     }
 }

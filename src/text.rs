@@ -231,16 +231,22 @@ pub(crate) fn normalize_input(input: &str) -> std::borrow::Cow<'_, str> {
         return std::borrow::Cow::Borrowed(input);
     }
     let mut out = String::with_capacity(input.len());
-    let mut chars = input.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\r' {
-            out.push('\n');
-            if chars.peek() == Some(&'\n') {
-                chars.next();
-            }
-        } else if !is_forbidden_char(c) {
-            out.push(c);
+    // Line by `\r`: most such comments only have Windows line endings, and
+    // the pieces between them are copied whole.
+    let mut rest = input;
+    loop {
+        let (piece, after) = match memchr::memchr(b'\r', rest.as_bytes()) {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
+        if has_forbidden(piece) {
+            out.extend(piece.chars().filter(|&c| !is_forbidden_char(c)));
+        } else {
+            out.push_str(piece);
         }
+        let Some(after) = after else { break };
+        out.push('\n');
+        rest = after.strip_prefix('\n').unwrap_or(after);
     }
     std::borrow::Cow::Owned(out)
 }
@@ -301,9 +307,13 @@ pub(crate) fn parse_char_ref(s: &str) -> Option<CharRef> {
     }
 }
 
-/// Looks up a named reference such as `&eacute;` (with `&` and `;`).
+/// Looks up a named reference such as `&eacute;` (with `&` and `;`): one
+/// of HTML 4's names, as Drupal knows them ([`HTML4_NAMES`]).
 pub(crate) fn lookup_named(reference: &str) -> Option<(char, Option<char>)> {
     let name = reference.strip_prefix('&')?;
+    if !is_html4_name(name.strip_suffix(';')?) {
+        return None;
+    }
     // HTML 4 (which Drupal and libxml2 follow) gave these two the older
     // angle-bracket code points; HTML5 moved them.
     match name {
@@ -315,6 +325,47 @@ pub(crate) fn lookup_named(reference: &str) -> Option<(char, Option<char>)> {
     let first = char::from_u32(a)?;
     let second = if b == 0 { None } else { char::from_u32(b) };
     Some((first, second))
+}
+
+/// The named references of HTML 4.01 (and `&apos;`), sorted: the names
+/// Drupal 7 knows, through PHP's `html_entity_decode` and libxml2. HTML5's
+/// longer list adds names such as `&AMP;`, `&LT;` or `&NotEqual;`, which
+/// Drupal leaves as text; so do we. (Names are case-sensitive.)
+#[rustfmt::skip]
+const HTML4_NAMES: &[&str] = &[
+    "AElig", "Aacute", "Acirc", "Agrave", "Alpha", "Aring", "Atilde", "Auml", "Beta", "Ccedil",
+    "Chi", "Dagger", "Delta", "ETH", "Eacute", "Ecirc", "Egrave", "Epsilon", "Eta", "Euml",
+    "Gamma", "Iacute", "Icirc", "Igrave", "Iota", "Iuml", "Kappa", "Lambda", "Mu", "Ntilde",
+    "Nu", "OElig", "Oacute", "Ocirc", "Ograve", "Omega", "Omicron", "Oslash", "Otilde", "Ouml",
+    "Phi", "Pi", "Prime", "Psi", "Rho", "Scaron", "Sigma", "THORN", "Tau", "Theta",
+    "Uacute", "Ucirc", "Ugrave", "Upsilon", "Uuml", "Xi", "Yacute", "Yuml", "Zeta", "aacute",
+    "acirc", "acute", "aelig", "agrave", "alefsym", "alpha", "amp", "and", "ang", "apos",
+    "aring", "asymp", "atilde", "auml", "bdquo", "beta", "brvbar", "bull", "cap", "ccedil",
+    "cedil", "cent", "chi", "circ", "clubs", "cong", "copy", "crarr", "cup", "curren",
+    "dArr", "dagger", "darr", "deg", "delta", "diams", "divide", "eacute", "ecirc", "egrave",
+    "empty", "emsp", "ensp", "epsilon", "equiv", "eta", "eth", "euml", "euro", "exist",
+    "fnof", "forall", "frac12", "frac14", "frac34", "frasl", "gamma", "ge", "gt", "hArr",
+    "harr", "hearts", "hellip", "iacute", "icirc", "iexcl", "igrave", "image", "infin", "int",
+    "iota", "iquest", "isin", "iuml", "kappa", "lArr", "lambda", "lang", "laquo", "larr",
+    "lceil", "ldquo", "le", "lfloor", "lowast", "loz", "lrm", "lsaquo", "lsquo", "lt",
+    "macr", "mdash", "micro", "middot", "minus", "mu", "nabla", "nbsp", "ndash", "ne",
+    "ni", "not", "notin", "nsub", "ntilde", "nu", "oacute", "ocirc", "oelig", "ograve",
+    "oline", "omega", "omicron", "oplus", "or", "ordf", "ordm", "oslash", "otilde", "otimes",
+    "ouml", "para", "part", "permil", "perp", "phi", "pi", "piv", "plusmn", "pound",
+    "prime", "prod", "prop", "psi", "quot", "rArr", "radic", "rang", "raquo", "rarr",
+    "rceil", "rdquo", "real", "reg", "rfloor", "rho", "rlm", "rsaquo", "rsquo", "sbquo",
+    "scaron", "sdot", "sect", "shy", "sigma", "sigmaf", "sim", "spades", "sub", "sube",
+    "sum", "sup", "sup1", "sup2", "sup3", "supe", "szlig", "tau", "there4", "theta",
+    "thetasym", "thinsp", "thorn", "tilde", "times", "trade", "uArr", "uacute", "uarr", "ucirc",
+    "ugrave", "uml", "upsih", "upsilon", "uuml", "weierp", "xi", "yacute", "yen", "yuml",
+    "zeta", "zwj", "zwnj",
+];
+
+/// Is `name` (without `&` and `;`) one of [`HTML4_NAMES`]?
+fn is_html4_name(name: &str) -> bool {
+    HTML4_NAMES
+        .binary_search_by(|n| n.as_bytes().cmp(name.as_bytes()))
+        .is_ok()
 }
 
 /// The character a numeric reference stands for, or `None` when it names
@@ -502,6 +553,32 @@ mod tests {
             decode_entities("a&#0;b&#xD800;c&#8238;d&eacute;&foo;"),
             "abcdé&foo;"
         );
+    }
+
+    #[test]
+    fn entity_names_are_html4_s_and_case_sensitive() {
+        assert!(HTML4_NAMES.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(HTML4_NAMES.len(), 253);
+        for known in [
+            "&amp;", "&lt;", "&eacute;", "&Eacute;", "&THORN;", "&thorn;", "&euro;", "&apos;",
+            "&hArr;",
+        ] {
+            assert!(lookup_named(known).is_some(), "{known}");
+        }
+        for unknown in [
+            "&AMP;",
+            "&LT;",
+            "&GT;",
+            "&QUOT;",
+            "&Amp;",
+            "&COPY;",
+            "&NotEqual;",
+            "&EACUTE;",
+            "&nbsp",
+        ] {
+            assert!(lookup_named(unknown).is_none(), "{unknown}");
+        }
+        assert_eq!(decode_entities("&AMP; &amp; &LT;x&lt;"), "&AMP; & &LT;x<");
     }
 
     #[test]

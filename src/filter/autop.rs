@@ -252,6 +252,86 @@ fn process_text_chunk(chunk: &str, out: &mut String) {
     escape_stray_ampersands(&result, out);
 }
 
+/// One piece of [`text_paragraphs`]' output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Piece {
+    /// `<p>`.
+    Open,
+    /// The text `start..end` of the input, as it is.
+    Text(usize, usize),
+    /// `<br />` and a newline.
+    Break,
+    /// A bare newline.
+    Newline,
+    /// `</p>` and a newline.
+    Close,
+}
+
+/// What [`Autop::apply`] makes of text without any tag or `&`, as pieces
+/// of the input between the markup it adds: the same steps as
+/// [`process_text_chunk`], on offsets instead of a rewritten copy. (The
+/// fast path writes the pieces, escaped and linked, in one pass; a
+/// property test checks both agree.)
+pub(crate) fn text_paragraphs(text: &str, mut emit: impl FnMut(Piece)) {
+    let src = text.trim_end_matches('\n');
+    let b = src.as_bytes();
+    // Only whitespace: no paragraph at all.
+    let Some(last_visible) = b.iter().rposition(|&c| !is_php_space(c)) else {
+        return;
+    };
+    // Runs of newlines become two, then one leading newline goes: a
+    // single leading newline vanishes, a longer run leaves one.
+    let lead = b.iter().take_while(|&&c| c == b'\n').count();
+    let body_start = lead.saturating_sub(usize::from(lead > 1));
+    // The trailing whitespace goes from its first newline.
+    let tail = last_visible + 1;
+    let body_end = memchr::memchr(b'\n', &b[tail..]).map_or(b.len(), |i| tail + i);
+    let body = &src[body_start..body_end];
+    let mut para_start = 0;
+    for run in newline_runs(body) {
+        if let (Some(first), Some(last)) = (run.first_newline, run.last_newline) {
+            if first != last && last + 1 < body.len() {
+                paragraph_pieces(body, body_start, para_start, first, &mut emit);
+                para_start = last + 1;
+            }
+        }
+    }
+    paragraph_pieces(body, body_start, para_start, body.len(), &mut emit);
+}
+
+/// [`push_paragraph`] for `body[start..end]`, as pieces offset by `base`.
+fn paragraph_pieces(
+    body: &str,
+    base: usize,
+    start: usize,
+    end: usize,
+    emit: &mut impl FnMut(Piece),
+) {
+    let p = &body[start..end];
+    if p.bytes().all(is_php_space) {
+        return;
+    }
+    emit(Piece::Open);
+    let mut copied = 0;
+    for run in newline_runs(p) {
+        if let Some(nl) = run.last_newline {
+            if run.start > copied {
+                emit(Piece::Text(base + start + copied, base + start + run.start));
+            }
+            emit(if run.start == 0 {
+                Piece::Newline
+            } else {
+                Piece::Break
+            });
+            copied = nl + 1;
+        }
+    }
+    if p.len() > copied {
+        emit(Piece::Text(base + start + copied, base + end));
+    }
+    emit(Piece::Close);
+}
+
 /// One paragraph of tag-free text: none if it is only whitespace, else
 /// `<p>…</p>` with each whitespace run that holds a newline written as a
 /// line break (as a bare newline at the very start, where Drupal's rules

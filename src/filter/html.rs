@@ -560,8 +560,17 @@ impl<'a> Lenient<'a> {
         let attrs_end = if terminated { tag_end - 1 } else { tag_end };
         let self_closing = terminated && self.reader.slash_before(i, attrs_end);
 
+        // `<scr<script>`: Drupal reads one tag, named `scr`, up to the
+        // `>`; so do we when the `<` glued to the name starts a tag and
+        // nothing in between is a space (prose such as `i<n<m; a>b` stays
+        // text).
+        let glued_tag = b.get(i) == Some(&b'<')
+            && b.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
+            && terminated
+            && !input[at..tag_end].bytes().any(|c| c.is_ascii_whitespace());
         let allowed = self.filter.allow.allows_tag(&name);
         let is_markup = allowed
+            || glued_tag
             || name.contains('-')
             || namespaced
             || self_closing
@@ -746,20 +755,48 @@ mod reference {
     /// Reads attributes like Drupal's attribute scanner, but with quoted values
     /// allowed to hold anything. Malformed pieces are skipped to the next space.
     pub(super) fn parse_attributes(s: &str) -> Vec<Attr<'_>> {
+        // Drupal first cuts a final `/` (and the spaces after it) off.
+        let cut = s.trim_end_matches(|c: char| c.is_ascii_whitespace());
+        let s = cut.strip_suffix('/').unwrap_or(s);
         let b = s.as_bytes();
+        // The end, a `>` (inside a tag only where a quoted value held it),
+        // or a `/` with nothing but spaces after it.
+        let at_end = |k: usize| match b.get(k) {
+            None | Some(b'>') => true,
+            Some(b'/') => {
+                let mut m = k + 1;
+                while b.get(m).is_some_and(u8::is_ascii_whitespace) {
+                    m += 1;
+                }
+                matches!(b.get(m), None | Some(b'>'))
+            }
+            Some(_) => false,
+        };
+        let space_or_end = |k: usize| b.get(k).is_none_or(u8::is_ascii_whitespace) || at_end(k);
+        // Junk: quoted strings and other non-space characters, to a space.
+        let skip_junk = |mut k: usize| {
+            while k < b.len() && !b[k].is_ascii_whitespace() {
+                if b[k] == b'"' || b[k] == b'\'' {
+                    k = memchr::memchr(b[k], &b[k + 1..]).map_or(b.len(), |c| k + c + 2);
+                } else {
+                    k += 1;
+                }
+            }
+            k
+        };
         let mut attrs = Vec::new();
         let mut i = 0;
         while i < b.len() {
             let c = b[i];
-            if c.is_ascii_whitespace() || c == b'/' {
+            if c.is_ascii_whitespace() {
                 i += 1;
                 continue;
             }
+            if at_end(i) {
+                break;
+            }
             if !(c.is_ascii_alphabetic() || c == b'_' || c == b'-') {
-                // Junk (`"quoted"`, `=x`): skip to the next whitespace.
-                while i < b.len() && !b[i].is_ascii_whitespace() {
-                    i += 1;
-                }
+                i = skip_junk(i);
                 attrs.push(Attr {
                     name: String::new(),
                     value: None,
@@ -779,11 +816,15 @@ mod reference {
                 j += 1;
             }
             if b.get(j) != Some(&b'=') {
+                let glued = j == i && !at_end(j);
                 attrs.push(Attr {
                     name,
-                    value: Some("".into()),
+                    value: (!glued).then(|| "".into()),
                     bare: true,
                 });
+                if glued {
+                    i = skip_junk(i);
+                }
                 continue;
             }
             j += 1;
@@ -792,13 +833,21 @@ mod reference {
             }
             match b.get(j) {
                 Some(&q @ (b'"' | b'\'')) => match memchr::memchr(q, &b[j + 1..]) {
-                    Some(close) => {
+                    Some(close) if space_or_end(j + close + 2) => {
                         attrs.push(Attr {
                             name,
                             value: Some(s[j + 1..j + 1 + close].into()),
                             bare: false,
                         });
                         i = j + close + 2;
+                    }
+                    Some(_) => {
+                        attrs.push(Attr {
+                            name,
+                            value: None,
+                            bare: false,
+                        });
+                        i = skip_junk(j);
                     }
                     None => {
                         attrs.push(Attr {
@@ -811,14 +860,22 @@ mod reference {
                 },
                 Some(_) => {
                     let v_start = j;
-                    while j < b.len() && !b[j].is_ascii_whitespace() {
+                    while j < b.len()
+                        && !b[j].is_ascii_whitespace()
+                        && b[j] != b'"'
+                        && b[j] != b'\''
+                    {
                         j += 1;
                     }
-                    let v = &s[v_start..j];
-                    let v = v.strip_suffix('/').filter(|_| j == b.len()).unwrap_or(v);
+                    let value = if space_or_end(j) {
+                        Some(s[v_start..j].into())
+                    } else {
+                        j = skip_junk(v_start);
+                        None
+                    };
                     attrs.push(Attr {
                         name,
-                        value: Some(v.into()),
+                        value,
                         bare: false,
                     });
                     i = j;
@@ -1003,6 +1060,60 @@ mod tests {
                     .collect();
                 proptest::prop_assert_eq!(now, old, "{:?} at {}", text, lt);
             }
+        }
+    }
+
+    #[test]
+    fn a_tag_glued_into_a_tag_name_is_one_tag_as_in_drupal() {
+        for (input, expected) in [
+            ("<scr<em>x</em>", "x</em>"),
+            ("a<scr<strong>b", "ab"),
+            ("<em<strong>x</em>", "<em>x</em>"),
+            ("<x<y<z>w", "w"),
+            ("<scr<script>x", "x"),
+        ] {
+            assert_eq!(strip(input), expected, "{input}");
+        }
+        // Prose with spaces, or no `>`, keeps its text.
+        assert_eq!(strip("i<n<m; a>b"), "i&lt;n&lt;m; a&gt;b");
+        assert_eq!(strip("i<n<m"), "i&lt;n&lt;m");
+    }
+
+    #[test]
+    fn a_relative_cite_stays() {
+        for cite in ["/quote", "quote.html", "../q?a=1#b", "#here"] {
+            let input = format!("<blockquote cite=\"{cite}\">x</blockquote>");
+            assert_eq!(strip(&input), input);
+        }
+        assert_eq!(
+            strip("<blockquote cite=\"javascript:alert(1)\">x</blockquote>"),
+            "<blockquote>x</blockquote>"
+        );
+    }
+
+    #[test]
+    fn attributes_glued_together_are_read_as_drupal_reads_them() {
+        // A value must be followed by a space or the end; otherwise it and
+        // what is glued to it are junk, up to the next space.
+        for (input, expected) in [
+            ("<em title=\"a\"title=\"b\">x</em>", "<em>x</em>"),
+            ("<em title=\"x\"onclick=alert(1)>x</em>", "<em>x</em>"),
+            ("<em title='a'lang='en'>x</em>", "<em>x</em>"),
+            (
+                "<em title=\"a\"lang=\"en\" dir=\"rtl\">x</em>",
+                "<em dir=\"rtl\">x</em>",
+            ),
+            ("<em title=a\"b\" lang=en>x</em>", "<em lang=\"en\">x</em>"),
+            ("<em title\"x\" lang=en>x</em>", "<em lang=\"en\">x</em>"),
+            (
+                "<em title=\"a\" lang=\"en\">x</em>",
+                "<em title=\"a\" lang=\"en\">x</em>",
+            ),
+            ("<em title=\"a\"/>", "<em title=\"a\" />"),
+            ("<em title=\"a\"/lang=\"en\">x</em>", "<em>x</em>"),
+            ("<em title=\"a b\"x=\"c lang=en\">x</em>", "<em>x</em>"),
+        ] {
+            assert_eq!(strip(input), expected, "{input}");
         }
     }
 

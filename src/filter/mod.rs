@@ -5,6 +5,7 @@
 //! ([`crate::safety::finalize`]) always runs last.
 
 pub(crate) mod autop;
+mod fast;
 pub(crate) mod html;
 pub(crate) mod html5;
 pub(crate) mod html_corrector;
@@ -61,6 +62,9 @@ impl Filter {
 pub(crate) struct Pipeline {
     filters: Vec<Filter>,
     allow: Allowlist,
+    /// The one-pass path for comments without markup, when the filters
+    /// have a shape that has one.
+    fast: Option<fast::FastPath>,
 }
 
 impl Pipeline {
@@ -112,29 +116,86 @@ impl Pipeline {
                 Filter::HtmlEscape(_) | Filter::HtmlCorrector(_) => {}
             }
         }
-        Pipeline { filters, allow }
+        let fast = fast::FastPath::detect(&filters);
+        Pipeline {
+            filters,
+            allow,
+            fast,
+        }
     }
 
     /// Renders raw comment text to safe HTML.
     pub(crate) fn render(&self, input: &str) -> SafeHtml {
+        // One scan answers both questions for most comments: nothing to
+        // normalize, nothing the fast path must leave to the safety net.
+        if let Some(fast) = &self.fast {
+            if !text::has_forbidden_in_output(input) {
+                if let Some(html) = fast.render_clean(input, &self.allow) {
+                    return html;
+                }
+                return self.render_filters(input);
+            }
+        }
         let normalized = text::normalize_input(input);
-        let mut current = String::with_capacity(normalized.len() + 64);
-        let mut next = String::with_capacity(normalized.len() + 64);
+        if let Some(html) = self
+            .fast
+            .as_ref()
+            .and_then(|f| f.render(&normalized, &self.allow))
+        {
+            return html;
+        }
+        self.render_filters(&normalized)
+    }
+
+    /// The full pipeline, for normalized input. The two buffers the
+    /// filters write into are kept for the thread's next comment.
+    fn render_filters(&self, normalized: &str) -> SafeHtml {
+        thread_local! {
+            static BUFFERS: std::cell::Cell<(String, String)> =
+                const { std::cell::Cell::new((String::new(), String::new())) };
+        }
+        /// Buffers grown beyond this by a large comment are not kept.
+        const KEPT: usize = 1 << 20;
+        let (mut current, mut next) = BUFFERS.with(std::cell::Cell::take);
         let mut first = true;
         for filter in &self.filters {
             next.clear();
             if first {
-                filter.apply(&normalized, &mut next);
+                filter.apply(normalized, &mut next);
                 first = false;
             } else {
                 filter.apply(&current, &mut next);
             }
             std::mem::swap(&mut current, &mut next);
         }
-        if first {
-            current.push_str(&normalized);
+        let html = if first {
+            safety::finalize(normalized, &self.allow)
+        } else {
+            safety::finalize(&current, &self.allow)
+        };
+        current.clear();
+        next.clear();
+        if current.capacity() > KEPT {
+            current = String::new();
         }
-        safety::finalize(&current, &self.allow)
+        if next.capacity() > KEPT {
+            next = String::new();
+        }
+        BUFFERS.with(|b| b.set((current, next)));
+        html
+    }
+
+    /// The full pipeline, never the fast path (tests).
+    #[cfg(test)]
+    pub(crate) fn render_full(&self, input: &str) -> SafeHtml {
+        self.render_filters(&text::normalize_input(input))
+    }
+
+    /// The fast path alone: `None` when it does not take this input (tests).
+    #[cfg(test)]
+    pub(crate) fn render_fast(&self, input: &str) -> Option<SafeHtml> {
+        let normalized = text::normalize_input(input);
+        self.fast.as_ref()?.render(&normalized, &self.allow)
     }
 
     /// Runs only the filters, without the safety net (tests and diagnostics).

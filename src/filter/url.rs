@@ -86,7 +86,17 @@ fn compile(pattern: &str) -> Regex {
     Regex::new(pattern).unwrap_or_else(|e| panic!("url pattern {pattern}: {e}"))
 }
 
-/// One link found in decoded text.
+/// One link to make: where its address is in the text, its checked
+/// target, and the text to show (`cut`: followed by `...`).
+pub(crate) struct Link<'t, 'h> {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) href: &'h safety::CheckedUrl,
+    pub(crate) display: &'t str,
+    pub(crate) cut: bool,
+}
+
+/// One address found in decoded text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Found {
     start: usize,
@@ -146,45 +156,18 @@ impl UrlFilter {
     /// Links the addresses in one piece of text (HTML-escaped, no tags).
     fn link_text(&self, segment: &str, out: &mut String) {
         // Decoding references costs; skip it when no address can start here.
-        // The characters candidates hinge on (`:`, `@`, `www.`) are never
-        // escaped, so the raw text answers for the decoded one.
-        let has_candidate = match self.grammar {
-            Grammar::Drupal => {
-                scheme_candidates(segment).next().is_some()
-                    || (self.emails && segment.contains('@'))
-                    || www_candidates(segment).next().is_some()
-            }
-            Grammar::Linkify => might_contain_link(segment),
-        };
+        let has_candidate = self.has_candidate(segment);
         if !has_candidate {
             out.push_str(segment);
             return;
         }
         let decoded = Decoded::new(segment);
-        let found = match self.grammar {
-            Grammar::Drupal => self.find_drupal(&decoded.text),
-            Grammar::Linkify => self.find_linkify(&decoded.text),
-        };
         let mut copied = 0;
-        for link in found {
-            let address = &decoded.text[link.start..link.end];
-            let href = match link.kind {
-                Kind::Full => address.to_owned(),
-                Kind::Www => format!("http://{address}"),
-                Kind::Email => format!("mailto:{address}"),
-            };
-            if !host_is_single_script(host_of(address, link.kind)) {
-                // `www.еxample.com` with a Cyrillic `е`: a look-alike of
-                // another site's name is not worth a link.
-                continue;
-            }
-            let Some(href) = safety::check_url(&href, &self.schemes) else {
-                continue;
-            };
+        self.each_link(&decoded.text, |link| {
             let (orig_start, orig_end) = decoded.original_range(link.start, link.end);
             out.push_str(&segment[copied..orig_start]);
             out.push_str("<a href=\"");
-            text::escape_into(out, &href);
+            text::escape_into(out, link.href.as_str());
             out.push('"');
             if let Some(rel) = &self.rel {
                 out.push_str(" rel=\"");
@@ -192,14 +175,61 @@ impl UrlFilter {
                 out.push('"');
             }
             out.push('>');
-            text::escape_into(out, self.display(address));
-            if self.display(address).len() < address.len() {
+            text::escape_into(out, link.display);
+            if link.cut {
                 out.push_str("...");
             }
             out.push_str("</a>");
             copied = orig_end;
-        }
+        });
         out.push_str(&segment[copied..]);
+    }
+
+    /// Could `text` (tag-free, no character references) hold an address?
+    /// The characters candidates hinge on (`:`, `@`, `www.`) are never
+    /// escaped, so for escaped text the raw text answers for the decoded one.
+    pub(crate) fn has_candidate(&self, text: &str) -> bool {
+        match self.grammar {
+            Grammar::Drupal => {
+                scheme_candidates(text).next().is_some()
+                    || (self.emails && text.contains('@'))
+                    || www_candidates(text).next().is_some()
+            }
+            Grammar::Linkify => might_contain_link(text),
+        }
+    }
+
+    /// Calls `f` for each link to make in `text` (decoded, tag-free), left
+    /// to right: what [`Self::link_text`] links, for the fast path too.
+    pub(crate) fn each_link<'t>(&self, text: &'t str, mut f: impl FnMut(Link<'t, '_>)) {
+        let found = match self.grammar {
+            Grammar::Drupal => self.find_drupal(text),
+            Grammar::Linkify => self.find_linkify(text),
+        };
+        for link in found {
+            let address = &text[link.start..link.end];
+            if !host_is_single_script(host_of(address, link.kind)) {
+                // `www.еxample.com` with a Cyrillic `е`: a look-alike of
+                // another site's name is not worth a link.
+                continue;
+            }
+            let href: std::borrow::Cow<'_, str> = match link.kind {
+                Kind::Full => address.into(),
+                Kind::Www => format!("http://{address}").into(),
+                Kind::Email => format!("mailto:{address}").into(),
+            };
+            let Some(href) = safety::checked_url(&href, &self.schemes) else {
+                continue;
+            };
+            let display = self.display(address);
+            f(Link {
+                start: link.start,
+                end: link.end,
+                href: &href,
+                display,
+                cut: display.len() < address.len(),
+            });
+        }
     }
 
     /// The part of an address shown as link text (without the `...`).
@@ -263,31 +293,42 @@ impl UrlFilter {
     }
 
     fn find_linkify(&self, text: &str) -> Vec<Found> {
+        LINK_FINDERS.with(|finders| {
+            finders[usize::from(self.emails)]
+                .links(text)
+                .map(|l| {
+                    let kind = match l.kind() {
+                        linkify::LinkKind::Email => Kind::Email,
+                        _ if l.as_str().contains("://") || l.as_str().starts_with("mailto:") => {
+                            Kind::Full
+                        }
+                        _ => Kind::Www,
+                    };
+                    Found {
+                        start: l.start(),
+                        end: l.end(),
+                        kind,
+                    }
+                })
+                .collect()
+        })
+    }
+}
+
+thread_local! {
+    /// The linkify finders, built once per thread rather than once per
+    /// piece of text: URLs without a scheme, and without or with e-mail
+    /// addresses.
+    static LINK_FINDERS: [linkify::LinkFinder; 2] = [false, true].map(|emails| {
         let mut finder = linkify::LinkFinder::new();
         finder.url_must_have_scheme(false);
-        if self.emails {
+        if emails {
             finder.kinds(&[linkify::LinkKind::Url, linkify::LinkKind::Email]);
         } else {
             finder.kinds(&[linkify::LinkKind::Url]);
         }
         finder
-            .links(text)
-            .map(|l| {
-                let kind = match l.kind() {
-                    linkify::LinkKind::Email => Kind::Email,
-                    _ if l.as_str().contains("://") || l.as_str().starts_with("mailto:") => {
-                        Kind::Full
-                    }
-                    _ => Kind::Www,
-                };
-                Found {
-                    start: l.start(),
-                    end: l.end(),
-                    kind,
-                }
-            })
-            .collect()
-    }
+    });
 }
 
 /// What the address matchers learnt about a run of characters, for the
@@ -720,7 +761,7 @@ fn find_emails(text: &str) -> Vec<(usize, usize)> {
     found
 }
 
-/// The end of `(labels.)?tld` starting at `from`, where the TLD is 2–64
+/// The end of `(labels.)+tld` starting at `from`, where the TLD is 2–64
 /// bytes of letters followed by a non-word character.
 fn email_domain_end(text: &str, from: usize) -> Option<usize> {
     let run_end = markup::char_run_end(text, from, is_email_name_char);
@@ -735,6 +776,8 @@ fn email_domain_end(text: &str, from: usize) -> Option<usize> {
         ((2..=64).contains(&len) && boundary).then_some(tld_end)
     };
     // Greedy labels, backing off to the last dot that leaves a valid TLD.
+    // At least one label: Drupal's domain is `(name.)+tld`, so
+    // `user@localhost` is no address.
     for (i, _) in run.rmatch_indices('.') {
         if i == 0 {
             continue;
@@ -743,7 +786,7 @@ fn email_domain_end(text: &str, from: usize) -> Option<usize> {
             return Some(end);
         }
     }
-    tld_ok(from)
+    None
 }
 
 /// Text with its character references decoded, remembering where each
@@ -953,6 +996,28 @@ mod tests {
                 proptest::prop_assert_eq!(www_at(&text, start, &mut runs), expected, "{:?} at {}", text, start);
             }
         }
+    }
+
+    #[test]
+    fn an_email_domain_needs_a_dot() {
+        for bare in [
+            "user@localhost",
+            "root@intranet now",
+            "a.b+c@server.",
+            "(x@host)",
+            "x@host, y@host2",
+        ] {
+            assert!(!link(bare).contains("mailto:"), "{bare}");
+        }
+        for dotted in [
+            "user@localhost.localdomain",
+            "a@b.co",
+            "x@mail.example.org.",
+        ] {
+            assert!(link(dotted).contains("mailto:"), "{dotted}");
+        }
+        // A full URL's host needs no dot; `mailto:` makes one.
+        assert!(link("mailto:root@localhost").contains("href=\"mailto:root@localhost\""));
     }
 
     #[test]

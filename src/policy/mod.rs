@@ -150,12 +150,24 @@ impl Policy {
         self.pipeline.allowlist()
     }
 
+    /// The compiled filters and safety net.
+    #[cfg(test)]
+    pub(crate) fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
     /// Renders a raw comment. Never fails: every input has an output.
     pub fn render(&self, raw: &str) -> Rendered {
         Rendered {
             html: self.pipeline.render(raw),
             policy_version: self.version.clone(),
         }
+    }
+
+    /// Renders a raw comment to its HTML alone (no copy of the version):
+    /// what [`Policy::render`] gives as `html`.
+    pub fn render_html(&self, raw: &str) -> SafeHtml {
+        self.pipeline.render(raw)
     }
 }
 
