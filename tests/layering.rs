@@ -347,7 +347,11 @@ fn every_migration_has_a_number_of_its_own() {
     let dir = src_dir().join("store/migrations");
     let mut seen: Vec<(u64, String)> = Vec::new();
     for entry in fs::read_dir(&dir).expect("migrations directory") {
-        let name = entry.expect("entry").file_name().to_string_lossy().into_owned();
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
         let number: u64 = name
             .split('_')
             .next()
