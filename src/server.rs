@@ -139,6 +139,8 @@ impl Application {
     ) -> std::io::Result<()> {
         let service = self.colloquy.clone();
         let purger = tokio::spawn(purge_expired(self.colloquy.clone()));
+        // Other servers' changes to settings, thread states and counts.
+        let follower = tokio::spawn(self.colloquy.clone().follow_changes());
         let (stop_notifier, stopped) = tokio::sync::watch::channel(false);
         let notifier = tokio::spawn(self.notifier.run(stopped));
         let limits = self.colloquy.config().limits.clone();
@@ -227,6 +229,7 @@ impl Application {
         // Requests in flight finish (bounded by the request timeout).
         let _ = tokio::time::timeout(timeout + Duration::from_secs(1), graceful.shutdown()).await;
         purger.abort();
+        follower.abort();
         // Whatever the notifier was sending is leased and comes due again
         // after a restart; nothing is lost by stopping it here.
         let _ = stop_notifier.send(true);

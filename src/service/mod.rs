@@ -5,6 +5,7 @@
 //! once, when written; reads serve the stored HTML.
 
 mod author;
+mod follow;
 mod listing;
 mod moderate;
 mod notifications;
@@ -59,15 +60,19 @@ pub struct Shared {
     /// Secret keys (IP hashes, form stamps, links, address hashes), kept
     /// outside the database.
     keys: Arc<Keys>,
-    /// Site settings, read on every request (5 s; updated on change).
+    /// Site settings, read on every request (5 s; updated on change here,
+    /// forgotten on a change another server announces).
     sites: Arc<Memo<String, SiteSettings>>,
     /// Published counts per (site, thread), for article lists (1 s; dropped
-    /// on every change made here).
+    /// on every change made here, and on moderation and thread changes
+    /// other servers announce).
     counts: Arc<Memo<(String, String), i64>>,
     /// Per-address and per-site budgets for new comments.
     limits: Arc<RateLimits>,
     /// Where previews, posts and edits are rendered (off the async workers).
     renderer: RenderPool,
+    /// Wakes the notifier: new events here, new outbox rows anywhere.
+    outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 fn refusal_error(r: Refusal) -> Error {
@@ -143,6 +148,7 @@ impl Colloquy {
                 Duration::from_millis(config.limits.render_queue_ms),
             ),
             config: Arc::new(config),
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
         };
         Ok(Colloquy {
             shared: Arc::new(shared),
@@ -160,6 +166,11 @@ impl Colloquy {
                 .sites
                 .iter()
                 .any(|s| s.id == site && s.webhook_url.is_some())
+    }
+
+    /// What wakes the notifier before its next poll.
+    pub fn outbox_wake(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.outbox_wake)
     }
 
     /// The configuration in force.

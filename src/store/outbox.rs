@@ -124,6 +124,10 @@ impl Store {
                 queued += usize::try_from(inserted.rows_affected()).unwrap_or(0);
             }
         }
+        if queued > 0 {
+            // Every server's sender wakes for them, not only this one's.
+            self.announce(&mut tx, &super::Change::Outbox).await?;
+        }
         tx.commit().await?;
         Ok(queued)
     }
@@ -447,6 +451,7 @@ impl Store {
             });
         }
         refresh_thread_of(&mut tx, site, id).await?;
+        self.announce(&mut tx, &super::Change::Counts).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(LinkOutcome::Done)

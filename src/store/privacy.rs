@@ -71,6 +71,7 @@ impl Store {
         outbox::forget_address(&mut tx, site, &email, address_hash).await?;
         if !rows.is_empty() {
             insert_audit(&mut tx, audit).await?;
+            self.announce(&mut tx, &Change::Counts).await?;
         }
         tx.commit().await?;
         Ok(rows.len() as u64)
