@@ -240,25 +240,39 @@ impl Application {
 }
 
 /// Forgets IP hashes and notifications past their retention (and the
-/// nonces of expired links): at start, then hourly (`purge_interval`). A
-/// failure is logged and retried at the next round; it never stops serving.
+/// nonces of expired links): at start, then hourly (`purge_interval`), by
+/// one server of those sharing a database at a time (the others skip the
+/// round). A failure is logged and retried at the next round; it never
+/// stops serving.
 async fn purge_expired(colloquy: Colloquy) {
     let mut every = tokio::time::interval(colloquy.config().purge_interval);
     loop {
         every.tick().await;
-        match colloquy.purge_ip_hashes().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(comments = n, "forgot IP hashes past their retention"),
-            Err(e) => tracing::warn!(error = %e, "purging old IP hashes failed; will retry"),
+        match colloquy
+            .store()
+            .exclusively("purge", purge_once(&colloquy))
+            .await
+        {
+            Ok(Some(())) => {}
+            Ok(None) => tracing::debug!("another server is purging; skipped this round"),
+            Err(e) => tracing::warn!(error = %e, "cannot coordinate the purge; will retry"),
         }
-        if let Err(e) = colloquy.forget_expired_stamps().await {
-            tracing::warn!(error = %e, "forgetting expired form stamps failed; will retry");
-        }
-        match colloquy.purge_notifications().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(deliveries = n, "deleted notifications past their retention"),
-            Err(e) => tracing::warn!(error = %e, "purging old notifications failed; will retry"),
-        }
+    }
+}
+
+async fn purge_once(colloquy: &Colloquy) {
+    match colloquy.purge_ip_hashes().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(comments = n, "forgot IP hashes past their retention"),
+        Err(e) => tracing::warn!(error = %e, "purging old IP hashes failed; will retry"),
+    }
+    if let Err(e) = colloquy.forget_expired_stamps().await {
+        tracing::warn!(error = %e, "forgetting expired form stamps failed; will retry");
+    }
+    match colloquy.purge_notifications().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deliveries = n, "deleted notifications past their retention"),
+        Err(e) => tracing::warn!(error = %e, "purging old notifications failed; will retry"),
     }
 }
 

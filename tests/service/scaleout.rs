@@ -8,6 +8,8 @@ use serde_json::json;
 
 use crate::both_backends;
 use crate::helpers::{encode, fresh_database, spawn_on, spawn_with, temp_dir, Db, TestApp};
+use crate::notify::{notifications, settle};
+use crate::receivers::HookReceiver;
 
 both_backends!(a_held_thread_lock_leaves_health_checks_and_other_threads_answering);
 
@@ -106,14 +108,25 @@ both_backends!(a_change_on_one_server_is_applied_by_the_other_within_a_second);
 /// Two servers on one database (PostgreSQL; on SQLite one process owns the
 /// file, so the "other" server is the same one).
 async fn two_servers(db: Db) -> Option<(TestApp, Option<TestApp>)> {
+    two_servers_with(db, |_| {}).await
+}
+
+async fn two_servers_with(
+    db: Db,
+    tweak: impl Fn(&mut colloquy::config::Config),
+) -> Option<(TestApp, Option<TestApp>)> {
     let dir = temp_dir();
     let database = fresh_database(db, &dir).await?;
-    let a = spawn_on(database.clone(), dir, |_| {}).await;
+    let a = spawn_on(database.clone(), dir, &tweak).await;
     if db == Db::Sqlite {
         return Some((a, None));
     }
     let keys = a.key_file.clone();
-    let b = spawn_on(database, temp_dir(), |c| c.key_file = Some(keys)).await;
+    let b = spawn_on(database, temp_dir(), |c| {
+        tweak(c);
+        c.key_file = Some(keys);
+    })
+    .await;
     Some((a, Some(b)))
 }
 
@@ -229,4 +242,103 @@ async fn a_change_on_one_server_is_applied_by_the_other_within_a_second(db: Db) 
         r.status() == StatusCode::FORBIDDEN
     })
     .await;
+}
+
+both_backends!(two_servers_deliver_each_of_many_events_exactly_once);
+
+async fn two_servers_deliver_each_of_many_events_exactly_once(db: Db) {
+    let hooks = HookReceiver::start(&[]).await;
+    let url = hooks.url.clone();
+    let Some((a, b)) = two_servers_with(db, |c| {
+        notifications(c, Some(&url), None);
+        // Few slots, so that both servers' senders claim at the same time.
+        c.notify.concurrency = 4;
+    })
+    .await
+    else {
+        return;
+    };
+    let b = b.as_ref().unwrap_or(&a);
+    // Posts arrive on both servers at once, 8 at a time.
+    let mut ids = Vec::new();
+    for round in 0..25 {
+        let posts = (0..8).map(|i| {
+            let server = if i % 2 == 0 { &a } else { b };
+            async move {
+                let thread = format!("t{}", i % 3);
+                server
+                    .post_ok(
+                        "default",
+                        &thread,
+                        json!({"body": format!("comment {round}-{i}")}),
+                    )
+                    .await
+            }
+        });
+        for c in futures::future::join_all(posts).await {
+            ids.push(c["id"].as_i64().unwrap());
+        }
+    }
+    settle(&a).await;
+    let mut per_comment = std::collections::BTreeMap::<i64, usize>::new();
+    let mut deliveries = std::collections::BTreeSet::new();
+    for hook in hooks.received() {
+        *per_comment
+            .entry(hook.json()["comment_id"].as_i64().unwrap())
+            .or_default() += 1;
+        assert!(
+            deliveries.insert(hook.header("x-colloquy-delivery").to_owned()),
+            "delivery {} sent twice",
+            hook.header("x-colloquy-delivery")
+        );
+    }
+    ids.sort_unstable();
+    assert_eq!(
+        per_comment.keys().copied().collect::<Vec<_>>(),
+        ids,
+        "every event delivered"
+    );
+    let twice: Vec<_> = per_comment.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(
+        twice.is_empty(),
+        "events delivered more than once: {twice:?}"
+    );
+    assert_eq!(
+        a.sql_count("SELECT COUNT(*) FROM outbox WHERE state <> 'sent'")
+            .await,
+        0
+    );
+}
+
+both_backends!(purges_run_on_one_server_at_a_time);
+
+async fn purges_run_on_one_server_at_a_time(db: Db) {
+    let dir = temp_dir();
+    let Some(url) = fresh_database(db, &dir).await else {
+        return;
+    };
+    let a = colloquy::store::Store::connect(&url).await.unwrap();
+    let b = colloquy::store::Store::connect(&url).await.unwrap();
+    // While A runs the job, B (another server) is turned away; on SQLite
+    // one process owns the file and there is nobody to turn away.
+    let inner = a
+        .exclusively("purge", async {
+            b.exclusively("purge", async { "ran" }).await.unwrap()
+        })
+        .await
+        .unwrap();
+    let want = match db {
+        Db::Postgres => None,
+        Db::Sqlite => Some("ran"),
+    };
+    assert_eq!(inner, Some(want));
+    // Once A is done, B takes its turn; another job is not held up.
+    assert_eq!(b.exclusively("purge", async { 1 }).await.unwrap(), Some(1));
+    let other = a
+        .exclusively("purge", async {
+            b.exclusively("another", async { 2 }).await.unwrap()
+        })
+        .await
+        .unwrap();
+    assert_eq!(other, Some(Some(2)));
 }
