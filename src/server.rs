@@ -139,6 +139,8 @@ impl Application {
     ) -> std::io::Result<()> {
         let service = self.colloquy.clone();
         let purger = tokio::spawn(purge_expired(self.colloquy.clone()));
+        // Other servers' changes to settings, thread states and counts.
+        let follower = tokio::spawn(self.colloquy.clone().follow_changes());
         let (stop_notifier, stopped) = tokio::sync::watch::channel(false);
         let notifier = tokio::spawn(self.notifier.run(stopped));
         let limits = self.colloquy.config().limits.clone();
@@ -227,6 +229,7 @@ impl Application {
         // Requests in flight finish (bounded by the request timeout).
         let _ = tokio::time::timeout(timeout + Duration::from_secs(1), graceful.shutdown()).await;
         purger.abort();
+        follower.abort();
         // Whatever the notifier was sending is leased and comes due again
         // after a restart; nothing is lost by stopping it here.
         let _ = stop_notifier.send(true);
@@ -237,25 +240,39 @@ impl Application {
 }
 
 /// Forgets IP hashes and notifications past their retention (and the
-/// nonces of expired links): at start, then hourly (`purge_interval`). A
-/// failure is logged and retried at the next round; it never stops serving.
+/// nonces of expired links): at start, then hourly (`purge_interval`), by
+/// one server of those sharing a database at a time (the others skip the
+/// round). A failure is logged and retried at the next round; it never
+/// stops serving.
 async fn purge_expired(colloquy: Colloquy) {
     let mut every = tokio::time::interval(colloquy.config().purge_interval);
     loop {
         every.tick().await;
-        match colloquy.purge_ip_hashes().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(comments = n, "forgot IP hashes past their retention"),
-            Err(e) => tracing::warn!(error = %e, "purging old IP hashes failed; will retry"),
+        match colloquy
+            .store()
+            .exclusively("purge", purge_once(&colloquy))
+            .await
+        {
+            Ok(Some(())) => {}
+            Ok(None) => tracing::debug!("another server is purging; skipped this round"),
+            Err(e) => tracing::warn!(error = %e, "cannot coordinate the purge; will retry"),
         }
-        if let Err(e) = colloquy.forget_expired_stamps().await {
-            tracing::warn!(error = %e, "forgetting expired form stamps failed; will retry");
-        }
-        match colloquy.purge_notifications().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(deliveries = n, "deleted notifications past their retention"),
-            Err(e) => tracing::warn!(error = %e, "purging old notifications failed; will retry"),
-        }
+    }
+}
+
+async fn purge_once(colloquy: &Colloquy) {
+    match colloquy.purge_ip_hashes().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(comments = n, "forgot IP hashes past their retention"),
+        Err(e) => tracing::warn!(error = %e, "purging old IP hashes failed; will retry"),
+    }
+    if let Err(e) = colloquy.forget_expired_stamps().await {
+        tracing::warn!(error = %e, "forgetting expired form stamps failed; will retry");
+    }
+    match colloquy.purge_notifications().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deliveries = n, "deleted notifications past their retention"),
+        Err(e) => tracing::warn!(error = %e, "purging old notifications failed; will retry"),
     }
 }
 

@@ -166,6 +166,19 @@ pub(super) fn apply_env(
                 )
             })?;
     }
+    if let Some(v) = env("COLLOQUY_NOTIFY_CONCURRENCY") {
+        config.notify.concurrency = v
+            .parse()
+            .ok()
+            .filter(|n: &u32| (1..=1024).contains(n))
+            .ok_or_else(|| {
+                ConfigError::at(
+                    "COLLOQUY_NOTIFY_CONCURRENCY",
+                    "notifications.concurrency",
+                    "a number of deliveries at once, 1 to 1024",
+                )
+            })?;
+    }
     if let Some(v) = env("COLLOQUY_IP_RETENTION_DAYS") {
         config.ip_retention_days =
             v.parse()

@@ -83,6 +83,7 @@ pub(super) struct FileNotify {
     max_attempts: Option<Spanned<i64>>,
     retry_initial_secs: Option<Spanned<i64>>,
     retention_days: Option<Spanned<i64>>,
+    concurrency: Option<Spanned<i64>>,
 }
 
 pub(super) fn smtp_from_file(
@@ -335,6 +336,18 @@ pub(super) fn apply_file(
                         v.span(),
                         "notifications.retention_days",
                         "0 (keep) to 3650 days".to_owned(),
+                    )
+                })?;
+        }
+        if let Some(v) = n.concurrency {
+            config.notify.concurrency = u32::try_from(*v.get_ref())
+                .ok()
+                .filter(|n| (1..=1024).contains(n))
+                .ok_or_else(|| {
+                    err(
+                        v.span(),
+                        "notifications.concurrency",
+                        "1 to 1024 deliveries at once".to_owned(),
                     )
                 })?;
         }

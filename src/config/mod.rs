@@ -263,6 +263,8 @@ pub struct NotifyConfig {
     /// Delivered and failed deliveries (with the addresses and texts they
     /// hold) are deleted after this many days (0: keep them).
     pub retention_days: u32,
+    /// Deliveries this server sends at once.
+    pub concurrency: u32,
 }
 
 impl Default for NotifyConfig {
@@ -272,6 +274,7 @@ impl Default for NotifyConfig {
             retry_initial: std::time::Duration::from_secs(30),
             poll_interval: std::time::Duration::from_secs(1),
             retention_days: 7,
+            concurrency: 16,
         }
     }
 }

@@ -336,3 +336,23 @@ fn site_origins_need_a_scheme_and_are_normalized() {
         .expect("valid");
     assert_eq!(c.sites[0].origins, ["https://news.example", "*"]);
 }
+
+#[test]
+fn delivery_concurrency_comes_from_file_and_environment() {
+    let (c, _) = Config::load(&Overrides::default(), |_| None).expect("defaults");
+    assert_eq!(c.notify.concurrency, 16);
+    let c = load_text("[notifications]\nconcurrency = 64\n").expect("valid");
+    assert_eq!(c.notify.concurrency, 64);
+    let e = load_text("[notifications]\nconcurrency = 0\n").expect_err("zero");
+    assert_eq!(e.key, "notifications.concurrency");
+    let (c, _) = Config::load(&Overrides::default(), |k| {
+        (k == "COLLOQUY_NOTIFY_CONCURRENCY").then(|| "32".to_owned())
+    })
+    .expect("valid");
+    assert_eq!(c.notify.concurrency, 32);
+    let e = Config::load(&Overrides::default(), |k| {
+        (k == "COLLOQUY_NOTIFY_CONCURRENCY").then(|| "lots".to_owned())
+    })
+    .expect_err("not a number");
+    assert_eq!(e.origin, "COLLOQUY_NOTIFY_CONCURRENCY");
+}

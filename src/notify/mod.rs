@@ -52,8 +52,10 @@ use links::LinkSigner;
 const EVENT_BATCH: i64 = 100;
 /// Event batches per round.
 const EVENT_ROUNDS: usize = 20;
-/// Deliveries sent per round (concurrently).
-const SEND_BATCH: i64 = 32;
+/// Most deliveries taken per round (then events are queued again).
+const SEND_ROUND: usize = 4096;
+/// Delivered rows recorded per statement.
+const SENT_BATCH: usize = 64;
 /// How long a sender holds a delivery before another may retry it; longer
 /// than any attempt can take.
 const LEASE_MS: i64 = 120_000;
@@ -84,6 +86,8 @@ struct Inner {
     links: LinkSigner,
     http: reqwest::Client,
     mailer: Option<Mailer>,
+    /// Woken by new events here and new outbox rows on any server.
+    wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -118,38 +122,56 @@ impl Notifier {
                 links,
                 http,
                 mailer,
+                wake: colloquy.outbox_wake(),
             }),
         })
     }
 
     /// Runs until `stop` turns true (or its sender is dropped): queues new
-    /// events and sends due deliveries every poll interval. A round in
-    /// progress is abandoned on stop; its leased deliveries come due again.
+    /// events and sends due deliveries, round after round while there is
+    /// work, then waits for a wake-up (a new event here, new outbox rows
+    /// announced by any server) or the poll interval (retries coming due).
+    /// A round in progress is abandoned on stop; its leased deliveries come
+    /// due again.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let poll = self.inner.config.notify.poll_interval;
         loop {
             if *stop.borrow() {
                 break;
             }
-            tokio::select! {
+            let busy = tokio::select! {
                 _ = stop.changed() => break,
-                () = self.round() => {}
+                busy = self.round() => busy,
+            };
+            if busy {
+                continue;
             }
             tokio::select! {
                 _ = stop.changed() => break,
+                () = self.inner.wake.notified() => {}
                 () = tokio::time::sleep(poll) => {}
             }
         }
     }
 
     /// One pass: queue what the new events cause, then send what is due.
-    pub async fn round(&self) {
-        if let Err(e) = self.queue_events().await {
-            tracing::warn!(error = %e, "notifier: queuing events failed; will retry");
-        }
-        if let Err(e) = self.send_due().await {
-            tracing::warn!(error = %e, "notifier: sending failed; will retry");
-        }
+    /// True when it found work (there may be more).
+    pub async fn round(&self) -> bool {
+        let queued = match self.queue_events().await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "notifier: queuing events failed; will retry");
+                0
+            }
+        };
+        let sent = match self.send_due().await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "notifier: sending failed; will retry");
+                0
+            }
+        };
+        queued > 0 || sent > 0
     }
 
     /// Turns flagged audit events into outbox rows, a batch per
@@ -183,31 +205,83 @@ impl Notifier {
         self.inner.config.sites.iter().find(|s| s.id == site)
     }
 
-    /// Sends every due delivery once (concurrently), recording the outcome.
+    /// Sends the due deliveries (at most [`SEND_ROUND`]), `concurrency`
+    /// at a time, recording each outcome; returns how many were taken.
+    /// Deliveries are claimed as slots free up (half the slots at a time),
+    /// so a slow receiver holds one slot, not the round; delivered rows
+    /// are recorded [`SENT_BATCH`] per statement.
     ///
     /// # Errors
     /// Database failure.
     pub async fn send_due(&self) -> Result<usize> {
-        let now = now_ms();
-        let due = self.inner.store.due_deliveries(now, SEND_BATCH).await?;
+        let store = &self.inner.store;
+        let slots = usize::try_from(self.inner.config.notify.concurrency)
+            .unwrap_or(1)
+            .max(1);
         let mut attempts = tokio::task::JoinSet::new();
-        for d in due {
-            if !self.inner.store.lease_delivery(&d, now + LEASE_MS).await? {
-                continue; // another sender has it
+        let mut sent = Vec::with_capacity(SENT_BATCH);
+        let mut taken = 0;
+        let mut outcome = Ok(());
+        while taken < SEND_ROUND {
+            while attempts.len() > slots / 2 {
+                self.settle(attempts.join_next().await, &mut sent).await;
             }
-            let me = self.clone();
-            attempts.spawn(async move { me.attempt(d).await });
-        }
-        let mut sent = 0;
-        while let Some(done) = attempts.join_next().await {
-            match done {
-                Ok(Ok(true)) => sent += 1,
-                Ok(Ok(false)) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "notifier: recording a delivery failed"),
-                Err(e) => tracing::error!(error = %e, "notifier: a delivery task failed"),
+            let want = (slots - attempts.len()).min(SEND_ROUND - taken);
+            let now = now_ms();
+            let claimed = match store
+                .claim_deliveries(now, now + LEASE_MS, i64::try_from(want).unwrap_or(1))
+                .await
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    outcome = Err(e.into());
+                    break;
+                }
+            };
+            if claimed.is_empty() {
+                break;
+            }
+            taken += claimed.len();
+            for d in claimed {
+                let me = self.clone();
+                attempts.spawn(async move { me.attempt(d).await });
             }
         }
-        Ok(sent)
+        while !attempts.is_empty() {
+            self.settle(attempts.join_next().await, &mut sent).await;
+        }
+        self.record_sent(&mut sent).await;
+        outcome.map(|()| taken)
+    }
+
+    /// Takes in one finished attempt; records delivered rows a batch at a
+    /// time.
+    async fn settle(
+        &self,
+        done: Option<std::result::Result<Result<Option<i64>>, tokio::task::JoinError>>,
+        sent: &mut Vec<i64>,
+    ) {
+        match done {
+            Some(Ok(Ok(Some(id)))) => sent.push(id),
+            Some(Ok(Ok(None))) | None => {}
+            Some(Ok(Err(e))) => tracing::warn!(error = %e, "notifier: recording a delivery failed"),
+            Some(Err(e)) => tracing::error!(error = %e, "notifier: a delivery task failed"),
+        }
+        if sent.len() >= SENT_BATCH {
+            self.record_sent(sent).await;
+        }
+    }
+
+    /// Marks delivered rows as sent. If that fails they are sent again
+    /// when their lease ends (at least once, as before).
+    async fn record_sent(&self, sent: &mut Vec<i64>) {
+        if sent.is_empty() {
+            return;
+        }
+        if let Err(e) = self.inner.store.deliveries_sent(sent, now_ms()).await {
+            tracing::warn!(error = %e, rows = sent.len(), "notifier: recording deliveries failed");
+        }
+        sent.clear();
     }
 
     /// Whether a delivery goes to an address that unsubscribed since it
@@ -223,21 +297,19 @@ impl Notifier {
         Ok(self.inner.store.subscription(&d.site, &hash).await? == Some(Subscription::Suppressed))
     }
 
-    /// One attempt at a leased delivery; true when delivered.
-    async fn attempt(&self, d: Delivery) -> Result<bool> {
+    /// One attempt at a leased delivery; its id when delivered (the
+    /// caller records it), else the failure is recorded here.
+    async fn attempt(&self, d: Delivery) -> Result<Option<i64>> {
         let store = &self.inner.store;
         if self.suppressed(&d).await? {
             store
                 .delivery_failed(d.id, "not sent: the address unsubscribed", None)
                 .await?;
-            return Ok(false);
+            return Ok(None);
         }
         let outcome = self.deliver(&d).await;
         match outcome {
-            Ok(()) => {
-                store.delivery_sent(d.id, now_ms()).await?;
-                Ok(true)
-            }
+            Ok(()) => Ok(Some(d.id)),
             Err(error) => {
                 let attempts = d.attempts + 1;
                 let max = i64::from(self.inner.config.notify.max_attempts);
@@ -248,7 +320,7 @@ impl Notifier {
                     if retry_at.is_some() { "; will retry" } else { "; giving up" }
                 );
                 store.delivery_failed(d.id, &error, retry_at).await?;
-                Ok(false)
+                Ok(None)
             }
         }
     }

@@ -5,6 +5,7 @@
 //! once, when written; reads serve the stored HTML.
 
 mod author;
+mod follow;
 mod limits;
 mod listing;
 mod moderate;
@@ -61,10 +62,12 @@ pub struct Shared {
     /// Secret keys (IP hashes, form stamps, links, address hashes), kept
     /// outside the database.
     keys: Arc<Keys>,
-    /// Site settings, read on every request (5 s; updated on change).
+    /// Site settings, read on every request (5 s; updated on change here,
+    /// forgotten on a change another server announces).
     sites: Arc<Memo<String, SiteSettings>>,
     /// Published counts per (site, thread), for article lists (1 s; dropped
-    /// on every change made here).
+    /// on every change made here, and on moderation and thread changes
+    /// other servers announce).
     counts: Arc<Memo<(String, String), i64>>,
     /// Per-address and per-site budgets for new comments.
     limits: Arc<RateLimits>,
@@ -74,6 +77,8 @@ pub struct Shared {
     /// holder name (see [`NODE_LEASE_MS`]).
     node: std::sync::atomic::AtomicU16,
     holder: String,
+    /// Wakes the notifier: new events here, new outbox rows anywhere.
+    outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 /// A node number passes to another server when its holder has not renewed
@@ -203,6 +208,7 @@ impl Colloquy {
             config: Arc::new(config),
             node: std::sync::atomic::AtomicU16::new(node),
             holder,
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
         };
         let shared = Arc::new(shared);
         tokio::spawn(renew_node(Arc::downgrade(&shared)));
@@ -220,6 +226,11 @@ impl Colloquy {
                 .sites
                 .iter()
                 .any(|s| s.id == site && s.webhook_url.is_some())
+    }
+
+    /// What wakes the notifier before its next poll.
+    pub fn outbox_wake(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.outbox_wake)
     }
 
     /// The configuration in force.

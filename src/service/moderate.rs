@@ -132,6 +132,8 @@ impl Colloquy {
             if done {
                 // After the write: a read racing with it cannot keep the old count.
                 self.changed(s, &current.thread);
+                // The move may have caused notifications.
+                self.outbox_wake.notify_one();
                 return Ok(Some(self.comment(site, id).await?));
             }
         }

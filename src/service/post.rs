@@ -308,6 +308,11 @@ impl Colloquy {
             match self.store.insert_comment(new).await? {
                 InsertOutcome::Inserted => {
                     self.changed(&comment.site, &comment.thread);
+                    if audit.notify {
+                        // This server's notifier queues it now, not at its
+                        // next poll.
+                        self.outbox_wake.notify_one();
+                    }
                     return Ok(Posted {
                         comment,
                         edit_until: created + self.config.edit_window_secs * 1000,

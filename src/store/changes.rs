@@ -135,6 +135,7 @@ impl Store {
         let changed = done.rows_affected() > 0;
         if changed {
             refresh_thread_of(&mut tx, site, id).await?;
+            self.announce(&mut tx, &Change::Counts).await?;
             insert_audit(&mut tx, audit).await?;
         }
         tx.commit().await?;
@@ -164,6 +165,11 @@ impl Store {
             .bind(&thread)
             .execute(&mut *tx)
             .await?;
+        let change = Change::Thread {
+            site: site.to_owned(),
+            thread,
+        };
+        self.announce(&mut tx, &change).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(true)
@@ -200,6 +206,7 @@ impl Store {
         let changed = done.rows_affected() > 0;
         if changed {
             refresh_thread_of(&mut tx, &c.site, c.id).await?;
+            self.announce(&mut tx, &Change::Counts).await?;
             insert_audit(&mut tx, audit).await?;
         }
         tx.commit().await?;
@@ -235,6 +242,7 @@ impl Store {
         let changed = done.rows_affected() > 0;
         if changed {
             refresh_thread_of(&mut tx, site, id).await?;
+            self.announce(&mut tx, &Change::Counts).await?;
         }
         tx.commit().await?;
         Ok(changed)

@@ -19,6 +19,7 @@ use crate::audit::AuditEntry;
 mod error;
 pub use error::{Result, StoreError};
 
+mod announce;
 mod audit;
 mod changes;
 mod insert;
@@ -31,6 +32,7 @@ mod rows;
 mod sites;
 mod sql;
 
+pub use announce::{Change, ChangeFeed, Heard};
 pub use changes::ForChange;
 pub use insert::{InsertComment, InsertOutcome, UsedStamp};
 pub use sites::ThreadRow;
@@ -65,6 +67,28 @@ pub struct Store {
     backend: Backend,
     /// SQLite: the group-commit writer for new comments.
     inserts: Option<tokio::sync::mpsc::Sender<InsertJob>>,
+    /// PostgreSQL: the channel changes are announced on (see `announce`).
+    channel: Option<String>,
+    /// Where the store connected, for the change feed's own connection.
+    url: DatabaseUrl,
+}
+
+/// A database URL, kept out of logs (it may hold a password).
+#[derive(Clone)]
+struct DatabaseUrl(String);
+
+impl std::ops::Deref for DatabaseUrl {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::config::redact_url(&self.0))
+    }
 }
 
 pub use crate::comment::normalize_email;
@@ -131,11 +155,23 @@ impl Store {
                     health,
                     backend,
                     inserts: Some(queue),
+                    channel: None,
+                    url: DatabaseUrl(url),
                 }
             }
             Backend::Postgres => {
                 let options = AnyConnectOptions::from_str(url)
                     .map_err(|e| StoreError::setup("database URL", e))?;
+                // Migrations wait for each other (an advisory lock per
+                // database) and may take long: not under the session
+                // timeouts meant for requests.
+                let migrator = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(options.clone())
+                    .await?;
+                migrate(&migrator).await?;
+                unlog_rate_limits(&migrator).await?;
+                migrator.close().await;
                 let session = postgres_session(settings);
                 let pool = postgres_pool(
                     settings.pool_size,
@@ -144,19 +180,23 @@ impl Store {
                 )
                 .connect_with(options.clone())
                 .await?;
-                migrate(&pool).await?;
-                unlog_rate_limits(&pool).await?;
                 // Health checks have a connection of their own: a pool full
                 // of requests waiting on a lock must not fail them too.
                 let health = postgres_pool(1, Duration::from_secs(2), session)
                     .connect_with(options)
                     .await?;
+                let schema: String = sqlx::query("SELECT current_schema()::text AS s")
+                    .fetch_one(&pool)
+                    .await?
+                    .try_get("s")?;
                 Store {
                     write: pool.clone(),
                     read: pool,
                     health,
                     backend,
                     inserts: None,
+                    channel: Some(announce::channel_for(&schema)),
+                    url: DatabaseUrl(url.to_owned()),
                 }
             }
         };

@@ -21,9 +21,6 @@ use crate::outbox::NewDelivery;
 use crate::outbox::NotifyEvent;
 use crate::outbox::Subscription;
 
-/// Rows deleted per statement by the purges.
-const PURGE_BATCH: i64 = 1000;
-
 const DELIVERY_COLUMNS: &str = "id, event_id, site, comment_id, kind, target, payload, state, \
      attempts, next_attempt_at, last_error, recipient";
 
@@ -124,6 +121,10 @@ impl Store {
                 queued += usize::try_from(inserted.rows_affected()).unwrap_or(0);
             }
         }
+        if queued > 0 {
+            // Every server's sender wakes for them, not only this one's.
+            self.announce(&mut tx, &super::Change::Outbox).await?;
+        }
         tx.commit().await?;
         Ok(queued)
     }
@@ -145,39 +146,127 @@ impl Store {
         rows.iter().map(Delivery::try_from).collect()
     }
 
-    /// Takes a due delivery for one attempt: counts the attempt and moves its
-    /// due time to `lease_until`, so that if this sender dies the row comes
-    /// due again. False when another sender took it first.
+    /// Takes up to `limit` due deliveries for one attempt each, the longest
+    /// waiting first: counts the attempt and moves each one's due time to
+    /// `lease_until` (so that if this sender dies the rows come due
+    /// again). Rows are returned as they were before the lease (attempts
+    /// made so far). PostgreSQL: one statement whose rows are locked with
+    /// `FOR UPDATE SKIP LOCKED`, so senders on several servers take
+    /// disjoint rows without waiting for each other. SQLite (one writer):
+    /// each row by a conditional update, in one transaction.
     ///
     /// # Errors
     /// Database failure.
-    pub async fn lease_delivery(&self, d: &Delivery, lease_until: i64) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1 \
-             WHERE id = $2 AND state = 'pending' AND next_attempt_at = $3 AND attempts = $4",
-        )
-        .bind(lease_until)
-        .bind(d.id)
-        .bind(d.next_attempt_at)
-        .bind(d.attempts)
-        .execute(&self.write)
-        .await?;
-        Ok(done.rows_affected() == 1)
+    pub async fn claim_deliveries(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<Delivery>> {
+        match self.backend {
+            super::Backend::Postgres => {
+                let sql = format!(
+                    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1 WHERE id IN (\
+                     SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $2 \
+                     ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+                     RETURNING {DELIVERY_COLUMNS}"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(lease_until)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&self.write)
+                    .await?;
+                let mut taken = rows
+                    .iter()
+                    .map(|r| {
+                        let mut d = Delivery::try_from(r)?;
+                        d.attempts -= 1;
+                        Ok(d)
+                    })
+                    .collect::<Result<Vec<Delivery>>>()?;
+                taken.sort_by_key(|d| d.id);
+                Ok(taken)
+            }
+            super::Backend::Sqlite => {
+                let due = self.due_deliveries(now, limit).await?;
+                if due.is_empty() {
+                    return Ok(due);
+                }
+                let mut tx = self.begin_write().await?;
+                let mut taken = Vec::with_capacity(due.len());
+                for d in due {
+                    let done = sqlx::query(
+                        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1 \
+                         WHERE id = $2 AND state = 'pending' AND next_attempt_at = $3 AND attempts = $4",
+                    )
+                    .bind(lease_until)
+                    .bind(d.id)
+                    .bind(d.next_attempt_at)
+                    .bind(d.attempts)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() == 1 {
+                        taken.push(d);
+                    }
+                }
+                tx.commit().await?;
+                Ok(taken)
+            }
+        }
     }
 
-    /// Records a delivered row.
+    /// Records delivered rows, in one statement.
     ///
     /// # Errors
     /// Database failure.
-    pub async fn delivery_sent(&self, id: i64, now: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET state = 'sent', sent_at = $1, last_error = NULL WHERE id = $2",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&self.write)
-        .await?;
+    pub async fn deliveries_sent(&self, ids: &[i64], now: i64) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut sql = super::Sql::new("UPDATE outbox SET state = 'sent', sent_at = ");
+        sql.bind(now)
+            .push(", last_error = NULL WHERE id IN ")
+            .bind_list(ids.iter().copied());
+        sql.execute(&self.write).await?;
         Ok(())
+    }
+
+    /// Runs `job` if no other server runs it now: PostgreSQL holds an
+    /// advisory lock named by `name` on a connection of its own for the
+    /// job's length (a server that dies lets go with its connection);
+    /// `None` when another server holds it. SQLite: one process owns the
+    /// file, the job just runs.
+    ///
+    /// # Errors
+    /// Database failure while taking or giving back the lock.
+    pub async fn exclusively<T, F>(&self, name: &str, job: F) -> Result<Option<T>>
+    where
+        F: std::future::Future<Output = T>,
+    {
+        if self.backend != super::Backend::Postgres {
+            return Ok(Some(job.await));
+        }
+        let key = job_lock_key(name);
+        let mut conn = self.write.acquire().await?;
+        let row = sqlx::query("SELECT pg_try_advisory_lock($1) AS locked")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
+        if !row.try_get::<bool, _>("locked")? {
+            return Ok(None);
+        }
+        let done = job.await;
+        let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(key)
+            .execute(&mut *conn)
+            .await;
+        if unlocked.is_err() {
+            // A connection still holding the lock must not go back to the
+            // pool: closing it lets go.
+            drop(conn.detach());
+        }
+        Ok(Some(done))
     }
 
     /// Records a failed attempt: due again at `retry_at`, or kept as
@@ -447,6 +536,7 @@ impl Store {
             });
         }
         refresh_thread_of(&mut tx, site, id).await?;
+        self.announce(&mut tx, &super::Change::Counts).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(LinkOutcome::Done)
@@ -458,21 +548,13 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn purge_deliveries(&self, before: i64) -> Result<u64> {
-        let mut purged = 0;
-        loop {
-            let done = sqlx::query(
-                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox \
-                 WHERE state <> 'pending' AND created < $1 LIMIT $2)",
-            )
-            .bind(before)
-            .bind(PURGE_BATCH)
-            .execute(&self.write)
-            .await?;
-            purged += done.rows_affected();
-            if done.rows_affected() < u64::try_from(PURGE_BATCH).unwrap_or(0) {
-                return Ok(purged);
-            }
-        }
+        super::privacy::purge_in_batches(
+            &self.write,
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox \
+             WHERE state <> 'pending' AND created < $1 LIMIT $2)",
+            before,
+        )
+        .await
     }
 
     /// Forgets the nonces of links that have expired (ms).
@@ -480,12 +562,22 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn purge_used_links(&self, now: i64) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM used_links WHERE expires < $1")
-            .bind(now)
-            .execute(&self.write)
-            .await?;
-        Ok(done.rows_affected())
+        super::privacy::purge_in_batches(
+            &self.write,
+            "DELETE FROM used_links WHERE nonce IN (SELECT nonce FROM used_links WHERE expires < $1 LIMIT $2)",
+            now,
+        )
+        .await
     }
+}
+
+/// The advisory lock of a background job.
+fn job_lock_key(name: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("job\n{name}").as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_le_bytes(first)
 }
 
 /// Erasure, in the caller's transaction: every delivery about a comment.

@@ -6,6 +6,26 @@ use crate::audit::AuditEntry;
 use crate::comment::Comment;
 use sqlx::Row;
 
+/// Rows changed per statement by the purges.
+pub(super) const PURGE_BATCH: i64 = 1000;
+
+/// Runs a purge statement (`$1`: the bound, `$2`: the batch size) until it
+/// deletes less than a batch; returns how many rows went.
+pub(super) async fn purge_in_batches(pool: &AnyPool, sql: &str, bound: i64) -> Result<u64> {
+    let mut purged = 0;
+    loop {
+        let done = sqlx::query(sql)
+            .bind(bound)
+            .bind(PURGE_BATCH)
+            .execute(pool)
+            .await?;
+        purged += done.rows_affected();
+        if done.rows_affected() < PURGE_BATCH as u64 {
+            return Ok(purged);
+        }
+    }
+}
+
 impl Store {
     /// Every comment on a site written with this e-mail address (in any
     /// letter case), oldest first (a privacy export).
@@ -71,6 +91,7 @@ impl Store {
         outbox::forget_address(&mut tx, site, &email, address_hash).await?;
         if !rows.is_empty() {
             insert_audit(&mut tx, audit).await?;
+            self.announce(&mut tx, &Change::Counts).await?;
         }
         tx.commit().await?;
         Ok(rows.len() as u64)
@@ -82,13 +103,37 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn purge_ip_hashes(&self, before: i64) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE comments SET ip_hash = NULL WHERE created < $1 AND ip_hash IS NOT NULL",
-        )
-        .bind(before)
-        .execute(&self.write)
-        .await?;
-        Ok(done.rows_affected())
+        // A batch per statement, in id order from where the last one
+        // stopped: each row is looked at once, and no statement holds many
+        // row locks or much of the WAL.
+        let mut purged = 0;
+        let mut after = i64::MIN;
+        loop {
+            let rows = sqlx::query(
+                "SELECT id FROM comments WHERE id > $1 AND created < $2 AND ip_hash IS NOT NULL \
+                 ORDER BY id LIMIT $3",
+            )
+            .bind(after)
+            .bind(before)
+            .bind(PURGE_BATCH)
+            .fetch_all(&self.write)
+            .await?;
+            let ids = rows
+                .iter()
+                .map(|r| r.try_get::<i64, _>("id"))
+                .collect::<std::result::Result<Vec<i64>, _>>()?;
+            let Some(&last) = ids.last() else {
+                return Ok(purged);
+            };
+            let mut sql =
+                Sql::new("UPDATE comments SET ip_hash = NULL WHERE ip_hash IS NOT NULL AND id IN ");
+            sql.bind_list(ids.iter().copied());
+            purged += sql.execute(&self.write).await?;
+            if ids.len() < PURGE_BATCH as usize {
+                return Ok(purged);
+            }
+            after = last;
+        }
     }
 
     /// Forgets used form stamps that expired before `now` (ms).
@@ -96,10 +141,11 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn forget_used_stamps(&self, now: i64) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM used_stamps WHERE expires < $1")
-            .bind(now)
-            .execute(&self.write)
-            .await?;
-        Ok(done.rows_affected())
+        purge_in_batches(
+            &self.write,
+            "DELETE FROM used_stamps WHERE nonce IN (SELECT nonce FROM used_stamps WHERE expires < $1 LIMIT $2)",
+            now,
+        )
+        .await
     }
 }

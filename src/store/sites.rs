@@ -99,6 +99,8 @@ impl Store {
         let changed = done.rows_affected() > 0;
         if changed {
             insert_audit(&mut tx, audit).await?;
+            self.announce(&mut tx, &Change::Site(site.id.clone()))
+                .await?;
         }
         tx.commit().await?;
         Ok(changed)
@@ -149,6 +151,11 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         insert_audit(&mut tx, audit).await?;
+        let change = Change::Thread {
+            site: site.to_owned(),
+            thread: key.to_owned(),
+        };
+        self.announce(&mut tx, &change).await?;
         tx.commit().await?;
         Ok(())
     }

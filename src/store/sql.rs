@@ -69,6 +69,22 @@ impl Sql {
         self
     }
 
+    /// Runs the statement; returns the rows it changed.
+    pub(super) async fn execute<'e, E>(self, executor: E) -> Result<u64>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Any>,
+    {
+        if let Some(e) = self.error {
+            return Err(StoreError::Corrupt(format!(
+                "a value could not be bound: {e}"
+            )));
+        }
+        Ok(sqlx::query_with(&self.text, self.args)
+            .execute(executor)
+            .await?
+            .rows_affected())
+    }
+
     /// Runs the statement and returns its rows.
     pub(super) async fn fetch_all<'e, E>(self, executor: E) -> Result<Vec<AnyRow>>
     where

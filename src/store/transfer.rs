@@ -230,6 +230,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        self.announce(&mut tx, &super::Change::Counts).await?;
         tx.commit().await?;
         Ok(outcome
             .into_iter()
