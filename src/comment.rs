@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+#[cfg(feature = "server")]
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
@@ -471,10 +472,13 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
+// Cursors are made and read by the service (the `server` feature).
+#[cfg(feature = "server")]
 pub(crate) fn encode_cursor(created: i64, id: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{created}.{id}"))
 }
 
+#[cfg(feature = "server")]
 pub(crate) fn decode_cursor(s: &str) -> Result<Position, Error> {
     let bad = || {
         Error::invalid(

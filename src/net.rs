@@ -140,6 +140,47 @@ pub fn person_label(ip: IpAddr, v6_prefix: u8) -> (String, Option<String>) {
     }
 }
 
+/// An origin as browsers send it in `Origin`: `scheme://host[:port]`,
+/// lower-cased, without a default port or a trailing slash; or `*` (any
+/// page).
+///
+/// # Errors
+/// A message for a person when `text` is not one: no scheme (the usual
+/// mistake, `news.example`, which never matches), a scheme other than http
+/// or https, no host, or a path, query or fragment.
+pub fn parse_origin(text: &str) -> Result<String, String> {
+    let t = text.trim();
+    if t == "*" {
+        return Ok("*".to_owned());
+    }
+    if !t.contains("://") {
+        let host = t.trim_end_matches('/');
+        return Err(format!(
+            "`{t}` has no scheme, so no browser's Origin can match it: write it as \
+             the browser sends it, e.g. `https://{host}`"
+        ));
+    }
+    let url = url::Url::parse(t).map_err(|e| format!("`{t}` is not an origin: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "`{t}`: the scheme must be http or https, e.g. `https://news.example`"
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("`{t}` has no host, e.g. `https://news.example`"));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "`{t}` has a path: an origin is only scheme, host and port, e.g. `{}`",
+            url.origin().ascii_serialization()
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!("`{t}`: an origin has no user name or password"));
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

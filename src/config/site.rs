@@ -132,7 +132,7 @@ pub(super) fn site_from_file(
     }
     for o in s.origins {
         let origin =
-            crate::site::parse_origin(o.get_ref()).map_err(|m| err(o.span(), "site.origins", m))?;
+            crate::net::parse_origin(o.get_ref()).map_err(|m| err(o.span(), "site.origins", m))?;
         site.origins.push(origin);
     }
     if let Some(u) = s.webhook_url {
