@@ -4,7 +4,8 @@
 //! * **Allowed only:** read back by html5ever's tokenizer (the browser's
 //!   algorithm), the output holds only elements and attributes the policy's
 //!   safety net allows, no comments or doctypes, and every URL attribute has
-//!   an allowed scheme.
+//!   an allowed scheme (a relative URL, which keeps the page's scheme, where
+//!   http or https is allowed).
 //! * **Stable:** the safety net run again over the output changes nothing.
 //! * **Deterministic:** the same input renders the same twice.
 //! * **Well-formed characters:** no character that XML 1.0 or HTML forbids
@@ -139,10 +140,23 @@ pub fn allowed_only(policy: &Policy, output: &str) -> Result<(), Violation> {
                         return Err(Violation::Attribute(name, attr_name));
                     }
                     if safety::URL_ATTRIBUTES.contains(&attr_name.as_str()) {
-                        let scheme_ok = url::Url::parse(&value).is_ok_and(|u| {
-                            allow.schemes().iter().any(|s| s == u.scheme())
-                                && safety::FLOOR_SCHEMES.contains(&u.scheme())
-                        });
+                        let allowed = |scheme: &str| {
+                            allow.schemes().iter().any(|s| s == scheme)
+                                && safety::FLOOR_SCHEMES.contains(&scheme)
+                        };
+                        // A relative URL (as a browser parses it: no scheme
+                        // of its own) keeps the page's http(s) scheme, so
+                        // it is allowed where http or https is.
+                        let scheme_ok = match url::Url::parse(&value) {
+                            Ok(u) => allowed(u.scheme()),
+                            Err(url::ParseError::RelativeUrlWithoutBase) => {
+                                url::Url::parse("https://colloquy.invalid/")
+                                    .and_then(|base| base.join(&value))
+                                    .is_ok_and(|u| u.scheme() == "https")
+                                    && (allowed("http") || allowed("https"))
+                            }
+                            Err(_) => false,
+                        };
                         if !scheme_ok {
                             return Err(Violation::Url(name, value));
                         }
@@ -196,6 +210,38 @@ fn tokens(html: &str) -> Vec<Seen> {
 mod tests {
     use super::*;
     use crate::PolicySet;
+
+    #[test]
+    fn relative_urls_keep_the_page_scheme_and_pass() {
+        let set = PolicySet::bundled();
+        let p = set.get("filtered_html").expect("bundled");
+        // Found by fuzzing: relative targets are not schemes.
+        for input in [
+            "<blockquote cite=\"javascriptgtlert(1)\">bad cite</blockquote>",
+            "ample.com/@handlehttps://example.com/@handle",
+        ] {
+            for format in ["filtered_html", "markdown"] {
+                let policy = set.get(format).expect("bundled");
+                assert_eq!(
+                    check_rendering(policy, input).map(|_| ()),
+                    Ok(()),
+                    "{format}: {input}"
+                );
+            }
+        }
+        assert!(allowed_only(p, "<blockquote cite=\"notes/a.html\">x</blockquote>").is_ok());
+        assert!(matches!(
+            allowed_only(p, "<blockquote cite=\"javascript:alert(1)\">x</blockquote>"),
+            Err(Violation::Url(..))
+        ));
+        assert!(matches!(
+            allowed_only(
+                p,
+                "<blockquote cite=\" java\tscript:alert(1)\">x</blockquote>"
+            ),
+            Err(Violation::Url(..))
+        ));
+    }
 
     #[test]
     fn a_script_tag_in_output_is_reported() {
