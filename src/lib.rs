@@ -61,6 +61,8 @@ pub mod policy;
 #[cfg(feature = "server")]
 pub mod ratelimit;
 #[cfg(feature = "server")]
+pub mod reader;
+#[cfg(feature = "server")]
 pub mod render_pool;
 pub mod safety;
 pub mod scoring;

@@ -27,6 +27,7 @@ const CORE: &[&str] = &[
     "net",
     "outbox",
     "policy",
+    "reader",
     "safety",
     "scoring",
     "secret",

@@ -12,6 +12,7 @@ mod moderate;
 mod notifications;
 mod post;
 mod privacy;
+mod readers;
 mod rerender;
 mod scoring;
 mod sites;
