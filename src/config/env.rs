@@ -140,6 +140,15 @@ pub(super) fn apply_env(
             }
         };
     }
+    if let Some(v) = env("COLLOQUY_CONFIG_MISMATCH") {
+        config.config_mismatch = super::MismatchPolicy::parse(v.trim()).ok_or_else(|| {
+            ConfigError::at(
+                "COLLOQUY_CONFIG_MISMATCH",
+                "config_mismatch",
+                "use refuse or warn",
+            )
+        })?;
+    }
     if let Some(v) = env("COLLOQUY_KEY_FILE") {
         if v.trim().is_empty() {
             return Err(ConfigError::at(

@@ -23,6 +23,7 @@ pub(super) struct FileConfig {
     ipv6_prefix: Option<Spanned<i64>>,
     public_url: Option<Spanned<String>>,
     rate_limit: Option<bool>,
+    config_mismatch: Option<Spanned<String>>,
     ip_retention_days: Option<Spanned<i64>>,
     key_file: Option<Spanned<String>>,
     limits: Option<FileLimits>,
@@ -194,6 +195,10 @@ pub(super) fn apply_file(
     }
     if let Some(v) = raw.rate_limit {
         config.rate_limit = v;
+    }
+    if let Some(v) = raw.config_mismatch {
+        config.config_mismatch = super::MismatchPolicy::parse(v.get_ref())
+            .ok_or_else(|| err(v.span(), "config_mismatch", "use refuse or warn".to_owned()))?;
     }
     if let Some(v) = raw.ip_retention_days {
         config.ip_retention_days = u32::try_from(*v.get_ref())

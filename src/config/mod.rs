@@ -16,6 +16,7 @@ use crate::moderation::ModerationMode;
 mod checks;
 mod env;
 mod file;
+mod fingerprint;
 mod site;
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ pub use checks::looks_like_email;
 use checks::*;
 use env::apply_env;
 use file::apply_file;
+pub use fingerprint::{Fingerprint, MismatchPolicy};
 
 /// A configuration problem, located where possible.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -324,6 +326,9 @@ pub struct Config {
     /// How often expired data (IP hashes, old deliveries, used links) is
     /// purged; hourly (tests make it shorter).
     pub purge_interval: std::time::Duration,
+    /// What to do when another live server on the database runs with other
+    /// formats or notification settings (`config_mismatch`).
+    pub config_mismatch: MismatchPolicy,
 }
 
 impl fmt::Debug for Config {
@@ -393,6 +398,7 @@ impl Default for Config {
             key_file: None,
             secret_key: None,
             purge_interval: std::time::Duration::from_secs(3600),
+            config_mismatch: MismatchPolicy::Refuse,
         }
     }
 }

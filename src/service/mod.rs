@@ -6,6 +6,7 @@
 
 mod author;
 mod follow;
+mod instances;
 mod limits;
 mod listing;
 mod moderate;
@@ -27,7 +28,7 @@ use crate::audit::AuditEntry;
 use crate::auth::AdminTokens;
 use crate::clock::{new_id, now_ms};
 use crate::comment::{Comment, SiteId};
-use crate::config::Config;
+use crate::config::{Config, Fingerprint};
 use crate::error::{Code, Error, Result};
 use crate::keys::Keys;
 use crate::memo::Memo;
@@ -93,51 +94,6 @@ fn refusal_error(r: Refusal) -> Error {
     }
 }
 
-/// Claims a node number for this server's ids, and makes it the process's.
-async fn claim_node(store: &Store, holder: &str) -> Result<u16> {
-    match store.claim_node(holder, now_ms(), NODE_LEASE_MS).await? {
-        Some(node) => {
-            crate::clock::set_node(node);
-            tracing::debug!(node, "claimed a node number for ids");
-            Ok(node)
-        }
-        None => Err(Error::internal(format!(
-            "every one of the {} node numbers for ids is held by a running server on this database; \
-             stop one, or wait a minute if some were killed",
-            crate::clock::NODES
-        ))),
-    }
-}
-
-/// Renews the node number while the service lives. A server that could
-/// not renew for a whole lease (stalled, cut off) and finds its number
-/// taken claims another, so two live servers never write the same node.
-async fn renew_node(shared: std::sync::Weak<Shared>) {
-    let every = Duration::from_millis(u64::try_from(NODE_LEASE_MS / 4).unwrap_or(15_000));
-    loop {
-        tokio::time::sleep(every).await;
-        let Some(s) = shared.upgrade() else { return };
-        if s.store.is_closed() {
-            return;
-        }
-        let node = s.node.load(std::sync::atomic::Ordering::Relaxed);
-        match s.store.renew_node(node, &s.holder, now_ms()).await {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!(
-                    node,
-                    "another server took this server's node number; claiming a new one"
-                );
-                match claim_node(&s.store, &s.holder).await {
-                    Ok(n) => s.node.store(n, std::sync::atomic::Ordering::Relaxed),
-                    Err(e) => tracing::error!(error = %e, "could not claim a node number"),
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "renewing the node number failed; will retry"),
-        }
-    }
-}
-
 impl std::ops::Deref for Colloquy {
     type Target = Shared;
 
@@ -187,7 +143,10 @@ impl Colloquy {
         }
         let keys = Keys::open(&config, &store).await?;
         let holder = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
-        let node = claim_node(&store, &holder).await?;
+        let fingerprint = Fingerprint::of(&config, &policies);
+        let node = instances::claim_node(&store, &holder, &fingerprint).await?;
+        instances::compare_with_peers(&store, &holder, node, &fingerprint, config.config_mismatch)
+            .await?;
         let shared = Shared {
             store,
             policies: Arc::new(policies),
@@ -212,7 +171,7 @@ impl Colloquy {
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
         };
         let shared = Arc::new(shared);
-        tokio::spawn(renew_node(Arc::downgrade(&shared)));
+        tokio::spawn(instances::renew_node(Arc::downgrade(&shared), fingerprint));
         Ok(Colloquy { shared })
     }
 
