@@ -14,6 +14,7 @@ use super::*;
 pub(super) struct FileConfig {
     listen: Option<Spanned<String>>,
     database_url: Option<Spanned<String>>,
+    read_database_url: Option<Spanned<String>>,
     policies: Option<Spanned<String>>,
     #[serde(default)]
     admin_tokens: Vec<Spanned<String>>,
@@ -65,6 +66,7 @@ pub(super) struct FileDatabase {
     statement_timeout_ms: Option<Spanned<i64>>,
     lock_timeout_ms: Option<Spanned<i64>>,
     idle_in_transaction_ms: Option<Spanned<i64>>,
+    read_your_writes_secs: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,6 +192,11 @@ pub(super) fn apply_file(
         config.database_url =
             check_database_url(v.get_ref()).map_err(|m| err(v.span(), "database_url", m))?;
     }
+    if let Some(v) = raw.read_database_url {
+        config.database.read_url = Some(
+            check_replica_url(v.get_ref()).map_err(|m| err(v.span(), "read_database_url", m))?,
+        );
+    }
     if let Some(v) = raw.policies {
         config.policies_dir = PathBuf::from(v.get_ref());
     }
@@ -306,6 +313,9 @@ pub(super) fn apply_file(
             0..=3_600_000,
         )? {
             db.idle_in_transaction_ms = n;
+        }
+        if let Some(n) = number(&d.read_your_writes_secs, "read_your_writes_secs", 1..=3_600)? {
+            db.read_your_writes_secs = u32::try_from(n).unwrap_or(10);
         }
     }
     if let Some(s) = raw.smtp {

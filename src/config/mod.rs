@@ -238,6 +238,12 @@ pub struct DatabaseConfig {
     /// PostgreSQL: a session idle inside a transaction this long is ended
     /// (`idle_in_transaction_session_timeout`).
     pub idle_in_transaction_ms: u64,
+    /// PostgreSQL: a read replica for public listings, counts, feeds and
+    /// pages (`read_database_url`); `None`: everything reads the primary.
+    pub read_url: Option<String>,
+    /// How long after a post, edit or delete a client reads the primary
+    /// (read-your-writes with a replica), seconds.
+    pub read_your_writes_secs: u32,
 }
 
 impl Default for DatabaseConfig {
@@ -248,6 +254,8 @@ impl Default for DatabaseConfig {
             statement_timeout_ms: 5_000,
             lock_timeout_ms: 2_000,
             idle_in_transaction_ms: 10_000,
+            read_url: None,
+            read_your_writes_secs: 10,
         }
     }
 }
@@ -503,6 +511,13 @@ impl Config {
         }
         if let Some(p) = &overrides.policies {
             config.policies_dir = p.clone();
+        }
+        if config.database.read_url.is_some() && config.database_url.starts_with("sqlite:") {
+            return Err(ConfigError::at(
+                "read_database_url",
+                "read_database_url",
+                "a read replica needs PostgreSQL; with SQLite every read is local already",
+            ));
         }
         Ok((config, locations))
     }

@@ -375,3 +375,22 @@ fn config_mismatch_is_refuse_by_default_and_warn_when_asked() {
     let e = Config::load(&Overrides::default(), env).expect_err("not a choice");
     assert_eq!(e.origin, "COLLOQUY_CONFIG_MISMATCH");
 }
+
+#[test]
+fn a_read_replica_needs_postgresql_and_a_postgres_url() {
+    let c = load_text(
+        "database_url = \"postgres://db.internal/news\"\nread_database_url = \"postgres://replica.internal/news\"\n[database]\nread_your_writes_secs = 30\n",
+    )
+    .expect("valid");
+    assert_eq!(
+        c.database.read_url.as_deref(),
+        Some("postgres://replica.internal/news")
+    );
+    assert_eq!(c.database.read_your_writes_secs, 30);
+    let e = load_text("read_database_url = \"postgres://replica.internal/news\"\n")
+        .expect_err("the default database is SQLite");
+    assert_eq!(e.key, "read_database_url");
+    assert!(e.message.contains("needs PostgreSQL"), "{e}");
+    let e = load_text("read_database_url = \"mysql://x\"\n").expect_err("not postgres");
+    assert_eq!(e.key, "read_database_url");
+}

@@ -81,6 +81,22 @@ pub struct Shared {
     holder: String,
     /// Wakes the notifier: new events here, new outbox rows anywhere.
     outbox_wake: Arc<tokio::sync::Notify>,
+    /// The store reading from the replica, when there is one.
+    replica: Option<Store>,
+}
+
+tokio::task_local! {
+    /// Set for a request whose client wrote a moment ago (see
+    /// [`read_primary`]): its reads go to the primary.
+    static READ_PRIMARY: bool;
+}
+
+/// Runs `request` with every read on the primary, even where a replica
+/// would serve it: the HTTP layer wraps the requests of a client that has
+/// just posted, edited or deleted, so they see their own write at once
+/// (read-your-writes) while the replica may still lag.
+pub async fn read_primary<F: std::future::Future>(request: F) -> F::Output {
+    READ_PRIMARY.scope(true, request).await
 }
 
 /// A node number passes to another server when its holder has not renewed
@@ -142,6 +158,7 @@ impl Colloquy {
                 .await?;
         }
         let keys = Keys::open(&config, &store).await?;
+        let replica = store.on_replica();
         let holder = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
         let fingerprint = Fingerprint::of(&config, &policies);
         let node = instances::claim_node(&store, &holder, &fingerprint).await?;
@@ -169,10 +186,25 @@ impl Colloquy {
             node: std::sync::atomic::AtomicU16::new(node),
             holder,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            replica,
         };
         let shared = Arc::new(shared);
         tokio::spawn(instances::renew_node(Arc::downgrade(&shared), fingerprint));
         Ok(Colloquy { shared })
+    }
+
+    /// Where public reads (listings, counts, pages) go: the replica if
+    /// there is one, unless this request must read its own writes.
+    pub(super) fn reads(&self) -> &Store {
+        match &self.replica {
+            Some(replica) if !READ_PRIMARY.try_with(|p| *p).unwrap_or(false) => replica,
+            _ => &self.store,
+        }
+    }
+
+    /// Whether a read replica serves public reads.
+    pub fn has_replica(&self) -> bool {
+        self.replica.is_some()
     }
 
     /// Whether events of `site` can cause notifications: it has a webhook,

@@ -21,5 +21,6 @@ mod origins;
 mod pages;
 mod privacy;
 mod receivers;
+mod replica;
 mod scaleout;
 mod store;
