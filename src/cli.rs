@@ -396,10 +396,7 @@ fn serve(listen: Option<String>, args: &ServiceArgs) -> Result<ExitCode, String>
 fn rerender(site: &str, args: &ServiceArgs) -> Result<ExitCode, String> {
     let config = args.load()?;
     runtime()?.block_on(async move {
-        let policies = colloquy::server::load_policies(&config).map_err(|e| e.to_string())?;
-        let service = colloquy::service::Colloquy::open(config, policies)
-            .await
-            .map_err(|e| e.to_string())?;
+        let service = open_service(config).await?;
         let site = colloquy::comment::SiteId::parse(site).map_err(|e| e.to_string())?;
         let total = service.count_site(&site).await.map_err(|e| e.to_string())?;
         let bar = indicatif::ProgressBar::new(u64::try_from(total).unwrap_or(0));
@@ -423,8 +420,12 @@ fn rerender(site: &str, args: &ServiceArgs) -> Result<ExitCode, String> {
 }
 
 async fn open_service(
-    config: colloquy::config::Config,
+    mut config: colloquy::config::Config,
 ) -> Result<colloquy::service::Colloquy, String> {
+    // A one-off command (import, export, rerender) on a database that
+    // servers use warns about settings that differ from theirs instead of
+    // refusing: it serves no reader.
+    config.config_mismatch = colloquy::config::MismatchPolicy::Warn;
     let policies = colloquy::server::load_policies(&config).map_err(|e| e.to_string())?;
     colloquy::service::Colloquy::open(config, policies)
         .await
