@@ -337,6 +337,9 @@ pub struct Config {
     /// What to do when another live server on the database runs with other
     /// formats or notification settings (`config_mismatch`).
     pub config_mismatch: MismatchPolicy,
+    /// How often the sites' spam models learn new moderator decisions; a
+    /// minute (tests make it shorter).
+    pub scoring_interval: std::time::Duration,
 }
 
 impl fmt::Debug for Config {
@@ -407,6 +410,7 @@ impl Default for Config {
             secret_key: None,
             purge_interval: std::time::Duration::from_secs(3600),
             config_mismatch: MismatchPolicy::Refuse,
+            scoring_interval: std::time::Duration::from_secs(60),
         }
     }
 }

@@ -22,6 +22,7 @@ pub use crate::moderation::Action;
 pub use listing::ThreadInfo;
 pub use post::{FormFields, PostClient, PostInput, Posted, STAMP_LIFETIME_MS};
 pub use rerender::RerenderReport;
+pub use scoring::{ModelInfo, SiteEvaluation, TrainReport, MODEL_RECHECK};
 
 use crate::audit::Actor;
 use crate::audit::AuditEntry;
@@ -83,6 +84,8 @@ pub struct Shared {
     outbox_wake: Arc<tokio::sync::Notify>,
     /// The store reading from the replica, when there is one.
     replica: Option<Store>,
+    /// The spam models this server scores with, per site.
+    models: scoring::SiteModels,
 }
 
 tokio::task_local! {
@@ -187,6 +190,7 @@ impl Colloquy {
             holder,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             replica,
+            models: scoring::SiteModels::default(),
         };
         let shared = Arc::new(shared);
         tokio::spawn(instances::renew_node(Arc::downgrade(&shared), fingerprint));

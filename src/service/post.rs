@@ -246,14 +246,17 @@ impl Colloquy {
             ip_network: ip_label.as_ref().and_then(|(_, net)| net.as_deref()),
         };
         let mut facts = facts;
-        facts.spam = super::scoring::spam_score(
-            &row.rules,
-            candidate.body,
-            candidate.html,
-            candidate.author,
-            candidate.email,
-            candidate.homepage,
-        );
+        facts.spam = self
+            .spam_score(
+                &row.id,
+                &row.rules,
+                candidate.body,
+                candidate.html,
+                candidate.author,
+                candidate.email,
+                candidate.homepage,
+            )
+            .await?;
         let Decision { status, reasons } =
             moderation::decide(&candidate, row.rules_view(), &facts).map_err(refusal_error)?;
         let edit_token = random_token(32);

@@ -25,6 +25,7 @@ mod changes;
 mod insert;
 mod instances;
 mod limits;
+mod models;
 pub mod outbox;
 mod privacy;
 mod reads;
@@ -36,6 +37,7 @@ pub use announce::{Change, ChangeFeed, Heard};
 pub use changes::ForChange;
 pub use insert::{InsertComment, InsertOutcome, UsedStamp};
 pub use instances::{InstanceFingerprint, Peer};
+pub use models::{Decision, NewModel, StoredModel};
 pub use sites::ThreadRow;
 // The parts' shared helpers (row mapping, SQL pieces, audit inserts) are
 // visible to every part through this module.

@@ -14,6 +14,7 @@ mod delivery;
 mod errors;
 mod hostile;
 mod keys;
+mod learning;
 mod moderation;
 mod notify;
 mod openapi;
