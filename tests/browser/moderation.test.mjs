@@ -161,4 +161,28 @@ describe('moderation', () => {
     await reader.close();
     await close();
   });
+
+  it("shows the spam model's score and words on a scoring site", async () => {
+    const on = await colloquy.admin('PATCH', '/api/v1/admin/sites/default', { scoring: true, hold_score: 0.999, spam_score: 0.9999 });
+    assert.equal(on.status, 200);
+    try {
+      const posted = await colloquy.post('default', 'news/scored', {
+        author: 'Scored Sue', body: 'Claim your FREE bonus now, click here, limited offer!',
+      });
+      const { page, problems, close } = await newPage();
+      await signIn(page);
+      await page.getByLabel('Show').selectOption('all');
+      const item = page.locator('li.mod-item', { hasText: 'Scored Sue' });
+      await item.waitFor();
+      const stored = (await colloquy.admin('GET', '/api/v1/admin/sites/default/comments?status=all')).body.comments
+        .find((c) => c.id === posted.id);
+      assert.match(stored.score.explained, /^spam score \d\.\d\d/);
+      assert.equal(await item.locator('.mod-score').textContent(), stored.score.explained);
+      await screenshot(page, '27-moderation-spam-score');
+      assert.deepEqual(problems, []);
+      await close();
+    } finally {
+      await colloquy.admin('PATCH', '/api/v1/admin/sites/default', { scoring: false });
+    }
+  });
 });
