@@ -20,7 +20,7 @@ mod sites;
 
 pub use crate::moderation::Action;
 pub use listing::ThreadInfo;
-pub use post::{FormFields, PostClient, PostInput, Posted, STAMP_LIFETIME_MS};
+pub use post::{FormFields, PostClient, PostInput, Posted, Preview, STAMP_LIFETIME_MS};
 pub use rerender::RerenderReport;
 pub use scoring::{ModelInfo, SiteEvaluation, TrainReport, MODEL_RECHECK};
 

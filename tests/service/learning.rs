@@ -14,6 +14,7 @@ use crate::helpers::{spawn_with, Db, TestApp};
 both_backends!(
     moderator_decisions_teach_the_site_model_and_the_queue_shows_scores,
     the_command_line_evaluates_retrains_and_exports_the_site_model,
+    a_preview_nudges_the_writer_when_the_model_would_hold_the_comment,
 );
 
 const SITE: &str = "/api/v1/admin/sites/default";
@@ -261,4 +262,60 @@ async fn the_command_line_evaluates_retrains_and_exports_the_site_model(db: Db) 
     // Too little history is an error that says so, and changes nothing.
     let (ok, _, err) = run(&["scoring", "eval", "--test-share", "1.5"]);
     assert!(!ok && err.contains("between 0 and 1"), "{err}");
+}
+
+async fn a_preview_nudges_the_writer_when_the_model_would_hold_the_comment(db: Db) {
+    let Some(app) = spawn_with(db, |_| {}).await else {
+        return;
+    };
+    let spammy = "Best online casino! Claim your free bonus and free spins now, click here";
+    let preview = |body: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .post(app.url("/api/v1/sites/default/preview"))
+                .json(&json!({ "body": body }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    // Scoring on, nudge off (the default): the preview says nothing.
+    app.patch_site("default", json!({ "scoring": true, "moderation": "rules" }))
+        .await;
+    assert!(preview(spammy).await.get("may_be_held").is_none());
+    app.patch_site("default", json!({ "scoring_nudge": true }))
+        .await;
+    let nudged = preview(spammy).await;
+    assert_eq!(nudged["may_be_held"], true, "{nudged}");
+    // A yes or no: nothing of the score or its words.
+    assert!(!nudged.to_string().contains("score"), "{nudged}");
+    let plain = preview("I think the council's figures on page two disagree with the mayor.").await;
+    assert_eq!(plain["may_be_held"], false, "{plain}");
+
+    // The thread page's preview says it too, and only for such a text.
+    let page = |body: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/sites/default/threads/nudge"))
+                .form(&[("body", body), ("op", "preview")])
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    assert!(page(spammy).await.contains("may be held for review"));
+    assert!(!page("A calm and ordinary remark about the bridge.")
+        .await
+        .contains("may be held for review"));
+    // Scoring off: no nudge, whatever the setting.
+    app.patch_site("default", json!({ "scoring": false })).await;
+    assert!(preview(spammy).await.get("may_be_held").is_none());
 }
