@@ -107,6 +107,7 @@ impl Colloquy {
                 .spam_score(
                     &row.id,
                     &row.rules,
+                    self.scoring_facts(&row.id, &comment).await?,
                     &body,
                     candidate.html,
                     candidate.author,

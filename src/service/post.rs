@@ -185,6 +185,7 @@ impl Colloquy {
                 .spam_score(
                     &row.id,
                     rules,
+                    crate::scoring::Facts::default(),
                     body,
                     rendered.html.as_str(),
                     None,
@@ -282,10 +283,20 @@ impl Colloquy {
             ip_network: ip_label.as_ref().and_then(|(_, net)| net.as_deref()),
         };
         let mut facts = facts;
+        let known = crate::scoring::Facts {
+            author_known: email.as_ref().map(|_| facts.approved_by_author > 0),
+            thread_age_secs: Some(
+                facts
+                    .thread_started
+                    .map_or(0, |t| u64::try_from((facts.now - t) / 1000).unwrap_or(0)),
+            ),
+            ..crate::scoring::Facts::default()
+        };
         facts.spam = self
             .spam_score(
                 &row.id,
                 &row.rules,
+                known,
                 candidate.body,
                 candidate.html,
                 candidate.author,
@@ -428,13 +439,18 @@ impl Colloquy {
         now: i64,
     ) -> Result<moderation::Facts> {
         let rules = &row.rules;
+        // The spam model reads both too (author known, thread age).
         let approved_by_author = match email {
-            Some(e) if rules.trust_approved_authors && row.moderation == ModerationMode::Rules => {
+            Some(e)
+                if rules.scoring
+                    || (rules.trust_approved_authors
+                        && row.moderation == ModerationMode::Rules) =>
+            {
                 self.store.approved_by_email(&row.id, e, 100).await?
             }
             _ => 0,
         };
-        let thread_started = if rules.close_after_days > 0 {
+        let thread_started = if rules.close_after_days > 0 || rules.scoring {
             self.store
                 .thread(&row.id, thread.as_str())
                 .await?

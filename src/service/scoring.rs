@@ -20,9 +20,9 @@ use crate::comment::{Comment, SiteId};
 use crate::error::{Error, Result};
 use crate::moderation::{SiteRules, SpamScore};
 use crate::scoring::{
-    email_domain, link_domains, url_domain, Evaluation, Label, Model, ScoringInput,
+    email_domain, link_domains, url_domain, Evaluation, Facts, Label, Model, ScoringInput,
 };
-use crate::store::{Decision, NewModel};
+use crate::store::{CommentFacts, Decision, NewModel};
 
 /// How often a server asks whether its copy of a site's model is current.
 pub const MODEL_RECHECK: Duration = Duration::from_secs(5);
@@ -122,6 +122,7 @@ impl Parts {
         domains: &'a [&'a str],
         body: &'a str,
         author: Option<&'a str>,
+        facts: Facts,
     ) -> ScoringInput<'a> {
         ScoringInput {
             body,
@@ -129,8 +130,20 @@ impl Parts {
             email_domain: self.email_domain.as_deref(),
             homepage_domain: self.homepage_domain.as_deref(),
             link_domains: domains,
-            ..ScoringInput::default()
+            facts,
         }
+    }
+}
+
+/// The model's facts from what the database tells of a comment: the same
+/// as when it was posted (author known before it, its thread's age then).
+fn facts(known: &CommentFacts) -> Facts {
+    Facts {
+        author_known: known.author_known,
+        thread_age_secs: known
+            .thread_age_ms
+            .map(|ms| u64::try_from(ms / 1000).unwrap_or(0)),
+        ..Facts::default()
     }
 }
 
@@ -140,14 +153,17 @@ fn learn(model: &mut Model, d: &Decision) -> bool {
     };
     let parts = Parts::of(&d.html, d.email.as_deref(), d.homepage.as_deref());
     let domains: Vec<&str> = parts.domains.iter().map(String::as_str).collect();
-    model.learn(&parts.input(&domains, &d.body, d.author.as_deref()), label);
+    model.learn(
+        &parts.input(&domains, &d.body, d.author.as_deref(), facts(&d.facts)),
+        label,
+    );
     true
 }
 
 fn probability(model: &Model, d: &Decision) -> f32 {
     let parts = Parts::of(&d.html, d.email.as_deref(), d.homepage.as_deref());
     let domains: Vec<&str> = parts.domains.iter().map(String::as_str).collect();
-    model.probability(&parts.input(&domains, &d.body, d.author.as_deref()))
+    model.probability(&parts.input(&domains, &d.body, d.author.as_deref(), facts(&d.facts)))
 }
 
 impl Colloquy {
@@ -199,6 +215,7 @@ impl Colloquy {
         &self,
         site: &str,
         rules: &SiteRules,
+        facts: Facts,
         body: &str,
         html: &str,
         author: Option<&str>,
@@ -211,7 +228,7 @@ impl Colloquy {
         let model = self.site_model(site).await?;
         let parts = Parts::of(html, email, homepage);
         let domains: Vec<&str> = parts.domains.iter().map(String::as_str).collect();
-        let score = model.score(&parts.input(&domains, body, author));
+        let score = model.score(&parts.input(&domains, body, author, facts));
         Ok(Some(SpamScore {
             probability: score.probability,
             explained: score.reason(),
@@ -229,10 +246,12 @@ impl Colloquy {
         action: &str,
     ) -> Option<String> {
         let label = label(action)?;
+        let known = self.scoring_facts(site, comment).await.ok()?;
         let score = self
             .spam_score(
                 site,
                 rules,
+                known,
                 &comment.body,
                 comment.html.as_str(),
                 comment.author.as_deref(),
@@ -254,6 +273,17 @@ impl Colloquy {
         }
     }
 
+    /// What the model knows of a stored comment beyond its text.
+    pub(super) async fn scoring_facts(&self, site: &str, comment: &Comment) -> Result<Facts> {
+        Ok(self
+            .store
+            .comment_facts(site, &[comment.id])
+            .await?
+            .first()
+            .map(facts)
+            .unwrap_or_default())
+    }
+
     /// The spam score of each comment (for the moderation queue), when
     /// the site scores comments: about 50 µs a comment.
     ///
@@ -265,12 +295,24 @@ impl Colloquy {
         comments: &[Comment],
     ) -> Result<Vec<Option<SpamScore>>> {
         let row = self.site(site).await?;
+        if !row.rules.scoring {
+            return Ok(vec![None; comments.len()]);
+        }
+        let ids: Vec<i64> = comments.iter().map(|c| c.id).collect();
+        let known: HashMap<i64, CommentFacts> = self
+            .store
+            .comment_facts(site.as_str(), &ids)
+            .await?
+            .into_iter()
+            .map(|f| (f.id, f))
+            .collect();
         let mut out = Vec::with_capacity(comments.len());
         for c in comments {
             out.push(
                 self.spam_score(
                     site.as_str(),
                     &row.rules,
+                    known.get(&c.id).map(facts).unwrap_or_default(),
                     &c.body,
                     c.html.as_str(),
                     c.author.as_deref(),

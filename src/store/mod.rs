@@ -37,7 +37,7 @@ pub use announce::{Change, ChangeFeed, Heard};
 pub use changes::ForChange;
 pub use insert::{InsertComment, InsertOutcome, UsedStamp};
 pub use instances::{InstanceFingerprint, Peer};
-pub use models::{Decision, NewModel, StoredModel};
+pub use models::{CommentFacts, Decision, NewModel, StoredModel};
 pub use sites::ThreadRow;
 // The parts' shared helpers (row mapping, SQL pieces, audit inserts) are
 // visible to every part through this module.

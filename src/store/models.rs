@@ -1,5 +1,6 @@
 //! Sites' spam models and the moderator decisions they learn from.
 
+use super::sql::Sql;
 use super::{Result, Store};
 use base64::Engine;
 use sqlx::Row;
@@ -52,9 +53,59 @@ pub struct Decision {
     pub email: Option<String>,
     /// Its author's homepage.
     pub homepage: Option<String>,
+    /// What was known when it was posted.
+    pub facts: CommentFacts,
+}
+
+/// What the spam model knew of a comment when it was posted, as the
+/// database still tells it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommentFacts {
+    /// The comment.
+    pub id: i64,
+    /// Milliseconds from its thread's first comment to it.
+    pub thread_age_ms: Option<i64>,
+    /// Whether its author (by e-mail) had published comments before it;
+    /// `None` without an e-mail.
+    pub author_known: Option<bool>,
+}
+
+/// The columns of [`CommentFacts`], for a comment `c` (joined with its
+/// thread `t`).
+const FACTS: &str = "c.id AS facts_id, c.created - t.created AS thread_age_ms, \
+     CASE WHEN c.email_norm IS NULL THEN NULL \
+     WHEN EXISTS (SELECT 1 FROM comments p WHERE p.site = c.site AND p.email_norm = c.email_norm \
+     AND p.status = 'published' AND p.created < c.created) THEN 1 ELSE 0 END AS author_known";
+
+fn facts_of(r: &sqlx::any::AnyRow) -> Result<CommentFacts> {
+    let known: Option<i64> = r.try_get("author_known")?;
+    Ok(CommentFacts {
+        id: r.try_get("facts_id")?,
+        thread_age_ms: r.try_get("thread_age_ms")?,
+        author_known: known.map(|k| k != 0),
+    })
 }
 
 impl Store {
+    /// What the spam model knows of these comments of the site.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn comment_facts(&self, site: &str, ids: &[i64]) -> Result<Vec<CommentFacts>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(&format!(
+            "SELECT {FACTS} FROM comments c JOIN threads t \
+             ON t.site = c.site AND t.thread_key = c.thread_key WHERE c.site = "
+        ));
+        sql.bind(site.to_owned())
+            .push(" AND c.id IN ")
+            .bind_list(ids.to_vec());
+        let rows = sql.fetch_all(&self.read).await?;
+        rows.iter().map(facts_of).collect()
+    }
+
     /// The site's model, if it has one of its own.
     ///
     /// # Errors
@@ -154,13 +205,14 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn decisions(&self, site: &str, after: i64, limit: i64) -> Result<Vec<Decision>> {
-        let rows = sqlx::query(
-            "SELECT a.id AS audit_id, a.action, c.body, c.html, c.author, c.email, c.homepage \
+        let rows = sqlx::query(&format!(
+            "SELECT a.id AS audit_id, a.action, c.body, c.html, c.author, c.email, c.homepage, {FACTS} \
              FROM audit_log a JOIN comments c ON c.id = a.comment_id AND c.site = a.site \
+             JOIN threads t ON t.site = c.site AND t.thread_key = c.thread_key \
              WHERE a.site = $1 AND a.id > $2 AND a.action IN ('approve', 'spam', 'trash') \
              AND a.actor NOT IN ('rules', 'author', 'system') \
              ORDER BY a.id LIMIT $3",
-        )
+        ))
         .bind(site)
         .bind(after)
         .bind(limit)
@@ -176,6 +228,7 @@ impl Store {
                     author: r.try_get("author")?,
                     email: r.try_get("email")?,
                     homepage: r.try_get("homepage")?,
+                    facts: facts_of(r)?,
                 })
             })
             .collect()

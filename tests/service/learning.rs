@@ -15,6 +15,7 @@ both_backends!(
     moderator_decisions_teach_the_site_model_and_the_queue_shows_scores,
     the_command_line_evaluates_retrains_and_exports_the_site_model,
     a_preview_nudges_the_writer_when_the_model_would_hold_the_comment,
+    the_model_learns_from_what_is_known_of_the_author_not_only_the_text,
 );
 
 const SITE: &str = "/api/v1/admin/sites/default";
@@ -318,4 +319,62 @@ async fn a_preview_nudges_the_writer_when_the_model_would_hold_the_comment(db: D
     // Scoring off: no nudge, whatever the setting.
     app.patch_site("default", json!({ "scoring": false })).await;
     assert!(preview(spammy).await.get("may_be_held").is_none());
+}
+
+async fn the_model_learns_from_what_is_known_of_the_author_not_only_the_text(db: Db) {
+    let Some(app) = spawn_with(db, |_| {}).await else {
+        return;
+    };
+    app.patch_site("default", json!({ "scoring": true })).await;
+    let first = app
+        .post_ok(
+            "default",
+            "f",
+            json!({ "body": ordinary(0), "email": "known@example.net" }),
+        )
+        .await;
+    assert_eq!(first["status"], "published", "{first}");
+    // The same kind of offer: wanted from the regular, spam from newcomers
+    // (one address domain for all, so only "known or not" tells them apart).
+    for n in 0..8 {
+        let v = app
+            .post_ok(
+                "default",
+                "f",
+                json!({ "body": offer(n), "email": "known@example.net" }),
+            )
+            .await;
+        moderate(&app, v["id"].as_i64().unwrap(), "approve").await;
+        let v = app
+            .post_ok(
+                "default",
+                "f",
+                json!({ "body": offer(n + 100), "email": format!("new{n}@example.net") }),
+            )
+            .await;
+        // Trash (abuse) is a decision even where the rules said spam already.
+        moderate(&app, v["id"].as_i64().unwrap(), "trash").await;
+    }
+    let (_, round) = app
+        .admin(Method::POST, &format!("{SITE}/scoring/train"), None)
+        .await;
+    assert_eq!(round["learned"], 16, "{round}");
+    tokio::time::sleep(colloquy::service::MODEL_RECHECK + Duration::from_millis(300)).await;
+    let from_known = app
+        .post_ok(
+            "default",
+            "f",
+            json!({ "body": offer(500), "email": "known@example.net" }),
+        )
+        .await;
+    let from_new = app
+        .post_ok(
+            "default",
+            "f",
+            json!({ "body": offer(501), "email": "stranger@example.net" }),
+        )
+        .await;
+    let known = score_of(&app, from_known["id"].as_i64().unwrap()).await;
+    let new = score_of(&app, from_new["id"].as_i64().unwrap()).await;
+    assert!(known < new, "known author {known}, new author {new}");
 }
