@@ -8,7 +8,10 @@
  * Optional: data-colloquy-target (a selector, default "#colloquy"),
  * data-colloquy-order ("oldest" or "newest"), data-colloquy-page-size
  * (1-200, default 20), data-colloquy-theme ("light", "dark" or "auto"),
- * data-colloquy-css="none" (no shadow root: the page styles the widget).
+ * data-colloquy-css="none" (no shadow root: the page styles the widget),
+ * data-colloquy-title and data-colloquy-url (the article's title and
+ * canonical address, kept for the thread by its first comment; by default
+ * the page's og:title or <title>, and its canonical link on this origin).
  * The widget renders into a shadow root; theme it with the --colloquy-*
  * custom properties documented in embed.css.
  *
@@ -470,6 +473,23 @@
     }
   }
 
+  // What the page says about its article. An address is sent only when
+  // it is on this page's own origin (which the site allows), unless the
+  // page names it itself: the server refuses addresses on other origins.
+  function articleMeta() {
+    var og = document.querySelector('meta[property="og:title"]');
+    var title = (opts.colloquyTitle || (og && og.content) || document.title || '').trim().slice(0, 300);
+    var url = opts.colloquyUrl || '';
+    if (!url) {
+      var canonical = document.querySelector('link[rel="canonical"]');
+      var candidate = canonical ? canonical.href : location.origin + location.pathname;
+      try {
+        if (new URL(candidate).origin === location.origin) url = candidate;
+      } catch (e) { /* not an address */ }
+    }
+    return { title: title, url: /^https?:\/\//.test(url) ? url : '' };
+  }
+
   async function post(ev) {
     ev.preventDefault();
     clearErrors();
@@ -485,6 +505,9 @@
     if (!notifyWrap.hidden && notify.checked) payload.notify_replies = true;
     if (stamp) payload.stamp = stamp;
     if (honeypot.value) payload.honeypot = honeypot.value;
+    var article = articleMeta();
+    if (article.title) payload.thread_title = article.title;
+    if (article.url) payload.thread_url = article.url;
     busy(true);
     var res;
     try {

@@ -261,6 +261,74 @@ impl Homepage {
     }
 }
 
+/// The longest thread title kept, in characters.
+pub const MAX_THREAD_TITLE: usize = 300;
+/// The longest thread address kept, in characters.
+pub const MAX_THREAD_URL: usize = 2_000;
+
+/// What a thread is about: its article's title and canonical address, from
+/// the embed, the admin API or an import.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ThreadMeta {
+    /// The article's title (one visible line).
+    pub title: Option<String>,
+    /// The article's canonical `http(s)://` address.
+    pub url: Option<String>,
+}
+
+impl ThreadMeta {
+    /// Parses a submitted title and address; blank means none.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming `thread_title` or `thread_url` (`field`
+    /// is the prefix: `thread_` for posts, empty for the admin API).
+    pub fn parse(
+        title: Option<&str>,
+        url: Option<&str>,
+        prefix: &str,
+    ) -> Result<ThreadMeta, Error> {
+        let title_field = format!("{prefix}title");
+        let title = match title {
+            Some(t) if t.chars().count() > MAX_THREAD_TITLE => {
+                return Err(Error::invalid(
+                    title_field,
+                    format!("is longer than {MAX_THREAD_TITLE} characters"),
+                ))
+            }
+            Some(t) => Some(one_visible_line(t, MAX_THREAD_TITLE)).filter(|t| !t.is_empty()),
+            None => None,
+        };
+        let url_field = format!("{prefix}url");
+        let url = match url.map(str::trim).filter(|u| !u.is_empty()) {
+            None => None,
+            Some(u) => {
+                let ok = u.chars().count() <= MAX_THREAD_URL
+                    && !u.chars().any(|c| {
+                        c.is_whitespace() || c.is_control() || crate::text::is_invisible_format(c)
+                    })
+                    && url::Url::parse(u).is_ok_and(|p| {
+                        matches!(p.scheme(), "http" | "https") && p.host().is_some()
+                    });
+                if !ok {
+                    return Err(Error::invalid(
+                        url_field,
+                        format!(
+                            "must be an http:// or https:// address of at most {MAX_THREAD_URL} characters, without spaces"
+                        ),
+                    ));
+                }
+                Some(u.to_owned())
+            }
+        };
+        Ok(ThreadMeta { title, url })
+    }
+
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none() && self.url.is_none()
+    }
+}
+
 /// A trimmed one-line field of at most `max` characters; `None` when blank.
 fn one_line_field<'a>(field: &str, raw: &'a str, max: usize) -> Result<Option<&'a str>, Error> {
     let v = raw.trim();

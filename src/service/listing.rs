@@ -18,6 +18,8 @@ pub struct ThreadInfo {
     pub state: ThreadState,
     /// Published comments.
     pub count: i64,
+    /// The article's title and address, where known.
+    pub meta: crate::comment::ThreadMeta,
 }
 
 pub(super) fn page(mut comments: Vec<Comment>, limit: i64) -> Page {
@@ -116,15 +118,25 @@ impl Colloquy {
     /// # Errors
     /// Unknown site or hidden thread.
     pub async fn thread(&self, site: &SiteId, thread: &ThreadKey) -> Result<ThreadInfo> {
-        let state = self.visible_thread(site, thread).await?;
+        self.site(site).await?;
+        let row = self.reads().thread(site.as_str(), thread.as_str()).await?;
+        if row.as_ref().is_some_and(|t| t.state == ThreadState::Hidden) {
+            return Err(Error::NotFound(format!(
+                "there is no visible thread `{thread}`"
+            )));
+        }
         let count = self
             .reads()
             .count_published(site.as_str(), &[thread.as_str().to_owned()])
             .await?;
+        let (state, meta) = row.map_or((ThreadState::Open, Default::default()), |t| {
+            (t.state, t.meta)
+        });
         Ok(ThreadInfo {
             key: thread.as_str().to_owned(),
-            state: state.unwrap_or(ThreadState::Open),
+            state,
             count: count.first().map_or(0, |(_, n)| *n),
+            meta,
         })
     }
 

@@ -4,7 +4,7 @@ use super::Colloquy;
 use crate::audit::Actor;
 use crate::audit::AuditEntry;
 use crate::clock::{new_id, now_ms};
-use crate::comment::{SiteId, ThreadKey, ThreadState};
+use crate::comment::{SiteId, ThreadKey, ThreadMeta, ThreadState};
 use crate::error::{Error, Result};
 use crate::moderation::SiteRules;
 use crate::policy::Policy;
@@ -263,6 +263,128 @@ impl Colloquy {
         // A hidden thread's count must not outlive the change.
         self.changed(site.as_str(), thread.as_str());
         Ok(())
+    }
+
+    /// A thread's title and address as a reader's embed sends them: checked
+    /// like any field, and the address must be on one of the site's origins
+    /// (when it has any other than `*`), so a thread cannot be made to point
+    /// elsewhere.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming `thread_title` or `thread_url`.
+    pub async fn thread_meta_from_page(
+        &self,
+        site: &SiteId,
+        title: Option<&str>,
+        url: Option<&str>,
+    ) -> Result<ThreadMeta> {
+        let meta = ThreadMeta::parse(title, url, "thread_")?;
+        if let Some(u) = &meta.url {
+            let (origins, _) = self.site_origins(site).await?;
+            let strict = !origins.is_empty() && !origins.iter().any(|o| o == "*");
+            let origin = url::Url::parse(u)
+                .map(|p| p.origin().ascii_serialization())
+                .unwrap_or_default();
+            if strict && !origins.contains(&origin) {
+                return Err(Error::invalid(
+                    "thread_url",
+                    format!(
+                        "`{origin}` is not one of the site's origins ({})",
+                        origins.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(meta)
+    }
+
+    /// Keeps what a page says about its thread where nothing is known yet
+    /// (the first page to say wins; the admin API changes it later).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn note_thread_meta(
+        &self,
+        site: &SiteId,
+        thread: &ThreadKey,
+        meta: &ThreadMeta,
+    ) -> Result<()> {
+        if meta.is_empty() {
+            return Ok(());
+        }
+        self.store
+            .set_thread_meta(site.as_str(), thread.as_str(), meta, true, now_ms(), None)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets a thread's title and address (each where given), in the audit
+    /// log as a thread change.
+    ///
+    /// # Errors
+    /// Unknown site, database failure.
+    pub async fn set_thread_meta(
+        &self,
+        site: &SiteId,
+        thread: &ThreadKey,
+        meta: &ThreadMeta,
+        actor: &Actor,
+    ) -> Result<()> {
+        self.site(site).await?;
+        if meta.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
+        let mut reasons = Vec::new();
+        if let Some(t) = &meta.title {
+            reasons.push(format!("title set to “{t}”"));
+        }
+        if let Some(u) = &meta.url {
+            reasons.push(format!("address set to {u}"));
+        }
+        let audit = AuditEntry {
+            id: new_id(now),
+            site: site.as_str().to_owned(),
+            comment_id: None,
+            thread: Some(thread.as_str().to_owned()),
+            actor: actor.label(),
+            action: "thread".to_owned(),
+            status: None,
+            reasons,
+            created: now,
+            notify: false,
+        };
+        self.store
+            .set_thread_meta(
+                site.as_str(),
+                thread.as_str(),
+                meta,
+                false,
+                now,
+                Some(&audit),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// A thread's state and metadata as moderators see it (hidden ones
+    /// too; a thread nobody wrote in is open and unnamed).
+    ///
+    /// # Errors
+    /// Unknown site, database failure.
+    pub async fn thread_admin(
+        &self,
+        site: &SiteId,
+        thread: &ThreadKey,
+    ) -> Result<(ThreadState, ThreadMeta)> {
+        self.site(site).await?;
+        Ok(self
+            .store
+            .thread(site.as_str(), thread.as_str())
+            .await?
+            .map_or((ThreadState::Open, ThreadMeta::default()), |t| {
+                (t.state, t.meta)
+            }))
     }
 
     /// Total comments of a site (for progress bars).

@@ -121,6 +121,10 @@ impl TryFrom<&AnyRow> for ThreadRow {
             state: parse_state(&state)?,
             created: r.try_get("created")?,
             version: r.try_get("version")?,
+            meta: crate::comment::ThreadMeta {
+                title: r.try_get("title")?,
+                url: r.try_get("url")?,
+            },
         })
     }
 }

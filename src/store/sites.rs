@@ -16,6 +16,8 @@ pub struct ThreadRow {
     pub created: i64,
     /// Bumped by every write that changes the thread's listing.
     pub version: i64,
+    /// The article's title and address.
+    pub meta: crate::comment::ThreadMeta,
 }
 
 impl Store {
@@ -112,13 +114,60 @@ impl Store {
     /// Database failure.
     pub async fn thread(&self, site: &str, key: &str) -> Result<Option<ThreadRow>> {
         let row = sqlx::query(
-            "SELECT thread_key, state, created, version FROM threads WHERE site = $1 AND thread_key = $2",
+            "SELECT thread_key, state, created, version, title, url FROM threads WHERE site = $1 AND thread_key = $2",
         )
         .bind(site)
         .bind(key)
         .fetch_optional(&self.read)
         .await?;
         row.map(|r| ThreadRow::try_from(&r)).transpose()
+    }
+
+    /// Sets a thread's title and address (each where given), creating the
+    /// thread if needed. `only_unset`: keep what is there already (the
+    /// embed's first word on a thread; the admin API overrides). Returns
+    /// whether anything changed.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn set_thread_meta(
+        &self,
+        site: &str,
+        key: &str,
+        meta: &crate::comment::ThreadMeta,
+        only_unset: bool,
+        now: i64,
+        audit: Option<&AuditEntry>,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO threads (site, thread_key, state, created) VALUES ($1, $2, 'open', $3) \
+             ON CONFLICT (site, thread_key) DO NOTHING",
+        )
+        .bind(site)
+        .bind(key)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let set = if only_unset {
+            "UPDATE threads SET title = COALESCE(title, $1), url = COALESCE(url, $2), version = version + 1 \
+             WHERE site = $3 AND thread_key = $4 AND ((title IS NULL AND $1 IS NOT NULL) OR (url IS NULL AND $2 IS NOT NULL))"
+        } else {
+            "UPDATE threads SET title = COALESCE($1, title), url = COALESCE($2, url), version = version + 1 \
+             WHERE site = $3 AND thread_key = $4"
+        };
+        let done = sqlx::query(set)
+            .bind(meta.title.as_deref())
+            .bind(meta.url.as_deref())
+            .bind(site)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(audit) = audit {
+            insert_audit(&mut tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// Sets a thread's state, creating the thread if needed.

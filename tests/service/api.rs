@@ -269,7 +269,10 @@ async fn closed_and_hidden_threads(db: Db) {
         1
     );
     let (_, info) = app.get_json("/api/v1/sites/default/threads/story").await;
-    assert_eq!(info, json!({"key": "story", "state": "closed", "count": 1}));
+    assert_eq!(
+        info,
+        json!({"key": "story", "state": "closed", "count": 1, "title": null, "url": null})
+    );
 
     app.admin(Method::PUT, &path, Some(json!({"state": "hidden"})))
         .await;

@@ -25,3 +25,4 @@ mod receivers;
 mod replica;
 mod scaleout;
 mod store;
+mod threads;

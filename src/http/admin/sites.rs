@@ -212,12 +212,19 @@ pub async fn update_site(
     Ok(Json(SiteResponse::of(&app, row).await?))
 }
 
-/// A thread state change.
+/// A change to a thread: its state, title or address (each optional).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ThreadBody {
-    #[schema(value_type = ThreadState)]
-    state: String,
+    #[schema(value_type = Option<ThreadState>)]
+    #[serde(default)]
+    state: Option<String>,
+    /// The article's title (at most 300 characters, one line).
+    #[serde(default)]
+    title: Option<String>,
+    /// The article's canonical `http(s)://` address.
+    #[serde(default)]
+    url: Option<String>,
 }
 
 impl RequestBody for ThreadBody {}
@@ -227,9 +234,15 @@ impl RequestBody for ThreadBody {}
 pub struct ThreadStateResponse {
     pub(crate) key: String,
     pub(crate) state: ThreadState,
+    /// The article's title, where known.
+    #[schema(required = true)]
+    pub(crate) title: Option<String>,
+    /// The article's address, where known.
+    #[schema(required = true)]
+    pub(crate) url: Option<String>,
 }
 
-/// Set a thread's state
+/// Set a thread's state, title or address
 #[utoipa::path(
     put,
     path = "/api/v1/admin/sites/{site}/threads/{thread}",
@@ -250,13 +263,29 @@ pub async fn set_thread(
     ApiJson(b): ApiJson<ThreadBody>,
 ) -> ApiResult<Json<ThreadStateResponse>> {
     let thread = thread_key(&thread)?;
-    let state = ThreadState::parse(&b.state)?;
+    // Everything is checked before anything changes.
+    let state = b.state.as_deref().map(ThreadState::parse).transpose()?;
+    let meta = crate::comment::ThreadMeta::parse(b.title.as_deref(), b.url.as_deref(), "")?;
+    if state.is_none() && meta.is_empty() {
+        return Err(Problem::from(crate::error::Error::invalid(
+            "state",
+            "give a state, a title or a url to change",
+        )));
+    }
+    if let Some(state) = state {
+        app.colloquy
+            .set_thread_state(&site, &thread, state, &actor)
+            .await?;
+    }
     app.colloquy
-        .set_thread_state(&site, &thread, state, &actor)
+        .set_thread_meta(&site, &thread, &meta, &actor)
         .await?;
+    let (state, meta) = app.colloquy.thread_admin(&site, &thread).await?;
     Ok(Json(ThreadStateResponse {
         key: thread.as_str().to_owned(),
         state,
+        title: meta.title,
+        url: meta.url,
     }))
 }
 

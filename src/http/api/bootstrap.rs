@@ -78,11 +78,7 @@ pub async fn bootstrap(
     let page = std::str::from_utf8(&page)
         .map_err(|e| Problem::from(crate::error::Error::internal(e.to_string())))?;
     let body = BootstrapResponse {
-        thread: ThreadResponse {
-            key: info.key,
-            state: info.state,
-            count: info.count,
-        },
+        thread: info.into(),
         formats: formats_body(&app, &row, &policies),
         stamp: stamp_body(&app, &row),
         comments: RawValue::from_string(page.to_owned()).map_err(internal)?,

@@ -60,6 +60,14 @@ pub struct NewCommentBody {
     /// Same as `colloquy_ts`.
     #[serde(default)]
     stamp: Option<String>,
+    /// The article's title (the embed sends its page's): kept for the
+    /// thread if it has none yet.
+    #[serde(default)]
+    thread_title: Option<String>,
+    /// The article's canonical address, on one of the site's origins: kept
+    /// for the thread if it has none yet.
+    #[serde(default)]
+    thread_url: Option<String>,
 }
 
 impl RequestBody for NewCommentBody {}
@@ -167,6 +175,11 @@ pub async fn post_comment(
     let honeypot = b.colloquy_hp.or(b.honeypot);
     let stamp = b.colloquy_ts.or(b.stamp);
     let form = (honeypot.is_some() || stamp.is_some()).then_some(FormFields { honeypot, stamp });
+    // Checked before anything is stored: a bad address changes nothing.
+    let meta = app
+        .colloquy
+        .thread_meta_from_page(&site, b.thread_title.as_deref(), b.thread_url.as_deref())
+        .await?;
     let posted = app
         .colloquy
         .post(
@@ -187,6 +200,10 @@ pub async fn post_comment(
         )
         .await?;
     app.metrics.comment_posted(posted.comment.status.as_str());
+    if let Err(e) = app.colloquy.note_thread_meta(&site, &thread, &meta).await {
+        // The comment is stored; a title can be set again later.
+        tracing::warn!(error = %e, "keeping the thread's title and address failed");
+    }
     if let Some(target) = redirect {
         let target = format!("{target}#comment-{}", posted.comment.id);
         return Ok(Redirect::to(&target).into_response());

@@ -19,6 +19,25 @@ pub struct ThreadResponse {
     pub(crate) state: ThreadState,
     /// Published comments.
     pub(crate) count: i64,
+    /// The article's title, where known (from the embed, the admin API or
+    /// an import).
+    #[schema(required = true)]
+    pub(crate) title: Option<String>,
+    /// The article's address, where known.
+    #[schema(required = true)]
+    pub(crate) url: Option<String>,
+}
+
+impl From<crate::service::ThreadInfo> for ThreadResponse {
+    fn from(info: crate::service::ThreadInfo) -> ThreadResponse {
+        ThreadResponse {
+            key: info.key,
+            state: info.state,
+            count: info.count,
+            title: info.meta.title,
+            url: info.meta.url,
+        }
+    }
 }
 
 /// A thread's state and published-comment count
@@ -40,11 +59,7 @@ pub async fn thread_info(
         .colloquy
         .thread(&site_id(&site)?, &thread_key(&thread)?)
         .await?;
-    Ok(Json(ThreadResponse {
-        key: info.key,
-        state: info.state,
-        count: info.count,
-    }))
+    Ok(Json(info.into()))
 }
 
 /// Threads to count: `?thread=a&thread=b` or a JSON body.

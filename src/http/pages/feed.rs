@@ -21,7 +21,10 @@ use crate::SafeHtml;
 #[template(path = "feed.xml")]
 struct Feed {
     site: String,
+    /// The article's title where known, else the thread key.
     thread: String,
+    /// The article's address, where known.
+    article_url: Option<String>,
     /// The thread key percent-encoded, for the feed's URN.
     thread_urn: String,
     updated: String,
@@ -59,6 +62,7 @@ pub async fn feed(
 ) -> ApiResult<Response> {
     let site = site_id(&site)?;
     let thread = thread_key(&thread)?;
+    let info = app.colloquy.thread(&site, &thread).await?;
     let page = app
         .colloquy
         .list(&site, &thread, Order::Newest, None, None)
@@ -72,7 +76,11 @@ pub async fn feed(
     let feed = Feed {
         self_link: format!("{base}/api/v1/sites/{site}/threads/{thread_urn}/feed"),
         site: site.as_str().to_owned(),
-        thread: thread.as_str().to_owned(),
+        thread: info
+            .meta
+            .title
+            .unwrap_or_else(|| thread.as_str().to_owned()),
+        article_url: info.meta.url,
         thread_urn,
         updated: rfc3339(updated),
         entries: page

@@ -348,6 +348,10 @@ fn sentence(s: &str) -> String {
 struct ThreadPage<'a> {
     head: Head,
     thread: &'a str,
+    /// The article's title, where known (else the thread key is shown).
+    title: Option<String>,
+    /// The article's address: the link back.
+    article_url: Option<String>,
     notice: Option<Notice>,
     /// Published comments in the whole thread.
     count: i64,
@@ -467,11 +471,16 @@ async fn render(
     }
     let page = ThreadPage {
         head: Head {
-            title: format!("Comments on {}", thread.as_str()),
+            title: format!(
+                "Comments on {}",
+                info.meta.title.as_deref().unwrap_or(thread.as_str())
+            ),
             styles: &["embed.css"],
             scripts: &[],
         },
         thread: thread.as_str(),
+        title: info.meta.title.clone(),
+        article_url: info.meta.url.clone(),
         notice: view.notice,
         count: info.count,
         orders,
