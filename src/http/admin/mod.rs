@@ -262,9 +262,11 @@ mod tests {
         assert_eq!(
             wire(&ThreadStateResponse {
                 key: "k".to_owned(),
-                state: ThreadState::Closed
+                state: ThreadState::Closed,
+                title: Some("A <title>".to_owned()),
+                url: None,
             }),
-            json!({"key": "k", "state": "closed"})
+            json!({"key": "k", "state": "closed", "title": "A <title>", "url": null})
         );
     }
 
