@@ -56,6 +56,10 @@ pub struct SiteRules {
     /// mode, like disallowed keys).
     #[cfg_attr(feature = "server", schema(value_type = f64, minimum = 0, maximum = 1))]
     pub spam_score: ScoreThreshold,
+    /// Readers may vote on published comments (`order=best` needs them).
+    pub votes: bool,
+    /// Votes may be −1 as well as +1 (with `votes`).
+    pub downvotes: bool,
 }
 
 /// A spam probability a site acts on, between 0 and 1.
@@ -97,6 +101,8 @@ impl Default for SiteRules {
             scoring: false,
             hold_score: ScoreThreshold::of(crate::scoring::DEFAULT_HOLD_SCORE),
             spam_score: ScoreThreshold::of(crate::scoring::DEFAULT_SPAM_SCORE),
+            votes: true,
+            downvotes: true,
         }
     }
 }

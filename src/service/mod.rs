@@ -16,6 +16,8 @@ mod readers;
 mod rerender;
 mod scoring;
 mod sites;
+mod statements;
+mod votes;
 
 pub use crate::moderation::Action;
 pub use listing::ThreadInfo;

@@ -16,6 +16,7 @@ use crate::error::{Code, Error, Result};
 use crate::moderation::Action;
 use crate::moderation::Transition;
 use crate::moderation::{self};
+use crate::statement::Decision;
 
 impl Colloquy {
     /// The moderation queue (default: pending), newest first.
@@ -108,11 +109,21 @@ impl Colloquy {
             let current = &read.comment;
             let now = now_ms();
             let done = match moderation::transition(current.status, read.prior, action) {
-                Transition::Stay => return Ok(Some(read.comment)),
+                Transition::Stay => {
+                    // Looked at again and left as it is: that closes an appeal.
+                    self.close_appeal(current, action.name(), actor).await?;
+                    return Ok(Some(read.comment));
+                }
                 Transition::Delete => {
                     let mut e = self.entry(current, actor, action.name(), now, Vec::new());
                     e.status = None;
-                    self.store.delete_comment(s, id, &e).await?;
+                    let statement = self
+                        .statement_for(current, Decision::Delete, actor, &[], current.created, now)
+                        .await?;
+                    self.close_appeal(current, action.name(), actor).await?;
+                    self.store
+                        .delete_comment_with(s, id, &e, statement.as_ref())
+                        .await?;
                     self.changed(s, &current.thread);
                     return Ok(None);
                 }
@@ -124,9 +135,38 @@ impl Colloquy {
                     e.notify = action != Action::Unpublish
                         && matches!(to, Status::Published | Status::Pending)
                         && self.notifies(s);
-                    self.store
-                        .set_status(s, id, read.revision, to, prior, now, &e)
-                        .await?
+                    let decision = match to {
+                        Status::Spam => Some(Decision::Spam),
+                        Status::Trash => Some(Decision::Trash),
+                        Status::Pending if current.status == Status::Published => {
+                            Some(Decision::Hold)
+                        }
+                        _ => None,
+                    };
+                    let statement = match decision {
+                        Some(d) => {
+                            self.statement_for(current, d, actor, &[], current.created, now)
+                                .await?
+                        }
+                        None => None,
+                    };
+                    let done = self
+                        .store
+                        .set_status_with(
+                            s,
+                            id,
+                            read.revision,
+                            to,
+                            prior,
+                            now,
+                            &e,
+                            statement.as_ref(),
+                        )
+                        .await?;
+                    if done {
+                        self.close_appeal(current, action.name(), actor).await?;
+                    }
+                    done
                 }
             };
             if done {

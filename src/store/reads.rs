@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::comment::Comment;
+use crate::comment::ListPosition;
 use crate::comment::Order;
 use crate::comment::Position;
 use crate::comment::QueueFilter;
@@ -40,7 +41,9 @@ impl Store {
         }))
     }
 
-    /// Published comments of a thread, a page at a time.
+    /// Published comments of a thread, a page at a time: pinned ones
+    /// first, then in `order` (`best`: highest Wilson score, then oldest);
+    /// `after` is the last item of the page before.
     ///
     /// # Errors
     /// Database failure.
@@ -50,42 +53,53 @@ impl Store {
         thread: &str,
         order: Order,
         limit: i64,
-        after: Option<Position>,
+        after: Option<ListPosition>,
     ) -> Result<Vec<Comment>> {
-        let (cmp, dir) = match order {
-            Order::Oldest => (">", "ASC"),
-            Order::Newest => ("<", "DESC"),
-        };
-        let rows = match after {
-            None => {
-                let sql = format!(
-                    "SELECT {COMMENT_COLUMNS} FROM comments \
-                     WHERE site = $1 AND thread_key = $2 AND status = 'published' \
-                     ORDER BY created {dir}, id {dir} LIMIT $3"
-                );
-                sqlx::query(&sql)
-                    .bind(site)
-                    .bind(thread)
-                    .bind(limit)
-                    .fetch_all(&self.read)
-                    .await?
-            }
-            Some(p) => {
-                let sql = format!(
-                    "SELECT {COMMENT_COLUMNS} FROM comments \
-                     WHERE site = $1 AND thread_key = $2 AND status = 'published' AND (created, id) {cmp} ($3, $4) \
-                     ORDER BY created {dir}, id {dir} LIMIT $5"
-                );
-                sqlx::query(&sql)
-                    .bind(site)
-                    .bind(thread)
+        let mut sql = Sql::new(&format!(
+            "SELECT {COMMENT_COLUMNS} FROM comments WHERE site = "
+        ));
+        sql.bind(site.to_owned())
+            .push(" AND thread_key = ")
+            .bind(thread.to_owned())
+            .push(" AND status = 'published'");
+        if let Some(p) = after {
+            // Rows after `p` in (pinned DESC, [wilson DESC,] time): a lower
+            // pin, or the same pin and later in the rest of the order.
+            let pinned = i64::from(p.pinned);
+            sql.push(" AND (pinned < ")
+                .bind(pinned)
+                .push(" OR (pinned = ")
+                .bind(pinned)
+                .push(" AND ");
+            let time = |sql: &mut Sql, cmp: &str| {
+                sql.push(&format!("(created, id) {cmp} ("))
                     .bind(p.created)
+                    .push(", ")
                     .bind(p.id)
-                    .bind(limit)
-                    .fetch_all(&self.read)
-                    .await?
+                    .push(")");
+            };
+            match order {
+                Order::Oldest => time(&mut sql, ">"),
+                Order::Newest => time(&mut sql, "<"),
+                Order::Best => {
+                    sql.push("(wilson < ")
+                        .bind(p.wilson)
+                        .push(" OR (wilson = ")
+                        .bind(p.wilson)
+                        .push(" AND ");
+                    time(&mut sql, ">");
+                    sql.push("))");
+                }
             }
-        };
+            sql.push("))");
+        }
+        sql.push(match order {
+            Order::Oldest => " ORDER BY pinned DESC, created ASC, id ASC LIMIT ",
+            Order::Newest => " ORDER BY pinned DESC, created DESC, id DESC LIMIT ",
+            Order::Best => " ORDER BY pinned DESC, wilson DESC, created ASC, id ASC LIMIT ",
+        })
+        .bind(limit);
+        let rows = sql.fetch_all(&self.read).await?;
         rows.iter().map(Comment::try_from).collect()
     }
 
@@ -158,6 +172,11 @@ impl Store {
         }
         if let Some(t) = &filter.thread {
             sql.push(" AND thread_key = ").bind(t.clone());
+        }
+        if filter.appealed {
+            sql.push(" AND id IN (SELECT comment_id FROM statements WHERE site = ")
+                .bind(site.to_owned())
+                .push(" AND appealed IS NOT NULL AND appeal_closed IS NULL)");
         }
         if let Some(p) = before {
             sql.push(" AND (created, id) < (")

@@ -22,4 +22,6 @@ mod pages;
 mod privacy;
 mod receivers;
 mod scaleout;
+mod statements;
 mod store;
+mod votes;

@@ -44,6 +44,15 @@ pub struct QueueQuery {
     /// Exact thread key.
     #[serde(default)]
     thread: Option<String>,
+    /// `appealed`: comments whose author appealed a decision not yet looked
+    /// at again (any status unless `status` says).
+    #[serde(default)]
+    #[param(schema_with = view_schema)]
+    view: Option<String>,
+}
+
+fn view_schema() -> utoipa::openapi::Object {
+    crate::http::openapi::one_of(&["appealed"])
 }
 
 /// A page of the moderation queue.
@@ -76,7 +85,18 @@ pub async fn queue(
     AdminSite(site): AdminSite,
     ApiQuery(q): ApiQuery<QueueQuery>,
 ) -> ApiResult<Json<QueueResponse>> {
+    let appealed = match q.view.as_deref() {
+        None => false,
+        Some("appealed") => true,
+        Some(other) => {
+            return Err(Problem::invalid(
+                "view",
+                format!("`{other}` is not a view; use appealed"),
+            ))
+        }
+    };
     let statuses = match &q.status {
+        None if appealed => Status::ALL.to_vec(),
         None => vec![Status::Pending],
         Some(s) if s == "all" => Status::ALL.to_vec(),
         Some(s) => s
@@ -90,6 +110,7 @@ pub async fn queue(
         author: non_empty(q.author),
         ip_hash: non_empty(q.ip_hash),
         thread: non_empty(q.thread),
+        appealed,
     };
     let page = app
         .colloquy
@@ -289,4 +310,48 @@ pub async fn bulk(
         })
         .collect();
     Ok(Json(BulkResponse { results }))
+}
+
+/// Pin a published comment: it comes first in every order (audit: `pin`)
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/sites/{site}/comments/{id}/pin",
+    tag = tags::ADMIN,
+    params(CommentPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The comment, pinned", body = AdminComment),
+        problem::Admin, problem::Conflict,
+    ),
+)]
+pub async fn pin(
+    State(app): State<AppState>,
+    AdminSite(site): AdminSite,
+    Moderator(actor): Moderator,
+    ApiPath(CommentPath { id, .. }): ApiPath<CommentPath>,
+) -> ApiResult<Json<AdminComment>> {
+    let c = app.colloquy.pin(&site, id, true, &actor).await?;
+    Ok(Json(AdminComment::from(&c)))
+}
+
+/// Unpin a comment (audit: `unpin`)
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/sites/{site}/comments/{id}/pin",
+    tag = tags::ADMIN,
+    params(CommentPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The comment, unpinned", body = AdminComment),
+        problem::Admin,
+    ),
+)]
+pub async fn unpin(
+    State(app): State<AppState>,
+    AdminSite(site): AdminSite,
+    Moderator(actor): Moderator,
+    ApiPath(CommentPath { id, .. }): ApiPath<CommentPath>,
+) -> ApiResult<Json<AdminComment>> {
+    let c = app.colloquy.pin(&site, id, false, &actor).await?;
+    Ok(Json(AdminComment::from(&c)))
 }

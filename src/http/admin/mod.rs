@@ -42,6 +42,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit))
         .routes(routes!(privacy_export))
         .routes(routes!(privacy_erase))
+        // Pins (issue 17).
+        .routes(routes!(pin, unpin))
 }
 
 /// `{site}`, a comment's `{id}` and an `{action}` of a path.
@@ -160,6 +162,12 @@ pub struct AdminComment {
     reasons: Vec<String>,
     /// The author asked for e-mails about replies.
     notify_replies: bool,
+    /// Readers voting +1.
+    upvotes: i64,
+    /// Readers voting −1.
+    downvotes: i64,
+    /// Pinned: first in every order.
+    pinned: bool,
 }
 
 impl From<&Comment> for AdminComment {
@@ -182,6 +190,9 @@ impl From<&Comment> for AdminComment {
             modified: c.modified.map(rfc3339),
             reasons: c.reasons.clone(),
             notify_replies: c.notify_replies,
+            upvotes: c.standing.upvotes,
+            downvotes: c.standing.downvotes,
+            pinned: c.standing.pinned,
         }
     }
 }

@@ -29,7 +29,7 @@ pub struct BootstrapQuery {
     #[serde(default)]
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
-    /// `oldest` (default) or `newest` first.
+    /// `oldest` (default), `newest` or `best` first (pinned comments first in each).
     #[serde(default)]
     #[param(schema_with = order_schema)]
     order: Option<String>,

@@ -1,0 +1,237 @@
+//! Statements of reasons and appeals (issue 17, point 6): a statement for
+//! each kind of removal or restriction, visible only with the comment's
+//! edit token; one appeal, which puts the comment in the `appealed` view
+//! until a moderator decides again.
+
+use crate::both_backends;
+use crate::helpers::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+struct Posted {
+    id: i64,
+    token: String,
+}
+
+async fn post(app: &TestApp, body: &str) -> Posted {
+    let v = app
+        .post_ok(
+            "default",
+            "t",
+            json!({ "body": body, "author": "Ann", "email": "ann@example.org" }),
+        )
+        .await;
+    Posted {
+        id: v["id"].as_i64().unwrap(),
+        token: v["edit_token"].as_str().unwrap().to_owned(),
+    }
+}
+
+async fn statement(app: &TestApp, id: i64, token: Option<&str>) -> (StatusCode, Value) {
+    let mut req = app
+        .client
+        .get(app.url(&format!("/api/v1/sites/default/comments/{id}/statement")));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.unwrap();
+    (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
+async fn appeal(app: &TestApp, c: &Posted, text: &str) -> (StatusCode, Value) {
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/sites/default/comments/{}/appeal", c.id)))
+        .bearer_auth(&c.token)
+        .json(&json!({ "text": text }))
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
+async fn act(app: &TestApp, id: i64, action: &str) {
+    let (s, v) = app
+        .admin(
+            Method::POST,
+            &format!("/api/v1/admin/sites/default/comments/{id}/{action}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+async fn appealed_queue(app: &TestApp) -> (StatusCode, Value) {
+    app.admin(
+        Method::GET,
+        "/api/v1/admin/sites/default/comments?view=appealed",
+        None,
+    )
+    .await
+}
+
+async fn a_statement_for_each_kind_of_decision(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    // Published, then each decision a moderator can take.
+    for (action, decision) in [
+        ("spam", "spam"),
+        ("trash", "trash"),
+        ("unpublish", "hold"),
+        ("delete", "delete"),
+    ] {
+        let c = post(&app, &format!("To be decided: {action}")).await;
+        let (s, _) = statement(&app, c.id, Some(&c.token)).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "no decision yet");
+        act(&app, c.id, action).await;
+        let (s, v) = statement(&app, c.id, Some(&c.token)).await;
+        assert_eq!(s, StatusCode::OK, "{action}: {v}");
+        assert_eq!(v["decision"], decision, "{v}");
+        assert_eq!(v["automated"], false);
+        assert_eq!(v["comment"], c.id);
+        for field in ["facts", "ground", "redress"] {
+            assert!(
+                v[field].as_str().is_some_and(|t| t.len() > 20),
+                "{field}: {v}"
+            );
+        }
+        assert!(v["redress"].as_str().unwrap().contains("appeal"));
+        assert_eq!(v["appeal"], Value::Null);
+        // Only its author sees it.
+        let (s, _) = statement(&app, c.id, None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        let (s, _) = statement(&app, c.id, Some("not-the-token")).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    // Approving makes no statement.
+    app.patch_site("default", json!({"moderation": "hold"}))
+        .await;
+    let held = post(&app, "Held at posting").await;
+    act(&app, held.id, "approve").await;
+    assert_eq!(
+        statement(&app, held.id, Some(&held.token)).await.0,
+        StatusCode::NOT_FOUND
+    );
+    // The rules: spam at posting, and a hold after publication (an edit).
+    app.patch_site("default", json!({"moderation": "rules", "disallowed_keys": ["casino"], "moderation_keys": ["refund"]}))
+        .await;
+    let spam = post(&app, "Best casino here").await;
+    let (s, v) = statement(&app, spam.id, Some(&spam.token)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["decision"].as_str(), v["automated"].as_bool()),
+        (Some("spam"), Some(true)),
+        "{v}"
+    );
+    let edited = post(&app, "A fine comment").await;
+    let r = app
+        .client
+        .patch(app.url(&format!("/api/v1/sites/default/comments/{}", edited.id)))
+        .bearer_auth(&edited.token)
+        .json(&json!({"body": "Ask me for a refund"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let edit: Value = r.json().await.unwrap();
+    assert_eq!(edit["status"], "pending", "{edit}");
+    let (s, v) = statement(&app, edited.id, Some(&edited.token)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["decision"].as_str(), v["automated"].as_bool()),
+        (Some("hold"), Some(true)),
+        "{v}"
+    );
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM statements").await, 6);
+}
+
+async fn one_appeal_puts_the_comment_back_in_a_queue(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let c = post(&app, "Please reconsider").await;
+    let other = post(&app, "Left alone").await;
+    // Nothing to appeal before a decision.
+    assert_eq!(appeal(&app, &c, "why?").await.0, StatusCode::NOT_FOUND);
+    act(&app, c.id, "trash").await;
+    act(&app, other.id, "trash").await;
+    let (s, v) = appeal(&app, &c, "  ").await;
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("text"))
+    );
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/sites/default/comments/{}/appeal", c.id)))
+        .bearer_auth("wrong")
+        .json(&json!({"text": "mine"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let (s, v) = appeal(&app, &c, "It was on topic").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["appeal"]["text"], "It was on topic");
+    assert_eq!(v["appeal"]["closed"], Value::Null);
+    let (s, v) = appeal(&app, &c, "Again").await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("appealed_already")),
+        "{v}"
+    );
+
+    let (s, q) = appealed_queue(&app).await;
+    assert_eq!(s, StatusCode::OK, "{q}");
+    let listed: Vec<i64> = q["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(listed, vec![c.id], "{q}");
+    // The moderator's next decision closes the appeal.
+    act(&app, c.id, "restore").await;
+    let (_, q) = appealed_queue(&app).await;
+    assert_eq!(q["comments"].as_array().unwrap().len(), 0, "{q}");
+    let (_, v) = statement(&app, c.id, Some(&c.token)).await;
+    assert_eq!(v["appeal"]["outcome"], "restore", "{v}");
+    assert!(v["appeal"]["closed"].is_string());
+    let (_, audit) = app
+        .admin(
+            Method::GET,
+            &format!("/api/v1/admin/sites/default/audit?comment={}", c.id),
+            None,
+        )
+        .await;
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"appeal") && actions.contains(&"appeal_closed"),
+        "{actions:?}"
+    );
+    // A deleted comment's author still reads the statement, and appeals it.
+    act(&app, other.id, "delete").await;
+    let (s, v) = statement(&app, other.id, Some(&other.token)).await;
+    assert_eq!(
+        (s, v["decision"].as_str()),
+        (StatusCode::OK, Some("delete"))
+    );
+    assert_eq!(
+        appeal(&app, &other, "Why delete it?").await.0,
+        StatusCode::CREATED
+    );
+    let (_, q) = app
+        .admin(
+            Method::GET,
+            "/api/v1/admin/sites/default/comments?view=nope",
+            None,
+        )
+        .await;
+    assert_eq!(q["field"], "view");
+}
+
+both_backends!(
+    a_statement_for_each_kind_of_decision,
+    one_appeal_puts_the_comment_back_in_a_queue,
+);
