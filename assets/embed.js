@@ -6,7 +6,7 @@
  *           data-colloquy-site="default" data-colloquy-thread="news/2026/hello"></script>
  *
  * Optional: data-colloquy-target (a selector, default "#colloquy"),
- * data-colloquy-order ("oldest" or "newest"), data-colloquy-page-size
+ * data-colloquy-order ("oldest", "newest" or "best"), data-colloquy-page-size
  * (1-200, default 20), data-colloquy-theme ("light", "dark" or "auto"),
  * data-colloquy-css="none" (no shadow root: the page styles the widget).
  * The widget renders into a shadow root; theme it with the --colloquy-*
@@ -26,7 +26,8 @@
   var site = opts.colloquySite || 'default';
   var thread = opts.colloquyThread || location.pathname;
   var pageSize = Math.min(200, Math.max(1, parseInt(opts.colloquyPageSize, 10) || 20));
-  var order = opts.colloquyOrder === 'newest' ? 'newest' : 'oldest';
+  function orderOf(v) { return v === 'newest' || v === 'best' ? v : 'oldest'; }
+  var order = orderOf(opts.colloquyOrder);
   var siteApi = server + '/api/v1/sites/' + encodeURIComponent(site);
   var threadApi = siteApi + '/threads/' + encodeURIComponent(thread);
 
@@ -140,7 +141,8 @@
   var status = el('p', { class: 'colloquy-notice', role: 'status', tabindex: '-1', hidden: true });
   var orderSelect = el('select', { id: 'colloquy-order' },
     el('option', { value: 'oldest' }, 'Oldest first'),
-    el('option', { value: 'newest' }, 'Newest first'));
+    el('option', { value: 'newest' }, 'Newest first'),
+    el('option', { value: 'best' }, 'Best first'));
   orderSelect.value = order;
   var list = el('ol', { class: 'colloquy-comments' });
   var more = el('button', { type: 'button' }, 'More comments');
@@ -294,15 +296,79 @@
     body.innerHTML = c.html; // rendered and sanitized by the server
     var reply = el('button', { type: 'button', class: 'colloquy-reply', 'aria-label': 'Reply to ' + name }, 'Reply');
     reply.addEventListener('click', function () { startReply(c.id, name); });
-    var footer = el('footer', {}, reply);
+    var footer = el('footer', {}, voteButtons(c, name), reply);
+    var pin = c.pinned ? el('span', { class: 'colloquy-pinned' }, 'Pinned') : null;
     var article = el('article', { tabindex: '-1', 'aria-label': 'Comment by ' + name },
-      el('header', {}, author, ' ',
+      el('header', {}, pin, pin ? ' ' : null, author, ' ',
         el('a', { class: 'colloquy-permalink', href: '#comment-' + c.id },
           el('time', { datetime: c.created, title: readableTime(c.created) }, relativeTime(c.created)))),
       body,
       footer);
     ownControls(c, article, body, footer);
-    return el('li', { class: 'colloquy-comment', id: 'comment-' + c.id }, article);
+    return el('li', { class: 'colloquy-comment' + (c.pinned ? ' colloquy-is-pinned' : ''), id: 'comment-' + c.id }, article);
+  }
+
+  /* ---- votes ------------------------------------------------------------ */
+
+  // What the site allows (from the bootstrap), and this reader's own votes
+  // (remembered in the browser, so the buttons show them pressed).
+  var votesAllowed = { up: false, down: false };
+  var votesKey = 'colloquy-votes:' + server + ':' + site;
+  function myVotes() {
+    try { return JSON.parse(storage().getItem(votesKey) || '{}') || {}; } catch (e) { return {}; }
+  }
+  function rememberVote(id, value) {
+    var all = myVotes();
+    if (value) all[id] = value; else delete all[id];
+    try { storage().setItem(votesKey, JSON.stringify(all)); } catch (e) { /* private mode */ }
+  }
+
+  function voteButtons(c, name) {
+    if (!votesAllowed.up) return null;
+    var mine = myVotes()[c.id] || 0;
+    var up = el('button', { type: 'button', class: 'colloquy-vote colloquy-vote-up', 'aria-pressed': String(mine === 1) });
+    var down = votesAllowed.down
+      ? el('button', { type: 'button', class: 'colloquy-vote colloquy-vote-down', 'aria-pressed': String(mine === -1) })
+      : null;
+    var score = el('span', { class: 'colloquy-score' });
+    function show(u, d, value) {
+      mine = value;
+      up.replaceChildren('▲ ', el('span', { class: 'colloquy-count' }, String(u)));
+      up.setAttribute('aria-label', 'Upvote the comment by ' + name + ' (' + u + ')');
+      up.setAttribute('aria-pressed', String(value === 1));
+      if (down) {
+        down.replaceChildren('▼ ', el('span', { class: 'colloquy-count' }, String(d)));
+        down.setAttribute('aria-label', 'Downvote the comment by ' + name + ' (' + d + ')');
+        down.setAttribute('aria-pressed', String(value === -1));
+      }
+      score.textContent = 'Score ' + (u - d);
+    }
+    async function cast(value) {
+      var v = mine === value ? 0 : value; // pressing it again takes it back
+      up.disabled = true; if (down) down.disabled = true;
+      var res;
+      try {
+        res = await getJson(siteApi + '/comments/' + c.id + '/vote', {
+          method: 'POST', headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ value: v })
+        });
+      } catch (e) {
+        say('failed', 'The vote was not counted: the comment server does not answer.');
+        return;
+      } finally {
+        up.disabled = false; if (down) down.disabled = false;
+      }
+      if (!res.r.ok) {
+        say('failed', 'The vote was not counted: ' + sentence(res.data.detail || 'the server answered ' + res.r.status));
+        return;
+      }
+      rememberVote(c.id, res.data.value);
+      show(res.data.upvotes, res.data.downvotes, res.data.value);
+    }
+    up.addEventListener('click', function () { cast(1); });
+    if (down) down.addEventListener('click', function () { cast(-1); });
+    show(c.upvotes || 0, c.downvotes || 0, mine);
+    return el('span', { class: 'colloquy-votes', role: 'group', 'aria-label': 'Votes' }, up, down, score);
   }
 
   // Places a comment under its parent when the parent is shown, at the top
@@ -692,7 +758,7 @@
     toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
   });
   orderSelect.addEventListener('change', function () {
-    order = orderSelect.value === 'newest' ? 'newest' : 'oldest';
+    order = orderOf(orderSelect.value);
     restart();
   });
   // Keyboard users go on reading at the first comment the click brought.
@@ -751,6 +817,7 @@
         closed.hidden = false;
       }
       stamp = data.stamp.stamp;
+      if (data.votes) votesAllowed = { up: !!data.votes.up, down: !!data.votes.down };
       formats = data.formats.formats;
       notifyWrap.hidden = !data.formats.reply_notifications;
       fields.format.input.replaceChildren.apply(fields.format.input, formats.map(function (x) {

@@ -112,6 +112,24 @@ impl Colloquy {
         Ok(statement)
     }
 
+    /// The latest statement about a comment, for moderators (with the
+    /// author's appeal, if any).
+    ///
+    /// # Errors
+    /// Unknown site; no statement (404).
+    pub async fn latest_statement(&self, site: &SiteId, id: i64) -> Result<Statement> {
+        self.site(site).await?;
+        self.store
+            .latest_statement(site.as_str(), id)
+            .await?
+            .map(|(s, _)| s)
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "there is no statement of reasons about comment {id}"
+                ))
+            })
+    }
+
     /// The author appeals the latest statement about their comment, once:
     /// the comment joins the moderators' `appealed` view until a moderator
     /// decides on it again.

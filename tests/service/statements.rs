@@ -231,7 +231,90 @@ async fn one_appeal_puts_the_comment_back_in_a_queue(db: Db) {
     assert_eq!(q["field"], "view");
 }
 
+/// `colloquy report transparency` on the server's database.
+fn report(app: &TestApp, format: &str) -> String {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_colloquy"))
+        .args([
+            "report",
+            "transparency",
+            "--site",
+            "default",
+            "--from",
+            "2025-11-01",
+            "--to",
+            "2025-11-30",
+            "--format",
+            format,
+            "--database",
+            &app.database_url,
+        ])
+        .current_dir(&app.dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+async fn the_transparency_report_counts_decisions_and_the_median(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    app.patch_site("default", json!({"disallowed_keys": ["casino"]}))
+        .await;
+    post(&app, "casino casino").await; // spam by the rules, automated
+    let trashed = post(&app, "Rejected").await;
+    act(&app, trashed.id, "trash").await;
+    let deleted = post(&app, "Deleted").await;
+    act(&app, deleted.id, "delete").await;
+    let late = post(&app, "Outside the period").await;
+    act(&app, late.id, "unpublish").await;
+    // Decisions on 2025-11-10 12:00 UTC, handled in 0 s, 4 s and 10 s;
+    // the hold falls in December, outside the period.
+    let noon = 1_762_776_000_000_i64;
+    for (decision, created, took) in [
+        ("spam", noon, 0),
+        ("trash", noon, 4_000),
+        ("delete", noon, 10_000),
+        ("hold", noon + 30 * 86_400_000, 1_000),
+    ] {
+        app.sql(&format!(
+            "UPDATE statements SET created = {created}, began = {} WHERE decision = '{decision}'",
+            created - took
+        ))
+        .await;
+    }
+    let v: Value = serde_json::from_str(&report(&app, "json")).unwrap();
+    assert_eq!(v["total"], 3, "{v}");
+    assert_eq!(
+        v["by_decision"],
+        json!({"spam": 1, "trash": 1, "delete": 1}),
+        "{v}"
+    );
+    assert_eq!(
+        (v["automated"].as_u64(), v["manual"].as_u64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(v["median_handling_secs"], 4.0, "{v}");
+    assert_eq!(v["site"], "default");
+    let grounds: u64 = v["by_ground"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(grounds, 3);
+    let csv = report(&app, "csv");
+    assert!(csv.starts_with("measure,value,count\n"), "{csv}");
+    assert!(
+        csv.contains("decision,trash,1\n") && csv.contains("median_handling_secs,,4\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("automated,true,1\n") && csv.contains("automated,false,2\n"),
+        "{csv}"
+    );
+}
+
 both_backends!(
     a_statement_for_each_kind_of_decision,
     one_appeal_puts_the_comment_back_in_a_queue,
+    the_transparency_report_counts_decisions_and_the_median,
 );

@@ -355,3 +355,24 @@ pub async fn unpin(
     let c = app.colloquy.pin(&site, id, false, &actor).await?;
     Ok(Json(AdminComment::from(&c)))
 }
+
+/// The latest statement of reasons about a comment, with its author's appeal
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/sites/{site}/comments/{id}/statement",
+    tag = tags::ADMIN,
+    params(CommentPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The statement", body = crate::http::api::StatementResponse),
+        problem::Admin,
+    ),
+)]
+pub async fn comment_statement(
+    State(app): State<AppState>,
+    AdminSite(site): AdminSite,
+    ApiPath(CommentPath { id, .. }): ApiPath<CommentPath>,
+) -> ApiResult<Json<crate::http::api::StatementResponse>> {
+    let s = app.colloquy.latest_statement(&site, id).await?;
+    Ok(Json(crate::http::api::StatementResponse::from(&s)))
+}

@@ -44,6 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(privacy_erase))
         // Pins (issue 17).
         .routes(routes!(pin, unpin))
+        .routes(routes!(comment_statement))
 }
 
 /// `{site}`, a comment's `{id}` and an `{action}` of a path.
