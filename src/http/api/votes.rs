@@ -138,7 +138,7 @@ impl From<&Statement> for StatementResponse {
     security(("editToken" = [])),
     responses(
         (status = 200, description = "The statement", body = StatementResponse),
-        problem::Unauthorized, problem::NotFound,
+        problem::Unauthorized, problem::Forbidden, problem::NotFound,
     ),
 )]
 pub async fn statement(
@@ -173,7 +173,7 @@ impl RequestBody for AppealBody {}
     request_body = AppealBody,
     responses(
         (status = 201, description = "Appealed: the statement with its appeal", body = StatementResponse),
-        problem::BadBody, problem::Unauthorized, problem::NotFound, problem::Conflict,
+        problem::BadBody, problem::Unauthorized, problem::Forbidden, problem::NotFound, problem::Conflict,
     ),
 )]
 pub async fn appeal(
