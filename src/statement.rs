@@ -121,6 +121,52 @@ pub struct Appeal {
     pub closed: Option<(i64, String)>,
 }
 
+/// What a moderator may add to a decision's statement: the facts in their
+/// words, and the clause or law it rests on (else the decision's default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Note {
+    /// Facts and circumstances, in the moderator's words.
+    pub facts: Option<String>,
+    /// The ground: a clause of the terms, or a law.
+    pub ground: Option<String>,
+}
+
+/// The longest note field, in characters.
+pub const MAX_NOTE_CHARS: usize = 1_000;
+
+impl Note {
+    /// Checks a moderator's note: each field one line of at most
+    /// [`MAX_NOTE_CHARS`] characters; blank is none.
+    ///
+    /// # Errors
+    /// [`crate::error::Error::Invalid`] naming `reason` or `ground`.
+    pub fn parse(facts: Option<&str>, ground: Option<&str>) -> Result<Note, crate::error::Error> {
+        let one = |field: &str, v: Option<&str>| -> Result<Option<String>, crate::error::Error> {
+            let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else {
+                return Ok(None);
+            };
+            let n = v.chars().count();
+            if n > MAX_NOTE_CHARS {
+                return Err(crate::error::Error::invalid(
+                    field,
+                    format!("has {n} characters; the limit is {MAX_NOTE_CHARS}"),
+                ));
+            }
+            if v.chars().any(char::is_control) {
+                return Err(crate::error::Error::invalid(
+                    field,
+                    "may not contain control characters or line breaks",
+                ));
+            }
+            Ok(Some(v.to_owned()))
+        };
+        Ok(Note {
+            facts: one("reason", facts)?,
+            ground: one("ground", ground)?,
+        })
+    }
+}
+
 /// The longest appeal, in characters.
 pub const MAX_APPEAL_CHARS: usize = 5_000;
 

@@ -143,8 +143,16 @@ impl Colloquy {
             };
             let statement = match decision {
                 Some(d) => {
-                    self.statement_for(&comment, d, &Actor::Rules, &reasons, now, now)
-                        .await?
+                    self.statement_for(
+                        &comment,
+                        d,
+                        &Actor::Rules,
+                        &reasons,
+                        &Default::default(),
+                        now,
+                        now,
+                    )
+                    .await?
                 }
                 None => None,
             };

@@ -23,6 +23,7 @@ pub use crate::moderation::Action;
 pub use listing::ThreadInfo;
 pub use post::{FormFields, PostClient, PostInput, Posted, STAMP_LIFETIME_MS};
 pub use rerender::RerenderReport;
+pub use votes::{IP_VOTES_PER_MINUTE, SITE_VOTES_PER_MINUTE};
 
 use crate::audit::Actor;
 use crate::audit::AuditEntry;

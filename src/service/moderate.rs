@@ -16,7 +16,7 @@ use crate::error::{Code, Error, Result};
 use crate::moderation::Action;
 use crate::moderation::Transition;
 use crate::moderation::{self};
-use crate::statement::Decision;
+use crate::statement::{Decision, Note};
 
 impl Colloquy {
     /// The moderation queue (default: pending), newest first.
@@ -100,7 +100,26 @@ impl Colloquy {
         action: Action,
         actor: &Actor,
     ) -> Result<Option<Comment>> {
+        self.moderate_noted(site, id, action, actor, &Note::default())
+            .await
+    }
+
+    /// [`Colloquy::moderate`] with the moderator's `note` for the statement
+    /// of reasons a removal or restriction writes (its reason also goes to
+    /// the audit log).
+    ///
+    /// # Errors
+    /// As [`Colloquy::moderate`].
+    pub async fn moderate_noted(
+        &self,
+        site: &SiteId,
+        id: i64,
+        action: Action,
+        actor: &Actor,
+        note: &Note,
+    ) -> Result<Option<Comment>> {
         self.site(site).await?;
+        let logged: Vec<String> = note.facts.iter().cloned().collect();
         let s = site.as_str();
         for _attempt in 0..MAX_CHANGE_ATTEMPTS {
             let read = self.store.comment_for_change(s, id).await?.ok_or_else(|| {
@@ -115,10 +134,18 @@ impl Colloquy {
                     return Ok(Some(read.comment));
                 }
                 Transition::Delete => {
-                    let mut e = self.entry(current, actor, action.name(), now, Vec::new());
+                    let mut e = self.entry(current, actor, action.name(), now, logged.clone());
                     e.status = None;
                     let statement = self
-                        .statement_for(current, Decision::Delete, actor, &[], current.created, now)
+                        .statement_for(
+                            current,
+                            Decision::Delete,
+                            actor,
+                            &[],
+                            note,
+                            current.created,
+                            now,
+                        )
                         .await?;
                     self.close_appeal(current, action.name(), actor).await?;
                     self.store
@@ -128,7 +155,7 @@ impl Colloquy {
                     return Ok(None);
                 }
                 Transition::Move { to, prior } => {
-                    let mut e = self.entry(current, actor, action.name(), now, Vec::new());
+                    let mut e = self.entry(current, actor, action.name(), now, logged.clone());
                     e.status = Some(to);
                     // Newly published and newly held comments cause
                     // notifications; a moderator's unpublish does not.
@@ -145,7 +172,7 @@ impl Colloquy {
                     };
                     let statement = match decision {
                         Some(d) => {
-                            self.statement_for(current, d, actor, &[], current.created, now)
+                            self.statement_for(current, d, actor, &[], note, current.created, now)
                                 .await?
                         }
                         None => None,

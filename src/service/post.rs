@@ -320,6 +320,7 @@ impl Colloquy {
                                 crate::statement::Decision::Spam,
                                 &Actor::Rules,
                                 &reasons,
+                                &crate::statement::Note::default(),
                                 created,
                                 created,
                             )

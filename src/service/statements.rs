@@ -7,7 +7,7 @@ use crate::clock::{new_id, now_ms, rfc3339};
 use crate::comment::{Comment, SiteId};
 use crate::error::{Code, Error, Result};
 use crate::secret::hash_token;
-use crate::statement::{Decision, Statement, Transparency, MAX_APPEAL_CHARS, REDRESS};
+use crate::statement::{Decision, Note, Statement, Transparency, MAX_APPEAL_CHARS, REDRESS};
 use crate::store::NewStatement;
 
 impl Colloquy {
@@ -28,12 +28,14 @@ impl Colloquy {
 
     /// The statement of a decision about `c`, or `None` when none is owed.
     /// `began` is when the handling began (the post, or the first report).
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn statement_for(
         &self,
         c: &Comment,
         decision: Decision,
         actor: &Actor,
         reasons: &[String],
+        note: &Note,
         began: i64,
         now: i64,
     ) -> Result<Option<NewStatement>> {
@@ -58,6 +60,10 @@ impl Colloquy {
             facts.push_str(&reasons.join("; "));
             facts.push('.');
         }
+        if let Some(n) = &note.facts {
+            facts.push_str(" The moderator's reason: ");
+            facts.push_str(n);
+        }
         Ok(Some(NewStatement {
             statement: Statement {
                 id: new_id(now),
@@ -66,7 +72,10 @@ impl Colloquy {
                 thread: c.thread.to_string(),
                 decision,
                 facts,
-                ground: decision.default_ground().to_owned(),
+                ground: note
+                    .ground
+                    .clone()
+                    .unwrap_or_else(|| decision.default_ground().to_owned()),
                 automated,
                 redress: REDRESS.to_owned(),
                 actor: actor.label(),

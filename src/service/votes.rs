@@ -6,8 +6,15 @@ use crate::audit::Actor;
 use crate::clock::now_ms;
 use crate::comment::{Comment, SiteId, Status};
 use crate::error::{Code, Error, Result};
+use crate::ratelimit::Budget;
 use crate::reader::Reader;
 use crate::vote::{self, Standing, Vote};
+use std::net::IpAddr;
+
+/// Votes one client address may send a site per minute (with rate limits on).
+pub const IP_VOTES_PER_MINUTE: u32 = 120;
+/// Votes a site takes per minute from everyone.
+pub const SITE_VOTES_PER_MINUTE: u32 = 12_000;
 
 impl Colloquy {
     /// Sets `reader`'s vote on a published comment (`Vote::None` takes it
@@ -17,16 +24,26 @@ impl Colloquy {
     /// # Errors
     /// Unknown site, a comment that is not published (404), votes or
     /// downvotes off on the site (403), a reader who cannot be told apart
-    /// (no address: 403).
+    /// (no address: 403); too many votes from one address (429).
     pub async fn vote(
         &self,
         site: &SiteId,
         id: i64,
         reader: &Reader,
+        ip: Option<IpAddr>,
         value: Vote,
     ) -> Result<Standing> {
         let row = self.site(site).await?;
         vote::allowed(value, row.rules.votes, row.rules.downvotes)?;
+        // Each vote is a write: an address gets a budget, like posts.
+        self.spend(
+            Budget::Votes,
+            site.as_str(),
+            ip.map(|ip| crate::net::person(ip, self.config.ipv6_prefix)),
+            IP_VOTES_PER_MINUTE,
+            SITE_VOTES_PER_MINUTE,
+        )
+        .await?;
         let key = reader.key().ok_or_else(|| {
             Error::forbidden(
                 Code::Forbidden,

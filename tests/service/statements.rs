@@ -313,7 +313,54 @@ async fn the_transparency_report_counts_decisions_and_the_median(db: Db) {
     );
 }
 
+async fn a_moderator_gives_the_facts_and_the_ground(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let c = post(&app, "Buy my followers").await;
+    let path = format!(
+        "/api/v1/admin/sites/default/comments/{}/trash?reason=Advertises%20a%20paid%20service&ground=Terms%20%C2%A74.2%20(no%20advertising)",
+        c.id
+    );
+    let (s, v) = app.admin(Method::POST, &path, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, st) = statement(&app, c.id, Some(&c.token)).await;
+    assert!(
+        st["facts"]
+            .as_str()
+            .unwrap()
+            .contains("Advertises a paid service"),
+        "{st}"
+    );
+    assert_eq!(st["ground"], "Terms §4.2 (no advertising)");
+    // A note that cannot be one changes nothing.
+    let other = post(&app, "Another one").await;
+    let long = "x".repeat(1001);
+    let (s, v) = app
+        .admin(
+            Method::POST,
+            &format!(
+                "/api/v1/admin/sites/default/comments/{}/spam?reason={long}",
+                other.id
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")),
+        "{v}"
+    );
+    let (_, again) = app
+        .admin(
+            Method::GET,
+            &format!("/api/v1/admin/sites/default/comments/{}", other.id),
+            None,
+        )
+        .await;
+    assert_eq!(again["status"], "published");
+}
+
 both_backends!(
+    a_moderator_gives_the_facts_and_the_ground,
     a_statement_for_each_kind_of_decision,
     one_appeal_puts_the_comment_back_in_a_queue,
     the_transparency_report_counts_decisions_and_the_median,

@@ -376,7 +376,52 @@ async fn site_settings_turn_votes_and_downvotes_off(db: Db) {
     );
 }
 
+async fn votes_from_one_address_have_a_budget(db: Db) {
+    let proxies = colloquy::net::TrustedProxies::parse(&["127.0.0.1/32"]).unwrap();
+    let Some(app) = spawn_with(db, move |c| {
+        c.trusted_proxies = proxies;
+        c.rate_limit = true;
+    })
+    .await
+    else {
+        return;
+    };
+    let id = post(&app, "t", "Budget").await;
+    let budget = i64::from(colloquy::service::IP_VOTES_PER_MINUTE);
+    for n in 0..budget {
+        let r = vote_as(
+            &app,
+            "198.51.100.7",
+            id,
+            [1, 0][usize::try_from(n % 2).unwrap()],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK, "vote {n}");
+    }
+    // The budget refills at two votes a second: within another minute's
+    // worth of votes sent back to back, one is refused.
+    let mut refused = None;
+    for _ in 0..budget {
+        let r = vote_as(&app, "198.51.100.7", id, 1).await;
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(r);
+            break;
+        }
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let r = refused.expect("the address ran out of votes");
+    assert!(r.headers().contains_key("retry-after"));
+    expect_problem(r, StatusCode::TOO_MANY_REQUESTS).await;
+    // Another reader still votes.
+    let before = counts(&app.list("default", "t", "").await["comments"][0]).0;
+    assert_eq!(
+        counts(&vote_ok(&app, "198.51.100.8", id, 1).await).0,
+        before + 1
+    );
+}
+
 both_backends!(
+    votes_from_one_address_have_a_budget,
     one_vote_per_reader_changed_and_taken_back,
     parallel_votes_from_one_reader_count_once,
     best_order_and_its_pages,

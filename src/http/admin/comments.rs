@@ -158,16 +158,33 @@ pub enum ActResponse {
     },
 }
 
+/// What a moderator adds to the statement of reasons of a removal or
+/// restriction (DSA art. 17): the facts in their words, and the ground.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ActQuery {
+    /// Why, in the moderator's words (one line, at most 1000 characters;
+    /// also in the audit log).
+    #[serde(default)]
+    #[param(max_length = 1000)]
+    reason: Option<String>,
+    /// The clause of the terms or the law applied (default: the decision's).
+    #[serde(default)]
+    #[param(max_length = 1000)]
+    ground: Option<String>,
+}
+
 /// approve, spam, trash, restore, unpublish or delete one comment
 #[utoipa::path(
     post,
     path = "/api/v1/admin/sites/{site}/comments/{id}/{action}",
     tag = tags::ADMIN,
-    params(ActionPath),
+    params(ActionPath, ActQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The comment afterwards", body = ActResponse),
-        problem::Admin,
+        problem::Admin, problem::Invalid,
     ),
 )]
 pub async fn act(
@@ -175,7 +192,9 @@ pub async fn act(
     AdminSite(site): AdminSite,
     Moderator(actor): Moderator,
     ApiPath(ActionPath { id, action, .. }): ApiPath<ActionPath>,
+    ApiQuery(q): ApiQuery<ActQuery>,
 ) -> ApiResult<Json<ActResponse>> {
+    let note = crate::statement::Note::parse(q.reason.as_deref(), q.ground.as_deref())?;
     let action = Action::parse(&action).map_err(|_| {
         Problem::new(
             StatusCode::NOT_FOUND,
@@ -183,7 +202,10 @@ pub async fn act(
             format!("there is no action `{action}`"),
         )
     })?;
-    let after = app.colloquy.moderate(&site, id, action, &actor).await?;
+    let after = app
+        .colloquy
+        .moderate_noted(&site, id, action, &actor, &note)
+        .await?;
     Ok(Json(match after {
         Some(c) => ActResponse::Comment(Box::new(AdminComment::from(&c))),
         None => ActResponse::Deleted { id, deleted: true },

@@ -47,7 +47,7 @@ pub struct VotedResponse {
     request_body = VoteBody,
     responses(
         (status = 200, description = "The comment's votes now", body = VotedResponse),
-        problem::BadBody, problem::Forbidden, problem::NotFound,
+        problem::BadBody, problem::Forbidden, problem::NotFound, problem::RateLimited,
     ),
 )]
 pub async fn vote(
@@ -60,7 +60,7 @@ pub async fn vote(
     let site = site_id(&site)?;
     let value = Vote::parse(b.value)?;
     let reader = app.colloquy.reader(&site, bearer.0.as_deref(), ip).await?;
-    let standing = app.colloquy.vote(&site, id, &reader, value).await?;
+    let standing = app.colloquy.vote(&site, id, &reader, ip, value).await?;
     Ok(Json(VotedResponse {
         id,
         upvotes: standing.upvotes,
