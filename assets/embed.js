@@ -200,8 +200,11 @@
 
   var sortBar = el('div', { class: 'colloquy-bar colloquy-sort' },
     el('label', { for: 'colloquy-order' }, 'Sort'), orderSelect);
+  // Decisions about the reader's own comments (statements of reasons).
+  var decisions = el('div', { class: 'colloquy-decisions', hidden: true });
   var content = el('div', { id: 'colloquy-content' },
     status,
+    decisions,
     sortBar,
     list, moreWrap, compose, closed);
   // Past every comment to the form, for keyboard and screen-reader users
@@ -569,6 +572,7 @@
     }
     saveIdentity();
     if (res.data.status === 'published') rememberOwn(res.data, payload.body, payload.format);
+    rememberMine(res.data);
     fields.body.input.value = '';
     previewBox.hidden = true;
     previewBody.replaceChildren();
@@ -631,6 +635,90 @@
     var all = ownComments();
     all[posted.id] = { token: posted.edit_token, until: Date.parse(posted.edit_until), body: text, format: format };
     keepOwn(all);
+  }
+
+  /* ---- decisions about the reader's own comments ------------------------- */
+
+  // id -> {token, site, thread, kept (ms)}: every comment posted from this
+  // browser, for 90 days, so its author can read the statement of reasons
+  // of a decision about it (and appeal) after the edit window.
+  var mineKey = 'colloquy:mine:' + server;
+  var MINE_MS = 90 * 24 * 3600 * 1000;
+  function mine() {
+    var all = {};
+    try { all = JSON.parse(storage().getItem(mineKey) || '{}') || {}; } catch (e) { all = {}; }
+    var now = Date.now();
+    Object.keys(all).forEach(function (id) { if (!(all[id].kept > now - MINE_MS)) delete all[id]; });
+    return all;
+  }
+  function rememberMine(posted) {
+    var all = mine();
+    all[posted.id] = { token: posted.edit_token, site: site, thread: thread, kept: Date.now() };
+    try { storage().setItem(mineKey, JSON.stringify(all)); } catch (e) { /* not kept */ }
+  }
+
+  // The reader's own comments of this thread that are not shown: the
+  // latest decision about each, if there is one (at most 10 asked).
+  async function showDecisions() {
+    var all = mine();
+    var ids = Object.keys(all).filter(function (id) {
+      return all[id].site === site && all[id].thread === thread && !nodes.has(Number(id));
+    }).slice(-10);
+    for (var i = 0; i < ids.length; i++) {
+      var id = ids[i];
+      var res;
+      try {
+        res = await getJson(siteApi + '/comments/' + encodeURIComponent(id) + '/statement',
+          { headers: { Authorization: 'Bearer ' + all[id].token } });
+      } catch (e) { continue; }
+      if (res.r.ok) decisions.append(decision(id, all[id].token, res.data));
+    }
+    decisions.hidden = decisions.children.length === 0;
+  }
+
+  function decision(id, token, s) {
+    var box = el('section', { class: 'colloquy-decision', 'aria-label': 'A decision about your comment' },
+      el('h3', {}, 'A decision about your comment'),
+      el('p', { class: 'colloquy-facts' }, s.facts),
+      el('p', {}, el('strong', {}, 'Ground: '), s.ground),
+      el('p', {}, s.automated ? 'Decided by automated means.' : 'Decided by a moderator.'),
+      el('p', { class: 'colloquy-redress' }, s.redress));
+    var appealed = function (a) {
+      return el('p', { class: 'colloquy-appealed' }, 'You appealed on ' + readableTime(a.created) + '. ' +
+        (a.closed ? 'The moderators decided again: ' + a.outcome + '.' : 'The moderators will look at it again.'));
+    };
+    if (s.appeal) {
+      box.append(appealed(s.appeal));
+      return box;
+    }
+    var area = el('textarea', { class: 'colloquy-appeal', rows: 3, 'aria-label': 'Why the decision should change' });
+    var send = el('button', { type: 'button' }, 'Appeal');
+    var form = el('p', {}, area, send);
+    send.addEventListener('click', async function () {
+      if (!area.value.trim()) { area.focus(); return; }
+      send.disabled = true;
+      var res;
+      try {
+        res = await getJson(siteApi + '/comments/' + encodeURIComponent(id) + '/appeal', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + token },
+          body: JSON.stringify({ text: area.value })
+        });
+      } catch (e) {
+        send.disabled = false;
+        say('failed', 'The appeal was not sent: the comment server does not answer.');
+        return;
+      }
+      if (!res.r.ok) {
+        send.disabled = false;
+        say('failed', 'The appeal was not sent: ' + sentence(res.data.detail || 'the server answered ' + res.r.status));
+        return;
+      }
+      form.replaceWith(appealed(res.data.appeal));
+      say('ok', 'Your appeal was sent.');
+    });
+    box.append(form);
+    return box;
   }
 
   function ownControls(c, article, body, footer) {
@@ -826,6 +914,7 @@
       showTips();
       showPage(data.comments);
       goToLinked();
+      showDecisions();
     } catch (e) {
       // A browser hides why a cross-origin request failed; a server that
       // does not list this page's origin and one that does not answer look

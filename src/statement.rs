@@ -74,9 +74,9 @@ impl Decision {
 
 /// How an author can contest a decision (art. 17(3)(f)).
 pub const REDRESS: &str =
-    "You can appeal once to the site's moderators (POST …/comments/{id}/appeal with \
-     the comment's edit token), who will look at the decision again; you can also turn to a \
-     certified out-of-court dispute settlement body (DSA art. 21) or to the courts.";
+    "You can appeal once to the site's moderators, who will look at the decision again; \
+     you can also turn to a certified out-of-court dispute settlement body (DSA art. 21) \
+     or to the courts.";
 
 /// A stored statement of reasons.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -44,13 +44,18 @@ impl Colloquy {
         }
         let automated = matches!(actor, Actor::Rules | Actor::System);
         let who = if automated {
-            "The site's automated moderation rules"
+            "the site's automated moderation rules"
         } else {
-            "A moderator of the site"
+            "a moderator of the site"
+        };
+        let stamp = rfc3339(now);
+        let when = match (stamp.get(..10), stamp.get(11..16)) {
+            (Some(day), Some(hm)) => format!("{day} {hm} UTC"),
+            _ => stamp.clone(),
         };
         let mut facts = format!(
-            "{who} decided on {} about your comment {} on `{}`. {}",
-            rfc3339(now),
+            "On {when}, {} decided about your comment {} on “{}”. {}",
+            who,
             c.id,
             c.thread,
             decision.effect()

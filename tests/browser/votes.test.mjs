@@ -126,4 +126,52 @@ describe('votes and pins', () => {
     assert.deepEqual(problems, []);
     await context.close();
   });
+
+  it('shows its author the statement of a decision, takes the appeal, and the moderators see it', async () => {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+    const page = await context.newPage();
+    const problems = watch(page);
+    await page.goto(site.article({ thread: 'news/appeal' }));
+    await page.locator('#colloquy-format option').first().waitFor({ state: 'attached' });
+    await page.getByLabel('Name').fill('Eve');
+    await page.getByLabel('Comment', { exact: true }).fill('My honest opinion');
+    await page.getByRole('button', { name: 'Post comment' }).click();
+    await page.locator('li.colloquy-comment').waitFor();
+    const id = Number((await page.locator('li.colloquy-comment').getAttribute('id')).replace('comment-', ''));
+    const trashed = await colloquy.admin('POST',
+      `/api/v1/admin/sites/default/comments/${id}/trash?reason=${encodeURIComponent('Insults another reader')}`);
+    assert.equal(trashed.status, 200);
+
+    await page.reload();
+    const box = page.getByRole('region', { name: 'A decision about your comment' });
+    await box.waitFor();
+    assert.match(await box.locator('.colloquy-facts').textContent(), /rejected.*Insults another reader/);
+    assert.match(await box.textContent(), /Decided by a moderator/);
+    await box.getByLabel('Why the decision should change').fill('It was not an insult');
+    await box.getByRole('button', { name: 'Appeal' }).click();
+    await box.locator('.colloquy-appealed').waitFor();
+    await screenshot(page, '62-embed-decision-appealed');
+    assert.deepEqual(problems, []);
+    await context.close();
+
+    // The moderators' appealed view shows it with the appeal; approving it closes the appeal.
+    const mod = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+    const mp = await mod.newPage();
+    const modProblems = watch(mp);
+    await mp.goto(`${colloquy.base}/sites/default/moderation`);
+    await mp.getByLabel('Admin token').fill(ADMIN_TOKEN);
+    await mp.getByRole('button', { name: 'Sign in' }).click();
+    await mp.getByRole('button', { name: 'Sign out' }).waitFor();
+    await mp.getByLabel('Show').selectOption('appealed');
+    const item = mp.locator(`#mod-${id}`);
+    await item.locator('.mod-appeal blockquote').waitFor();
+    assert.equal(await item.locator('.mod-appeal blockquote').textContent(), 'It was not an insult');
+    await screenshot(mp, '63-moderation-appealed');
+    await item.getByRole('button', { name: 'Approve the comment by Eve' }).click();
+    await item.waitFor({ state: 'detached' });
+    const statement = await colloquy.admin('GET', `/api/v1/admin/sites/default/comments/${id}/statement`);
+    assert.equal(statement.body.appeal.outcome, 'approve');
+    assert.deepEqual(modProblems, []);
+    await mod.close();
+  });
 });
