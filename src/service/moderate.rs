@@ -284,6 +284,34 @@ impl Colloquy {
             )
             .await?;
         self.changed(&current.site, &current.thread);
+        if outcome == crate::outbox::LinkOutcome::Done {
+            // A link is a moderator's decision too: its statement (written
+            // after the move, which the link's transaction made) and the
+            // end of an open appeal.
+            let decision = match to {
+                Status::Spam => Some(Decision::Spam),
+                Status::Trash => Some(Decision::Trash),
+                _ => None,
+            };
+            let actor = Actor::System;
+            if let Some(d) = decision {
+                let statement = self
+                    .statement_for(
+                        &current,
+                        d,
+                        &Actor::Moderator("email-link".to_owned()),
+                        &[],
+                        &Note::default(),
+                        current.created,
+                        now,
+                    )
+                    .await?;
+                if let Some(st) = statement {
+                    self.store.add_statement(&st).await?;
+                }
+            }
+            self.close_appeal(&current, action.name(), &actor).await?;
+        }
         Ok(outcome)
     }
 }

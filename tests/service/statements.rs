@@ -359,7 +359,40 @@ async fn a_moderator_gives_the_facts_and_the_ground(db: Db) {
     assert_eq!(again["status"], "published");
 }
 
+async fn a_one_click_link_writes_a_statement_too(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    app.patch_site("default", json!({"moderation": "hold"}))
+        .await;
+    let c = post(&app, "Held, then spam by e-mail").await;
+    let signer = colloquy::keys::Keys::read_file(&app.key_file)
+        .unwrap()
+        .link_signer();
+    let link = colloquy::notify::links::Link {
+        site: "default".to_owned(),
+        comment: c.id,
+        action: colloquy::notify::links::LinkAction::Spam,
+        from: Some(colloquy::comment::Status::Pending),
+        nonce: Some("statement-test".to_owned()),
+        expires: colloquy::clock::now_ms() / 1000 + 600,
+    };
+    let r = app
+        .client
+        .post(signer.url(&app.base, &link))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (s, v) = statement(&app, c.id, Some(&c.token)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["decision"].as_str(), v["automated"].as_bool()),
+        (Some("spam"), Some(false)),
+        "{v}"
+    );
+}
+
 both_backends!(
+    a_one_click_link_writes_a_statement_too,
     a_moderator_gives_the_facts_and_the_ground,
     a_statement_for_each_kind_of_decision,
     one_appeal_puts_the_comment_back_in_a_queue,
