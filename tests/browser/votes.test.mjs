@@ -115,13 +115,13 @@ describe('votes and pins', () => {
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
     await page.getByLabel('Show').selectOption('published');
     const item = page.locator(`#mod-${c.id}`);
-    await item.getByRole('button', { name: 'Pin the comment by Dee' }).click();
+    await item.getByRole('button', { name: 'Pin the comment by Dee', exact: true }).click();
     await page.locator(`#mod-${c.id} .mod-pinned`).waitFor();
     const listed = (await colloquy.api('GET', '/api/v1/sites/default/threads/news%2Fmod-pin/comments')).body.comments;
     assert.equal(listed[0].pinned, true);
     await screenshot(page, '61-moderation-pinned');
     await page.locator(`#mod-${c.id}`).getByRole('button', { name: 'Unpin the comment by Dee' }).click();
-    await page.locator(`#mod-${c.id}`).getByRole('button', { name: 'Pin the comment by Dee' }).waitFor();
+    await page.locator(`#mod-${c.id}`).getByRole('button', { name: 'Pin the comment by Dee', exact: true }).waitFor();
     assert.equal(await page.locator(`#mod-${c.id} .mod-pinned`).count(), 0);
     assert.deepEqual(problems, []);
     await context.close();
