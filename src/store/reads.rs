@@ -42,7 +42,8 @@ impl Store {
     }
 
     /// Published comments of a thread, a page at a time: pinned ones
-    /// first, then in `order` (`best`: highest Wilson score, then oldest);
+    /// first, then in `order` (`best`: highest Wilson score, then oldest:
+    /// ascending `best_rank`);
     /// `after` is the last item of the page before.
     ///
     /// # Errors
@@ -63,40 +64,34 @@ impl Store {
             .bind(thread.to_owned())
             .push(" AND status = 'published'");
         if let Some(p) = after {
-            // Rows after `p` in (pinned DESC, [wilson DESC,] time): a lower
-            // pin, or the same pin and later in the rest of the order.
-            let pinned = i64::from(p.pinned);
-            sql.push(" AND (pinned < ")
-                .bind(pinned)
-                .push(" OR (pinned = ")
-                .bind(pinned)
-                .push(" AND ");
-            let time = |sql: &mut Sql, cmp: &str| {
-                sql.push(&format!("(created, id) {cmp} ("))
-                    .bind(p.created)
-                    .push(", ")
-                    .bind(p.id)
-                    .push(")");
+            // Rows after `p` in (pinned DESC, [best_rank,] time): from a
+            // pinned item, the rest of the pinned ones and every unpinned
+            // one; from an unpinned item, one row comparison the index
+            // seeks to.
+            sql.push(if p.pinned {
+                " AND (pinned = 0 OR (pinned = 1 AND "
+            } else {
+                " AND pinned = 0 AND ("
+            });
+            let (cmp, rank) = match order {
+                Order::Oldest => (">", false),
+                Order::Newest => ("<", false),
+                Order::Best => (">", true),
             };
-            match order {
-                Order::Oldest => time(&mut sql, ">"),
-                Order::Newest => time(&mut sql, "<"),
-                Order::Best => {
-                    sql.push("(wilson < ")
-                        .bind(p.wilson)
-                        .push(" OR (wilson = ")
-                        .bind(p.wilson)
-                        .push(" AND ");
-                    time(&mut sql, ">");
-                    sql.push("))");
-                }
+            if rank {
+                sql.push("(best_rank, created, id) > (")
+                    .bind(-p.wilson)
+                    .push(", ");
+            } else {
+                sql.push(&format!("(created, id) {cmp} ("));
             }
-            sql.push("))");
+            sql.bind(p.created).push(", ").bind(p.id).push(")");
+            sql.push(if p.pinned { "))" } else { ")" });
         }
         sql.push(match order {
             Order::Oldest => " ORDER BY pinned DESC, created ASC, id ASC LIMIT ",
             Order::Newest => " ORDER BY pinned DESC, created DESC, id DESC LIMIT ",
-            Order::Best => " ORDER BY pinned DESC, wilson DESC, created ASC, id ASC LIMIT ",
+            Order::Best => " ORDER BY pinned DESC, best_rank ASC, created ASC, id ASC LIMIT ",
         })
         .bind(limit);
         let rows = sql.fetch_all(&self.read).await?;

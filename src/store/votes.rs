@@ -182,8 +182,8 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let after = standing(&row)?;
-        sqlx::query("UPDATE comments SET wilson = $1 WHERE site = $2 AND id = $3")
-            .bind(crate::vote::wilson(after.upvotes, after.downvotes))
+        sqlx::query("UPDATE comments SET best_rank = $1 WHERE site = $2 AND id = $3")
+            .bind(-crate::vote::wilson(after.upvotes, after.downvotes))
             .bind(site)
             .bind(id)
             .execute(&mut *tx)
