@@ -420,7 +420,47 @@ async fn votes_from_one_address_have_a_budget(db: Db) {
     );
 }
 
+async fn a_vote_on_one_server_is_in_the_next_listing_of_another(db: Db) {
+    let dir = temp_dir();
+    let Some(database) = fresh_database(db, &dir).await else {
+        return;
+    };
+    let a = spawn_on(database.clone(), dir, |_| {}).await;
+    // On SQLite one process owns the file: the other server is the same.
+    let b = match db {
+        Db::Sqlite => None,
+        Db::Postgres => {
+            let keys = a.key_file.clone();
+            Some(spawn_on(database, temp_dir(), |c| c.key_file = Some(keys)).await)
+        }
+    };
+    let other = b.as_ref().unwrap_or(&a);
+    let id = post(&a, "x", "Across servers").await;
+    // The other server has the listing cached, then a vote lands on the first.
+    for _ in 0..2 {
+        assert_eq!(
+            counts(&other.list("default", "x", "").await["comments"][0]),
+            (0, 0, 0)
+        );
+    }
+    assert_eq!(counts(&vote_ok(&a, "127.0.0.1", id, 1).await), (1, 0, 1));
+    let after = other.list("default", "x", "").await;
+    assert_eq!(counts(&after["comments"][0]), (1, 0, 1), "{after}");
+    // A pin too.
+    a.admin(
+        Method::PUT,
+        &format!("/api/v1/admin/sites/default/comments/{id}/pin"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        other.list("default", "x", "").await["comments"][0]["pinned"],
+        true
+    );
+}
+
 both_backends!(
+    a_vote_on_one_server_is_in_the_next_listing_of_another,
     votes_from_one_address_have_a_budget,
     one_vote_per_reader_changed_and_taken_back,
     parallel_votes_from_one_reader_count_once,
