@@ -6,7 +6,7 @@
  *           data-colloquy-site="default" data-colloquy-thread="news/2026/hello"></script>
  *
  * Optional: data-colloquy-target (a selector, default "#colloquy"),
- * data-colloquy-order ("oldest" or "newest"), data-colloquy-page-size
+ * data-colloquy-order ("oldest", "newest" or "best"), data-colloquy-page-size
  * (1-200, default 20), data-colloquy-theme ("light", "dark" or "auto"),
  * data-colloquy-css="none" (no shadow root: the page styles the widget),
  * data-colloquy-title and data-colloquy-url (the article's title and
@@ -29,7 +29,8 @@
   var site = opts.colloquySite || 'default';
   var thread = opts.colloquyThread || location.pathname;
   var pageSize = Math.min(200, Math.max(1, parseInt(opts.colloquyPageSize, 10) || 20));
-  var order = opts.colloquyOrder === 'newest' ? 'newest' : 'oldest';
+  function orderOf(v) { return v === 'newest' || v === 'best' ? v : 'oldest'; }
+  var order = orderOf(opts.colloquyOrder);
   var siteApi = server + '/api/v1/sites/' + encodeURIComponent(site);
   var threadApi = siteApi + '/threads/' + encodeURIComponent(thread);
 
@@ -143,7 +144,8 @@
   var status = el('p', { class: 'colloquy-notice', role: 'status', tabindex: '-1', hidden: true });
   var orderSelect = el('select', { id: 'colloquy-order' },
     el('option', { value: 'oldest' }, 'Oldest first'),
-    el('option', { value: 'newest' }, 'Newest first'));
+    el('option', { value: 'newest' }, 'Newest first'),
+    el('option', { value: 'best' }, 'Best first'));
   orderSelect.value = order;
   var list = el('ol', { class: 'colloquy-comments' });
   var more = el('button', { type: 'button' }, 'More comments');
@@ -205,8 +207,11 @@
 
   var sortBar = el('div', { class: 'colloquy-bar colloquy-sort' },
     el('label', { for: 'colloquy-order' }, 'Sort'), orderSelect);
+  // Decisions about the reader's own comments (statements of reasons).
+  var decisions = el('div', { class: 'colloquy-decisions', hidden: true });
   var content = el('div', { id: 'colloquy-content' },
     status,
+    decisions,
     sortBar,
     list, moreWrap, compose, closed);
   // Past every comment to the form, for keyboard and screen-reader users
@@ -301,15 +306,79 @@
     body.innerHTML = c.html; // rendered and sanitized by the server
     var reply = el('button', { type: 'button', class: 'colloquy-reply', 'aria-label': 'Reply to ' + name }, 'Reply');
     reply.addEventListener('click', function () { startReply(c.id, name); });
-    var footer = el('footer', {}, reply);
+    var footer = el('footer', {}, voteButtons(c, name), reply);
+    var pin = c.pinned ? el('span', { class: 'colloquy-pinned' }, 'Pinned') : null;
     var article = el('article', { tabindex: '-1', 'aria-label': 'Comment by ' + name },
-      el('header', {}, author, ' ',
+      el('header', {}, pin, pin ? ' ' : null, author, ' ',
         el('a', { class: 'colloquy-permalink', href: '#comment-' + c.id },
           el('time', { datetime: c.created, title: readableTime(c.created) }, relativeTime(c.created)))),
       body,
       footer);
     ownControls(c, article, body, footer);
-    return el('li', { class: 'colloquy-comment', id: 'comment-' + c.id }, article);
+    return el('li', { class: 'colloquy-comment' + (c.pinned ? ' colloquy-is-pinned' : ''), id: 'comment-' + c.id }, article);
+  }
+
+  /* ---- votes ------------------------------------------------------------ */
+
+  // What the site allows (from the bootstrap), and this reader's own votes
+  // (remembered in the browser, so the buttons show them pressed).
+  var votesAllowed = { up: false, down: false };
+  var votesKey = 'colloquy-votes:' + server + ':' + site;
+  function myVotes() {
+    try { return JSON.parse(storage().getItem(votesKey) || '{}') || {}; } catch (e) { return {}; }
+  }
+  function rememberVote(id, value) {
+    var all = myVotes();
+    if (value) all[id] = value; else delete all[id];
+    try { storage().setItem(votesKey, JSON.stringify(all)); } catch (e) { /* private mode */ }
+  }
+
+  function voteButtons(c, name) {
+    if (!votesAllowed.up) return null;
+    var mine = myVotes()[c.id] || 0;
+    var up = el('button', { type: 'button', class: 'colloquy-vote colloquy-vote-up', 'aria-pressed': String(mine === 1) });
+    var down = votesAllowed.down
+      ? el('button', { type: 'button', class: 'colloquy-vote colloquy-vote-down', 'aria-pressed': String(mine === -1) })
+      : null;
+    var score = el('span', { class: 'colloquy-score' });
+    function show(u, d, value) {
+      mine = value;
+      up.replaceChildren('▲ ', el('span', { class: 'colloquy-count' }, String(u)));
+      up.setAttribute('aria-label', 'Upvote the comment by ' + name + ' (' + u + ')');
+      up.setAttribute('aria-pressed', String(value === 1));
+      if (down) {
+        down.replaceChildren('▼ ', el('span', { class: 'colloquy-count' }, String(d)));
+        down.setAttribute('aria-label', 'Downvote the comment by ' + name + ' (' + d + ')');
+        down.setAttribute('aria-pressed', String(value === -1));
+      }
+      score.textContent = 'Score ' + (u - d);
+    }
+    async function cast(value) {
+      var v = mine === value ? 0 : value; // pressing it again takes it back
+      up.disabled = true; if (down) down.disabled = true;
+      var res;
+      try {
+        res = await getJson(siteApi + '/comments/' + c.id + '/vote', {
+          method: 'POST', headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ value: v })
+        });
+      } catch (e) {
+        say('failed', 'The vote was not counted: the comment server does not answer.');
+        return;
+      } finally {
+        up.disabled = false; if (down) down.disabled = false;
+      }
+      if (!res.r.ok) {
+        say('failed', 'The vote was not counted: ' + sentence(res.data.detail || 'the server answered ' + res.r.status));
+        return;
+      }
+      rememberVote(c.id, res.data.value);
+      show(res.data.upvotes, res.data.downvotes, res.data.value);
+    }
+    up.addEventListener('click', function () { cast(1); });
+    if (down) down.addEventListener('click', function () { cast(-1); });
+    show(c.upvotes || 0, c.downvotes || 0, mine);
+    return el('span', { class: 'colloquy-votes', role: 'group', 'aria-label': 'Votes' }, up, down, score);
   }
 
   // Places a comment under its parent when the parent is shown, at the top
@@ -531,6 +600,7 @@
     }
     saveIdentity();
     if (res.data.status === 'published') rememberOwn(res.data, payload.body, payload.format);
+    rememberMine(res.data);
     fields.body.input.value = '';
     previewBox.hidden = true;
     previewBody.replaceChildren();
@@ -593,6 +663,90 @@
     var all = ownComments();
     all[posted.id] = { token: posted.edit_token, until: Date.parse(posted.edit_until), body: text, format: format };
     keepOwn(all);
+  }
+
+  /* ---- decisions about the reader's own comments ------------------------- */
+
+  // id -> {token, site, thread, kept (ms)}: every comment posted from this
+  // browser, for 90 days, so its author can read the statement of reasons
+  // of a decision about it (and appeal) after the edit window.
+  var mineKey = 'colloquy:mine:' + server;
+  var MINE_MS = 90 * 24 * 3600 * 1000;
+  function mine() {
+    var all = {};
+    try { all = JSON.parse(storage().getItem(mineKey) || '{}') || {}; } catch (e) { all = {}; }
+    var now = Date.now();
+    Object.keys(all).forEach(function (id) { if (!(all[id].kept > now - MINE_MS)) delete all[id]; });
+    return all;
+  }
+  function rememberMine(posted) {
+    var all = mine();
+    all[posted.id] = { token: posted.edit_token, site: site, thread: thread, kept: Date.now() };
+    try { storage().setItem(mineKey, JSON.stringify(all)); } catch (e) { /* not kept */ }
+  }
+
+  // The reader's own comments of this thread that are not shown: the
+  // latest decision about each, if there is one (at most 10 asked).
+  async function showDecisions() {
+    var all = mine();
+    var ids = Object.keys(all).filter(function (id) {
+      return all[id].site === site && all[id].thread === thread && !nodes.has(Number(id));
+    }).slice(-10);
+    for (var i = 0; i < ids.length; i++) {
+      var id = ids[i];
+      var res;
+      try {
+        res = await getJson(siteApi + '/comments/' + encodeURIComponent(id) + '/statement',
+          { headers: { Authorization: 'Bearer ' + all[id].token } });
+      } catch (e) { continue; }
+      if (res.r.ok) decisions.append(decision(id, all[id].token, res.data));
+    }
+    decisions.hidden = decisions.children.length === 0;
+  }
+
+  function decision(id, token, s) {
+    var box = el('section', { class: 'colloquy-decision', 'aria-label': 'A decision about your comment' },
+      el('h3', {}, 'A decision about your comment'),
+      el('p', { class: 'colloquy-facts' }, s.facts),
+      el('p', {}, el('strong', {}, 'Ground: '), s.ground),
+      el('p', {}, s.automated ? 'Decided by automated means.' : 'Decided by a moderator.'),
+      el('p', { class: 'colloquy-redress' }, s.redress));
+    var appealed = function (a) {
+      return el('p', { class: 'colloquy-appealed' }, 'You appealed on ' + readableTime(a.created) + '. ' +
+        (a.closed ? 'The moderators decided again: ' + a.outcome + '.' : 'The moderators will look at it again.'));
+    };
+    if (s.appeal) {
+      box.append(appealed(s.appeal));
+      return box;
+    }
+    var area = el('textarea', { class: 'colloquy-appeal', rows: 3, 'aria-label': 'Why the decision should change' });
+    var send = el('button', { type: 'button' }, 'Appeal');
+    var form = el('p', {}, area, send);
+    send.addEventListener('click', async function () {
+      if (!area.value.trim()) { area.focus(); return; }
+      send.disabled = true;
+      var res;
+      try {
+        res = await getJson(siteApi + '/comments/' + encodeURIComponent(id) + '/appeal', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + token },
+          body: JSON.stringify({ text: area.value })
+        });
+      } catch (e) {
+        send.disabled = false;
+        say('failed', 'The appeal was not sent: the comment server does not answer.');
+        return;
+      }
+      if (!res.r.ok) {
+        send.disabled = false;
+        say('failed', 'The appeal was not sent: ' + sentence(res.data.detail || 'the server answered ' + res.r.status));
+        return;
+      }
+      form.replaceWith(appealed(res.data.appeal));
+      say('ok', 'Your appeal was sent.');
+    });
+    box.append(form);
+    return box;
   }
 
   function ownControls(c, article, body, footer) {
@@ -720,7 +874,7 @@
     toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
   });
   orderSelect.addEventListener('change', function () {
-    order = orderSelect.value === 'newest' ? 'newest' : 'oldest';
+    order = orderOf(orderSelect.value);
     restart();
   });
   // Keyboard users go on reading at the first comment the click brought.
@@ -779,6 +933,7 @@
         closed.hidden = false;
       }
       stamp = data.stamp.stamp;
+      if (data.votes) votesAllowed = { up: !!data.votes.up, down: !!data.votes.down };
       formats = data.formats.formats;
       notifyWrap.hidden = !data.formats.reply_notifications;
       fields.format.input.replaceChildren.apply(fields.format.input, formats.map(function (x) {
@@ -787,6 +942,7 @@
       showTips();
       showPage(data.comments);
       goToLinked();
+      showDecisions();
     } catch (e) {
       // A browser hides why a cross-origin request failed; a server that
       // does not list this page's origin and one that does not answer look

@@ -140,6 +140,7 @@
       meta('Homepage', c.homepage),
       meta('IP hash', c.ip_hash ? el('code', {}, c.ip_hash) : null),
       meta('Format', c.format),
+      meta('Votes', (c.upvotes || 0) + ' up, ' + (c.downvotes || 0) + ' down'),
       meta('Reasons', reasons.length
         ? el('ul', { class: 'mod-reasons' }, ...reasons.map(function (r) { return el('li', {}, r); }))
         : null)
@@ -156,11 +157,18 @@
       b.addEventListener('click', function () { act(c, a[0], li); });
       actions.append(b);
     });
+    if (c.status === 'published' || c.pinned) {
+      var label = c.pinned ? 'Unpin' : 'Pin';
+      var pin = el('button', { type: 'button', 'data-action': c.pinned ? 'unpin' : 'pin', 'aria-label': label + ' the comment by ' + name }, label);
+      pin.addEventListener('click', function () { setPin(c, !c.pinned, li); });
+      actions.append(pin);
+    }
     var li = el('li', { class: 'mod-item', id: 'mod-' + c.id, 'data-id': c.id },
       el('article', { 'aria-labelledby': 'mod-' + c.id + '-title' },
         el('header', {}, check,
           el('h3', { id: 'mod-' + c.id + '-title' }, name),
-          el('span', { class: 'mod-state mod-state-' + c.status }, c.status)),
+          el('span', { class: 'mod-state mod-state-' + c.status }, c.status),
+          c.pinned ? el('span', { class: 'mod-state mod-pinned' }, 'pinned') : null),
         dl, body, actions));
     return li;
   }
@@ -171,7 +179,9 @@
       queue.replaceChildren();
       selectAll.checked = false;
     }
-    var q = new URLSearchParams({ status: filter.value, limit: '50' });
+    var q = new URLSearchParams(filter.value === 'appealed'
+      ? { view: 'appealed', limit: '50' }
+      : { status: filter.value, limit: '50' });
     if (cursor) q.set('cursor', cursor);
     var data;
     try {
@@ -180,7 +190,11 @@
       if (!(e instanceof Refused)) say('The queue cannot be loaded: ' + e.message + '.', 'failed');
       return;
     }
-    data.comments.forEach(function (c) { queue.append(item(c)); });
+    data.comments.forEach(function (c) {
+      var li = item(c);
+      queue.append(li);
+      if (filter.value === 'appealed') showAppeal(c, li);
+    });
     cursor = data.next_cursor || null;
     more.hidden = !cursor;
     empty.hidden = queue.children.length > 0;
@@ -189,7 +203,35 @@
   var done = { approve: 'approved', spam: 'marked as spam', trash: 'moved to the trash' };
 
   function stillShown(status) {
+    // A decision closes an appeal: the comment leaves the appealed view.
     return filter.value === 'all' || filter.value === status;
+  }
+
+  // The decision appealed and what its author wrote, above the actions.
+  async function showAppeal(c, li) {
+    var s;
+    try { s = await call('GET', '/comments/' + c.id + '/statement'); } catch (e) { return; }
+    if (!s.appeal) return;
+    var box = el('div', { class: 'mod-appeal' },
+      el('p', {}, el('strong', {}, 'Appealed: '), 'decision ' + s.decision + ' (' + s.ground + ').'),
+      el('blockquote', {}, s.appeal.text));
+    var actions = li.querySelector('.mod-actions');
+    if (actions) actions.before(box);
+  }
+
+  async function setPin(c, pinned, li) {
+    var after;
+    try {
+      after = await call(pinned ? 'PUT' : 'DELETE', '/comments/' + c.id + '/pin');
+    } catch (e) {
+      if (!(e instanceof Refused)) say('That did not work: ' + e.message + '.', 'failed');
+      return;
+    }
+    say('The comment by ' + (c.author || 'Anonymous') + ' was ' + (pinned ? 'pinned: it comes first in every order.' : 'unpinned.'));
+    var fresh = item(after);
+    li.replaceWith(fresh);
+    var again = fresh.querySelector('[data-action=' + (pinned ? 'unpin' : 'pin') + ']');
+    if (again) again.focus();
   }
 
   // Keeps keyboard focus in the list after an item leaves it.

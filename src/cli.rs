@@ -107,6 +107,11 @@ enum Command {
         #[command(subcommand)]
         command: ScoringCommand,
     },
+    /// Reports on a site's moderation.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,6 +146,27 @@ enum ScoringCommand {
         /// The file to write.
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// Decisions on a site's comments in a period (DSA art. 24): counts by decision, ground and automated or manual, and the median handling time.
+    Transparency {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// The first day (YYYY-MM-DD, UTC) or moment (RFC 3339).
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// The last day, included (YYYY-MM-DD), or the moment the period ends (RFC 3339).
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        /// json or csv.
+        #[arg(long, value_name = "FORMAT", default_value = "json")]
+        format: String,
         #[command(flatten)]
         service: ServiceArgs,
     },
@@ -222,6 +248,16 @@ pub(crate) fn run() -> ExitCode {
             service,
         } => export(&site, &format, include_private, output.as_deref(), &service),
         Command::Scoring { command } => scoring(command),
+        Command::Report {
+            command:
+                ReportCommand::Transparency {
+                    site,
+                    from,
+                    to,
+                    format,
+                    service,
+                },
+        } => transparency(&site, &from, &to, &format, &service),
     };
     match result {
         Ok(code) => code,
@@ -458,6 +494,69 @@ fn rerender(site: &str, args: &ServiceArgs) -> Result<ExitCode, String> {
             "{}: {} comments checked, {} re-rendered, {} skipped (format no longer exists)\n",
             site, report.checked, report.rerendered, report.skipped
         ))?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn transparency(
+    site: &str,
+    from: &str,
+    to: &str,
+    format: &str,
+    args: &ServiceArgs,
+) -> Result<ExitCode, String> {
+    let date = |s: &str, end: bool, flag: &str| {
+        colloquy::clock::parse_date(s, end)
+            .ok_or_else(|| format!("--{flag} {s:?}: give a day (2026-11-26) or an RFC 3339 time"))
+    };
+    let (start, end) = (date(from, false, "from")?, date(to, true, "to")?);
+    if !matches!(format, "json" | "csv") {
+        return Err(format!("--format {format:?}: use json or csv"));
+    }
+    let site = colloquy::comment::SiteId::parse(site).map_err(|e| e.to_string())?;
+    let config = args.load()?;
+    runtime()?.block_on(async move {
+        let service = open_service(config).await?;
+        let report = service
+            .transparency(&site, start, end)
+            .await
+            .map_err(|e| e.to_string())?;
+        let out = if format == "json" {
+            let mut v = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("site".into(), site.as_str().into());
+                o.insert("from".into(), colloquy::clock::rfc3339(start).into());
+                o.insert("to".into(), colloquy::clock::rfc3339(end).into());
+            }
+            format!("{v:#}\n")
+        } else {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let mut row = |a: &str, b: &str, c: String| {
+                w.write_record([a, b, c.as_str()])
+                    .map_err(|e| e.to_string())
+            };
+            row("measure", "value", "count".into())?;
+            row("total", "", report.total.to_string())?;
+            for (k, n) in &report.by_decision {
+                row("decision", k, n.to_string())?;
+            }
+            for (k, n) in &report.by_ground {
+                row("ground", k, n.to_string())?;
+            }
+            row("automated", "true", report.automated.to_string())?;
+            row("automated", "false", report.manual.to_string())?;
+            row("appealed", "", report.appealed.to_string())?;
+            row(
+                "median_handling_secs",
+                "",
+                report
+                    .median_handling_secs
+                    .map_or_else(String::new, |s| s.to_string()),
+            )?;
+            let bytes = w.into_inner().map_err(|e| e.to_string())?;
+            String::from_utf8(bytes).map_err(|e| e.to_string())?
+        };
+        say(&out)?;
         Ok(ExitCode::SUCCESS)
     })
 }

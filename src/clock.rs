@@ -52,6 +52,23 @@ pub fn rfc3339(ms: i64) -> String {
     t.format(&f).unwrap_or_default()
 }
 
+/// A date as a command line gives it, in ms since the epoch: RFC 3339
+/// (`2026-11-26T15:10:00Z`) as it is, or a day (`2026-11-26`, UTC) — its
+/// start, or with `end_of_day` the start of the next day (so `--to DAY`
+/// includes that day).
+pub fn parse_date(s: &str, end_of_day: bool) -> Option<i64> {
+    use time::format_description::well_known::Rfc3339;
+    let s = s.trim();
+    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+        return i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok();
+    }
+    let f = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(s, &f).ok()?;
+    let day = if end_of_day { day.next_day()? } else { day };
+    let t = day.midnight().assume_utc();
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 /// A fresh time-ordered id below 2^53 (comments, audit and outbox rows).
 ///
 /// Ids of one process strictly increase: a tick is taken per id, and more

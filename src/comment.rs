@@ -496,6 +496,8 @@ pub struct Comment {
     pub reasons: Vec<String>,
     /// The author asked for an e-mail when a reply is published.
     pub notify_replies: bool,
+    /// Its votes and pin.
+    pub standing: crate::vote::Standing,
 }
 
 /// Sort order of a listing.
@@ -505,6 +507,8 @@ pub enum Order {
     Oldest,
     /// Newest first.
     Newest,
+    /// Highest Wilson score of its votes first, then oldest.
+    Best,
 }
 
 /// A position in a listing: the `(created, id)` of the last item seen.
@@ -529,6 +533,9 @@ pub struct QueueFilter {
     pub ip_hash: Option<String>,
     /// Exact thread key.
     pub thread: Option<String>,
+    /// Only comments whose author appealed a decision not yet looked at
+    /// again (any status).
+    pub appealed: bool,
 }
 
 /// One page of comments.
@@ -562,6 +569,67 @@ pub(crate) fn decode_cursor(s: &str) -> Result<Position, Error> {
     Ok(Position {
         created: created.parse().map_err(|_| bad())?,
         id: id.parse().map_err(|_| bad())?,
+    })
+}
+
+/// A position in a thread listing: what its order sorts by, of the last
+/// item seen. Pinned comments come first in every order; `best` sorts by
+/// the stored Wilson score next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListPosition {
+    /// The last item was pinned.
+    pub pinned: bool,
+    /// Its Wilson score (see [`crate::vote::wilson`]).
+    pub wilson: i64,
+    /// Creation time (ms).
+    pub created: i64,
+    /// Id.
+    pub id: i64,
+}
+
+#[cfg(feature = "server")]
+pub(crate) fn encode_list_cursor(c: &Comment) -> String {
+    let p = u8::from(c.standing.pinned);
+    let w = crate::vote::wilson(c.standing.upvotes, c.standing.downvotes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("p{p}.{w}.{}.{}", c.created, c.id))
+}
+
+/// Reads a listing cursor; one given out before pins and votes existed
+/// (`created.id`) is a position among unpinned comments.
+#[cfg(feature = "server")]
+pub(crate) fn decode_list_cursor(s: &str) -> Result<ListPosition, Error> {
+    let bad = || {
+        Error::invalid(
+            "cursor",
+            "this cursor is not one the service gave out; start again without it",
+        )
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let Some(rest) = text.strip_prefix('p') else {
+        let old = decode_cursor(s)?;
+        return Ok(ListPosition {
+            pinned: false,
+            wilson: 0,
+            created: old.created,
+            id: old.id,
+        });
+    };
+    let mut parts = rest.splitn(4, '.');
+    let mut next = || parts.next().ok_or_else(bad);
+    let pinned = match next()? {
+        "0" => false,
+        "1" => true,
+        _ => return Err(bad()),
+    };
+    Ok(ListPosition {
+        pinned,
+        wilson: next()?.parse().map_err(|_| bad())?,
+        created: next()?.parse().map_err(|_| bad())?,
+        id: next()?.parse().map_err(|_| bad())?,
     })
 }
 

@@ -40,11 +40,20 @@ pub enum Code {
     Busy,
     /// Something failed on the server's side.
     Internal,
+    // Votes, pins and statements of reasons (issue 17, points 4 and 6).
+    /// The site takes no votes.
+    VotesOff,
+    /// The site counts upvotes only.
+    DownvotesOff,
+    /// The comment is not published (votes and pins are for published comments).
+    NotPublished,
+    /// This statement of reasons was appealed already.
+    AppealedAlready,
 }
 
 impl Code {
     /// Every code, for documentation checks.
-    pub const ALL: [Code; 15] = [
+    pub const ALL: [Code; 19] = [
         Code::NotFound,
         Code::InvalidField,
         Code::DuplicateComment,
@@ -60,6 +69,10 @@ impl Code {
         Code::RateLimited,
         Code::Busy,
         Code::Internal,
+        Code::VotesOff,
+        Code::DownvotesOff,
+        Code::NotPublished,
+        Code::AppealedAlready,
     ];
 
     /// The code as sent: snake_case, stable.
@@ -80,6 +93,10 @@ impl Code {
             Code::RateLimited => "rate_limited",
             Code::Busy => "busy",
             Code::Internal => "internal",
+            Code::VotesOff => "votes_off",
+            Code::DownvotesOff => "downvotes_off",
+            Code::NotPublished => "not_published",
+            Code::AppealedAlready => "appealed_already",
         }
     }
 }

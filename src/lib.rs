@@ -75,12 +75,15 @@ pub mod service;
 #[cfg(feature = "server")]
 pub mod site;
 #[cfg(feature = "server")]
+pub mod statement;
+#[cfg(feature = "server")]
 pub mod store;
 mod text;
 #[cfg(feature = "server")]
 pub mod transfer;
 #[cfg(feature = "server")]
 pub mod urls;
+pub mod vote;
 
 pub use policy::{LoadError, Policy, PolicyError, PolicySet, Rendered};
 pub use safety::SafeHtml;

@@ -43,6 +43,7 @@ pub struct RateLimits {
     enabled: bool,
     posts: Budgets,
     previews: Budgets,
+    votes: Budgets,
     clock: DefaultClock,
 }
 
@@ -156,6 +157,7 @@ impl RateLimits {
             enabled,
             posts: Budgets::new("comments"),
             previews: Budgets::new("previews"),
+            votes: Budgets::new("votes"),
             clock: DefaultClock::default(),
         }
     }
@@ -192,6 +194,20 @@ impl RateLimits {
         site_per_minute: u32,
     ) -> Result<()> {
         self.check(&self.previews, site, ip, ip_per_minute, site_per_minute)
+    }
+
+    /// Takes one vote from the client's and the site's vote budgets.
+    ///
+    /// # Errors
+    /// [`Error::RateLimited`] with the wait before a retry can succeed.
+    pub fn check_vote(
+        &self,
+        site: &str,
+        ip: Option<IpAddr>,
+        ip_per_minute: u32,
+        site_per_minute: u32,
+    ) -> Result<()> {
+        self.check(&self.votes, site, ip, ip_per_minute, site_per_minute)
     }
 
     /// Client addresses held in one site's table of `kind` ("comments",
@@ -252,6 +268,8 @@ pub enum Budget {
     Comments,
     /// Previews.
     Previews,
+    /// Votes.
+    Votes,
 }
 
 impl Budget {
@@ -260,6 +278,7 @@ impl Budget {
         match self {
             Budget::Comments => "comments",
             Budget::Previews => "previews",
+            Budget::Votes => "votes",
         }
     }
 }

@@ -32,8 +32,10 @@ const CORE: &[&str] = &[
     "scoring",
     "secret",
     "site",
+    "statement",
     "text",
     "urls",
+    "vote",
 ];
 
 /// What no core module may name.

@@ -23,6 +23,8 @@ pub(super) struct FileSite {
     max_chars: Option<Spanned<i64>>,
     form_checks: Option<Spanned<String>>,
     honeypot: Option<bool>,
+    votes: Option<bool>,
+    downvotes: Option<bool>,
     min_submit_secs: Option<Spanned<i64>>,
     ip_posts_per_minute: Option<Spanned<i64>>,
     site_posts_per_minute: Option<Spanned<i64>>,
@@ -202,6 +204,12 @@ pub(super) fn site_rules(
     }
     if let Some(v) = s.honeypot {
         rules.honeypot = v;
+    }
+    if let Some(v) = s.votes {
+        rules.votes = v;
+    }
+    if let Some(v) = s.downvotes {
+        rules.downvotes = v;
     }
     if let Some(v) = s.scoring {
         rules.scoring = v;

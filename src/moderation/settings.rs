@@ -59,6 +59,10 @@ pub struct SiteRules {
     /// With `scoring`: a preview tells the writer when the comment may be
     /// held for review (a yes or no, never the score or its words).
     pub scoring_nudge: bool,
+    /// Readers may vote on published comments (`order=best` needs them).
+    pub votes: bool,
+    /// Votes may be −1 as well as +1 (with `votes`).
+    pub downvotes: bool,
 }
 
 /// A spam probability a site acts on, between 0 and 1.
@@ -101,6 +105,8 @@ impl Default for SiteRules {
             hold_score: ScoreThreshold::of(crate::scoring::DEFAULT_HOLD_SCORE),
             spam_score: ScoreThreshold::of(crate::scoring::DEFAULT_SPAM_SCORE),
             scoring_nudge: false,
+            votes: true,
+            downvotes: true,
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::comment::{Comment, SiteId, Status, ThreadState};
 use crate::error::{Code, Error, Result};
 use crate::moderation::{self};
 use crate::secret::hash_token;
+use crate::statement::Decision;
 
 impl Colloquy {
     /// The author's comment (checked against the edit token, the thread's
@@ -137,8 +138,34 @@ impl Colloquy {
             } else {
                 decision.reasons
             };
-            let audit = self.entry(&comment, &Actor::Author, "edit", now, reasons);
-            if self.store.update_body(&comment, revision, &audit).await? {
+            let audit = self.entry(&comment, &Actor::Author, "edit", now, reasons.clone());
+            // The rules took a published comment off the page: a decision
+            // its author is told the reasons of.
+            let decision = match comment.status {
+                Status::Pending if before == Status::Published => Some(Decision::Hold),
+                Status::Spam if before == Status::Published => Some(Decision::Spam),
+                _ => None,
+            };
+            let statement = match decision {
+                Some(d) => {
+                    self.statement_for(
+                        &comment,
+                        d,
+                        &Actor::Rules,
+                        &reasons,
+                        &Default::default(),
+                        now,
+                        now,
+                    )
+                    .await?
+                }
+                None => None,
+            };
+            if self
+                .store
+                .update_body_with(&comment, revision, &audit, statement.as_ref())
+                .await?
+            {
                 self.changed(&comment.site, &comment.thread);
                 return Ok(comment);
             }

@@ -2,7 +2,7 @@
 //! count, and counts for many threads.
 
 use super::Colloquy;
-use crate::comment::decode_cursor;
+use crate::comment::decode_list_cursor;
 use crate::comment::encode_cursor;
 use crate::comment::Order;
 use crate::comment::Page;
@@ -30,6 +30,21 @@ pub(super) fn page(mut comments: Vec<Comment>, limit: i64) -> Page {
         None
     };
     comments.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Page {
+        comments,
+        next_cursor,
+    }
+}
+
+/// A page of a thread listing, its cursor made of what the order sorts by.
+fn list_page(mut comments: Vec<Comment>, limit: i64) -> Page {
+    let full = i64::try_from(comments.len()).unwrap_or(i64::MAX) >= limit;
+    comments.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next_cursor = if full {
+        comments.last().map(crate::comment::encode_list_cursor)
+    } else {
+        None
+    };
     Page {
         comments,
         next_cursor,
@@ -86,7 +101,7 @@ impl Colloquy {
         cursor: Option<&str>,
     ) -> Result<Page> {
         let limit = self.check_limit(limit)?;
-        let after = cursor.map(decode_cursor).transpose()?;
+        let after = cursor.map(decode_list_cursor).transpose()?;
         let state = self.visible_thread(site, thread).await?;
         if state.is_none() {
             return Ok(Page {
@@ -98,7 +113,7 @@ impl Colloquy {
             .reads()
             .list_published(site.as_str(), thread.as_str(), order, limit, after)
             .await?;
-        Ok(page(comments, limit))
+        Ok(list_page(comments, limit))
     }
 
     pub(super) fn check_limit(&self, limit: Option<i64>) -> Result<i64> {

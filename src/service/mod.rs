@@ -17,12 +17,15 @@ mod readers;
 mod rerender;
 mod scoring;
 mod sites;
+mod statements;
+mod votes;
 
 pub use crate::moderation::Action;
 pub use listing::ThreadInfo;
 pub use post::{FormFields, PostClient, PostInput, Posted, Preview, STAMP_LIFETIME_MS};
 pub use rerender::RerenderReport;
 pub use scoring::{ModelInfo, SiteEvaluation, TrainReport, MODEL_RECHECK};
+pub use votes::{IP_VOTES_PER_MINUTE, SITE_VOTES_PER_MINUTE};
 
 use crate::audit::Actor;
 use crate::audit::AuditEntry;

@@ -16,6 +16,7 @@ use crate::error::{Code, Error, Result};
 use crate::moderation::Action;
 use crate::moderation::Transition;
 use crate::moderation::{self};
+use crate::statement::{Decision, Note};
 
 impl Colloquy {
     /// The moderation queue (default: pending), newest first.
@@ -99,7 +100,26 @@ impl Colloquy {
         action: Action,
         actor: &Actor,
     ) -> Result<Option<Comment>> {
+        self.moderate_noted(site, id, action, actor, &Note::default())
+            .await
+    }
+
+    /// [`Colloquy::moderate`] with the moderator's `note` for the statement
+    /// of reasons a removal or restriction writes (its reason also goes to
+    /// the audit log).
+    ///
+    /// # Errors
+    /// As [`Colloquy::moderate`].
+    pub async fn moderate_noted(
+        &self,
+        site: &SiteId,
+        id: i64,
+        action: Action,
+        actor: &Actor,
+        note: &Note,
+    ) -> Result<Option<Comment>> {
         let row = self.site(site).await?;
+        let logged: Vec<String> = note.facts.iter().cloned().collect();
         let s = site.as_str();
         for _attempt in 0..MAX_CHANGE_ATTEMPTS {
             let read = self.store.comment_for_change(s, id).await?.ok_or_else(|| {
@@ -117,11 +137,29 @@ impl Colloquy {
             };
             let now = now_ms();
             let done = match moderation::transition(current.status, read.prior, action) {
-                Transition::Stay => return Ok(Some(read.comment)),
+                Transition::Stay => {
+                    // Looked at again and left as it is: that closes an appeal.
+                    self.close_appeal(current, action.name(), actor).await?;
+                    return Ok(Some(read.comment));
+                }
                 Transition::Delete => {
-                    let mut e = self.entry(current, actor, action.name(), now, Vec::new());
+                    let mut e = self.entry(current, actor, action.name(), now, logged.clone());
                     e.status = None;
-                    self.store.delete_comment(s, id, &e).await?;
+                    let statement = self
+                        .statement_for(
+                            current,
+                            Decision::Delete,
+                            actor,
+                            &[],
+                            note,
+                            current.created,
+                            now,
+                        )
+                        .await?;
+                    self.close_appeal(current, action.name(), actor).await?;
+                    self.store
+                        .delete_comment_with(s, id, &e, statement.as_ref())
+                        .await?;
                     self.changed(s, &current.thread);
                     return Ok(None);
                 }
@@ -131,7 +169,7 @@ impl Colloquy {
                         actor,
                         action.name(),
                         now,
-                        feedback.into_iter().collect(),
+                        logged.iter().cloned().chain(feedback.clone()).collect(),
                     );
                     e.status = Some(to);
                     // Newly published and newly held comments cause
@@ -139,9 +177,38 @@ impl Colloquy {
                     e.notify = action != Action::Unpublish
                         && matches!(to, Status::Published | Status::Pending)
                         && self.notifies(s);
-                    self.store
-                        .set_status(s, id, read.revision, to, prior, now, &e)
-                        .await?
+                    let decision = match to {
+                        Status::Spam => Some(Decision::Spam),
+                        Status::Trash => Some(Decision::Trash),
+                        Status::Pending if current.status == Status::Published => {
+                            Some(Decision::Hold)
+                        }
+                        _ => None,
+                    };
+                    let statement = match decision {
+                        Some(d) => {
+                            self.statement_for(current, d, actor, &[], note, current.created, now)
+                                .await?
+                        }
+                        None => None,
+                    };
+                    let done = self
+                        .store
+                        .set_status_with(
+                            s,
+                            id,
+                            read.revision,
+                            to,
+                            prior,
+                            now,
+                            &e,
+                            statement.as_ref(),
+                        )
+                        .await?;
+                    if done {
+                        self.close_appeal(current, action.name(), actor).await?;
+                    }
+                    done
                 }
             };
             if done {
@@ -232,6 +299,34 @@ impl Colloquy {
             )
             .await?;
         self.changed(&current.site, &current.thread);
+        if outcome == crate::outbox::LinkOutcome::Done {
+            // A link is a moderator's decision too: its statement (written
+            // after the move, which the link's transaction made) and the
+            // end of an open appeal.
+            let decision = match to {
+                Status::Spam => Some(Decision::Spam),
+                Status::Trash => Some(Decision::Trash),
+                _ => None,
+            };
+            let actor = Actor::System;
+            if let Some(d) = decision {
+                let statement = self
+                    .statement_for(
+                        &current,
+                        d,
+                        &Actor::Moderator("email-link".to_owned()),
+                        &[],
+                        &Note::default(),
+                        current.created,
+                        now,
+                    )
+                    .await?;
+                if let Some(st) = statement {
+                    self.store.add_statement(&st).await?;
+                }
+            }
+            self.close_appeal(&current, action.name(), &actor).await?;
+        }
         Ok(outcome)
     }
 }

@@ -326,6 +326,7 @@ impl Colloquy {
             modified: None,
             reasons: reasons.clone(),
             notify_replies,
+            standing: Default::default(),
         };
         let audit = AuditEntry {
             id: new_id(created),
@@ -358,6 +359,33 @@ impl Colloquy {
             match self.store.insert_comment(new).await? {
                 InsertOutcome::Inserted => {
                     self.changed(&comment.site, &comment.thread);
+                    if comment.status == Status::Spam {
+                        // Written after the comment (inserts are batched):
+                        // the rules' spam decision and its reasons.
+                        // The comment is stored: a failure here is logged,
+                        // never turned into a failed post.
+                        let written = match self
+                            .statement_for(
+                                &comment,
+                                crate::statement::Decision::Spam,
+                                &Actor::Rules,
+                                &reasons,
+                                &crate::statement::Note::default(),
+                                created,
+                                created,
+                            )
+                            .await
+                        {
+                            Ok(Some(st)) => {
+                                self.store.add_statement(&st).await.map_err(Error::from)
+                            }
+                            Ok(None) => Ok(()),
+                            Err(e) => Err(e),
+                        };
+                        if let Err(e) = written {
+                            tracing::error!(comment = comment.id, error = %e, "the statement of reasons of a spam decision was not stored");
+                        }
+                    }
                     if audit.notify {
                         // This server's notifier queues it now, not at its
                         // next poll.

@@ -63,6 +63,10 @@ pub(super) async fn remove_in(
         .bind(id)
         .execute(&mut **tx)
         .await?;
+    sqlx::query("DELETE FROM votes WHERE comment_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -114,6 +118,26 @@ impl Store {
         now: i64,
         audit: &AuditEntry,
     ) -> Result<bool> {
+        self.set_status_with(site, id, revision, status, prior, now, audit, None)
+            .await
+    }
+
+    /// [`Store::set_status`], storing a statement of reasons with the change.
+    ///
+    /// # Errors
+    /// Database failure.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn set_status_with(
+        &self,
+        site: &str,
+        id: i64,
+        revision: i64,
+        status: Status,
+        prior: Prior,
+        now: i64,
+        audit: &AuditEntry,
+        statement: Option<&super::NewStatement>,
+    ) -> Result<bool> {
         let prior = match prior {
             Prior::Remember => "prior_status = status, ",
             Prior::Keep => "",
@@ -137,6 +161,9 @@ impl Store {
             refresh_thread_of(&mut tx, site, id).await?;
             self.announce(&mut tx, &Change::Counts).await?;
             insert_audit(&mut tx, audit).await?;
+            if let Some(st) = statement {
+                super::votes::insert_statement_in(&mut tx, st).await?;
+            }
         }
         tx.commit().await?;
         Ok(changed)
@@ -147,6 +174,20 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn delete_comment(&self, site: &str, id: i64, audit: &AuditEntry) -> Result<bool> {
+        self.delete_comment_with(site, id, audit, None).await
+    }
+
+    /// [`Store::delete_comment`], storing a statement of reasons first.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn delete_comment_with(
+        &self,
+        site: &str,
+        id: i64,
+        audit: &AuditEntry,
+        statement: Option<&super::NewStatement>,
+    ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let parent =
             sqlx::query("SELECT parent, thread_key FROM comments WHERE site = $1 AND id = $2")
@@ -159,6 +200,9 @@ impl Store {
         };
         let parent: Option<i64> = row.try_get("parent")?;
         let thread: String = row.try_get("thread_key")?;
+        if let Some(st) = statement {
+            super::votes::insert_statement_in(&mut tx, st).await?;
+        }
         remove_in(&mut tx, site, id, parent).await?;
         sqlx::query(REFRESH_BY_THREAD)
             .bind(site)
@@ -187,6 +231,21 @@ impl Store {
         revision: i64,
         audit: &AuditEntry,
     ) -> Result<bool> {
+        self.update_body_with(c, revision, audit, None).await
+    }
+
+    /// [`Store::update_body`], storing a statement of reasons with the
+    /// change (an edit the rules held).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn update_body_with(
+        &self,
+        c: &Comment,
+        revision: i64,
+        audit: &AuditEntry,
+        statement: Option<&super::NewStatement>,
+    ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE comments SET body = $1, format = $2, html = $3, policy_version = $4, status = $5, modified = $6, \
@@ -208,6 +267,9 @@ impl Store {
             refresh_thread_of(&mut tx, &c.site, c.id).await?;
             self.announce(&mut tx, &Change::Counts).await?;
             insert_audit(&mut tx, audit).await?;
+            if let Some(st) = statement {
+                super::votes::insert_statement_in(&mut tx, st).await?;
+            }
         }
         tx.commit().await?;
         Ok(changed)

@@ -32,6 +32,8 @@ mod reads;
 mod rows;
 mod sites;
 mod sql;
+mod votes;
+pub use votes::NewStatement;
 
 pub use announce::{Change, ChangeFeed, Heard};
 pub use changes::ForChange;

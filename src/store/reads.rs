@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::comment::Comment;
+use crate::comment::ListPosition;
 use crate::comment::Order;
 use crate::comment::Position;
 use crate::comment::QueueFilter;
@@ -40,7 +41,10 @@ impl Store {
         }))
     }
 
-    /// Published comments of a thread, a page at a time.
+    /// Published comments of a thread, a page at a time: pinned ones
+    /// first, then in `order` (`best`: highest Wilson score, then oldest:
+    /// ascending `best_rank`);
+    /// `after` is the last item of the page before.
     ///
     /// # Errors
     /// Database failure.
@@ -50,42 +54,47 @@ impl Store {
         thread: &str,
         order: Order,
         limit: i64,
-        after: Option<Position>,
+        after: Option<ListPosition>,
     ) -> Result<Vec<Comment>> {
-        let (cmp, dir) = match order {
-            Order::Oldest => (">", "ASC"),
-            Order::Newest => ("<", "DESC"),
-        };
-        let rows = match after {
-            None => {
-                let sql = format!(
-                    "SELECT {COMMENT_COLUMNS} FROM comments \
-                     WHERE site = $1 AND thread_key = $2 AND status = 'published' \
-                     ORDER BY created {dir}, id {dir} LIMIT $3"
-                );
-                sqlx::query(&sql)
-                    .bind(site)
-                    .bind(thread)
-                    .bind(limit)
-                    .fetch_all(&self.read)
-                    .await?
+        let mut sql = Sql::new(&format!(
+            "SELECT {COMMENT_COLUMNS} FROM comments WHERE site = "
+        ));
+        sql.bind(site.to_owned())
+            .push(" AND thread_key = ")
+            .bind(thread.to_owned())
+            .push(" AND status = 'published'");
+        if let Some(p) = after {
+            // Rows after `p` in (pinned DESC, [best_rank,] time): from a
+            // pinned item, the rest of the pinned ones and every unpinned
+            // one; from an unpinned item, one row comparison the index
+            // seeks to.
+            sql.push(if p.pinned {
+                " AND (pinned = 0 OR (pinned = 1 AND "
+            } else {
+                " AND pinned = 0 AND ("
+            });
+            let (cmp, rank) = match order {
+                Order::Oldest => (">", false),
+                Order::Newest => ("<", false),
+                Order::Best => (">", true),
+            };
+            if rank {
+                sql.push("(best_rank, created, id) > (")
+                    .bind(-p.wilson)
+                    .push(", ");
+            } else {
+                sql.push(&format!("(created, id) {cmp} ("));
             }
-            Some(p) => {
-                let sql = format!(
-                    "SELECT {COMMENT_COLUMNS} FROM comments \
-                     WHERE site = $1 AND thread_key = $2 AND status = 'published' AND (created, id) {cmp} ($3, $4) \
-                     ORDER BY created {dir}, id {dir} LIMIT $5"
-                );
-                sqlx::query(&sql)
-                    .bind(site)
-                    .bind(thread)
-                    .bind(p.created)
-                    .bind(p.id)
-                    .bind(limit)
-                    .fetch_all(&self.read)
-                    .await?
-            }
-        };
+            sql.bind(p.created).push(", ").bind(p.id).push(")");
+            sql.push(if p.pinned { "))" } else { ")" });
+        }
+        sql.push(match order {
+            Order::Oldest => " ORDER BY pinned DESC, created ASC, id ASC LIMIT ",
+            Order::Newest => " ORDER BY pinned DESC, created DESC, id DESC LIMIT ",
+            Order::Best => " ORDER BY pinned DESC, best_rank ASC, created ASC, id ASC LIMIT ",
+        })
+        .bind(limit);
+        let rows = sql.fetch_all(&self.read).await?;
         rows.iter().map(Comment::try_from).collect()
     }
 
@@ -158,6 +167,11 @@ impl Store {
         }
         if let Some(t) = &filter.thread {
             sql.push(" AND thread_key = ").bind(t.clone());
+        }
+        if filter.appealed {
+            sql.push(" AND id IN (SELECT comment_id FROM statements WHERE site = ")
+                .bind(site.to_owned())
+                .push(" AND appealed IS NOT NULL AND appeal_closed IS NULL)");
         }
         if let Some(p) = before {
             sql.push(" AND (created, id) < (")

@@ -14,7 +14,7 @@ use sqlx::Row;
 
 pub(super) const COMMENT_COLUMNS: &str =
     "id, site, thread_key, parent, status, format, body, html, policy_version, \
-     author, email, homepage, ip_hash, created, modified, reasons, notify_replies";
+     author, email, homepage, ip_hash, created, modified, reasons, notify_replies, upvotes, downvotes, pinned";
 
 /// The columns every new comment row is written with, whichever way it
 /// comes in (a post, an import), in the order [`bind_new_comment`] binds
@@ -155,6 +155,11 @@ impl TryFrom<&AnyRow> for Comment {
             modified: r.try_get("modified")?,
             reasons: reasons_from(r.try_get("reasons")?),
             notify_replies: r.try_get::<i64, _>("notify_replies")? != 0,
+            standing: crate::vote::Standing {
+                upvotes: r.try_get("upvotes")?,
+                downvotes: r.try_get("downvotes")?,
+                pinned: r.try_get::<i64, _>("pinned")? != 0,
+            },
         })
     }
 }

@@ -153,6 +153,7 @@ impl Preparer {
                 modified: raw.modified,
                 reasons: Vec::new(),
                 notify_replies: false,
+                standing: Default::default(),
             },
             keep_id: raw.keep_id.is_some(),
             source: raw.source,

@@ -24,5 +24,7 @@ mod privacy;
 mod receivers;
 mod replica;
 mod scaleout;
+mod statements;
 mod store;
 mod threads;
+mod votes;

@@ -337,6 +337,7 @@ async fn ids_in_use_are_stepped_over_or_reported(db: Db) {
             modified: None,
             reasons: Vec::new(),
             notify_replies: false,
+            standing: Default::default(),
         },
         keep_id: false,
         source: Some(format!("test:{n}")),

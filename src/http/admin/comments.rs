@@ -44,6 +44,15 @@ pub struct QueueQuery {
     /// Exact thread key.
     #[serde(default)]
     thread: Option<String>,
+    /// `appealed`: comments whose author appealed a decision not yet looked
+    /// at again (any status unless `status` says).
+    #[serde(default)]
+    #[param(schema_with = view_schema)]
+    view: Option<String>,
+}
+
+fn view_schema() -> utoipa::openapi::Object {
+    crate::http::openapi::one_of(&["appealed"])
 }
 
 /// A page of the moderation queue.
@@ -76,7 +85,18 @@ pub async fn queue(
     AdminSite(site): AdminSite,
     ApiQuery(q): ApiQuery<QueueQuery>,
 ) -> ApiResult<Json<QueueResponse>> {
+    let appealed = match q.view.as_deref() {
+        None => false,
+        Some("appealed") => true,
+        Some(other) => {
+            return Err(Problem::invalid(
+                "view",
+                format!("`{other}` is not a view; use appealed"),
+            ))
+        }
+    };
     let statuses = match &q.status {
+        None if appealed => Status::ALL.to_vec(),
         None => vec![Status::Pending],
         Some(s) if s == "all" => Status::ALL.to_vec(),
         Some(s) => s
@@ -90,6 +110,7 @@ pub async fn queue(
         author: non_empty(q.author),
         ip_hash: non_empty(q.ip_hash),
         thread: non_empty(q.thread),
+        appealed,
     };
     let page = app
         .colloquy
@@ -143,16 +164,33 @@ pub enum ActResponse {
     },
 }
 
+/// What a moderator adds to the statement of reasons of a removal or
+/// restriction (DSA art. 17): the facts in their words, and the ground.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ActQuery {
+    /// Why, in the moderator's words (one line, at most 1000 characters;
+    /// also in the audit log).
+    #[serde(default)]
+    #[param(max_length = 1000)]
+    reason: Option<String>,
+    /// The clause of the terms or the law applied (default: the decision's).
+    #[serde(default)]
+    #[param(max_length = 1000)]
+    ground: Option<String>,
+}
+
 /// approve, spam, trash, restore, unpublish or delete one comment
 #[utoipa::path(
     post,
     path = "/api/v1/admin/sites/{site}/comments/{id}/{action}",
     tag = tags::ADMIN,
-    params(ActionPath),
+    params(ActionPath, ActQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The comment afterwards", body = ActResponse),
-        problem::Admin,
+        problem::Admin, problem::Invalid,
     ),
 )]
 pub async fn act(
@@ -160,7 +198,9 @@ pub async fn act(
     AdminSite(site): AdminSite,
     Moderator(actor): Moderator,
     ApiPath(ActionPath { id, action, .. }): ApiPath<ActionPath>,
+    ApiQuery(q): ApiQuery<ActQuery>,
 ) -> ApiResult<Json<ActResponse>> {
+    let note = crate::statement::Note::parse(q.reason.as_deref(), q.ground.as_deref())?;
     let action = Action::parse(&action).map_err(|_| {
         Problem::new(
             StatusCode::NOT_FOUND,
@@ -168,7 +208,10 @@ pub async fn act(
             format!("there is no action `{action}`"),
         )
     })?;
-    let after = app.colloquy.moderate(&site, id, action, &actor).await?;
+    let after = app
+        .colloquy
+        .moderate_noted(&site, id, action, &actor, &note)
+        .await?;
     Ok(Json(match after {
         Some(c) => ActResponse::Comment(Box::new(AdminComment::from(&c))),
         None => ActResponse::Deleted { id, deleted: true },
@@ -295,4 +338,69 @@ pub async fn bulk(
         })
         .collect();
     Ok(Json(BulkResponse { results }))
+}
+
+/// Pin a published comment: it comes first in every order (audit: `pin`)
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/sites/{site}/comments/{id}/pin",
+    tag = tags::ADMIN,
+    params(CommentPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The comment, pinned", body = AdminComment),
+        problem::Admin, problem::Conflict,
+    ),
+)]
+pub async fn pin(
+    State(app): State<AppState>,
+    AdminSite(site): AdminSite,
+    Moderator(actor): Moderator,
+    ApiPath(CommentPath { id, .. }): ApiPath<CommentPath>,
+) -> ApiResult<Json<AdminComment>> {
+    let c = app.colloquy.pin(&site, id, true, &actor).await?;
+    Ok(Json(AdminComment::from(&c)))
+}
+
+/// Unpin a comment (audit: `unpin`)
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/sites/{site}/comments/{id}/pin",
+    tag = tags::ADMIN,
+    params(CommentPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The comment, unpinned", body = AdminComment),
+        problem::Admin,
+    ),
+)]
+pub async fn unpin(
+    State(app): State<AppState>,
+    AdminSite(site): AdminSite,
+    Moderator(actor): Moderator,
+    ApiPath(CommentPath { id, .. }): ApiPath<CommentPath>,
+) -> ApiResult<Json<AdminComment>> {
+    let c = app.colloquy.pin(&site, id, false, &actor).await?;
+    Ok(Json(AdminComment::from(&c)))
+}
+
+/// The latest statement of reasons about a comment, with its author's appeal
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/sites/{site}/comments/{id}/statement",
+    tag = tags::ADMIN,
+    params(CommentPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The statement", body = crate::http::api::StatementResponse),
+        problem::Admin,
+    ),
+)]
+pub async fn comment_statement(
+    State(app): State<AppState>,
+    AdminSite(site): AdminSite,
+    ApiPath(CommentPath { id, .. }): ApiPath<CommentPath>,
+) -> ApiResult<Json<crate::http::api::StatementResponse>> {
+    let s = app.colloquy.latest_statement(&site, id).await?;
+    Ok(Json(crate::http::api::StatementResponse::from(&s)))
 }

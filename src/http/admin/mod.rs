@@ -46,6 +46,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(privacy_erase))
         .routes(routes!(scoring_model))
         .routes(routes!(scoring_train))
+        // Pins (issue 17).
+        .routes(routes!(pin, unpin))
+        .routes(routes!(comment_statement))
 }
 
 /// `{site}`, a comment's `{id}` and an `{action}` of a path.
@@ -164,6 +167,12 @@ pub struct AdminComment {
     reasons: Vec<String>,
     /// The author asked for e-mails about replies.
     notify_replies: bool,
+    /// Readers voting +1.
+    upvotes: i64,
+    /// Readers voting −1.
+    downvotes: i64,
+    /// Pinned: first in every order.
+    pinned: bool,
     /// The site's spam model on the comment, when the site scores
     /// comments (queue listings only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -211,6 +220,9 @@ impl From<&Comment> for AdminComment {
             reasons: c.reasons.clone(),
             notify_replies: c.notify_replies,
             score: None,
+            upvotes: c.standing.upvotes,
+            downvotes: c.standing.downvotes,
+            pinned: c.standing.pinned,
         }
     }
 }

@@ -29,7 +29,7 @@ pub struct BootstrapQuery {
     #[serde(default)]
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
-    /// `oldest` (default) or `newest` first.
+    /// `oldest` (default), `newest` or `best` first (pinned comments first in each).
     #[serde(default)]
     #[param(schema_with = order_schema)]
     order: Option<String>,
@@ -47,6 +47,17 @@ pub struct BootstrapResponse<'a> {
     /// As `GET …/threads/{thread}/comments`: the first page.
     #[schema(value_type = ListResponse)]
     comments: Box<RawValue>,
+    /// What readers may vote (the site's `votes` and `downvotes`).
+    votes: VotesAllowed,
+}
+
+/// The site's vote settings, for the widget's buttons.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VotesAllowed {
+    /// Readers may vote.
+    up: bool,
+    /// Readers may vote −1 too.
+    down: bool,
 }
 
 /// A thread, the site's formats, a form stamp and the first page of comments, in one answer
@@ -82,6 +93,10 @@ pub async fn bootstrap(
         formats: formats_body(&app, &row, &policies),
         stamp: stamp_body(&app, &row),
         comments: RawValue::from_string(page.to_owned()).map_err(internal)?,
+        votes: VotesAllowed {
+            up: row.rules.votes,
+            down: row.rules.votes && row.rules.downvotes,
+        },
     };
     let bytes = serde_json::to_vec(&body).map_err(internal)?;
     let mut response = (

@@ -306,23 +306,25 @@ pub struct ListQuery {
     /// The previous page's `next_cursor`.
     #[serde(default)]
     pub(crate) cursor: Option<String>,
-    /// `oldest` (default) or `newest` first.
+    /// `oldest` (default), `newest` or `best` (Wilson score of the votes)
+    /// first; pinned comments come first in each.
     #[serde(default)]
     #[param(schema_with = order_schema)]
     pub(crate) order: Option<String>,
 }
 
 pub(crate) fn order_schema() -> utoipa::openapi::Object {
-    crate::http::openapi::one_of(&["oldest", "newest"])
+    crate::http::openapi::one_of(&["oldest", "newest", "best"])
 }
 
 pub(crate) fn parse_order(order: Option<&str>) -> ApiResult<Order> {
     match order {
         None | Some("oldest") | Some("asc") => Ok(Order::Oldest),
         Some("newest") | Some("desc") => Ok(Order::Newest),
+        Some("best") => Ok(Order::Best),
         Some(other) => Err(Problem::invalid(
             "order",
-            format!("`{other}` is not one of oldest, newest"),
+            format!("`{other}` is not one of oldest, newest, best"),
         )),
     }
 }
@@ -336,7 +338,7 @@ pub struct ListResponse {
     next_cursor: Option<String>,
 }
 
-/// Published comments of a thread, oldest or newest first, a page at a time
+/// Published comments of a thread, pinned first, then oldest, newest or best first, a page at a time
 #[utoipa::path(
     get,
     path = "/api/v1/sites/{site}/threads/{thread}/comments",

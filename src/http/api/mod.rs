@@ -10,11 +10,13 @@ mod bootstrap;
 mod comments;
 mod forms;
 mod threads;
+mod votes;
 
 pub use bootstrap::*;
 pub use comments::*;
 pub use forms::*;
 pub use threads::*;
+pub use votes::*;
 
 use super::problem::{ApiResult, Problem};
 use super::AppState;
@@ -38,6 +40,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(bootstrap))
         .routes(routes!(list_comments, post_comment))
         .routes(routes!(edit_comment, delete_comment))
+        // Votes, statements of reasons and appeals (issue 17).
+        .routes(routes!(vote))
+        .routes(routes!(statement))
+        .routes(routes!(appeal))
 }
 
 /// `{site}` of a path.
@@ -94,6 +100,14 @@ pub struct PublicComment {
     created: String,
     #[schema(required = true, format = DateTime)]
     modified: Option<String>,
+    /// Readers voting +1.
+    upvotes: i64,
+    /// Readers voting −1.
+    downvotes: i64,
+    /// `upvotes − downvotes`.
+    score: i64,
+    /// A moderator pinned it: it comes first in every order.
+    pinned: bool,
 }
 
 impl From<&Comment> for PublicComment {
@@ -108,6 +122,10 @@ impl From<&Comment> for PublicComment {
             format: c.format.clone(),
             created: rfc3339(c.created),
             modified: c.modified.map(rfc3339),
+            upvotes: c.standing.upvotes,
+            downvotes: c.standing.downvotes,
+            score: c.standing.score(),
+            pinned: c.standing.pinned,
         }
     }
 }

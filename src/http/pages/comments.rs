@@ -20,6 +20,10 @@ pub(super) struct CommentView {
     /// RFC 3339, for `datetime` (and shown as it is in the fragment).
     pub(super) created: String,
     pub(super) body: SafeHtml,
+    /// A moderator pinned it.
+    pub(super) pinned: bool,
+    /// Its votes `(up, down, score)`, when it has any.
+    pub(super) votes: Option<(i64, i64, i64)>,
     /// What the thread page adds; the fragment has none of it.
     pub(super) on_page: Option<OnPage>,
 }
@@ -132,7 +136,10 @@ pub(super) fn nest(
 
 fn view(c: Comment, reply_href: Option<&dyn Fn(i64) -> String>) -> CommentView {
     let created = rfc3339(c.created);
+    let st = c.standing;
     CommentView {
+        pinned: st.pinned,
+        votes: (st.upvotes + st.downvotes > 0).then(|| (st.upvotes, st.downvotes, st.score())),
         id: c.id,
         author: c
             .author
@@ -180,6 +187,7 @@ mod tests {
             modified: None,
             reasons: Vec::new(),
             notify_replies: false,
+            standing: Default::default(),
         }
     }
 

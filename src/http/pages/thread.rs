@@ -110,6 +110,7 @@ struct View {
 fn parse_order(s: Option<&str>) -> Order {
     match s {
         Some("newest") => Order::Newest,
+        Some("best") => Order::Best,
         _ => Order::Oldest,
     }
 }
@@ -118,6 +119,7 @@ fn order_name(order: Order) -> &'static str {
     match order {
         Order::Oldest => "oldest",
         Order::Newest => "newest",
+        Order::Best => "best",
     }
 }
 
@@ -355,8 +357,8 @@ struct ThreadPage<'a> {
     notice: Option<Notice>,
     /// Published comments in the whole thread.
     count: i64,
-    /// The two sort orders: address, label, whether it is this one.
-    orders: [(String, &'static str, bool); 2],
+    /// The sort orders: address, label, whether it is this one.
+    orders: [(String, &'static str, bool); 3],
     comments: Vec<Step>,
     /// The next page of comments.
     more_href: Option<String>,
@@ -418,6 +420,7 @@ async fn render(
     let orders = [
         order_link("oldest", "Oldest first"),
         order_link("newest", "Newest first"),
+        order_link("best", "Best first"),
     ];
     let more_href = page.next_cursor.as_deref().map(|next| {
         format!(
