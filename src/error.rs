@@ -40,11 +40,18 @@ pub enum Code {
     Busy,
     /// Something failed on the server's side.
     Internal,
+    /// The site takes comments from signed-in readers only.
+    SignInRequired,
+    /// An anonymous comment used the name of a signed-in reader.
+    NameTaken,
+    /// The account, session or signed-in role lacks a permission (named
+    /// in the detail).
+    MissingPermission,
 }
 
 impl Code {
     /// Every code, for documentation checks.
-    pub const ALL: [Code; 15] = [
+    pub const ALL: [Code; 18] = [
         Code::NotFound,
         Code::InvalidField,
         Code::DuplicateComment,
@@ -60,6 +67,9 @@ impl Code {
         Code::RateLimited,
         Code::Busy,
         Code::Internal,
+        Code::SignInRequired,
+        Code::NameTaken,
+        Code::MissingPermission,
     ];
 
     /// The code as sent: snake_case, stable.
@@ -80,6 +90,9 @@ impl Code {
             Code::RateLimited => "rate_limited",
             Code::Busy => "busy",
             Code::Internal => "internal",
+            Code::SignInRequired => "sign_in_required",
+            Code::NameTaken => "name_taken",
+            Code::MissingPermission => "missing_permission",
         }
     }
 }

@@ -75,6 +75,8 @@ pub mod service;
 #[cfg(feature = "server")]
 pub mod site;
 #[cfg(feature = "server")]
+pub mod sso;
+#[cfg(feature = "server")]
 pub mod store;
 mod text;
 #[cfg(feature = "server")]

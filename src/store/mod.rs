@@ -22,6 +22,7 @@ pub use error::{Result, StoreError};
 mod announce;
 mod audit;
 mod changes;
+mod identities;
 mod insert;
 mod instances;
 mod limits;
@@ -35,6 +36,7 @@ mod sql;
 pub use announce::{Change, ChangeFeed, Heard};
 pub use changes::ForChange;
 pub use insert::{InsertComment, InsertOutcome, UsedStamp};
+pub use identities::AccountRow;
 pub use sites::ThreadRow;
 // The parts' shared helpers (row mapping, SQL pieces, audit inserts) are
 // visible to every part through this module.
