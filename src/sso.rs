@@ -80,9 +80,8 @@ fn load_key(site: &str, k: &SsoKeyConfig) -> Result<Key> {
     let bad = |what: String| Error::invalid(format!("site.{site}.sso_keys"), what);
     let (alg, key) = match &k.source {
         SsoKeySource::Secret(s) => (Algorithm::HS256, DecodingKey::from_secret(s.as_bytes())),
-        SsoKeySource::Pem(pem) => pem_key(pem.as_bytes()).ok_or_else(|| {
-            bad("`public_key` is not a PEM RSA or Ed25519 public key".to_owned())
-        })?,
+        SsoKeySource::Pem(pem) => pem_key(pem.as_bytes())
+            .ok_or_else(|| bad("`public_key` is not a PEM RSA or Ed25519 public key".to_owned()))?,
         SsoKeySource::PemFile(path) => {
             let pem = std::fs::read(path)
                 .map_err(|e| bad(format!("cannot read `{}`: {e}", path.display())))?;
@@ -267,9 +266,7 @@ impl SsoKeys {
             }
         }
         Err(refuse(match signed_but {
-            None => format!(
-                "the sign-in token's signature matches none of site `{site}`'s keys"
-            ),
+            None => format!("the sign-in token's signature matches none of site `{site}`'s keys"),
             Some(ErrorKind::ExpiredSignature) => {
                 "the sign-in token has expired; the site must sign a new one".to_owned()
             }

@@ -103,7 +103,10 @@ impl Colloquy {
             role: role.as_str().to_owned(),
             password_hash: hash,
         };
-        Ok(self.store.put_account(site.as_str(), &row, now, &audit).await?)
+        Ok(self
+            .store
+            .put_account(site.as_str(), &row, now, &audit)
+            .await?)
     }
 
     /// The accounts of a site: names and roles.
@@ -124,10 +127,7 @@ impl Colloquy {
     /// [`Error::Unauthorized`] for a wrong name or password; busy.
     pub async fn login(&self, site: &SiteId, name: &str, password: &str) -> Result<Session> {
         self.site(site).await?;
-        let _turn = self
-            .logins
-            .try_acquire()
-            .map_err(|_| Error::busy())?;
+        let _turn = self.logins.try_acquire().map_err(|_| Error::busy())?;
         let account = if password.chars().count() <= MAX_PASSWORD_CHARS && check_name(name).is_ok()
         {
             self.store.account(site.as_str(), name).await?

@@ -23,7 +23,12 @@ pub enum Proof<'a> {
 impl Colloquy {
     /// The author's comment (checked against the proof, the thread's
     /// state and the edit window) and the revision it was read at.
-    async fn own_comment(&self, site: &SiteId, id: i64, proof: Proof<'_>) -> Result<(Comment, i64)> {
+    async fn own_comment(
+        &self,
+        site: &SiteId,
+        id: i64,
+        proof: Proof<'_>,
+    ) -> Result<(Comment, i64)> {
         let read = self
             .store
             .comment_for_change(site.as_str(), id)

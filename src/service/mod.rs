@@ -21,9 +21,9 @@ mod sites;
 pub use crate::moderation::Action;
 pub use accounts::{Session, Staff, MIN_PASSWORD_CHARS, SESSION_MS};
 pub use author::Proof;
-pub use readers::looks_like_jwt;
 pub use listing::ThreadInfo;
 pub use post::{FormFields, PostClient, PostInput, Posted, STAMP_LIFETIME_MS};
+pub use readers::looks_like_jwt;
 pub use rerender::RerenderReport;
 
 use crate::audit::Actor;

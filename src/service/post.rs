@@ -279,6 +279,8 @@ impl Colloquy {
             && status == Status::Published
         {
             status = Status::Pending;
+            // What said it would be published no longer holds.
+            reasons.retain(|r| !r.starts_with("published"));
             reasons.push("held: comments from readers who are not signed in wait for a moderator on this site".to_owned());
         }
         let edit_token = random_token(32);

@@ -191,8 +191,14 @@ impl Store {
         .bind(now)
         .fetch_optional(&self.read)
         .await?;
-        row.map(|r| Ok((r.try_get("site")?, r.try_get("account")?, r.try_get("role")?)))
-            .transpose()
+        row.map(|r| {
+            Ok((
+                r.try_get("site")?,
+                r.try_get("account")?,
+                r.try_get("role")?,
+            ))
+        })
+        .transpose()
     }
 
     /// Ends a session.

@@ -35,8 +35,8 @@ mod sql;
 
 pub use announce::{Change, ChangeFeed, Heard};
 pub use changes::ForChange;
-pub use insert::{InsertComment, InsertOutcome, UsedStamp};
 pub use identities::AccountRow;
+pub use insert::{InsertComment, InsertOutcome, UsedStamp};
 pub use sites::ThreadRow;
 // The parts' shared helpers (row mapping, SQL pieces, audit inserts) are
 // visible to every part through this module.

@@ -125,7 +125,11 @@ async fn principal(app: &AppState, bearer: &Bearer, site: &SiteId) -> ApiResult<
             "admin endpoints need `Authorization: Bearer <admin token, session token or sign-in token>`",
         ));
     };
-    match app.colloquy.admin_tokens().grant(token, Some(site.as_str())) {
+    match app
+        .colloquy
+        .admin_tokens()
+        .grant(token, Some(site.as_str()))
+    {
         Grant::Everything | Grant::Site => {
             return Ok(Principal {
                 actor: Actor::moderator(token),

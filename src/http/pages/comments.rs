@@ -17,6 +17,8 @@ pub(super) struct CommentView {
     pub(super) id: i64,
     pub(super) author: String,
     pub(super) homepage: Option<String>,
+    /// Written by a reader the site signed in.
+    pub(super) verified: bool,
     /// RFC 3339, for `datetime` (and shown as it is in the fragment).
     pub(super) created: String,
     pub(super) body: SafeHtml,
@@ -133,6 +135,7 @@ pub(super) fn nest(
 fn view(c: Comment, reply_href: Option<&dyn Fn(i64) -> String>) -> CommentView {
     let created = rfc3339(c.created);
     CommentView {
+        verified: c.verified(),
         id: c.id,
         author: c
             .author
@@ -180,6 +183,7 @@ mod tests {
             modified: None,
             reasons: Vec::new(),
             notify_replies: false,
+            author_id: None,
         }
     }
 
