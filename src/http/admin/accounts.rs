@@ -76,7 +76,7 @@ pub async fn login(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out"),
-        problem::Unauthorized, problem::NotFound,
+        problem::Unauthorized, problem::Forbidden, problem::NotFound,
     ),
 )]
 pub async fn logout(

@@ -138,7 +138,7 @@ pub struct PostedResponse {
     responses(
         (status = 201, description = "Stored", body = PostedResponse),
         (status = 303, description = "Form post stored; back to the page"),
-        problem::BadBody, problem::Forbidden, problem::NotFound, problem::Conflict,
+        problem::BadBody, problem::Unauthorized, problem::Forbidden, problem::NotFound, problem::Conflict,
         problem::RateLimited, problem::Busy,
     ),
 )]
