@@ -43,6 +43,7 @@ pub struct RateLimits {
     enabled: bool,
     posts: Budgets,
     previews: Budgets,
+    logins: Budgets,
     clock: DefaultClock,
 }
 
@@ -156,6 +157,7 @@ impl RateLimits {
             enabled,
             posts: Budgets::new("comments"),
             previews: Budgets::new("previews"),
+            logins: Budgets::new("logins"),
             clock: DefaultClock::default(),
         }
     }
@@ -192,6 +194,14 @@ impl RateLimits {
         site_per_minute: u32,
     ) -> Result<()> {
         self.check(&self.previews, site, ip, ip_per_minute, site_per_minute)
+    }
+
+    /// Takes one login attempt from the client's budget.
+    ///
+    /// # Errors
+    /// [`Error::RateLimited`] with the wait before a retry can succeed.
+    pub fn check_login(&self, site: &str, ip: Option<IpAddr>, ip_per_minute: u32) -> Result<()> {
+        self.check(&self.logins, site, ip, ip_per_minute, 0)
     }
 
     /// Client addresses held in one site's table of `kind` ("comments",
@@ -252,6 +262,8 @@ pub enum Budget {
     Comments,
     /// Previews.
     Previews,
+    /// Login attempts of moderator accounts.
+    Logins,
 }
 
 impl Budget {
@@ -260,6 +272,7 @@ impl Budget {
         match self {
             Budget::Comments => "comments",
             Budget::Previews => "previews",
+            Budget::Logins => "logins",
         }
     }
 }

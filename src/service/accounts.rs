@@ -14,6 +14,8 @@ use crate::store::AccountRow;
 
 /// How long a login session lasts.
 pub const SESSION_MS: i64 = 12 * 3600 * 1000;
+/// Login attempts one address may make per minute (with `rate_limit` on).
+pub const LOGINS_PER_MINUTE: u32 = 10;
 /// Shortest password an account takes.
 pub const MIN_PASSWORD_CHARS: usize = 12;
 /// Longest password (argon2 hashes any length; this bounds the work).
@@ -121,12 +123,28 @@ impl Colloquy {
     /// Checks an account's password and issues a session. Unknown names
     /// and wrong passwords get the same answer after the same work; at
     /// most two checks run at once (they are slow by design), and more are
-    /// told to retry.
+    /// told to retry; one address has [`LOGINS_PER_MINUTE`] attempts.
     ///
     /// # Errors
-    /// [`Error::Unauthorized`] for a wrong name or password; busy.
-    pub async fn login(&self, site: &SiteId, name: &str, password: &str) -> Result<Session> {
+    /// [`Error::Unauthorized`] for a wrong name or password; busy; rate
+    /// limited.
+    pub async fn login(
+        &self,
+        site: &SiteId,
+        name: &str,
+        password: &str,
+        ip: Option<std::net::IpAddr>,
+    ) -> Result<Session> {
         self.site(site).await?;
+        let person = ip.map(|ip| crate::net::person(ip, self.config.ipv6_prefix));
+        self.spend(
+            crate::ratelimit::Budget::Logins,
+            site.as_str(),
+            person,
+            LOGINS_PER_MINUTE,
+            0,
+        )
+        .await?;
         let _turn = self.logins.try_acquire().map_err(|_| Error::busy())?;
         let account = if password.chars().count() <= MAX_PASSWORD_CHARS && check_name(name).is_ok()
         {

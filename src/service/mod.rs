@@ -19,7 +19,7 @@ mod scoring;
 mod sites;
 
 pub use crate::moderation::Action;
-pub use accounts::{Session, Staff, MIN_PASSWORD_CHARS, SESSION_MS};
+pub use accounts::{Session, Staff, LOGINS_PER_MINUTE, MIN_PASSWORD_CHARS, SESSION_MS};
 pub use author::Proof;
 pub use listing::ThreadInfo;
 pub use post::{FormFields, PostClient, PostInput, Posted, STAMP_LIFETIME_MS};

@@ -19,6 +19,7 @@ both_backends!(
     the_anonymous_setting_allows_holds_or_refuses,
     roles_refuse_what_they_may_not_do,
     the_audit_log_names_the_person,
+    logins_from_one_address_are_limited,
 );
 
 const SECRET: &str = "default-site-sso-secret-0123456789abcdef";
@@ -684,4 +685,37 @@ async fn the_audit_log_names_the_person(db: Db) {
             .any(|(a, act)| a.starts_with("token:") && *act == "account"),
         "{actors:?}"
     );
+}
+
+async fn logins_from_one_address_are_limited(db: Db) {
+    let Some(app) = spawn_with(db, |c| c.rate_limit = true).await else {
+        return;
+    };
+    let login = || {
+        app.client
+            .post(app.url("/api/v1/admin/sites/default/login"))
+            .json(&json!({"name": "guess", "password": "guessing-passwords"}))
+            .send()
+    };
+    // All at once: the budget is spent before the (slow) password check.
+    let n = colloquy::service::LOGINS_PER_MINUTE as usize + 2;
+    let answers = futures::future::join_all((0..n).map(|_| login())).await;
+    let mut limited = 0;
+    for r in answers {
+        let r = r.unwrap();
+        match r.status() {
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert!(r.headers().contains_key("retry-after"));
+                let p = expect_problem(r, StatusCode::TOO_MANY_REQUESTS).await;
+                assert!(p["detail"].as_str().unwrap().contains("logins"), "{p}");
+                limited += 1;
+            }
+            // Two password checks at a time; the others are told to retry.
+            s => assert!(
+                s == StatusCode::UNAUTHORIZED || s == StatusCode::SERVICE_UNAVAILABLE,
+                "{s}"
+            ),
+        }
+    }
+    assert_eq!(limited, 2);
 }

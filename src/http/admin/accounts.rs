@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::http::api::SitePath;
-use crate::http::extract::{ApiJson, RequestBody};
+use crate::http::extract::{ApiJson, ClientIp, RequestBody};
 use crate::http::openapi::tags;
 use crate::http::problem::{self, ApiResult};
 use crate::http::AppState;
@@ -46,16 +46,18 @@ pub struct SessionResponse {
     request_body = LoginBody,
     responses(
         (status = 201, description = "Logged in", body = SessionResponse),
-        problem::Unauthorized, problem::NotFound, problem::BadBody, problem::Busy,
+        problem::Unauthorized, problem::NotFound, problem::BadBody, problem::RateLimited,
+        problem::Busy,
     ),
 )]
 pub async fn login(
     State(app): State<AppState>,
     ApiPath(SitePath { site }): ApiPath<SitePath>,
+    ClientIp(ip): ClientIp,
     ApiJson(b): ApiJson<LoginBody>,
 ) -> ApiResult<(StatusCode, Json<SessionResponse>)> {
     let site = site_id(&site)?;
-    let s = app.colloquy.login(&site, &b.name, &b.password).await?;
+    let s = app.colloquy.login(&site, &b.name, &b.password, ip).await?;
     Ok((
         StatusCode::CREATED,
         Json(SessionResponse {
