@@ -382,6 +382,22 @@ async fn anonymous_names_cannot_take_a_signed_in_username(db: Db) {
             .len(),
         3
     );
+    // Erasing the reader's address forgets the name with the comments.
+    let (s, v) = app
+        .admin(
+            Method::POST,
+            "/api/v1/admin/sites/default/privacy/erase",
+            Some(json!({"email": "ada@readers.example"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["erased"], 2, "{v}");
+    app.post_ok(
+        "default",
+        "names",
+        json!({"body": "free again", "author": "Ada Lovelace"}),
+    )
+    .await;
 }
 
 async fn authors_edit_and_delete_through_their_identity(db: Db) {
