@@ -507,6 +507,17 @@ async fn the_anonymous_setting_allows_holds_or_refuses(db: Db) {
         posted_as(&app, &ada, "a", json!({"body": "signed again"})).await["status"],
         "published"
     );
+    // The site's own backend (an admin token) is not an anonymous reader.
+    assert_eq!(
+        posted_as(
+            &app,
+            crate::helpers::ADMIN,
+            "a",
+            json!({"body": "from the newsroom", "author": "Desk"})
+        )
+        .await["status"],
+        "published"
+    );
     let (s, bad) = app
         .admin(
             Method::PATCH,
