@@ -180,7 +180,11 @@
       meta('Reasons', reasons.length
         ? el('ul', { class: 'mod-reasons' }, ...reasons.map(function (r) { return el('li', {}, r); }))
         : null)
-    ].forEach(function (pair) { dl.append(pair[0], pair[1]); });
+    ].concat(c.score
+      // The site's spam model, when it scores comments: the score and the words behind it.
+      ? [meta('Spam score', el('span', { class: 'mod-score' }, c.score.explained))]
+      : []
+    ).forEach(function (pair) { dl.append(pair[0], pair[1]); });
     var actions = el('div', { class: 'mod-actions' });
     [['approve', 'Approve'], ['spam', 'Spam'], ['trash', 'Trash']].forEach(function (a) {
       if (c.status === 'published' && a[0] === 'approve') return;

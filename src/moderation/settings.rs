@@ -56,6 +56,9 @@ pub struct SiteRules {
     /// mode, like disallowed keys).
     #[cfg_attr(feature = "server", schema(value_type = f64, minimum = 0, maximum = 1))]
     pub spam_score: ScoreThreshold,
+    /// With `scoring`: a preview tells the writer when the comment may be
+    /// held for review (a yes or no, never the score or its words).
+    pub scoring_nudge: bool,
     /// Comments from readers the site did not sign in: `allowed`, `held`
     /// for a moderator, or refused (`signed_in_only`).
     pub anonymous: Anonymous,
@@ -127,6 +130,7 @@ impl Default for SiteRules {
             hold_score: ScoreThreshold::of(crate::scoring::DEFAULT_HOLD_SCORE),
             spam_score: ScoreThreshold::of(crate::scoring::DEFAULT_SPAM_SCORE),
             anonymous: Anonymous::Allowed,
+            scoring_nudge: false,
         }
     }
 }
