@@ -111,6 +111,38 @@ impl Colloquy {
             .await?)
     }
 
+    /// Removes an account of `site`; its sessions end at once.
+    ///
+    /// # Errors
+    /// Unknown site or account.
+    pub async fn delete_account(&self, site: &SiteId, name: &str, actor: &Actor) -> Result<()> {
+        self.site(site).await?;
+        let now = now_ms();
+        let audit = AuditEntry {
+            id: new_id(now),
+            site: site.as_str().to_owned(),
+            comment_id: None,
+            thread: None,
+            actor: actor.label(),
+            action: "account".to_owned(),
+            status: None,
+            reasons: vec![format!("account `{name}` removed")],
+            created: now,
+            notify: false,
+        };
+        if self
+            .store
+            .delete_account(site.as_str(), name, &audit)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(Error::NotFound(format!(
+                "site `{site}` has no account `{name}`"
+            )))
+        }
+    }
+
     /// The accounts of a site: names and roles.
     ///
     /// # Errors

@@ -105,6 +105,31 @@ impl Store {
         Ok(!existed)
     }
 
+    /// Removes an account and its sessions; whether it existed. The audit
+    /// entry goes in the same transaction.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn delete_account(&self, site: &str, name: &str, audit: &AuditEntry) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("DELETE FROM accounts WHERE site = $1 AND name = $2")
+            .bind(site)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        let existed = done.rows_affected() > 0;
+        if existed {
+            sqlx::query("DELETE FROM sessions WHERE site = $1 AND account = $2")
+                .bind(site)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+            insert_audit(&mut tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(existed)
+    }
+
     /// An account of a site.
     ///
     /// # Errors

@@ -653,6 +653,19 @@ async fn roles_refuse_what_they_may_not_do(db: Db) {
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let (s, _) = app.admin_as(&mia, Method::GET, queue, None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // A removed account's sessions end with it; removing needs edit_settings.
+    let other = account(&app, "otto", "moderator").await;
+    let (s, _) = app.admin_as(&other, Method::GET, queue, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let otto = "/api/v1/admin/sites/default/accounts/otto";
+    let (s, p) = app.admin_as(&other, Method::DELETE, otto, None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
+    let (s, _) = app.admin_as(&ann, Method::DELETE, otto, None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = app.admin_as(&other, Method::GET, queue, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _) = app.admin_as(&ann, Method::DELETE, otto, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
     // Only the digest of a session is stored.
     assert_eq!(
         app.sql_count(&format!(

@@ -209,6 +209,28 @@ pub struct AccountBody {
 
 impl RequestBody for AccountBody {}
 
+/// Remove an account; its sessions end at once (edit_settings)
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/sites/{site}/accounts/{name}",
+    tag = tags::ADMIN,
+    params(AccountPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        problem::Admin,
+    ),
+)]
+pub async fn delete_account(
+    State(app): State<AppState>,
+    SettingsSite(site): SettingsSite,
+    Moderator(actor): Moderator,
+    ApiPath(AccountPath { name, .. }): ApiPath<AccountPath>,
+) -> ApiResult<StatusCode> {
+    app.colloquy.delete_account(&site, &name, &actor).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Create an account, or change its role and password (its sessions end; edit_settings)
 #[utoipa::path(
     put,

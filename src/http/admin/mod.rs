@@ -56,7 +56,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout))
         .routes(routes!(whoami))
         .routes(routes!(list_accounts))
-        .routes(routes!(put_account))
+        .routes(routes!(put_account, delete_account))
         .routes(routes!(scoring_model))
         .routes(routes!(scoring_train))
 }
