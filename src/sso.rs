@@ -257,6 +257,7 @@ impl SsoKeys {
             let mut v = Validation::new(key.alg);
             v.leeway = LEEWAY_SECS;
             v.validate_aud = false;
+            v.validate_nbf = true;
             v.set_required_spec_claims(&["exp"]);
             match jsonwebtoken::decode::<Claims>(token, &key.key, &v) {
                 Ok(data) => return identity(site, data.claims, max_name),

@@ -228,6 +228,8 @@ async fn bad_tokens_are_refused_and_store_nothing(db: Db) {
     no_exp.as_object_mut().unwrap().remove("exp");
     let mut for_other = claims("u1", "Ute");
     for_other["aud"] = json!("other");
+    let mut not_yet = claims("u1", "Ute");
+    not_yet["nbf"] = json!(now() + 3600);
     let mut for_us = claims("u1", "Ute");
     for_us["aud"] = json!(["default"]);
     let none = format!(
@@ -255,6 +257,7 @@ async fn bad_tokens_are_refused_and_store_nothing(db: Db) {
         ),
         (hs(OTHER_SECRET, &claims("u1", "Ute")), "matches none"),
         (hs(SECRET, &for_other), "for site `other`"),
+        (hs(SECRET, &not_yet), "not valid yet"),
         (none, "`none`"),
         (confused, "matches none"),
         (
