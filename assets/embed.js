@@ -11,7 +11,10 @@
  * data-colloquy-css="none" (no shadow root: the page styles the widget),
  * data-colloquy-title and data-colloquy-url (the article's title and
  * canonical address, kept for the thread by its first comment; by default
- * the page's og:title or <title>, and its canonical link on this origin).
+ * the page's og:title or <title>, and its canonical link on this origin),
+ * data-colloquy-sso="TOKEN" (the site's sign-in token for its logged-in
+ * reader; or later `window.Colloquy.setUser(token)`, `setUser(null)` to
+ * sign out): comments are posted as that reader, with no name fields.
  * The widget renders into a shadow root; theme it with the --colloquy-*
  * custom properties documented in embed.css.
  *
@@ -33,6 +36,8 @@
   var order = orderOf(opts.colloquyOrder);
   var siteApi = server + '/api/v1/sites/' + encodeURIComponent(site);
   var threadApi = siteApi + '/threads/' + encodeURIComponent(thread);
+  // The site's sign-in token (a JWT the comment server verifies), if any.
+  var ssoToken = opts.colloquySso || null;
 
   // One request for everything the first paint needs (thread, formats and
   // tips, first page, form stamp), sent before anything else is built.
@@ -195,9 +200,12 @@
     el('label', {}, 'Leave this field empty ', honeypot));
   var postButton = el('button', { type: 'submit', class: 'colloquy-primary' }, 'Post comment');
   var previewButton = el('button', { type: 'button' }, 'Preview');
+  var signedInName = el('strong');
+  var signedIn = el('p', { class: 'colloquy-signed-in', hidden: true }, 'Signed in as ', signedInName);
+  var identityFields = el('div', { class: 'colloquy-fields' }, fields.author.wrap, fields.email.wrap, fields.homepage.wrap);
   var form = el('form', { class: 'colloquy-form', novalidate: true },
-    replying,
-    el('div', { class: 'colloquy-fields' }, fields.author.wrap, fields.email.wrap, fields.homepage.wrap),
+    replying, signedIn,
+    identityFields,
     rememberWrap, notifyWrap,
     fields.body.wrap, fields.format.wrap, tips, honeypotWrap, previewBox, message,
     el('div', { class: 'colloquy-actions' }, postButton, previewButton));
@@ -302,6 +310,10 @@
     var author = (c.homepage && /^https?:\/\//i.test(c.homepage))
       ? el('a', { class: 'colloquy-author', href: c.homepage, rel: 'nofollow ugc noopener' }, name)
       : el('span', { class: 'colloquy-author' }, name);
+    if (c.verified) {
+      author = el('span', {}, author, ' ',
+        el('span', { class: 'colloquy-verified', title: 'Signed in by the site' }, 'verified'));
+    }
     var body = el('div', { class: 'colloquy-body' });
     body.innerHTML = c.html; // rendered and sanitized by the server
     var reply = el('button', { type: 'button', class: 'colloquy-reply', 'aria-label': 'Reply to ' + name }, 'Reply');
@@ -358,8 +370,11 @@
       up.disabled = true; if (down) down.disabled = true;
       var res;
       try {
+        // A signed-in reader votes as who they are.
+        var voteHeaders = { 'Content-Type': 'application/json' };
+        if (ssoToken) voteHeaders.Authorization = 'Bearer ' + ssoToken;
         res = await getJson(siteApi + '/comments/' + c.id + '/vote', {
-          method: 'POST', headers: { 'Content-Type': 'application/json' },
+          method: 'POST', headers: voteHeaders,
           body: JSON.stringify({ value: v })
         });
       } catch (e) {
@@ -566,10 +581,12 @@
     var payload = { body: fields.body.input.value };
     // Until the formats have loaded, the server picks the site's default.
     if (fields.format.input.value) payload.format = fields.format.input.value;
-    ['author', 'email', 'homepage'].forEach(function (k) {
-      var v = fields[k].input.value.trim();
-      if (v) payload[k] = v;
-    });
+    if (!ssoToken) {
+      ['author', 'email', 'homepage'].forEach(function (k) {
+        var v = fields[k].input.value.trim();
+        if (v) payload[k] = v;
+      });
+    }
     if (replyTo) payload.parent = replyTo.id;
     if (!notifyWrap.hidden && notify.checked) payload.notify_replies = true;
     if (stamp) payload.stamp = stamp;
@@ -580,9 +597,11 @@
     busy(true);
     var res;
     try {
+      var headers = { 'Content-Type': 'application/json' };
+      if (ssoToken) headers.Authorization = 'Bearer ' + ssoToken;
       res = await getJson(threadApi + '/comments', {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
+        headers: headers,
         body: JSON.stringify(payload)
       });
     } catch (e) {
@@ -598,7 +617,7 @@
       problem(res.r, res.data);
       return;
     }
-    saveIdentity();
+    if (!ssoToken) saveIdentity();
     if (res.data.status === 'published') rememberOwn(res.data, payload.body, payload.format);
     rememberMine(res.data);
     fields.body.input.value = '';
@@ -862,6 +881,40 @@
   }
 
   loadIdentity();
+
+  /* ---- signed in by the site ------------------------------------------- */
+
+  // The name shown is read from the token's claims (for display only: the
+  // server verifies the signature and uses its own reading).
+  function tokenName(token) {
+    try {
+      var part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+      var json = decodeURIComponent(Array.prototype.map.call(atob(part), function (ch) {
+        return '%' + ('0' + ch.charCodeAt(0).toString(16)).slice(-2);
+      }).join(''));
+      var user = JSON.parse(json).user;
+      return user && typeof user.username === 'string' ? user.username : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function showUser() {
+    var name = ssoToken ? tokenName(ssoToken) : null;
+    if (ssoToken && !name) ssoToken = null; // not a sign-in token: anonymous
+    signedIn.hidden = !ssoToken;
+    signedInName.textContent = name || '';
+    identityFields.hidden = !!ssoToken;
+    rememberWrap.hidden = !!ssoToken;
+  }
+
+  window.Colloquy = window.Colloquy || {};
+  // The site calls this when its reader signs in (a token) or out (null).
+  window.Colloquy.setUser = function (token) {
+    ssoToken = typeof token === 'string' && token ? token : null;
+    showUser();
+  };
+  showUser();
   // Unticking forgets at once.
   remember.addEventListener('change', function () { if (!remember.checked) saveIdentity(); });
 

@@ -1,7 +1,8 @@
 /*
  * The moderation page: the queue with approve / spam / trash, one or many,
- * and the site's text formats, over the admin API. The admin token lives in
- * this tab's session storage and travels only as a bearer header.
+ * and the site's text formats, over the admin API. The admin token (or the
+ * session token an account's login gives) lives in this tab's session
+ * storage and travels only as a bearer header.
  * Everything is inserted as text except a comment's `html`, which the server
  * has rendered and sanitized.
  */
@@ -54,7 +55,8 @@
     var r = await fetch(api + path, init);
     var data = {};
     try { data = await r.json(); } catch (e) { /* empty or not JSON */ }
-    if (r.status === 401 || r.status === 403) {
+    // A role without a permission stays signed in; the refusal is shown.
+    if (r.status === 401 || (r.status === 403 && data.code !== 'missing_permission')) {
       signOut('This token was refused: ' + (data.detail || r.status) + '.');
       throw new Refused(data.detail);
     }
@@ -102,11 +104,42 @@
     $('mod-queue-title').focus();
   }
 
+  // An account's name and password: logged in for a session token.
+  async function logIn(name, password) {
+    var r, data = {};
+    try {
+      r = await fetch(api + '/login', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: name, password: password }), cache: 'no-store'
+      });
+      try { data = await r.json(); } catch (e) { /* not JSON */ }
+    } catch (e) {
+      loginError.textContent = 'The server does not answer.';
+      loginError.hidden = false;
+      return;
+    }
+    if (r.status !== 201) {
+      loginError.textContent = 'Not signed in: ' + (data.detail || r.status) + '.';
+      loginError.hidden = false;
+      $('mod-password').setAttribute('aria-invalid', 'true');
+      $('mod-password').focus();
+      return;
+    }
+    $('mod-password').value = '';
+    $('mod-password').removeAttribute('aria-invalid');
+    signIn(data.token);
+  }
+
   login.addEventListener('submit', function (ev) {
     ev.preventDefault();
+    var name = $('mod-account').value.trim();
+    if (name) {
+      logIn(name, $('mod-password').value);
+      return;
+    }
     var t = tokenInput.value.trim();
     if (!t) {
-      loginError.textContent = 'Enter the admin token.';
+      loginError.textContent = 'Enter your account and password, or the admin token.';
       loginError.hidden = false;
       tokenInput.setAttribute('aria-invalid', 'true');
       tokenInput.focus();
@@ -114,7 +147,11 @@
     }
     signIn(t);
   });
-  $('mod-logout').addEventListener('click', function () { signOut(null); });
+  $('mod-logout').addEventListener('click', function () {
+    // A session ends on the server too (an admin token is not a session).
+    if (token) fetch(api + '/logout', { method: 'POST', headers: { Authorization: 'Bearer ' + token } }).catch(function () {});
+    signOut(null);
+  });
 
   /* ---- the queue ------------------------------------------------------- */
 

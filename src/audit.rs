@@ -16,7 +16,8 @@ pub struct AuditEntry {
     pub comment_id: Option<i64>,
     /// Its thread, if any.
     pub thread: Option<String>,
-    /// Who: `rules`, `author`, `token:<fingerprint>`, `system`.
+    /// Who: `rules`, `author`, `token:<fingerprint>`, `system`,
+    /// `account:<name>`, `sso:<username>`.
     pub actor: String,
     /// What: `post`, `approve`, `spam`, `trash`, `restore`, `unpublish`,
     /// `delete`, `edit`, `site`, `thread`, `erase`.
@@ -42,6 +43,11 @@ pub enum Actor {
     Moderator(String),
     /// The service itself (scheduled purges, one-click links).
     System,
+    /// A moderator account of the site, by name.
+    Account(String),
+    /// A reader the site signed in with a moderator or admin role, by
+    /// username.
+    SignedIn(String),
 }
 
 /// One page of the audit log.
@@ -66,6 +72,8 @@ impl Actor {
             Actor::Author => "author".to_owned(),
             Actor::Moderator(f) => format!("token:{f}"),
             Actor::System => "system".to_owned(),
+            Actor::Account(name) => format!("account:{name}"),
+            Actor::SignedIn(username) => format!("sso:{username}"),
         }
     }
 }

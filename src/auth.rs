@@ -99,6 +99,112 @@ impl AdminTokens {
     }
 }
 
+/// What a person may do on a site's admin API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// The queue, comments, threads, the audit log.
+    Moderate,
+    /// People: their data (export, erase) and the enforcement ladder.
+    ManageCommenters,
+    /// The site's settings, re-rendering, accounts.
+    EditSettings,
+}
+
+impl Permission {
+    /// Every permission.
+    pub const ALL: [Permission; 3] = [
+        Permission::Moderate,
+        Permission::ManageCommenters,
+        Permission::EditSettings,
+    ];
+
+    /// As written in answers and problems.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::Moderate => "moderate",
+            Permission::ManageCommenters => "manage_commenters",
+            Permission::EditSettings => "edit_settings",
+        }
+    }
+}
+
+/// The role of a moderator account (or of an SSO role claim).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffRole {
+    /// Moderates comments and commenters.
+    Moderator,
+    /// Everything, settings and accounts included.
+    Admin,
+}
+
+impl StaffRole {
+    /// As stored and written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffRole::Moderator => "moderator",
+            StaffRole::Admin => "admin",
+        }
+    }
+
+    /// Parses a role.
+    pub fn parse(s: &str) -> Option<StaffRole> {
+        match s {
+            "moderator" => Some(StaffRole::Moderator),
+            "admin" => Some(StaffRole::Admin),
+            _ => None,
+        }
+    }
+
+    /// What the role may do.
+    pub fn permissions(self) -> &'static [Permission] {
+        match self {
+            StaffRole::Moderator => &[Permission::Moderate, Permission::ManageCommenters],
+            StaffRole::Admin => &Permission::ALL,
+        }
+    }
+
+    /// Whether the role may do `p`.
+    pub fn may(self, p: Permission) -> bool {
+        self.permissions().contains(&p)
+    }
+}
+
+/// Hashes a password with argon2id (a fresh salt, the crate's defaults).
+///
+/// # Errors
+/// Only if hashing itself fails.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).map_err(|e| e.to_string())?;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// Whether `password` matches a stored argon2 hash. With no hash (no such
+/// account), a dummy one is checked, so both take as long.
+pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let (hash, real) = match stored {
+        Some(h) => (h, true),
+        None => (
+            DUMMY
+                .get_or_init(|| hash_password("no such account").unwrap_or_default())
+                .as_str(),
+            false,
+        ),
+    };
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let ok = argon2::Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok();
+    ok && real
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +221,24 @@ mod tests {
             sites: vec![site, other],
             ..Config::default()
         }
+    }
+
+    #[test]
+    fn passwords_verify_only_against_their_own_hash() {
+        let h = hash_password("correct horse battery staple").unwrap_or_default();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery staple", Some(&h)));
+        assert!(!verify_password("correct horse battery stapl", Some(&h)));
+        assert!(!verify_password("anything", None));
+        assert!(!verify_password("anything", Some("not a hash")));
+    }
+
+    #[test]
+    fn moderators_may_not_edit_settings() {
+        assert!(StaffRole::Moderator.may(Permission::Moderate));
+        assert!(StaffRole::Moderator.may(Permission::ManageCommenters));
+        assert!(!StaffRole::Moderator.may(Permission::EditSettings));
+        assert!(Permission::ALL.iter().all(|p| StaffRole::Admin.may(*p)));
     }
 
     #[test]

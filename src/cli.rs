@@ -112,6 +112,11 @@ enum Command {
         #[command(subcommand)]
         command: ReportCommand,
     },
+    /// Moderator and admin accounts of a site.
+    Accounts {
+        #[command(subcommand)]
+        command: AccountsCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,6 +172,34 @@ enum ReportCommand {
         /// json or csv.
         #[arg(long, value_name = "FORMAT", default_value = "json")]
         format: String,
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountsCommand {
+    /// Create an account, or change its role and password. The password is
+    /// read from COLLOQUY_ACCOUNT_PASSWORD, else from the first line of
+    /// stdin (never from the command line).
+    Add {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// The account's name.
+        #[arg(long)]
+        name: String,
+        /// moderator or admin.
+        #[arg(long, default_value = "moderator")]
+        role: String,
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+    /// List a site's accounts.
+    List {
+        /// The site.
+        #[arg(long)]
+        site: String,
         #[command(flatten)]
         service: ServiceArgs,
     },
@@ -247,6 +280,7 @@ pub(crate) fn run() -> ExitCode {
             output,
             service,
         } => export(&site, &format, include_private, output.as_deref(), &service),
+        Command::Accounts { command } => accounts(command),
         Command::Scoring { command } => scoring(command),
         Command::Report {
             command:
@@ -559,6 +593,65 @@ fn transparency(
         say(&out)?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+fn accounts(command: AccountsCommand) -> Result<ExitCode, String> {
+    match command {
+        AccountsCommand::Add {
+            site,
+            name,
+            role,
+            service,
+        } => {
+            let password = match std::env::var("COLLOQUY_ACCOUNT_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    io::stdin()
+                        .lock()
+                        .read_line(&mut line)
+                        .map_err(|e| format!("reading the password from stdin: {e}"))?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let config = service.load()?;
+            runtime()?.block_on(async move {
+                let service = open_service(config).await?;
+                let site = colloquy::comment::SiteId::parse(&site).map_err(|e| e.to_string())?;
+                let created = service
+                    .put_account(
+                        &site,
+                        &name,
+                        &role,
+                        &password,
+                        &colloquy::audit::Actor::System,
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                service.close().await;
+                say(&format!(
+                    "{site}: account `{name}` {} ({role})\n",
+                    if created { "created" } else { "changed" }
+                ))?;
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        AccountsCommand::List { site, service } => {
+            let config = service.load()?;
+            runtime()?.block_on(async move {
+                let service = open_service(config).await?;
+                let site = colloquy::comment::SiteId::parse(&site).map_err(|e| e.to_string())?;
+                let list = service.accounts(&site).await.map_err(|e| e.to_string())?;
+                service.close().await;
+                let mut out = String::new();
+                for (name, role) in list {
+                    out.push_str(&format!("{name}\t{role}\n"));
+                }
+                say(&out)?;
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+    }
 }
 
 async fn open_service(

@@ -498,6 +498,16 @@ pub struct Comment {
     pub notify_replies: bool,
     /// Its votes and pin.
     pub standing: crate::vote::Standing,
+    /// The site's id for the signed-in reader who wrote it (their
+    /// `username` is `author`): a verified comment. `None`: anonymous.
+    pub author_id: Option<String>,
+}
+
+impl Comment {
+    /// Written by a reader the site signed in.
+    pub fn verified(&self) -> bool {
+        self.author_id.is_some()
+    }
 }
 
 /// Sort order of a listing.

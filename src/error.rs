@@ -49,11 +49,18 @@ pub enum Code {
     NotPublished,
     /// This statement of reasons was appealed already.
     AppealedAlready,
+    /// The site takes comments from signed-in readers only.
+    SignInRequired,
+    /// An anonymous comment used the name of a signed-in reader.
+    NameTaken,
+    /// The account, session or signed-in role lacks a permission (named
+    /// in the detail).
+    MissingPermission,
 }
 
 impl Code {
     /// Every code, for documentation checks.
-    pub const ALL: [Code; 19] = [
+    pub const ALL: [Code; 22] = [
         Code::NotFound,
         Code::InvalidField,
         Code::DuplicateComment,
@@ -73,6 +80,9 @@ impl Code {
         Code::DownvotesOff,
         Code::NotPublished,
         Code::AppealedAlready,
+        Code::SignInRequired,
+        Code::NameTaken,
+        Code::MissingPermission,
     ];
 
     /// The code as sent: snake_case, stable.
@@ -97,6 +107,9 @@ impl Code {
             Code::DownvotesOff => "downvotes_off",
             Code::NotPublished => "not_published",
             Code::AppealedAlready => "appealed_already",
+            Code::SignInRequired => "sign_in_required",
+            Code::NameTaken => "name_taken",
+            Code::MissingPermission => "missing_permission",
         }
     }
 }

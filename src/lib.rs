@@ -74,6 +74,7 @@ pub mod server;
 pub mod service;
 #[cfg(feature = "server")]
 pub mod site;
+pub mod sso;
 #[cfg(feature = "server")]
 pub mod statement;
 #[cfg(feature = "server")]

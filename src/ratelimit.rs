@@ -44,6 +44,7 @@ pub struct RateLimits {
     posts: Budgets,
     previews: Budgets,
     votes: Budgets,
+    logins: Budgets,
     clock: DefaultClock,
 }
 
@@ -158,6 +159,7 @@ impl RateLimits {
             posts: Budgets::new("comments"),
             previews: Budgets::new("previews"),
             votes: Budgets::new("votes"),
+            logins: Budgets::new("logins"),
             clock: DefaultClock::default(),
         }
     }
@@ -208,6 +210,14 @@ impl RateLimits {
         site_per_minute: u32,
     ) -> Result<()> {
         self.check(&self.votes, site, ip, ip_per_minute, site_per_minute)
+    }
+
+    /// Takes one login attempt from the client's budget.
+    ///
+    /// # Errors
+    /// [`Error::RateLimited`] with the wait before a retry can succeed.
+    pub fn check_login(&self, site: &str, ip: Option<IpAddr>, ip_per_minute: u32) -> Result<()> {
+        self.check(&self.logins, site, ip, ip_per_minute, 0)
     }
 
     /// Client addresses held in one site's table of `kind` ("comments",
@@ -270,6 +280,8 @@ pub enum Budget {
     Previews,
     /// Votes.
     Votes,
+    /// Login attempts of moderator accounts.
+    Logins,
 }
 
 impl Budget {
@@ -279,6 +291,7 @@ impl Budget {
             Budget::Comments => "comments",
             Budget::Previews => "previews",
             Budget::Votes => "votes",
+            Budget::Logins => "logins",
         }
     }
 }

@@ -81,6 +81,70 @@ impl ReaderKey {
     }
 }
 
+/// A name as the impersonation check compares it: compatibility forms
+/// folded (full-width, ligatures, styled letters), accents removed, lower
+/// case, letters from other scripts that look like Latin ones taken as
+/// those (Cyrillic `а`, Greek `ο`, …), `0` as `o` and `1` as `l`, and
+/// everything but letters and digits dropped (`Ada.Lovelace`, `ada
+/// lovelace` and `ΑdаLονеlасе` are one name).
+pub fn name_key(name: &str) -> String {
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_normalization::UnicodeNormalization;
+    name.nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .map(look_alike)
+        .filter(|c| c.is_alphanumeric())
+        .collect()
+}
+
+/// The Latin letter a character is commonly mistaken for.
+fn look_alike(c: char) -> char {
+    match c {
+        // Cyrillic
+        'а' => 'a',
+        'в' => 'b',
+        'с' => 'c',
+        'ԁ' => 'd',
+        'е' | 'ё' | 'є' => 'e',
+        'һ' => 'h',
+        'і' | 'ї' => 'i',
+        'ј' => 'j',
+        'к' => 'k',
+        'ӏ' => 'l',
+        'м' => 'm',
+        'н' => 'h',
+        'о' => 'o',
+        'р' => 'p',
+        'ԛ' => 'q',
+        'ѕ' => 's',
+        'т' => 't',
+        'у' => 'y',
+        'ѡ' | 'ԝ' => 'w',
+        'х' => 'x',
+        // Greek
+        'α' => 'a',
+        'β' => 'b',
+        'ε' => 'e',
+        'η' => 'n',
+        'ι' => 'i',
+        'κ' => 'k',
+        'ν' => 'v',
+        'ο' => 'o',
+        'ρ' => 'p',
+        'τ' => 't',
+        'υ' => 'u',
+        'χ' => 'x',
+        'ω' => 'w',
+        'ζ' => 'z',
+        // Digits and signs
+        '0' => 'o',
+        '1' | '|' => 'l',
+        'ı' => 'i',
+        other => other,
+    }
+}
+
 impl fmt::Display for ReaderKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -113,6 +177,23 @@ mod tests {
         };
         assert_eq!(signed_in.key(), Some(ReaderKey::User("42".into())));
         assert_eq!(Reader::default().key(), None);
+    }
+
+    #[test]
+    fn look_alike_names_fold_to_one_key() {
+        let ada = name_key("Ada Lovelace");
+        for same in [
+            "ada.lovelace",
+            "ADA_LOVELACE",
+            "Ａｄａ Ｌｏｖｅｌａｃｅ",
+            "Àdá Lövelace",
+            "Аda Lovеlacе",
+            "Ada L0ve1ace",
+        ] {
+            assert_eq!(name_key(same), ada, "{same}");
+        }
+        assert_ne!(name_key("Ada Byron"), ada);
+        assert_eq!(name_key("..."), "");
     }
 
     #[test]

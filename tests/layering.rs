@@ -141,6 +141,11 @@ const RULES: &[Rule] = &[
             "runtime services are used by the service and the server, not by HTTP handlers directly",
     },
     Rule {
+        module: "sso",
+        forbidden: RUNTIME_FORBIDDEN,
+        why: "sign-in tokens are verified for the service, which HTTP asks",
+    },
+    Rule {
         module: "keys",
         forbidden: RUNTIME_FORBIDDEN,
         why: "keys are loaded at start-up for the service",

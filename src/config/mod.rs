@@ -69,6 +69,45 @@ pub struct SiteConfig {
     pub webhook_secret: Option<String>,
     /// Who is e-mailed about held comments, with one-click action links.
     pub moderator_emails: Vec<String>,
+    /// Keys that verify the site's sign-in tokens (taken out at open, see
+    /// `crate::sso`).
+    pub sso_keys: Vec<SsoKeyConfig>,
+    /// A JWKS file of further public keys.
+    pub sso_jwks_file: Option<std::path::PathBuf>,
+}
+
+/// One `[[site.sso_keys]]` entry: a key that signs the site's sign-in tokens.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SsoKeyConfig {
+    /// The `kid` tokens signed with it name, if they name one.
+    pub kid: Option<String>,
+    /// The key.
+    pub source: SsoKeySource,
+}
+
+/// Where a sign-in key comes from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SsoKeySource {
+    /// An HS256 secret (32+ characters).
+    Secret(String),
+    /// A PEM public key, RSA (RS256) or Ed25519 (EdDSA).
+    Pem(String),
+    /// A file holding such a PEM.
+    PemFile(std::path::PathBuf),
+}
+
+impl std::fmt::Debug for SsoKeyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match &self.source {
+            SsoKeySource::Secret(_) => "secret",
+            SsoKeySource::Pem(_) => "public_key",
+            SsoKeySource::PemFile(_) => "public_key_file",
+        };
+        f.debug_struct("SsoKeyConfig")
+            .field("kid", &self.kid)
+            .field("kind", &kind)
+            .finish()
+    }
 }
 
 impl SiteConfig {
@@ -87,6 +126,8 @@ impl SiteConfig {
             webhook_url: None,
             webhook_secret: None,
             moderator_emails: Vec::new(),
+            sso_keys: Vec::new(),
+            sso_jwks_file: None,
         }
     }
 }

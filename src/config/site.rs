@@ -40,7 +40,24 @@ pub(super) struct FileSite {
     webhook_secret: Option<Spanned<String>>,
     #[serde(default)]
     moderator_emails: Vec<Spanned<String>>,
+    anonymous: Option<Spanned<String>>,
+    #[serde(default)]
+    sso_keys: Vec<Spanned<FileSsoKey>>,
+    sso_jwks_file: Option<String>,
 }
+
+/// One `[[site.sso_keys]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileSsoKey {
+    kid: Option<String>,
+    secret: Option<String>,
+    public_key: Option<String>,
+    public_key_file: Option<String>,
+}
+
+/// Shortest HS256 secret accepted: 256 bits, as RFC 7518 asks.
+pub(super) const MIN_SSO_SECRET_CHARS: usize = 32;
 
 /// A site from its table, checked key by key, and where its formats were
 /// written (to point at them if a format turns out not to exist).
@@ -173,6 +190,32 @@ pub(super) fn site_from_file(
         }
         site.moderator_emails.push(m.into_inner());
     }
+    for k in s.sso_keys {
+        let span = k.span();
+        let k = k.into_inner();
+        let source = match (k.secret, k.public_key, k.public_key_file) {
+            (Some(s), None, None) if s.len() >= MIN_SSO_SECRET_CHARS => SsoKeySource::Secret(s),
+            (Some(_), None, None) => {
+                return Err(err(
+                    span,
+                    "site.sso_keys.secret",
+                    format!("use at least {MIN_SSO_SECRET_CHARS} characters"),
+                ))
+            }
+            (None, Some(p), None) => SsoKeySource::Pem(p),
+            (None, None, Some(f)) => SsoKeySource::PemFile(f.into()),
+            _ => {
+                return Err(err(
+                    span,
+                    "site.sso_keys",
+                    "give exactly one of `secret` (HS256), `public_key` or `public_key_file` (PEM: RS256 or EdDSA)"
+                        .to_owned(),
+                ))
+            }
+        };
+        site.sso_keys.push(SsoKeyConfig { kid: k.kid, source });
+    }
+    site.sso_jwks_file = s.sso_jwks_file.map(Into::into);
     Ok((site, formats_at.start))
 }
 
@@ -213,6 +256,15 @@ pub(super) fn site_rules(
     }
     if let Some(v) = s.scoring {
         rules.scoring = v;
+    }
+    if let Some(v) = &s.anonymous {
+        rules.anonymous = crate::moderation::Anonymous::parse(v.get_ref()).ok_or_else(|| {
+            err(
+                v.span(),
+                "site.anonymous",
+                "use \"allowed\", \"held\" or \"signed_in_only\"".to_owned(),
+            )
+        })?;
     }
     if let Some(v) = s.scoring_nudge {
         rules.scoring_nudge = v;

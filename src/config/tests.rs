@@ -358,6 +358,35 @@ fn delivery_concurrency_comes_from_file_and_environment() {
 }
 
 #[test]
+fn sign_in_keys_load_and_bad_ones_are_named() {
+    let c = load_text(
+        "[[site]]\nid = \"a\"\nanonymous = \"held\"\nsso_jwks_file = \"/etc/jwks.json\"\n\
+         [[site.sso_keys]]\nkid = \"k1\"\nsecret = \"0123456789abcdef0123456789abcdef\"\n\
+         [[site.sso_keys]]\npublic_key_file = \"/etc/key.pem\"\n",
+    )
+    .expect("loads");
+    let site = &c.sites[0];
+    assert_eq!(site.rules.anonymous, crate::moderation::Anonymous::Held);
+    assert_eq!(site.sso_keys.len(), 2);
+    assert_eq!(site.sso_keys[0].kid.as_deref(), Some("k1"));
+    assert!(!format!("{c:?}").contains("0123456789abcdef0123"));
+    for (text, key) in [
+        ("secret = \"too-short\"\n", "site.sso_keys.secret"),
+        (
+            "secret = \"0123456789abcdef0123456789abcdef\"\npublic_key = \"x\"\n",
+            "site.sso_keys",
+        ),
+        ("kid = \"only\"\n", "site.sso_keys"),
+    ] {
+        let e =
+            load_text(&format!("[[site]]\nid = \"a\"\n[[site.sso_keys]]\n{text}")).expect_err(text);
+        assert_eq!(e.key, key, "{text}");
+    }
+    let e = load_text("[[site]]\nid = \"a\"\nanonymous = \"sometimes\"\n").expect_err("bad");
+    assert_eq!(e.key, "site.anonymous");
+}
+
+#[test]
 fn config_mismatch_is_refuse_by_default_and_warn_when_asked() {
     assert_eq!(
         load_text("").expect("valid").config_mismatch,

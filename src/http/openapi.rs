@@ -59,7 +59,17 @@ pub(super) fn base() -> OpenApi {
                 .build(),
         )
     };
-    components.add_security_scheme("bearer", bearer("Admin token"));
+    components.add_security_scheme(
+        "bearer",
+        bearer(
+            "Admin token, a moderator account's session token (from login), or the site's \
+             sign-in token (JWT) of a reader with the moderator or admin role",
+        ),
+    );
+    components.add_security_scheme(
+        "signIn",
+        bearer("The site's sign-in token (a JWT) for its signed-in reader"),
+    );
     components.add_security_scheme(
         "editToken",
         bearer("The edit token returned when the comment was posted"),

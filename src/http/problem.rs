@@ -173,10 +173,10 @@ pub type ApiResult<T> = Result<T, Problem>;
 fn meaning(status: u16) -> &'static str {
     match status {
         400 => "Malformed: the body or query cannot be read (not JSON, trailing data, invalid UTF-8, nested too deep)",
-        401 => "No token, or a token that is not valid",
-        403 => "Not allowed: a closed thread, an expired edit window, a token for another site, a write from another origin, or a link that was changed or has expired",
+        401 => "No token, or a token that is not valid (a sign-in token: expired, another site's, no key matches)",
+        403 => "Not allowed: a closed thread, an expired edit window, a token for another site, a missing permission, a site for signed-in readers only, a write from another origin, or a link that was changed or has expired",
         404 => "No such site, thread, comment or action (or a hidden thread)",
-        409 => "Conflict: the same text again, a form stamp used before, or a link used or moderated since",
+        409 => "Conflict: the same text again, a form stamp used before, a signed-in reader's name, or a link used or moderated since",
         413 => "The request body is larger than this server accepts",
         415 => "The body is not sent with a content type this operation takes",
         422 => "A field or parameter is invalid (named in `field`)",

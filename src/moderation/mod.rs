@@ -12,7 +12,7 @@ pub mod settings;
 pub mod transition;
 
 pub use keys::KeyList;
-pub use settings::{FormChecks, ModerationMode, ScoreThreshold, SiteRules};
+pub use settings::{Anonymous, FormChecks, ModerationMode, ScoreThreshold, SiteRules};
 pub use transition::{transition, Action, Prior, Transition};
 
 use crate::comment::Status;

@@ -63,6 +63,35 @@ pub struct SiteRules {
     pub votes: bool,
     /// Votes may be −1 as well as +1 (with `votes`).
     pub downvotes: bool,
+    /// Comments from readers the site did not sign in: `allowed`, `held`
+    /// for a moderator, or refused (`signed_in_only`).
+    pub anonymous: Anonymous,
+}
+
+/// What happens to comments from readers who are not signed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Anonymous {
+    /// Moderated like any other (the default).
+    #[default]
+    Allowed,
+    /// Held for a moderator.
+    Held,
+    /// Refused: readers must sign in to comment.
+    SignedInOnly,
+}
+
+impl Anonymous {
+    /// Parses the setting.
+    pub fn parse(s: &str) -> Option<Anonymous> {
+        match s {
+            "allowed" => Some(Anonymous::Allowed),
+            "held" => Some(Anonymous::Held),
+            "signed_in_only" => Some(Anonymous::SignedInOnly),
+            _ => None,
+        }
+    }
 }
 
 /// A spam probability a site acts on, between 0 and 1.
@@ -104,6 +133,7 @@ impl Default for SiteRules {
             scoring: false,
             hold_score: ScoreThreshold::of(crate::scoring::DEFAULT_HOLD_SCORE),
             spam_score: ScoreThreshold::of(crate::scoring::DEFAULT_SPAM_SCORE),
+            anonymous: Anonymous::Allowed,
             scoring_nudge: false,
             votes: true,
             downvotes: true,

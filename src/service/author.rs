@@ -12,29 +12,55 @@ use crate::moderation::{self};
 use crate::secret::hash_token;
 use crate::statement::Decision;
 
+/// How an author shows a comment is theirs.
+#[derive(Debug, Clone, Copy)]
+pub enum Proof<'a> {
+    /// The edit token the comment was posted with.
+    EditToken(&'a str),
+    /// The site's identity of the reader who posted it signed in.
+    Identity(&'a crate::reader::Identity),
+}
+
 impl Colloquy {
-    /// The author's comment (checked against the edit token, the thread's
+    /// The author's comment (checked against the proof, the thread's
     /// state and the edit window) and the revision it was read at.
-    async fn own_comment(&self, site: &SiteId, id: i64, token: &str) -> Result<(Comment, i64)> {
+    async fn own_comment(
+        &self,
+        site: &SiteId,
+        id: i64,
+        proof: Proof<'_>,
+    ) -> Result<(Comment, i64)> {
         let read = self
             .store
             .comment_for_change(site.as_str(), id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("there is no comment {id}")))?;
         let comment = read.comment;
-        let stored = self
-            .store
-            .edit_token_hash(site.as_str(), id)
-            .await?
-            .unwrap_or_default();
-        let given = hash_token(token);
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(
-            stored.as_bytes(),
-            given.as_bytes(),
-        )) {
-            return Err(Error::Unauthorized(
-                "this edit token does not belong to that comment".to_owned(),
-            ));
+        match proof {
+            Proof::EditToken(token) => {
+                let stored = self
+                    .store
+                    .edit_token_hash(site.as_str(), id)
+                    .await?
+                    .unwrap_or_default();
+                let given = hash_token(token);
+                if !bool::from(subtle::ConstantTimeEq::ct_eq(
+                    stored.as_bytes(),
+                    given.as_bytes(),
+                )) {
+                    return Err(Error::Unauthorized(
+                        "this edit token does not belong to that comment".to_owned(),
+                    ));
+                }
+            }
+            Proof::Identity(who) => {
+                if comment.author_id.as_deref() != Some(who.user_id.as_str()) {
+                    return Err(Error::forbidden(
+                        Code::Forbidden,
+                        "this comment was not written by the signed-in reader",
+                    ));
+                }
+            }
         }
         // Closing a thread freezes its comments, their authors' too; a
         // hidden thread is not there for them at all.
@@ -85,10 +111,27 @@ impl Colloquy {
         body: String,
         format: Option<String>,
     ) -> Result<Comment> {
+        self.edit_by(site, id, Proof::EditToken(token), body, format)
+            .await
+    }
+
+    /// [`Colloquy::edit`], with the edit token or the signed-in author.
+    ///
+    /// # Errors
+    /// Unknown comment, wrong token or another reader, closed window,
+    /// invalid body or format.
+    pub async fn edit_by(
+        &self,
+        site: &SiteId,
+        id: i64,
+        proof: Proof<'_>,
+        body: String,
+        format: Option<String>,
+    ) -> Result<Comment> {
         let row = self.site(site).await?;
         self.check_body(&body)?;
         for _attempt in 0..MAX_CHANGE_ATTEMPTS {
-            let (mut comment, revision) = self.own_comment(site, id, token).await?;
+            let (mut comment, revision) = self.own_comment(site, id, proof).await?;
             let policy =
                 self.pick_policy(&row, Some(format.as_deref().unwrap_or(&comment.format)))?;
             let rendered = self
@@ -181,7 +224,15 @@ impl Colloquy {
     /// # Errors
     /// Unknown comment, wrong token, closed window.
     pub async fn delete_own(&self, site: &SiteId, id: i64, token: &str) -> Result<()> {
-        let (comment, _) = self.own_comment(site, id, token).await?;
+        self.delete_by(site, id, Proof::EditToken(token)).await
+    }
+
+    /// [`Colloquy::delete_own`], with the edit token or the signed-in author.
+    ///
+    /// # Errors
+    /// Unknown comment, wrong token or another reader, closed window.
+    pub async fn delete_by(&self, site: &SiteId, id: i64, proof: Proof<'_>) -> Result<()> {
+        let (comment, _) = self.own_comment(site, id, proof).await?;
         let mut audit = self.entry(&comment, &Actor::Author, "delete", now_ms(), Vec::new());
         audit.status = None;
         self.store.delete_comment(site.as_str(), id, &audit).await?;

@@ -42,6 +42,7 @@ impl Colloquy {
                     .limits
                     .check_preview(site, person, per_person, per_site),
                 Budget::Votes => self.limits.check_vote(site, person, per_person, per_site),
+                Budget::Logins => self.limits.check_login(site, person, per_person),
             };
         }
         let now_us = now_ms().saturating_mul(1000);

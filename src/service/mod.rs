@@ -4,6 +4,7 @@
 //! moderation rules (pure), and makes one store call. Comments are rendered
 //! once, when written; reads serve the stored HTML.
 
+mod accounts;
 mod author;
 mod follow;
 mod instances;
@@ -21,8 +22,11 @@ mod statements;
 mod votes;
 
 pub use crate::moderation::Action;
+pub use accounts::{Session, Staff, LOGINS_PER_MINUTE, MIN_PASSWORD_CHARS, SESSION_MS};
+pub use author::Proof;
 pub use listing::ThreadInfo;
 pub use post::{FormFields, PostClient, PostInput, Posted, Preview, STAMP_LIFETIME_MS};
+pub use readers::looks_like_jwt;
 pub use rerender::RerenderReport;
 pub use scoring::{ModelInfo, SiteEvaluation, TrainReport, MODEL_RECHECK};
 pub use votes::{IP_VOTES_PER_MINUTE, SITE_VOTES_PER_MINUTE};
@@ -65,6 +69,10 @@ pub struct Shared {
     config: Arc<Config>,
     /// Admin tokens, as digests only (taken out of `config` at open).
     admin_tokens: Arc<AdminTokens>,
+    /// The sites' sign-in keys (taken out of `config` at open).
+    sso: Arc<crate::sso::SsoKeys>,
+    /// Password checks running now (argon2 is slow on purpose).
+    logins: tokio::sync::Semaphore,
     /// Secret keys (IP hashes, form stamps, links, address hashes), kept
     /// outside the database.
     keys: Arc<Keys>,
@@ -132,6 +140,7 @@ impl Colloquy {
     /// Database failure, or a site naming a format no policy provides.
     pub async fn open(mut config: Config, policies: PolicySet) -> Result<Colloquy> {
         let admin_tokens = AdminTokens::take_from(&mut config);
+        let sso = crate::sso::SsoKeys::take_from(&mut config)?;
         let store = Store::connect_with(&config.database_url, &config.database).await?;
         let now = now_ms();
         for site in &config.sites {
@@ -174,6 +183,8 @@ impl Colloquy {
             store,
             policies: Arc::new(policies),
             admin_tokens: Arc::new(admin_tokens),
+            sso: Arc::new(sso),
+            logins: tokio::sync::Semaphore::new(2),
             keys: Arc::new(keys),
             sites: Arc::new(Memo::new(
                 Duration::from_secs(5),

@@ -79,6 +79,9 @@ pub struct PostInput {
     pub form: Option<FormFields>,
     /// Who sent it, which decides whether the form checks apply.
     pub client: PostClient,
+    /// The reader the site signed in, if it did (see `Colloquy::reader`):
+    /// the comment is theirs, under their username.
+    pub identity: Option<crate::reader::Identity>,
 }
 
 /// A preview: the rendering and, where the site nudges writers, whether
@@ -234,8 +237,24 @@ impl Colloquy {
         let policy = self.pick_policy(&row, input.format.as_deref())?;
         let limits = &self.config.limits;
         let field = |v: &Option<String>| v.as_deref().unwrap_or("").to_owned();
-        let author = AuthorName::parse(&field(&input.author), limits.max_author_chars)?;
-        let email = Email::parse(&field(&input.email))?;
+        let (author, email) = match &input.identity {
+            // The site vouches for the name (and the address, if it gives one).
+            Some(id) => (
+                AuthorName::parse(&id.username, limits.max_author_chars)?,
+                match &id.email {
+                    Some(e) => Email::parse(e)?,
+                    None => Email::parse(&field(&input.email))?,
+                },
+            ),
+            None => {
+                let author = AuthorName::parse(&field(&input.author), limits.max_author_chars)?;
+                // The site's own backend (an admin token) vouches for itself.
+                if input.client != PostClient::Trusted {
+                    self.check_anonymous(&row, author.as_deref()).await?;
+                }
+                (author, Email::parse(&field(&input.email))?)
+            }
+        };
         let homepage = Homepage::parse(&field(&input.homepage), limits.max_homepage_chars)?;
         if let Some(p) = input.parent {
             if p <= 0 {
@@ -304,8 +323,20 @@ impl Colloquy {
                 candidate.homepage,
             )
             .await?;
-        let Decision { status, reasons } =
-            moderation::decide(&candidate, row.rules_view(), &facts).map_err(refusal_error)?;
+        let Decision {
+            mut status,
+            mut reasons,
+        } = moderation::decide(&candidate, row.rules_view(), &facts).map_err(refusal_error)?;
+        if input.identity.is_none()
+            && input.client != PostClient::Trusted
+            && row.rules.anonymous == moderation::Anonymous::Held
+            && status == Status::Published
+        {
+            status = Status::Pending;
+            // What said it would be published no longer holds.
+            reasons.retain(|r| !r.starts_with("published"));
+            reasons.push("held: comments from readers who are not signed in wait for a moderator on this site".to_owned());
+        }
         let edit_token = random_token(32);
         let notify_replies = input.notify_replies && email.is_some();
         let mut comment = Comment {
@@ -327,6 +358,7 @@ impl Colloquy {
             reasons: reasons.clone(),
             notify_replies,
             standing: Default::default(),
+            author_id: input.identity.as_ref().map(|i| i.user_id.clone()),
         };
         let audit = AuditEntry {
             id: new_id(created),
@@ -386,6 +418,17 @@ impl Colloquy {
                             tracing::error!(comment = comment.id, error = %e, "the statement of reasons of a spam decision was not stored");
                         }
                     }
+                    if let Some(id) = &input.identity {
+                        self.store
+                            .remember_site_user(
+                                site.as_str(),
+                                &id.user_id,
+                                &id.username,
+                                &crate::reader::name_key(&id.username),
+                                created,
+                            )
+                            .await?;
+                    }
                     if audit.notify {
                         // This server's notifier queues it now, not at its
                         // next poll.
@@ -437,6 +480,34 @@ impl Colloquy {
         Err(Error::internal(
             "could not allocate a comment id".to_owned(),
         ))
+    }
+
+    /// Whether the site takes a comment from a reader it did not sign in,
+    /// under `author`: not when it takes signed-in readers only, nor under
+    /// a name a signed-in reader of the site has (compared by
+    /// [`crate::reader::name_key`]).
+    async fn check_anonymous(&self, row: &SiteSettings, author: Option<&str>) -> Result<()> {
+        if row.rules.anonymous == moderation::Anonymous::SignedInOnly {
+            return Err(Error::forbidden(
+                Code::SignInRequired,
+                "this site takes comments from signed-in readers only: sign in on the site and try again",
+            ));
+        }
+        let Some(name) = author else { return Ok(()) };
+        let key = crate::reader::name_key(name);
+        if key.is_empty() {
+            return Ok(());
+        }
+        if let Some(taken) = self.store.site_user_named(&row.id, &key).await? {
+            return Err(Error::conflict(
+                Code::NameTaken,
+                format!(
+                    "the name `{name}` is too close to `{taken}`, a signed-in reader of this site: \
+                     sign in to post as them, or choose another name"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// The keyed hash stored in place of an IP address (imports use it

@@ -22,6 +22,7 @@ pub use error::{Result, StoreError};
 mod announce;
 mod audit;
 mod changes;
+mod identities;
 mod insert;
 mod instances;
 mod limits;
@@ -37,6 +38,7 @@ pub use votes::NewStatement;
 
 pub use announce::{Change, ChangeFeed, Heard};
 pub use changes::ForChange;
+pub use identities::AccountRow;
 pub use insert::{InsertComment, InsertOutcome, UsedStamp};
 pub use instances::{InstanceFingerprint, Peer};
 pub use models::{CommentFacts, Decision, NewModel, StoredModel};

@@ -63,6 +63,16 @@ impl Store {
     ) -> Result<u64> {
         let email = normalize_email(email);
         let mut tx = self.begin_write().await?;
+        // The usernames of signed-in readers who posted with the address go
+        // with their comments.
+        sqlx::query(
+            "DELETE FROM site_users WHERE site = $1 AND user_id IN \
+             (SELECT author_id FROM comments WHERE site = $1 AND email_norm = $2 AND author_id IS NOT NULL)",
+        )
+        .bind(site)
+        .bind(&email)
+        .execute(&mut *tx)
+        .await?;
         let rows = sqlx::query(
             "SELECT id, parent, thread_key FROM comments WHERE site = $1 AND email_norm = $2 ORDER BY created DESC, id DESC",
         )

@@ -14,17 +14,17 @@ use sqlx::Row;
 
 pub(super) const COMMENT_COLUMNS: &str =
     "id, site, thread_key, parent, status, format, body, html, policy_version, \
-     author, email, homepage, ip_hash, created, modified, reasons, notify_replies, upvotes, downvotes, pinned";
+     author, email, homepage, ip_hash, created, modified, reasons, notify_replies, upvotes, downvotes, pinned, author_id";
 
 /// The columns every new comment row is written with, whichever way it
 /// comes in (a post, an import), in the order [`bind_new_comment`] binds
 /// them; each way adds its own after them.
 pub(super) const NEW_COMMENT_COLUMNS: &str =
     "id, site, thread_key, parent, status, format, body, html, \
-     policy_version, author, email, homepage, ip_hash, created, email_norm, body_hash";
+     policy_version, author, email, homepage, ip_hash, created, email_norm, body_hash, author_id";
 
 /// How many [`NEW_COMMENT_COLUMNS`] there are.
-pub(super) const NEW_COMMENT_COLUMN_COUNT: usize = 16;
+pub(super) const NEW_COMMENT_COLUMN_COUNT: usize = 17;
 
 /// Binds a new comment's [`NEW_COMMENT_COLUMNS`], in order.
 pub(super) fn bind_new_comment<'q>(q: AnyQuery<'q>, c: &'q Comment) -> AnyQuery<'q> {
@@ -44,6 +44,7 @@ pub(super) fn bind_new_comment<'q>(q: AnyQuery<'q>, c: &'q Comment) -> AnyQuery<
         .bind(c.created)
         .bind(c.email.as_deref().map(normalize_email))
         .bind(body_hash(&c.body))
+        .bind(c.author_id.as_deref())
 }
 
 impl TryFrom<&AnyRow> for SiteSettings {
@@ -160,6 +161,7 @@ impl TryFrom<&AnyRow> for Comment {
                 downvotes: r.try_get("downvotes")?,
                 pinned: r.try_get::<i64, _>("pinned")? != 0,
             },
+            author_id: text("author_id")?,
         })
     }
 }

@@ -136,6 +136,7 @@ impl Preparer {
         };
         Ok(ImportRow {
             comment: Comment {
+                author_id: None,
                 id: raw.keep_id.unwrap_or(0),
                 site: self.site.clone(),
                 thread,

@@ -43,12 +43,15 @@ export async function startColloquy({ sites = [] } = {}) {
   ];
   for (const site of sites) {
     lines.push('', '[[site]]');
-    const settings = { ip_posts_per_minute: 0, min_submit_secs: 0, ...site };
+    const { toml, ...rest } = site;
+    const settings = { ip_posts_per_minute: 0, min_submit_secs: 0, ...rest };
     for (const [k, v] of Object.entries(settings)) {
       const value = Array.isArray(v) ? `[${v.map(tomlString).join(', ')}]`
         : typeof v === 'number' || typeof v === 'boolean' ? String(v) : tomlString(v);
       lines.push(`${k} = ${value}`);
     }
+    // Sub-tables of the site as written (`[[site.sso_keys]]` …).
+    if (toml) lines.push(toml);
   }
   const config = path.join(dir, 'colloquy.toml');
   await fs.writeFile(config, lines.join('\n') + '\n');
@@ -167,6 +170,7 @@ export async function startArticleServer() {
     if (u.searchParams.get('order')) extra.push(`data-colloquy-order="${attr(u.searchParams.get('order'))}"`);
     if (u.searchParams.get('size')) extra.push(`data-colloquy-page-size="${attr(u.searchParams.get('size'))}"`);
     if (u.searchParams.get('theme')) extra.push(`data-colloquy-theme="${attr(u.searchParams.get('theme'))}"`);
+    if (u.searchParams.get('sso')) extra.push(`data-colloquy-sso="${attr(u.searchParams.get('sso'))}"`);
     // css=hostile: aggressive site CSS, the widget inside the article's footer;
     // css=themed: the documented custom properties set by the page.
     const css = u.searchParams.get('css');
@@ -198,8 +202,9 @@ ${open}<div id="colloquy"><noscript><a href="${attr(threadPage)}">Read and post 
   return {
     origin,
     setColloquy(base) { colloquy = base; },
-    article({ site = 'default', thread = 'news/hello', order, size, css, theme } = {}) {
+    article({ site = 'default', thread = 'news/hello', order, size, css, theme, sso } = {}) {
       const q = new URLSearchParams({ site, thread });
+      if (sso) q.set('sso', sso);
       if (order) q.set('order', order);
       if (size) q.set('size', String(size));
       if (css) q.set('css', css);

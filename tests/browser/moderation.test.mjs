@@ -127,6 +127,35 @@ describe('moderation', () => {
     await close();
   });
 
+  it('signs a moderator account in, which may moderate but not change settings', async () => {
+    const password = 'mia-moderates-here-0001';
+    const made = await colloquy.admin('PUT', '/api/v1/admin/sites/default/accounts/mia', { role: 'moderator', password });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    await colloquy.post('default', 'news/accounts', { author: 'Held Hal', body: 'Links http://a.example http://b.example http://c.example' });
+    const { page, problems, close } = await newPage();
+    await page.goto(`${colloquy.base}/sites/default/moderation`);
+    await page.getByLabel('Account').fill('mia');
+    await page.getByLabel('Password').fill('not-her-password-000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#mod-login-error').filter({ hasText: 'no account' }).waitFor();
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    const item = page.locator('li.mod-item', { hasText: 'Held Hal' });
+    await item.waitFor();
+    await item.getByRole('button', { name: 'Approve' }).click();
+    await item.waitFor({ state: 'detached' });
+    const log = (await colloquy.admin('GET', '/api/v1/admin/sites/default/audit')).body.entries;
+    assert.ok(log.some((e) => e.actor === 'account:mia' && e.action === 'approve'), JSON.stringify(log.slice(0, 3)));
+    // Settings need edit_settings: refused with the reason, still signed in.
+    await page.getByRole('button', { name: 'Save formats' }).click();
+    await page.locator('#mod-formats-error').filter({ hasText: 'edit_settings' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Sign out' }).isVisible(), true);
+    await screenshot(page, '27-moderation-account');
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
   it("switches the site's formats, and the embed follows", async () => {
     const { page, problems, close } = await newPage();
     await signIn(page);

@@ -617,3 +617,115 @@ fn cross_origin_refusals_are_logged_with_the_origin() {
         "an allowed origin is not logged:\n{text}"
     );
 }
+
+#[test]
+fn accounts_add_reads_the_password_from_stdin_and_the_account_logs_in() {
+    let dir = std::env::temp_dir().join(format!("colloquy-cli-accounts-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = format!("sqlite:{}", dir.join("c.db").display());
+    let run = |args: &[&str], stdin: &[u8]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_colloquy"))
+            .args(args)
+            .current_dir(&dir)
+            .env_remove("COLLOQUY_ACCOUNT_PASSWORD")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let o = run(
+        &[
+            "accounts",
+            "add",
+            "--site",
+            "default",
+            "--name",
+            "mia",
+            "--role",
+            "moderator",
+            "--database",
+            &database,
+        ],
+        b"a-password-from-stdin\n",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("account `mia` created"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(
+        &[
+            "accounts",
+            "add",
+            "--site",
+            "default",
+            "--name",
+            "short",
+            "--database",
+            &database,
+        ],
+        b"short\n",
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("password"), "{}", stderr(&o));
+    let o = run(
+        &[
+            "accounts",
+            "list",
+            "--site",
+            "default",
+            "--database",
+            &database,
+        ],
+        b"",
+    );
+    assert_eq!(stdout(&o), "mia\tmoderator\n");
+
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_colloquy"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database",
+            &database,
+        ])
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_healthy(&base);
+    let login = format!("{base}/api/v1/admin/sites/default/login");
+    let (status, body) = http(
+        "POST",
+        &login,
+        &[],
+        Some(r#"{"name": "mia", "password": "a-password-from-stdin"}"#),
+    );
+    assert_eq!(status, 201, "{body}");
+    let session: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let bearer = format!("Bearer {}", session["token"].as_str().unwrap());
+    let (status, _) = http(
+        "GET",
+        &format!("{base}/api/v1/admin/sites/default/comments"),
+        &[("authorization", &bearer)],
+        None,
+    );
+    assert_eq!(status, 200);
+    let (status, _) = http(
+        "POST",
+        &login,
+        &[],
+        Some(r#"{"name": "mia", "password": "a-password-from-stdin\n"}"#),
+    );
+    assert_eq!(status, 401);
+    let _ = std::fs::remove_dir_all(&dir);
+}

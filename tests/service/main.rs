@@ -13,6 +13,7 @@ mod api;
 mod delivery;
 mod errors;
 mod hostile;
+mod identity;
 mod keys;
 mod learning;
 mod moderation;

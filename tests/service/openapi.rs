@@ -176,7 +176,7 @@ fn every_operation_lists_its_error_statuses() {
         if security.contains("\"bearer\"") {
             must.extend(["401", "403"]);
         }
-        if security.contains("editToken") {
+        if security.contains("editToken") || security.contains("signIn") {
             must.extend(["401", "403"]);
         }
         // The cross-origin guard refuses writes to a site's API and pages.

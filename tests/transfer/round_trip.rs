@@ -315,6 +315,7 @@ async fn ids_in_use_are_stepped_over_or_reported(db: Db) {
     // with comments of the last hour; here the start is given.)
     let row = |n: u32| ImportRow {
         comment: Comment {
+            author_id: None,
             id: 0,
             site: colloquy::comment::SiteId::parse("default").unwrap(),
             thread: colloquy::comment::ThreadKey::parse("ids").unwrap(),

@@ -1,15 +1,22 @@
 //! `/api/v1/admin` handlers, behind `Authorization: Bearer <token>`.
 //!
 //! A token from `COLLOQUY_ADMIN_TOKEN` or the top-level `admin_tokens`
-//! grants every site; a site's own `admin_tokens` grant that site only.
+//! grants every site; a site's own `admin_tokens` grant that site only;
+//! both grant every permission. A moderator account's session token (from
+//! `…/login`) and a signed-in reader's sign-in token with the moderator or
+//! admin role grant that role's permissions on their site, which each
+//! handler's site extractor checks ([`AdminSite`]: moderate,
+//! [`CommentersSite`]: manage_commenters, [`SettingsSite`]: edit_settings).
 //! Tokens are kept and compared as SHA-256 digests in constant time (see
 //! [`crate::auth`]).
 
+mod accounts;
 mod comments;
 mod records;
 mod scoring;
 mod sites;
 
+pub use accounts::*;
 pub use comments::*;
 pub use records::*;
 pub use scoring::*;
@@ -20,10 +27,11 @@ use super::extract::{ApiPath, Bearer};
 use super::problem::{ApiResult, Problem};
 use super::AppState;
 use crate::audit::Actor;
-use crate::auth::Grant;
+use crate::auth::{Grant, Permission, StaffRole};
 use crate::clock::rfc3339;
 use crate::comment::{Comment, SiteId, Status};
 use crate::service::Action;
+use axum::extract::FromRequestParts as _;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -44,6 +52,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit))
         .routes(routes!(privacy_export))
         .routes(routes!(privacy_erase))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(whoami))
+        .routes(routes!(list_accounts))
+        .routes(routes!(put_account, delete_account))
         .routes(routes!(scoring_model))
         .routes(routes!(scoring_train))
         // Pins (issue 17).
@@ -92,9 +105,91 @@ fn authorize(app: &AppState, bearer: &Bearer, site: Option<&SiteId>) -> ApiResul
     }
 }
 
-/// The moderator making a request, for the audit log (known by a
-/// fingerprint of their token). Only used next to [`AdminSite`], which
-/// checks the token.
+/// Who is making an admin request on a site, and what they may do: an
+/// admin token (every permission, as always), a moderator account's
+/// session, or a signed-in reader whose role claim is moderator or admin.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// How the audit log names them.
+    pub actor: Actor,
+    /// `None` for an admin token (everything).
+    pub role: Option<StaffRole>,
+}
+
+impl Principal {
+    /// Whether they may do `p`.
+    pub fn may(&self, p: Permission) -> bool {
+        self.role.is_none_or(|r| r.may(p))
+    }
+}
+
+/// Who the bearer token is on `site`.
+async fn principal(app: &AppState, bearer: &Bearer, site: &SiteId) -> ApiResult<Principal> {
+    let Some(token) = &bearer.0 else {
+        return Err(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "admin endpoints need `Authorization: Bearer <admin token, session token or sign-in token>`",
+        ));
+    };
+    match app
+        .colloquy
+        .admin_tokens()
+        .grant(token, Some(site.as_str()))
+    {
+        Grant::Everything | Grant::Site => {
+            return Ok(Principal {
+                actor: Actor::moderator(token),
+                role: None,
+            })
+        }
+        Grant::OtherSite => {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this token does not grant admin rights on this site",
+            ))
+        }
+        Grant::Nothing => {}
+    }
+    match app.colloquy.staff(site, token).await? {
+        Some(staff) => Ok(Principal {
+            actor: staff.actor,
+            role: Some(staff.role),
+        }),
+        None => Err(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "this admin token is not valid",
+        )),
+    }
+}
+
+/// 403 naming the permission a principal lacks.
+fn missing(p: Permission, who: &Principal) -> Problem {
+    let has: Vec<&str> = who
+        .role
+        .map(|r| r.permissions().iter().map(|p| p.as_str()).collect())
+        .unwrap_or_default();
+    Problem::new(
+        StatusCode::FORBIDDEN,
+        "missing_permission",
+        format!(
+            "this needs the `{}` permission; {} has {}",
+            p.as_str(),
+            who.actor.label(),
+            if has.is_empty() {
+                "none".to_owned()
+            } else {
+                has.join(", ")
+            }
+        ),
+    )
+}
+
+/// The moderator making a request, for the audit log. Only used next to
+/// one of the site extractors ([`AdminSite`], …), which check the token
+/// and leave who it is here.
 #[derive(Debug)]
 pub struct Moderator(pub Actor);
 
@@ -105,6 +200,9 @@ impl axum::extract::FromRequestParts<AppState> for Moderator {
         parts: &mut axum::http::request::Parts,
         app: &AppState,
     ) -> Result<Self, Problem> {
+        if let Some(p) = parts.extensions.get::<Principal>() {
+            return Ok(Moderator(p.actor.clone()));
+        }
         let bearer = Bearer::from_request_parts(parts, app).await?;
         Ok(Moderator(match &bearer.0 {
             Some(token) => Actor::moderator(token),
@@ -113,26 +211,53 @@ impl axum::extract::FromRequestParts<AppState> for Moderator {
     }
 }
 
-/// The `{site}` of an admin route, once the bearer token is checked for it:
-/// a handler that takes this cannot forget the check.
-#[derive(Debug)]
-pub struct AdminSite(pub SiteId);
-
-impl axum::extract::FromRequestParts<AppState> for AdminSite {
-    type Rejection = Problem;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        app: &AppState,
-    ) -> Result<Self, Problem> {
-        let ApiPath(params) =
-            ApiPath::<std::collections::HashMap<String, String>>::from_request_parts(parts, app)
-                .await?;
-        let site = site_id(params.get("site").map_or("", String::as_str))?;
-        let bearer = Bearer::from_request_parts(parts, app).await?;
-        authorize(app, &bearer, Some(&site))?;
-        Ok(AdminSite(site))
+/// Checks the bearer token for the `{site}` of the path and `permission`.
+async fn site_for(
+    parts: &mut axum::http::request::Parts,
+    app: &AppState,
+    permission: Permission,
+) -> Result<SiteId, Problem> {
+    let ApiPath(params) =
+        ApiPath::<std::collections::HashMap<String, String>>::from_request_parts(parts, app)
+            .await?;
+    let site = site_id(params.get("site").map_or("", String::as_str))?;
+    let bearer = Bearer::from_request_parts(parts, app).await?;
+    let who = principal(app, &bearer, &site).await?;
+    if !who.may(permission) {
+        return Err(missing(permission, &who));
     }
+    parts.extensions.insert(who);
+    Ok(site)
+}
+
+/// The `{site}` of an admin route, once the bearer token is checked for it
+/// and a permission: a handler that takes one cannot forget the check.
+macro_rules! site_extractor {
+    ($($(#[$doc:meta])* $name:ident => $permission:expr;)*) => {$(
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name(pub SiteId);
+
+        impl axum::extract::FromRequestParts<AppState> for $name {
+            type Rejection = Problem;
+
+            async fn from_request_parts(
+                parts: &mut axum::http::request::Parts,
+                app: &AppState,
+            ) -> Result<Self, Problem> {
+                site_for(parts, app, $permission).await.map($name)
+            }
+        }
+    )*};
+}
+
+site_extractor! {
+    /// A site whose comments, threads and log the caller may moderate.
+    AdminSite => Permission::Moderate;
+    /// A site whose commenters (their data, the ladder) the caller manages.
+    CommentersSite => Permission::ManageCommenters;
+    /// A site whose settings and accounts the caller may change.
+    SettingsSite => Permission::EditSettings;
 }
 
 /// A comment as moderators see it: everything, including e-mail and IP hash.
@@ -159,6 +284,9 @@ pub struct AdminComment {
     /// A keyed hash of the poster's address.
     #[schema(required = true)]
     ip_hash: Option<String>,
+    /// The site's id for the signed-in reader who wrote it.
+    #[schema(required = true)]
+    author_id: Option<String>,
     #[schema(format = DateTime)]
     created: String,
     #[schema(required = true, format = DateTime)]
@@ -215,6 +343,7 @@ impl From<&Comment> for AdminComment {
             email: c.email.as_deref().map(str::to_owned),
             homepage: c.homepage.as_deref().map(str::to_owned),
             ip_hash: c.ip_hash.clone(),
+            author_id: c.author_id.clone(),
             created: rfc3339(c.created),
             modified: c.modified.map(rfc3339),
             reasons: c.reasons.clone(),

@@ -142,7 +142,7 @@ pub struct ExportResponse {
 )]
 pub async fn privacy_export(
     State(app): State<AppState>,
-    AdminSite(site): AdminSite,
+    CommentersSite(site): CommentersSite,
     ApiJson(b): ApiJson<PrivacyBody>,
 ) -> ApiResult<Json<ExportResponse>> {
     let comments = app.colloquy.export_email(&site, &b.email).await?;
@@ -175,7 +175,7 @@ pub struct ErasedResponse {
 )]
 pub async fn privacy_erase(
     State(app): State<AppState>,
-    AdminSite(site): AdminSite,
+    CommentersSite(site): CommentersSite,
     Moderator(actor): Moderator,
     ApiJson(b): ApiJson<PrivacyBody>,
 ) -> ApiResult<Json<ErasedResponse>> {

@@ -180,7 +180,7 @@ fn set_or_null<'de, D: serde::Deserializer<'de>>(
 )]
 pub async fn update_site(
     State(app): State<AppState>,
-    AdminSite(site): AdminSite,
+    SettingsSite(site): SettingsSite,
     Moderator(actor): Moderator,
     ApiJson(b): ApiJson<SiteBody>,
 ) -> ApiResult<Json<SiteResponse>> {
@@ -314,7 +314,7 @@ pub struct RerenderResponse {
 )]
 pub async fn rerender(
     State(app): State<AppState>,
-    AdminSite(site): AdminSite,
+    SettingsSite(site): SettingsSite,
 ) -> ApiResult<Json<RerenderResponse>> {
     let r = app.colloquy.rerender(&site, |_| {}).await?;
     Ok(Json(RerenderResponse {

@@ -13,7 +13,7 @@ use crate::http::extract::{
 use crate::http::openapi::tags;
 use crate::http::problem::{self, ApiResult, Problem};
 use crate::http::AppState;
-use crate::service::{FormFields, PostClient, PostInput};
+use crate::service::{FormFields, PostClient, PostInput, Proof};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -138,6 +138,7 @@ pub struct PostedResponse {
     path = "/api/v1/sites/{site}/threads/{thread}/comments",
     tag = tags::COMMENTS,
     params(ThreadPath),
+    security((), ("signIn" = [])),
     request_body(content(
         (NewCommentBody = "application/json"),
         (NewCommentBody = "application/x-www-form-urlencoded"),
@@ -145,7 +146,7 @@ pub struct PostedResponse {
     responses(
         (status = 201, description = "Stored", body = PostedResponse),
         (status = 303, description = "Form post stored; back to the page"),
-        problem::BadBody, problem::Forbidden, problem::NotFound, problem::Conflict,
+        problem::BadBody, problem::Unauthorized, problem::Forbidden, problem::NotFound, problem::Conflict,
         problem::RateLimited, problem::Busy,
     ),
 )]
@@ -172,6 +173,12 @@ pub async fn post_comment(
         None => None,
     };
     let client = post_client(&app, &site, &bearer, &headers, is_form);
+    let identity = match bearer.0.as_deref() {
+        Some(t) if client != PostClient::Trusted && crate::service::looks_like_jwt(t) => {
+            app.colloquy.reader(&site, Some(t), ip).await?.identity
+        }
+        _ => None,
+    };
     let honeypot = b.colloquy_hp.or(b.honeypot);
     let stamp = b.colloquy_ts.or(b.stamp);
     let form = (honeypot.is_some() || stamp.is_some()).then_some(FormFields { honeypot, stamp });
@@ -195,6 +202,7 @@ pub async fn post_comment(
                 notify_replies: b.notify_replies,
                 form,
                 client,
+                identity,
             },
             ip,
         )
@@ -435,9 +443,22 @@ pub(crate) fn edit_token(bearer: Bearer) -> ApiResult<String> {
         Problem::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
-            "send the comment's edit token as `Authorization: Bearer TOKEN`",
+            "send the comment's edit token, or the site's sign-in token, as `Authorization: Bearer TOKEN`",
         )
     })
+}
+
+/// The signed-in reader a bearer token names, when it is a sign-in token
+/// (a JWT) rather than an edit token.
+async fn signed_in(
+    app: &AppState,
+    site: &SiteId,
+    token: &str,
+) -> ApiResult<Option<crate::reader::Identity>> {
+    if !crate::service::looks_like_jwt(token) {
+        return Ok(None);
+    }
+    Ok(app.colloquy.reader(site, Some(token), None).await?.identity)
 }
 
 /// The author edits a comment (edit token as bearer, inside the edit window)
@@ -446,7 +467,7 @@ pub(crate) fn edit_token(bearer: Bearer) -> ApiResult<String> {
     path = "/api/v1/sites/{site}/comments/{id}",
     tag = tags::COMMENTS,
     params(CommentPath),
-    security(("editToken" = [])),
+    security(("editToken" = []), ("signIn" = [])),
     request_body = EditBody,
     responses(
         (status = 200, description = "Edited", body = EditedResponse),
@@ -462,9 +483,14 @@ pub async fn edit_comment(
 ) -> ApiResult<Json<EditedResponse>> {
     let site = site_id(&site)?;
     let token = edit_token(bearer)?;
+    let identity = signed_in(&app, &site, &token).await?;
+    let proof = match &identity {
+        Some(who) => Proof::Identity(who),
+        None => Proof::EditToken(&token),
+    };
     let c = app
         .colloquy
-        .edit(&site, id, &token, b.body, b.format)
+        .edit_by(&site, id, proof, b.body, b.format)
         .await?;
     Ok(Json(EditedResponse {
         comment: PublicComment::from(&c),
@@ -478,7 +504,7 @@ pub async fn edit_comment(
     path = "/api/v1/sites/{site}/comments/{id}",
     tag = tags::COMMENTS,
     params(CommentPath),
-    security(("editToken" = [])),
+    security(("editToken" = []), ("signIn" = [])),
     responses(
         (status = 204, description = "Deleted"),
         problem::Unauthorized, problem::Forbidden, problem::NotFound,
@@ -491,6 +517,11 @@ pub async fn delete_comment(
 ) -> ApiResult<StatusCode> {
     let site = site_id(&site)?;
     let token = edit_token(bearer)?;
-    app.colloquy.delete_own(&site, id, &token).await?;
+    let identity = signed_in(&app, &site, &token).await?;
+    let proof = match &identity {
+        Some(who) => Proof::Identity(who),
+        None => Proof::EditToken(&token),
+    };
+    app.colloquy.delete_by(&site, id, proof).await?;
     Ok(StatusCode::NO_CONTENT)
 }

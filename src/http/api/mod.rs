@@ -90,6 +90,8 @@ pub struct PublicComment {
     thread: String,
     #[schema(required = true)]
     author: Option<String>,
+    /// Written by a reader the site signed in; `author` is their username.
+    verified: bool,
     #[schema(required = true)]
     homepage: Option<String>,
     /// The rendered, sanitized HTML.
@@ -117,6 +119,7 @@ impl From<&Comment> for PublicComment {
             parent: c.parent,
             thread: c.thread.to_string(),
             author: c.author.as_deref().map(str::to_owned),
+            verified: c.verified(),
             homepage: c.homepage.as_deref().map(str::to_owned),
             html: c.html.as_str().to_owned(),
             format: c.format.clone(),

@@ -17,6 +17,8 @@ pub(super) struct CommentView {
     pub(super) id: i64,
     pub(super) author: String,
     pub(super) homepage: Option<String>,
+    /// Written by a reader the site signed in.
+    pub(super) verified: bool,
     /// RFC 3339, for `datetime` (and shown as it is in the fragment).
     pub(super) created: String,
     pub(super) body: SafeHtml,
@@ -140,6 +142,7 @@ fn view(c: Comment, reply_href: Option<&dyn Fn(i64) -> String>) -> CommentView {
     CommentView {
         pinned: st.pinned,
         votes: (st.upvotes + st.downvotes > 0).then(|| (st.upvotes, st.downvotes, st.score())),
+        verified: c.verified(),
         id: c.id,
         author: c
             .author
@@ -188,6 +191,7 @@ mod tests {
             reasons: Vec::new(),
             notify_replies: false,
             standing: Default::default(),
+            author_id: None,
         }
     }
 

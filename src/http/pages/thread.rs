@@ -278,6 +278,7 @@ pub async fn submit(
             stamp: values.colloquy_ts.clone(),
         }),
         client: PostClient::Browser,
+        identity: None,
     };
     match app.colloquy.post(&site, &thread, input, ip).await {
         Ok(posted) => {
