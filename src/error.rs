@@ -40,11 +40,17 @@ pub enum Code {
     Busy,
     /// Something failed on the server's side.
     Internal,
+    /// This reader reported this comment already.
+    AlreadyReported,
+    /// Moderators suspended the commenter for a while.
+    Suspended,
+    /// Moderators banned the commenter.
+    Banned,
 }
 
 impl Code {
     /// Every code, for documentation checks.
-    pub const ALL: [Code; 15] = [
+    pub const ALL: [Code; 18] = [
         Code::NotFound,
         Code::InvalidField,
         Code::DuplicateComment,
@@ -60,6 +66,9 @@ impl Code {
         Code::RateLimited,
         Code::Busy,
         Code::Internal,
+        Code::AlreadyReported,
+        Code::Suspended,
+        Code::Banned,
     ];
 
     /// The code as sent: snake_case, stable.
@@ -80,6 +89,9 @@ impl Code {
             Code::RateLimited => "rate_limited",
             Code::Busy => "busy",
             Code::Internal => "internal",
+            Code::AlreadyReported => "already_reported",
+            Code::Suspended => "suspended",
+            Code::Banned => "banned",
         }
     }
 }

@@ -29,6 +29,7 @@ pub(super) struct FileSite {
     scoring: Option<bool>,
     hold_score: Option<Spanned<f64>>,
     spam_score: Option<Spanned<f64>>,
+    report_threshold: Option<Spanned<i64>>,
     #[serde(default)]
     admin_tokens: Vec<Spanned<String>>,
     #[serde(default)]
@@ -236,6 +237,11 @@ pub(super) fn site_rules(
             &s.site_posts_per_minute,
             "site_posts_per_minute",
             &mut rules.site_posts_per_minute,
+        ),
+        (
+            &s.report_threshold,
+            "report_threshold",
+            &mut rules.report_threshold,
         ),
     ];
     let mut spans = Vec::new();

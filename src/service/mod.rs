@@ -5,6 +5,7 @@
 //! once, when written; reads serve the stored HTML.
 
 mod author;
+mod community;
 mod follow;
 mod limits;
 mod listing;
@@ -18,6 +19,11 @@ mod scoring;
 mod sites;
 
 pub use crate::moderation::Action;
+pub use crate::store::{ActionRow, ReportRow, StandingRow};
+pub use community::{
+    CommenterView, LadderAction, Reported, ReportedComment, ReportedPage, MAX_LADDER_REASON_CHARS,
+    MAX_OWN_TOKENS,
+};
 pub use listing::ThreadInfo;
 pub use post::{FormFields, PostClient, PostInput, Posted, STAMP_LIFETIME_MS};
 pub use rerender::RerenderReport;
@@ -90,6 +96,17 @@ fn refusal_error(r: Refusal) -> Error {
     match r {
         Refusal::Invalid { field, message } => Error::invalid(field, message),
         Refusal::Closed(m) => Error::forbidden(Code::ThreadClosed, m),
+        Refusal::Banned(reason) => Error::forbidden(
+            Code::Banned,
+            format!("the moderators of this site banned you from commenting: {reason}"),
+        ),
+        Refusal::Suspended { until, reason } => Error::forbidden(
+            Code::Suspended,
+            format!(
+                "the moderators of this site suspended you from commenting until {}: {reason}",
+                crate::clock::rfc3339(until)
+            ),
+        ),
     }
 }
 

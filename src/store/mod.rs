@@ -22,6 +22,7 @@ pub use error::{Result, StoreError};
 mod announce;
 mod audit;
 mod changes;
+mod community;
 mod insert;
 mod instances;
 mod limits;
@@ -34,6 +35,7 @@ mod sql;
 
 pub use announce::{Change, ChangeFeed, Heard};
 pub use changes::ForChange;
+pub use community::{ActionRow, NewReport, ReportRow, StandingRow};
 pub use insert::{InsertComment, InsertOutcome, UsedStamp};
 pub use sites::ThreadRow;
 // The parts' shared helpers (row mapping, SQL pieces, audit inserts) are

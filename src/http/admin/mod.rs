@@ -6,10 +6,12 @@
 //! [`crate::auth`]).
 
 mod comments;
+mod community;
 mod records;
 mod sites;
 
 pub use comments::*;
+pub use community::*;
 pub use records::*;
 pub use sites::*;
 
@@ -42,6 +44,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit))
         .routes(routes!(privacy_export))
         .routes(routes!(privacy_erase))
+        .routes(routes!(reported))
+        .routes(routes!(dismiss_reports))
+        .routes(routes!(get_commenter, set_commenter))
 }
 
 /// `{site}`, a comment's `{id}` and an `{action}` of a path.
@@ -242,7 +247,9 @@ mod tests {
     /// The ranges the document gives the rules are those the service checks.
     #[test]
     fn the_documented_ranges_of_the_rules_are_the_checked_ones() {
-        use crate::moderation::settings::{MAX_DAYS, MAX_DEPTH, MAX_PER_MINUTE, MAX_SUBMIT_SECS};
+        use crate::moderation::settings::{
+            MAX_DAYS, MAX_DEPTH, MAX_PER_MINUTE, MAX_REPORT_THRESHOLD, MAX_SUBMIT_SECS,
+        };
         let schema = serde_json::to_value(rules_schema()).unwrap_or_default();
         for (field, max) in [
             ("close_after_days", MAX_DAYS),
@@ -250,6 +257,7 @@ mod tests {
             ("min_submit_secs", MAX_SUBMIT_SECS),
             ("ip_posts_per_minute", MAX_PER_MINUTE),
             ("site_posts_per_minute", MAX_PER_MINUTE),
+            ("report_threshold", MAX_REPORT_THRESHOLD),
         ] {
             assert_eq!(schema["properties"][field]["maximum"], max, "{field}");
         }

@@ -9,11 +9,13 @@
 mod bootstrap;
 mod comments;
 mod forms;
+mod reports;
 mod threads;
 
 pub use bootstrap::*;
 pub use comments::*;
 pub use forms::*;
+pub use reports::*;
 pub use threads::*;
 
 use super::problem::{ApiResult, Problem};
@@ -38,6 +40,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(bootstrap))
         .routes(routes!(list_comments, post_comment))
         .routes(routes!(edit_comment, delete_comment))
+        .routes(routes!(report_comment))
+        .routes(routes!(own_comments))
 }
 
 /// `{site}` of a path.
