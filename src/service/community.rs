@@ -133,11 +133,21 @@ impl Colloquy {
         let s = site.as_str();
         let statement =
             report::statement(reason, law, text).map_err(|(f, m)| Error::invalid(f, m))?;
-        let comment = self.store.comment(s, id).await?;
-        if comment.as_ref().map(|c| c.status) != Some(Status::Published) {
-            return Err(Error::NotFound(format!(
+        let missing = || {
+            Error::NotFound(format!(
                 "there is no published comment {id} on site `{site}`"
-            )));
+            ))
+        };
+        let comment = self
+            .store
+            .comment(s, id)
+            .await?
+            .filter(|c| c.status == Status::Published)
+            .ok_or_else(missing)?;
+        // A hidden thread does not exist for readers, its comments included.
+        let thread = self.store.thread(s, comment.thread.as_str()).await?;
+        if thread.is_some_and(|t| t.state == crate::comment::ThreadState::Hidden) {
+            return Err(missing());
         }
         let Some(key) = reader.key() else {
             return Err(Error::forbidden(

@@ -446,7 +446,9 @@ impl Store {
         sql.bind(site.to_owned())
             .push(" AND commenter IN ")
             .bind_list(keys.to_vec());
-        let rows = sql.fetch_all(&self.write).await?;
+        // The read pool: every post asks, and SQLite's one writer
+        // connection is for writes.
+        let rows = sql.fetch_all(&self.read).await?;
         rows.iter().map(standing_row).collect()
     }
 

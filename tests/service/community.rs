@@ -326,6 +326,30 @@ async fn the_reported_queue_lists_reports_and_dismissing_republishes(db: Db) {
         .admin_as("nope", Method::GET, &format!("{SITE}/reports"), None)
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // A deleted comment takes its reports with it.
+    let (s, _) = app
+        .admin(Method::DELETE, &format!("{SITE}/comments/{id}"), None)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.sql_count(&format!(
+            "SELECT COUNT(*) FROM reports WHERE comment_id = {id}"
+        ))
+        .await,
+        0
+    );
+    // A hidden thread's comments are not there to report.
+    let qid = quiet["id"].as_i64().unwrap();
+    let (s, v) = app
+        .admin(
+            Method::PUT,
+            &format!("{SITE}/threads/t"),
+            Some(json!({"state": "hidden"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let hidden = report(&app, qid, "10.1.0.1", json!({"reason": "spam"})).await;
+    expect_problem(hidden, StatusCode::NOT_FOUND).await;
 }
 
 async fn the_threshold_is_a_site_setting(db: Db) {
