@@ -135,6 +135,15 @@ impl Colloquy {
             let audit = self.entry(&comment, &Actor::Author, "edit", now, reasons);
             if self.store.update_body(&comment, revision, &audit).await? {
                 self.changed(&comment.site, &comment.thread);
+                // A shadow-banned author keeps seeing their comment as published.
+                let shadow = comment.status == Status::Pending
+                    && comment
+                        .reasons
+                        .iter()
+                        .any(|r| r == crate::commenter::SHADOW_REASON);
+                if shadow {
+                    comment.status = Status::Published;
+                }
                 return Ok(comment);
             }
         }

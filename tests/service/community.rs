@@ -606,6 +606,19 @@ async fn shadow_banned_comments_are_seen_by_their_author_only(db: Db) {
     let theirs = own(json!([other["edit_token"]])).await;
     assert_eq!(theirs["comments"], json!([]));
     assert_eq!(own(json!(["made-up-token"])).await["comments"], json!([]));
+    // Editing it, the author still sees it published.
+    let r = app
+        .client
+        .patch(app.url(&format!("/api/v1/sites/default/comments/{id}")))
+        .bearer_auth(&token)
+        .json(&json!({"body": "nobody will see this, edited"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let edited: Value = r.json().await.unwrap();
+    assert_eq!(edited["status"], "published", "{edited}");
+    assert!(!listed_ids(&app, "t").await.contains(&id));
     // Moderators see it held, with why.
     let held = admin_comment(&app, id).await;
     assert_eq!(held["status"], "pending");
