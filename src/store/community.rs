@@ -119,6 +119,52 @@ pub struct NewReport<'a> {
     pub created: i64,
 }
 
+/// Forgets an e-mail address's standing and ladder history (an erasure),
+/// and the address in the audit entries of those actions; true when there
+/// was any.
+pub(super) async fn forget_email_key(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    site: &str,
+    email: &str,
+) -> Result<bool> {
+    let key = format!("email:{email}");
+    let mut any = false;
+    for table in ["commenters", "commenter_actions"] {
+        let done = sqlx::query(&format!(
+            "DELETE FROM {table} WHERE site = $1 AND commenter = $2"
+        ))
+        .bind(site)
+        .bind(&key)
+        .execute(&mut **tx)
+        .await?;
+        any |= done.rows_affected() > 0;
+    }
+    let prefix = format!("{key}: ");
+    let rows =
+        sqlx::query("SELECT id, reasons FROM audit_log WHERE site = $1 AND action = 'commenter'")
+            .bind(site)
+            .fetch_all(&mut **tx)
+            .await?;
+    for row in rows {
+        let reasons = reasons_from(row.try_get("reasons")?);
+        if reasons.iter().any(|r| r.starts_with(&prefix)) {
+            let kept: Vec<String> = reasons
+                .iter()
+                .map(|r| match r.strip_prefix(&prefix) {
+                    Some(rest) => format!("email:(erased): {rest}"),
+                    None => r.clone(),
+                })
+                .collect();
+            sqlx::query("UPDATE audit_log SET reasons = $1 WHERE id = $2")
+                .bind(reasons_json(&kept))
+                .bind(row.try_get::<i64, _>("id")?)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(any)
+}
+
 impl Store {
     /// Records a report; false when this reader reported this comment
     /// before (the unique index decides, so concurrent repeats store one).

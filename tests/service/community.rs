@@ -700,4 +700,24 @@ async fn a_commenters_page_has_their_history(db: Db) {
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["reports_made"][0]["comment_id"], id);
     assert_eq!(r["standing"], Value::Null);
+    // Erasing the address forgets its standing and history, and the
+    // address in the audit log's ladder entries.
+    let (s, v) = app
+        .admin(
+            Method::POST,
+            &format!("{SITE}/privacy/erase"),
+            Some(json!({"email": "Kim@example.org"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, v) = app
+        .admin(Method::GET, &format!("{SITE}/commenters/{key}"), None)
+        .await;
+    assert_eq!(v["standing"], Value::Null, "{v}");
+    assert_eq!(v["actions"], json!([]));
+    assert_eq!(v["comments"], json!([]));
+    let (_, log) = app.admin(Method::GET, &format!("{SITE}/audit"), None).await;
+    let text = log.to_string();
+    assert!(!text.contains("kim@example.org"), "{text}");
+    assert!(text.contains("email:(erased): premoderate (second notice)"));
 }
