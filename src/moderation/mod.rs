@@ -418,6 +418,79 @@ mod tests {
     }
 
     #[test]
+    fn the_commenters_standing_refuses_or_holds_in_every_mode() {
+        let mut r = rules();
+        r.trust_approved_authors = true;
+        r.disallowed_keys = keys(&["casino"]);
+        let with = |e: Enforcement| Facts {
+            commenter: Some(e),
+            approved_by_author: 5,
+            ..Facts::default()
+        };
+        for mode in [
+            ModerationMode::Publish,
+            ModerationMode::Hold,
+            ModerationMode::Rules,
+        ] {
+            let s = Settings {
+                mode,
+                ..settings(&r)
+            };
+            let banned = decide(
+                &body("x"),
+                s,
+                &with(Enforcement::Banned {
+                    reason: "bot".into(),
+                }),
+            );
+            assert_eq!(banned, Err(Refusal::Banned("bot".into())));
+            let suspended = decide(
+                &body("x"),
+                s,
+                &with(Enforcement::Suspended {
+                    until: 9,
+                    reason: "calm".into(),
+                }),
+            );
+            assert_eq!(
+                suspended,
+                Err(Refusal::Suspended {
+                    until: 9,
+                    reason: "calm".into()
+                })
+            );
+            // Trust does not skip them.
+            let shadow = ok(decide(&body("x"), s, &with(Enforcement::Shadow)));
+            assert_eq!(shadow.status, Status::Pending);
+            assert_eq!(shadow.reasons, [crate::commenter::SHADOW_REASON]);
+            let held = ok(decide(
+                &body("x"),
+                s,
+                &with(Enforcement::Premoderated {
+                    reason: "new".into(),
+                }),
+            ));
+            assert_eq!(held.status, Status::Pending);
+            assert_eq!(held.reasons, ["held: the commenter is pre-moderated (new)"]);
+            // Spam rules come first; a warning changes no decision.
+            let spam = ok(decide(&body("casino"), s, &with(Enforcement::Shadow)));
+            assert_eq!(spam.status, Status::Spam);
+            let warned = with(Enforcement::Warned {
+                reason: "w".into(),
+                keys: vec![],
+            });
+            let plain = Facts {
+                approved_by_author: 5,
+                ..Facts::default()
+            };
+            assert_eq!(
+                ok(decide(&body("x"), s, &warned)),
+                ok(decide(&body("x"), s, &plain))
+            );
+        }
+    }
+
+    #[test]
     fn an_ordinary_comment_is_published_and_says_so() {
         let r = rules();
         let d = ok(decide(
