@@ -43,6 +43,7 @@ pub struct RateLimits {
     enabled: bool,
     posts: Budgets,
     previews: Budgets,
+    reports: Budgets,
     clock: DefaultClock,
 }
 
@@ -156,6 +157,7 @@ impl RateLimits {
             enabled,
             posts: Budgets::new("comments"),
             previews: Budgets::new("previews"),
+            reports: Budgets::new("reports"),
             clock: DefaultClock::default(),
         }
     }
@@ -194,11 +196,28 @@ impl RateLimits {
         self.check(&self.previews, site, ip, ip_per_minute, site_per_minute)
     }
 
+    /// Takes one report from the client's and the site's report budgets
+    /// (the site's comment quotas, counted apart from comments).
+    ///
+    /// # Errors
+    /// [`Error::RateLimited`] with the wait before a retry can succeed.
+    pub fn check_report(
+        &self,
+        site: &str,
+        ip: Option<IpAddr>,
+        ip_per_minute: u32,
+        site_per_minute: u32,
+    ) -> Result<()> {
+        self.check(&self.reports, site, ip, ip_per_minute, site_per_minute)
+    }
+
     /// Client addresses held in one site's table of `kind` ("comments",
     /// "previews"), for tests.
     pub fn addresses(&self, kind: &str, site: &str) -> usize {
         let budgets = if kind == self.previews.what {
             &self.previews
+        } else if kind == self.reports.what {
+            &self.reports
         } else {
             &self.posts
         };
@@ -252,6 +271,8 @@ pub enum Budget {
     Comments,
     /// Previews.
     Previews,
+    /// Reader reports.
+    Reports,
 }
 
 impl Budget {
@@ -260,6 +281,7 @@ impl Budget {
         match self {
             Budget::Comments => "comments",
             Budget::Previews => "previews",
+            Budget::Reports => "reports",
         }
     }
 }

@@ -125,12 +125,22 @@ impl Colloquy {
         site: &SiteId,
         id: i64,
         reader: &Reader,
+        ip: Option<std::net::IpAddr>,
         reason: Reason,
         law: Option<&str>,
         text: Option<&str>,
     ) -> Result<Reported> {
         let row = self.site(site).await?;
         let s = site.as_str();
+        // The site's comment quotas, in a budget of their own.
+        self.spend(
+            crate::ratelimit::Budget::Reports,
+            s,
+            ip.map(|ip| crate::net::person(ip, self.config.ipv6_prefix)),
+            row.rules.ip_posts_per_minute,
+            row.rules.site_posts_per_minute,
+        )
+        .await?;
         let statement =
             report::statement(reason, law, text).map_err(|(f, m)| Error::invalid(f, m))?;
         let missing = || {

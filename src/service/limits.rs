@@ -41,6 +41,7 @@ impl Colloquy {
                 Budget::Previews => self
                     .limits
                     .check_preview(site, person, per_person, per_site),
+                Budget::Reports => self.limits.check_report(site, person, per_person, per_site),
             };
         }
         let now_us = now_ms().saturating_mul(1000);

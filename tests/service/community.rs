@@ -24,6 +24,7 @@ both_backends!(
     suspension_refuses_until_it_ends_and_ban_until_cleared,
     shadow_banned_comments_are_seen_by_their_author_only,
     a_commenters_page_has_their_history,
+    reports_have_a_rate_limit_of_their_own,
 );
 
 const SITE: &str = "/api/v1/admin/sites/default";
@@ -720,4 +721,34 @@ async fn a_commenters_page_has_their_history(db: Db) {
     let text = log.to_string();
     assert!(!text.contains("kim@example.org"), "{text}");
     assert!(text.contains("email:(erased): premoderate (second notice)"));
+}
+
+async fn reports_have_a_rate_limit_of_their_own(db: Db) {
+    let proxies = colloquy::net::TrustedProxies::parse(&["127.0.0.1"]).unwrap();
+    let Some(app) = spawn_with(db, move |c| {
+        c.trusted_proxies = proxies;
+        c.rate_limit = true;
+        for s in &mut c.sites {
+            s.rules.ip_posts_per_minute = 2;
+        }
+    })
+    .await
+    else {
+        return;
+    };
+    let mut ids = Vec::new();
+    for n in 1..=3 {
+        let c = posted(&app, "t", &format!("10.0.0.{n}"), &format!("comment {n}")).await;
+        ids.push(c["id"].as_i64().unwrap());
+    }
+    reported(&app, ids[0], "10.1.0.1", "spam").await;
+    reported(&app, ids[1], "10.1.0.1", "spam").await;
+    let r = report(&app, ids[2], "10.1.0.1", json!({"reason": "spam"})).await;
+    assert!(r.headers().contains_key("retry-after"));
+    let p = expect_problem(r, StatusCode::TOO_MANY_REQUESTS).await;
+    assert!(p["detail"].as_str().unwrap().contains("reports"), "{p}");
+    // Another reader, and the same reader's comments, have budgets of their own.
+    reported(&app, ids[2], "10.1.0.2", "spam").await;
+    posted(&app, "t", "10.1.0.1", "my own comment").await;
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM reports").await, 3);
 }

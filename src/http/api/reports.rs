@@ -52,6 +52,7 @@ pub struct ReportResponse {
     responses(
         (status = 201, description = "Recorded", body = ReportResponse),
         problem::BadBody, problem::Forbidden, problem::NotFound, problem::Conflict,
+        problem::RateLimited,
     ),
 )]
 pub async fn report_comment(
@@ -69,6 +70,7 @@ pub async fn report_comment(
             &site,
             id,
             &reader,
+            ip,
             b.reason,
             b.law.as_deref(),
             b.text.as_deref(),
