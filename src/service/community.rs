@@ -120,6 +120,7 @@ impl Colloquy {
     /// # Errors
     /// Unknown site, no published comment `id`, invalid fields, a reader
     /// that cannot be told apart, a repeat ([`Code::AlreadyReported`]).
+    #[allow(clippy::too_many_arguments)]
     pub async fn report(
         &self,
         site: &SiteId,
