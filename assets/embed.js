@@ -177,8 +177,12 @@
   var tips = el('ul', { class: 'colloquy-tips', id: 'colloquy-tips', 'aria-live': 'polite' });
   fields.body.input.setAttribute('aria-describedby', 'colloquy-tips');
   var previewBody = el('div', { class: 'colloquy-body' });
+  // Where the site asks for it: its spam model would hold this text (a yes
+  // or no from the preview, never the score).
+  var nudge = el('p', { class: 'colloquy-nudge', role: 'status', hidden: true },
+    'This comment may be held for review before it appears.');
   var previewBox = el('section', { class: 'colloquy-preview', 'aria-label': 'Preview', hidden: true },
-    el('h4', {}, 'Preview'), previewBody);
+    el('h4', {}, 'Preview'), previewBody, nudge);
   var message = el('p', { class: 'colloquy-message', role: 'status', tabindex: '-1', hidden: true });
   // People never see or fill this field; bots that fill every field do.
   var honeypot = el('input', { type: 'text', name: 'colloquy_hp', tabindex: '-1', autocomplete: 'off' });
@@ -532,6 +536,7 @@
       });
       if (res.r.ok) {
         previewBody.innerHTML = res.data.html; // rendered and sanitized by the server
+        nudge.hidden = res.data.may_be_held !== true;
         previewBox.hidden = false;
       } else {
         problem(res.r, res.data);

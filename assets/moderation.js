@@ -149,7 +149,11 @@
       meta('Reasons', reasons.length
         ? el('ul', { class: 'mod-reasons' }, ...reasons.map(function (r) { return el('li', {}, r); }))
         : null)
-    ].forEach(function (pair) { dl.append(pair[0], pair[1]); });
+    ].concat(c.score
+      // The site's spam model, when it scores comments: the score and the words behind it.
+      ? [meta('Spam score', el('span', { class: 'mod-score' }, c.score.explained))]
+      : []
+    ).forEach(function (pair) { dl.append(pair[0], pair[1]); });
     var reportList = null;
     if (reports) {
       reportList = el('section', { class: 'mod-reports', 'aria-label': 'Reports' },

@@ -102,6 +102,48 @@ enum Command {
         #[command(flatten)]
         service: ServiceArgs,
     },
+    /// A site's spam model: evaluate, retrain, export.
+    Scoring {
+        #[command(subcommand)]
+        command: ScoringCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ScoringCommand {
+    /// Evaluate by time: learn the site's earlier moderator decisions, test on the latest.
+    Eval {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// Share of the latest decisions to test on.
+        #[arg(long, value_name = "SHARE", default_value_t = 0.2)]
+        test_share: f64,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+    /// Rebuild the site's model from the starter and every moderator decision, in order.
+    Retrain {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+    /// Write the site's model (its binary form) to a file.
+    Export {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// The file to write.
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
 }
 
 /// Where the service finds its configuration, database and policies
@@ -179,6 +221,7 @@ pub(crate) fn run() -> ExitCode {
             output,
             service,
         } => export(&site, &format, include_private, output.as_deref(), &service),
+        Command::Scoring { command } => scoring(command),
     };
     match result {
         Ok(code) => code,
@@ -396,10 +439,7 @@ fn serve(listen: Option<String>, args: &ServiceArgs) -> Result<ExitCode, String>
 fn rerender(site: &str, args: &ServiceArgs) -> Result<ExitCode, String> {
     let config = args.load()?;
     runtime()?.block_on(async move {
-        let policies = colloquy::server::load_policies(&config).map_err(|e| e.to_string())?;
-        let service = colloquy::service::Colloquy::open(config, policies)
-            .await
-            .map_err(|e| e.to_string())?;
+        let service = open_service(config).await?;
         let site = colloquy::comment::SiteId::parse(site).map_err(|e| e.to_string())?;
         let total = service.count_site(&site).await.map_err(|e| e.to_string())?;
         let bar = indicatif::ProgressBar::new(u64::try_from(total).unwrap_or(0));
@@ -423,12 +463,127 @@ fn rerender(site: &str, args: &ServiceArgs) -> Result<ExitCode, String> {
 }
 
 async fn open_service(
-    config: colloquy::config::Config,
+    mut config: colloquy::config::Config,
 ) -> Result<colloquy::service::Colloquy, String> {
+    // A one-off command (import, export, rerender) on a database that
+    // servers use warns about settings that differ from theirs instead of
+    // refusing: it serves no reader.
+    config.config_mismatch = colloquy::config::MismatchPolicy::Warn;
     let policies = colloquy::server::load_policies(&config).map_err(|e| e.to_string())?;
     colloquy::service::Colloquy::open(config, policies)
         .await
         .map_err(|e| e.to_string())
+}
+
+fn scoring(command: ScoringCommand) -> Result<ExitCode, String> {
+    let (site, service) = match &command {
+        ScoringCommand::Eval { site, service, .. }
+        | ScoringCommand::Retrain { site, service }
+        | ScoringCommand::Export { site, service, .. } => (site.clone(), service),
+    };
+    let config = service.load()?;
+    if let Some(file) = config.sqlite_file() {
+        if !file.exists() {
+            return Err(format!(
+                "there is no database at {}; name yours with --database sqlite:PATH",
+                file.display()
+            ));
+        }
+    }
+    runtime()?.block_on(async move {
+        let service = open_service(config).await?;
+        let site = colloquy::comment::SiteId::parse(&site).map_err(|e| e.to_string())?;
+        let out = match command {
+            ScoringCommand::Eval {
+                test_share, json, ..
+            } => {
+                let e = service
+                    .evaluate_scoring(&site, test_share)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if json {
+                    let row = |name: &str, v: &colloquy::scoring::Evaluation| {
+                        serde_json::json!({
+                            "model": name, "threshold": v.threshold,
+                            "precision": v.precision, "recall": v.recall,
+                            "false_positive_rate": v.false_positive_rate,
+                            "accuracy": v.accuracy, "auc": v.auc,
+                            "spam": v.spam(), "ham": v.ham(),
+                        })
+                    };
+                    format!(
+                        "{}\n",
+                        serde_json::json!({
+                            "site": site.as_str(),
+                            "trained_on": e.trained_on,
+                            "tested_on": e.tested_on,
+                            "results": [
+                                row("site", &e.at_hold),
+                                row("site", &e.at_spam),
+                                row("starter", &e.starter_at_hold),
+                            ],
+                        })
+                    )
+                } else {
+                    let mut t = format!(
+                        "{site}: learned {} decisions, tested on the latest {} ({} spam, {} ham)\n\n\
+                         | model | threshold | precision | recall | false positives | accuracy | ROC AUC |\n\
+                         |---|---:|---:|---:|---:|---:|---:|\n",
+                        e.trained_on,
+                        e.tested_on,
+                        e.at_hold.spam(),
+                        e.at_hold.ham()
+                    );
+                    for (name, v) in [
+                        ("site", &e.at_hold),
+                        ("site", &e.at_spam),
+                        ("starter", &e.starter_at_hold),
+                    ] {
+                        // Nothing flagged: precision is undefined.
+                        let precision = if v.precision.is_nan() {
+                            "–".to_owned()
+                        } else {
+                            format!("{:.1} %", v.precision * 100.0)
+                        };
+                        t.push_str(&format!(
+                            "| {name} | {:.2} | {precision} | {:.1} % | {:.1} % | {:.1} % | {:.3} |\n",
+                            v.threshold,
+                            v.recall * 100.0,
+                            v.false_positive_rate * 100.0,
+                            v.accuracy * 100.0,
+                            v.auc
+                        ));
+                    }
+                    t
+                }
+            }
+            ScoringCommand::Retrain { .. } => {
+                let m = service
+                    .retrain_scoring(&site)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                format!(
+                    "{site}: model version {} learned {} decisions ({} spam, {} ham), {} bytes\n",
+                    m.version,
+                    m.spam_learned + m.ham_learned,
+                    m.spam_learned,
+                    m.ham_learned,
+                    m.bytes
+                )
+            }
+            ScoringCommand::Export { output, .. } => {
+                let bytes = service
+                    .export_scoring_model(&site)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                std::fs::write(&output, &bytes)
+                    .map_err(|e| format!("{}: {e}", output.display()))?;
+                format!("{site}: wrote {} bytes to {}\n", bytes.len(), output.display())
+            }
+        };
+        say(&out)?;
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn import(

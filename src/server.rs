@@ -139,6 +139,7 @@ impl Application {
     ) -> std::io::Result<()> {
         let service = self.colloquy.clone();
         let purger = tokio::spawn(purge_expired(self.colloquy.clone()));
+        let trainer = tokio::spawn(train_spam_models(self.colloquy.clone()));
         // Other servers' changes to settings, thread states and counts.
         let follower = tokio::spawn(self.colloquy.clone().follow_changes());
         let (stop_notifier, stopped) = tokio::sync::watch::channel(false);
@@ -229,6 +230,7 @@ impl Application {
         // Requests in flight finish (bounded by the request timeout).
         let _ = tokio::time::timeout(timeout + Duration::from_secs(1), graceful.shutdown()).await;
         purger.abort();
+        trainer.abort();
         follower.abort();
         // Whatever the notifier was sending is leased and comes due again
         // after a restart; nothing is lost by stopping it here.
@@ -256,6 +258,30 @@ async fn purge_expired(colloquy: Colloquy) {
             Ok(Some(())) => {}
             Ok(None) => tracing::debug!("another server is purging; skipped this round"),
             Err(e) => tracing::warn!(error = %e, "cannot coordinate the purge; will retry"),
+        }
+    }
+}
+
+/// Teaches each scoring site's spam model the moderators' latest
+/// decisions: every `scoring_interval` (a minute), one server at a time.
+async fn train_spam_models(colloquy: Colloquy) {
+    let mut every = tokio::time::interval(colloquy.config().scoring_interval);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let round = colloquy
+            .store()
+            .exclusively("scoring", colloquy.train_scoring_everywhere())
+            .await;
+        match round {
+            Ok(Some(Ok(0))) | Ok(None) => {}
+            Ok(Some(Ok(n))) => tracing::info!(decisions = n, "spam models learned new decisions"),
+            Ok(Some(Err(e))) => {
+                tracing::warn!(error = %e, "training spam models failed; will retry")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot coordinate spam-model training; will retry")
+            }
         }
     }
 }

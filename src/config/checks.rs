@@ -112,6 +112,17 @@ pub(super) fn check_database_url(s: &str) -> Result<String, String> {
     }
 }
 
+pub(super) fn check_replica_url(s: &str) -> Result<String, String> {
+    if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "`{}` is not a postgres://… URL (a read replica needs PostgreSQL)",
+            redact_url(s)
+        ))
+    }
+}
+
 pub(super) fn check_public_url(s: &str) -> Result<String, String> {
     let trimmed = s.trim_end_matches('/');
     match url::Url::parse(trimmed) {

@@ -16,6 +16,12 @@ pub(super) fn apply_env(
         config.database_url = check_database_url(&v)
             .map_err(|m| ConfigError::at("COLLOQUY_DATABASE_URL", "database_url", m))?;
     }
+    if let Some(v) = env("COLLOQUY_READ_DATABASE_URL") {
+        config.database.read_url =
+            Some(check_replica_url(&v).map_err(|m| {
+                ConfigError::at("COLLOQUY_READ_DATABASE_URL", "read_database_url", m)
+            })?);
+    }
     if let Some(v) = env("COLLOQUY_DB_POOL_SIZE") {
         config.database.pool_size = v
             .parse()
@@ -139,6 +145,15 @@ pub(super) fn apply_env(
                 ))
             }
         };
+    }
+    if let Some(v) = env("COLLOQUY_CONFIG_MISMATCH") {
+        config.config_mismatch = super::MismatchPolicy::parse(v.trim()).ok_or_else(|| {
+            ConfigError::at(
+                "COLLOQUY_CONFIG_MISMATCH",
+                "config_mismatch",
+                "use refuse or warn",
+            )
+        })?;
     }
     if let Some(v) = env("COLLOQUY_KEY_FILE") {
         if v.trim().is_empty() {

@@ -14,6 +14,7 @@ use super::*;
 pub(super) struct FileConfig {
     listen: Option<Spanned<String>>,
     database_url: Option<Spanned<String>>,
+    read_database_url: Option<Spanned<String>>,
     policies: Option<Spanned<String>>,
     #[serde(default)]
     admin_tokens: Vec<Spanned<String>>,
@@ -23,6 +24,7 @@ pub(super) struct FileConfig {
     ipv6_prefix: Option<Spanned<i64>>,
     public_url: Option<Spanned<String>>,
     rate_limit: Option<bool>,
+    config_mismatch: Option<Spanned<String>>,
     ip_retention_days: Option<Spanned<i64>>,
     key_file: Option<Spanned<String>>,
     limits: Option<FileLimits>,
@@ -64,6 +66,7 @@ pub(super) struct FileDatabase {
     statement_timeout_ms: Option<Spanned<i64>>,
     lock_timeout_ms: Option<Spanned<i64>>,
     idle_in_transaction_ms: Option<Spanned<i64>>,
+    read_your_writes_secs: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -189,11 +192,20 @@ pub(super) fn apply_file(
         config.database_url =
             check_database_url(v.get_ref()).map_err(|m| err(v.span(), "database_url", m))?;
     }
+    if let Some(v) = raw.read_database_url {
+        config.database.read_url = Some(
+            check_replica_url(v.get_ref()).map_err(|m| err(v.span(), "read_database_url", m))?,
+        );
+    }
     if let Some(v) = raw.policies {
         config.policies_dir = PathBuf::from(v.get_ref());
     }
     if let Some(v) = raw.rate_limit {
         config.rate_limit = v;
+    }
+    if let Some(v) = raw.config_mismatch {
+        config.config_mismatch = super::MismatchPolicy::parse(v.get_ref())
+            .ok_or_else(|| err(v.span(), "config_mismatch", "use refuse or warn".to_owned()))?;
     }
     if let Some(v) = raw.ip_retention_days {
         config.ip_retention_days = u32::try_from(*v.get_ref())
@@ -301,6 +313,9 @@ pub(super) fn apply_file(
             0..=3_600_000,
         )? {
             db.idle_in_transaction_ms = n;
+        }
+        if let Some(n) = number(&d.read_your_writes_secs, "read_your_writes_secs", 1..=3_600)? {
+            db.read_your_writes_secs = u32::try_from(n).unwrap_or(10);
         }
     }
     if let Some(s) = raw.smtp {

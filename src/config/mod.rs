@@ -16,6 +16,7 @@ use crate::moderation::ModerationMode;
 mod checks;
 mod env;
 mod file;
+mod fingerprint;
 mod site;
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ pub use checks::looks_like_email;
 use checks::*;
 use env::apply_env;
 use file::apply_file;
+pub use fingerprint::{Fingerprint, MismatchPolicy};
 
 /// A configuration problem, located where possible.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -236,6 +238,12 @@ pub struct DatabaseConfig {
     /// PostgreSQL: a session idle inside a transaction this long is ended
     /// (`idle_in_transaction_session_timeout`).
     pub idle_in_transaction_ms: u64,
+    /// PostgreSQL: a read replica for public listings, counts, feeds and
+    /// pages (`read_database_url`); `None`: everything reads the primary.
+    pub read_url: Option<String>,
+    /// How long after a post, edit or delete a client reads the primary
+    /// (read-your-writes with a replica), seconds.
+    pub read_your_writes_secs: u32,
 }
 
 impl Default for DatabaseConfig {
@@ -246,6 +254,8 @@ impl Default for DatabaseConfig {
             statement_timeout_ms: 5_000,
             lock_timeout_ms: 2_000,
             idle_in_transaction_ms: 10_000,
+            read_url: None,
+            read_your_writes_secs: 10,
         }
     }
 }
@@ -324,6 +334,12 @@ pub struct Config {
     /// How often expired data (IP hashes, old deliveries, used links) is
     /// purged; hourly (tests make it shorter).
     pub purge_interval: std::time::Duration,
+    /// What to do when another live server on the database runs with other
+    /// formats or notification settings (`config_mismatch`).
+    pub config_mismatch: MismatchPolicy,
+    /// How often the sites' spam models learn new moderator decisions; a
+    /// minute (tests make it shorter).
+    pub scoring_interval: std::time::Duration,
 }
 
 impl fmt::Debug for Config {
@@ -393,6 +409,8 @@ impl Default for Config {
             key_file: None,
             secret_key: None,
             purge_interval: std::time::Duration::from_secs(3600),
+            config_mismatch: MismatchPolicy::Refuse,
+            scoring_interval: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -497,6 +515,13 @@ impl Config {
         }
         if let Some(p) = &overrides.policies {
             config.policies_dir = p.clone();
+        }
+        if config.database.read_url.is_some() && config.database_url.starts_with("sqlite:") {
+            return Err(ConfigError::at(
+                "read_database_url",
+                "read_database_url",
+                "a read replica needs PostgreSQL; with SQLite every read is local already",
+            ));
         }
         Ok((config, locations))
     }

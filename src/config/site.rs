@@ -27,6 +27,7 @@ pub(super) struct FileSite {
     ip_posts_per_minute: Option<Spanned<i64>>,
     site_posts_per_minute: Option<Spanned<i64>>,
     scoring: Option<bool>,
+    scoring_nudge: Option<bool>,
     hold_score: Option<Spanned<f64>>,
     spam_score: Option<Spanned<f64>>,
     report_threshold: Option<Spanned<i64>>,
@@ -205,6 +206,9 @@ pub(super) fn site_rules(
     }
     if let Some(v) = s.scoring {
         rules.scoring = v;
+    }
+    if let Some(v) = s.scoring_nudge {
+        rules.scoring_nudge = v;
     }
     if let Some(v) = &s.form_checks {
         rules.form_checks = crate::moderation::FormChecks::parse(v.get_ref()).ok_or_else(|| {

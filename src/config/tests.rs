@@ -359,3 +359,41 @@ fn delivery_concurrency_comes_from_file_and_environment() {
     .expect_err("not a number");
     assert_eq!(e.origin, "COLLOQUY_NOTIFY_CONCURRENCY");
 }
+
+#[test]
+fn config_mismatch_is_refuse_by_default_and_warn_when_asked() {
+    assert_eq!(
+        load_text("").expect("valid").config_mismatch,
+        MismatchPolicy::Refuse
+    );
+    let c = load_text("config_mismatch = \"warn\"\n").expect("valid");
+    assert_eq!(c.config_mismatch, MismatchPolicy::Warn);
+    let e = load_text("config_mismatch = \"ignore\"\n").expect_err("not a choice");
+    assert_eq!(e.key, "config_mismatch");
+    assert!(e.origin.contains(":1"), "{e}");
+    let env = |k: &str| (k == "COLLOQUY_CONFIG_MISMATCH").then(|| "warn".to_owned());
+    let (c, _) = Config::load(&Overrides::default(), env).expect("valid");
+    assert_eq!(c.config_mismatch, MismatchPolicy::Warn);
+    let env = |k: &str| (k == "COLLOQUY_CONFIG_MISMATCH").then(|| "loud".to_owned());
+    let e = Config::load(&Overrides::default(), env).expect_err("not a choice");
+    assert_eq!(e.origin, "COLLOQUY_CONFIG_MISMATCH");
+}
+
+#[test]
+fn a_read_replica_needs_postgresql_and_a_postgres_url() {
+    let c = load_text(
+        "database_url = \"postgres://db.internal/news\"\nread_database_url = \"postgres://replica.internal/news\"\n[database]\nread_your_writes_secs = 30\n",
+    )
+    .expect("valid");
+    assert_eq!(
+        c.database.read_url.as_deref(),
+        Some("postgres://replica.internal/news")
+    );
+    assert_eq!(c.database.read_your_writes_secs, 30);
+    let e = load_text("read_database_url = \"postgres://replica.internal/news\"\n")
+        .expect_err("the default database is SQLite");
+    assert_eq!(e.key, "read_database_url");
+    assert!(e.message.contains("needs PostgreSQL"), "{e}");
+    let e = load_text("read_database_url = \"mysql://x\"\n").expect_err("not postgres");
+    assert_eq!(e.key, "read_database_url");
+}

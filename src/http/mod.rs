@@ -16,6 +16,7 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod cache;
+pub mod consistency;
 pub mod cross_origin;
 pub mod extract;
 pub mod metrics;
@@ -94,6 +95,10 @@ pub fn router(colloquy: Colloquy) -> Router {
     }));
     routes
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            consistency::read_your_writes,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             cross_origin::guard,

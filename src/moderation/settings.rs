@@ -60,6 +60,9 @@ pub struct SiteRules {
     /// (weighted, see `report::weight`) are open on it (0: never).
     #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 1000))]
     pub report_threshold: u32,
+    /// With `scoring`: a preview tells the writer when the comment may be
+    /// held for review (a yes or no, never the score or its words).
+    pub scoring_nudge: bool,
 }
 
 /// A spam probability a site acts on, between 0 and 1.
@@ -102,6 +105,7 @@ impl Default for SiteRules {
             hold_score: ScoreThreshold::of(crate::scoring::DEFAULT_HOLD_SCORE),
             spam_score: ScoreThreshold::of(crate::scoring::DEFAULT_SPAM_SCORE),
             report_threshold: 3,
+            scoring_nudge: false,
         }
     }
 }

@@ -103,15 +103,19 @@ impl Colloquy {
                 ip: None,
                 ip_network: None,
             };
-            let facts = moderation::Facts {
-                spam: super::scoring::spam_score(
+            let spam = self
+                .spam_score(
+                    &row.id,
                     &row.rules,
                     &body,
                     candidate.html,
                     candidate.author,
                     candidate.email,
                     candidate.homepage,
-                ),
+                )
+                .await?;
+            let facts = moderation::Facts {
+                spam,
                 now: now_ms(),
                 ..moderation::Facts::default()
             };

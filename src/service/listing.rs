@@ -42,7 +42,7 @@ impl Colloquy {
     ) -> Result<Option<ThreadState>> {
         self.site(site).await?;
         let state = self
-            .store
+            .reads()
             .thread(site.as_str(), thread.as_str())
             .await?
             .map(|t| t.state);
@@ -61,7 +61,7 @@ impl Colloquy {
     /// Unknown site, hidden thread.
     pub async fn listing_version(&self, site: &SiteId, thread: &ThreadKey) -> Result<Option<i64>> {
         self.site(site).await?;
-        match self.store.thread(site.as_str(), thread.as_str()).await? {
+        match self.reads().thread(site.as_str(), thread.as_str()).await? {
             Some(t) if t.state == ThreadState::Hidden => Err(Error::NotFound(format!(
                 "there is no visible thread `{thread}`"
             ))),
@@ -93,7 +93,7 @@ impl Colloquy {
             });
         }
         let comments = self
-            .store
+            .reads()
             .list_published(site.as_str(), thread.as_str(), order, limit, after)
             .await?;
         Ok(page(comments, limit))
@@ -118,7 +118,7 @@ impl Colloquy {
     pub async fn thread(&self, site: &SiteId, thread: &ThreadKey) -> Result<ThreadInfo> {
         let state = self.visible_thread(site, thread).await?;
         let count = self
-            .store
+            .reads()
             .count_published(site.as_str(), &[thread.as_str().to_owned()])
             .await?;
         Ok(ThreadInfo {
@@ -162,7 +162,7 @@ impl Colloquy {
         if !missing.is_empty() {
             let since = self.counts.generation();
             let found: std::collections::HashMap<String, i64> = self
-                .store
+                .reads()
                 .count_published(&s, &missing)
                 .await?
                 .into_iter()

@@ -7,6 +7,7 @@
 mod author;
 mod community;
 mod follow;
+mod instances;
 mod limits;
 mod listing;
 mod moderate;
@@ -25,15 +26,16 @@ pub use community::{
     MAX_OWN_TOKENS,
 };
 pub use listing::ThreadInfo;
-pub use post::{FormFields, PostClient, PostInput, Posted, STAMP_LIFETIME_MS};
+pub use post::{FormFields, PostClient, PostInput, Posted, Preview, STAMP_LIFETIME_MS};
 pub use rerender::RerenderReport;
+pub use scoring::{ModelInfo, SiteEvaluation, TrainReport, MODEL_RECHECK};
 
 use crate::audit::Actor;
 use crate::audit::AuditEntry;
 use crate::auth::AdminTokens;
 use crate::clock::{new_id, now_ms};
 use crate::comment::{Comment, SiteId};
-use crate::config::Config;
+use crate::config::{Config, Fingerprint};
 use crate::error::{Code, Error, Result};
 use crate::keys::Keys;
 use crate::memo::Memo;
@@ -86,6 +88,24 @@ pub struct Shared {
     holder: String,
     /// Wakes the notifier: new events here, new outbox rows anywhere.
     outbox_wake: Arc<tokio::sync::Notify>,
+    /// The store reading from the replica, when there is one.
+    replica: Option<Store>,
+    /// The spam models this server scores with, per site.
+    models: scoring::SiteModels,
+}
+
+tokio::task_local! {
+    /// Set for a request whose client wrote a moment ago (see
+    /// [`read_primary`]): its reads go to the primary.
+    static READ_PRIMARY: bool;
+}
+
+/// Runs `request` with every read on the primary, even where a replica
+/// would serve it: the HTTP layer wraps the requests of a client that has
+/// just posted, edited or deleted, so they see their own write at once
+/// (read-your-writes) while the replica may still lag.
+pub async fn read_primary<F: std::future::Future>(request: F) -> F::Output {
+    READ_PRIMARY.scope(true, request).await
 }
 
 /// A node number passes to another server when its holder has not renewed
@@ -107,51 +127,6 @@ fn refusal_error(r: Refusal) -> Error {
                 crate::clock::rfc3339(until)
             ),
         ),
-    }
-}
-
-/// Claims a node number for this server's ids, and makes it the process's.
-async fn claim_node(store: &Store, holder: &str) -> Result<u16> {
-    match store.claim_node(holder, now_ms(), NODE_LEASE_MS).await? {
-        Some(node) => {
-            crate::clock::set_node(node);
-            tracing::debug!(node, "claimed a node number for ids");
-            Ok(node)
-        }
-        None => Err(Error::internal(format!(
-            "every one of the {} node numbers for ids is held by a running server on this database; \
-             stop one, or wait a minute if some were killed",
-            crate::clock::NODES
-        ))),
-    }
-}
-
-/// Renews the node number while the service lives. A server that could
-/// not renew for a whole lease (stalled, cut off) and finds its number
-/// taken claims another, so two live servers never write the same node.
-async fn renew_node(shared: std::sync::Weak<Shared>) {
-    let every = Duration::from_millis(u64::try_from(NODE_LEASE_MS / 4).unwrap_or(15_000));
-    loop {
-        tokio::time::sleep(every).await;
-        let Some(s) = shared.upgrade() else { return };
-        if s.store.is_closed() {
-            return;
-        }
-        let node = s.node.load(std::sync::atomic::Ordering::Relaxed);
-        match s.store.renew_node(node, &s.holder, now_ms()).await {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!(
-                    node,
-                    "another server took this server's node number; claiming a new one"
-                );
-                match claim_node(&s.store, &s.holder).await {
-                    Ok(n) => s.node.store(n, std::sync::atomic::Ordering::Relaxed),
-                    Err(e) => tracing::error!(error = %e, "could not claim a node number"),
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "renewing the node number failed; will retry"),
-        }
     }
 }
 
@@ -203,8 +178,12 @@ impl Colloquy {
                 .await?;
         }
         let keys = Keys::open(&config, &store).await?;
+        let replica = store.on_replica();
         let holder = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
-        let node = claim_node(&store, &holder).await?;
+        let fingerprint = Fingerprint::of(&config, &policies);
+        let node = instances::claim_node(&store, &holder, &fingerprint).await?;
+        instances::compare_with_peers(&store, &holder, node, &fingerprint, config.config_mismatch)
+            .await?;
         let shared = Shared {
             store,
             policies: Arc::new(policies),
@@ -227,10 +206,26 @@ impl Colloquy {
             node: std::sync::atomic::AtomicU16::new(node),
             holder,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            replica,
+            models: scoring::SiteModels::default(),
         };
         let shared = Arc::new(shared);
-        tokio::spawn(renew_node(Arc::downgrade(&shared)));
+        tokio::spawn(instances::renew_node(Arc::downgrade(&shared), fingerprint));
         Ok(Colloquy { shared })
+    }
+
+    /// Where public reads (listings, counts, pages) go: the replica if
+    /// there is one, unless this request must read its own writes.
+    pub(super) fn reads(&self) -> &Store {
+        match &self.replica {
+            Some(replica) if !READ_PRIMARY.try_with(|p| *p).unwrap_or(false) => replica,
+            _ => &self.store,
+        }
+    }
+
+    /// Whether a read replica serves public reads.
+    pub fn has_replica(&self) -> bool {
+        self.replica.is_some()
     }
 
     /// Whether events of `site` can cause notifications: it has a webhook,

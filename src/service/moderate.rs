@@ -99,13 +99,22 @@ impl Colloquy {
         action: Action,
         actor: &Actor,
     ) -> Result<Option<Comment>> {
-        self.site(site).await?;
+        let row = self.site(site).await?;
         let s = site.as_str();
         for _attempt in 0..MAX_CHANGE_ATTEMPTS {
             let read = self.store.comment_for_change(s, id).await?.ok_or_else(|| {
                 Error::NotFound(format!("there is no comment {id} on site `{site}`"))
             })?;
             let current = &read.comment;
+            // A moderator's decision against the spam score is noted in
+            // the log; the model learns the decision either way.
+            let feedback = match actor {
+                Actor::Moderator(_) => {
+                    self.score_feedback(s, &row.rules, current, action.name())
+                        .await
+                }
+                _ => None,
+            };
             let now = now_ms();
             let done = match moderation::transition(current.status, read.prior, action) {
                 Transition::Stay => return Ok(Some(read.comment)),
@@ -117,7 +126,13 @@ impl Colloquy {
                     return Ok(None);
                 }
                 Transition::Move { to, prior } => {
-                    let mut e = self.entry(current, actor, action.name(), now, Vec::new());
+                    let mut e = self.entry(
+                        current,
+                        actor,
+                        action.name(),
+                        now,
+                        feedback.into_iter().collect(),
+                    );
                     e.status = Some(to);
                     // Newly published and newly held comments cause
                     // notifications; a moderator's unpublish does not.

@@ -81,6 +81,16 @@ pub struct PostInput {
     pub client: PostClient,
 }
 
+/// A preview: the rendering and, where the site nudges writers, whether
+/// the comment may be held for review.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    /// The rendering.
+    pub rendered: Rendered,
+    /// `Some` where the site scores comments and nudges writers.
+    pub may_be_held: Option<bool>,
+}
+
 /// A stored new comment with its edit token and the moderation reasons.
 #[derive(Debug, Clone)]
 pub struct Posted {
@@ -154,7 +164,7 @@ impl Colloquy {
         format: Option<&str>,
         body: &str,
         ip: Option<IpAddr>,
-    ) -> Result<Rendered> {
+    ) -> Result<Preview> {
         let row = self.site(site).await?;
         let limits = &self.config.limits;
         // Budgets count people: an IPv6 client by its network.
@@ -168,9 +178,35 @@ impl Colloquy {
         .await?;
         self.check_body(body)?;
         let policy = self.pick_policy(&row, format)?;
-        self.renderer
+        let rendered = self
+            .renderer
             .render(&self.policies, policy.id(), body.to_owned())
-            .await
+            .await?;
+        let rules = &row.rules;
+        let may_be_held = if rules.scoring && rules.scoring_nudge {
+            let score = self
+                .spam_score(
+                    &row.id,
+                    rules,
+                    body,
+                    rendered.html.as_str(),
+                    None,
+                    None,
+                    None,
+                )
+                .await?;
+            Some(score.is_some_and(|s| {
+                rules.spam_score.reached_by(s.probability)
+                    || (row.moderation == crate::moderation::ModerationMode::Rules
+                        && rules.hold_score.reached_by(s.probability))
+            }))
+        } else {
+            None
+        };
+        Ok(Preview {
+            rendered,
+            may_be_held,
+        })
     }
 
     /// Validates, renders, moderates and stores a new comment.
@@ -259,14 +295,17 @@ impl Colloquy {
         facts.commenter = self
             .enforcement(site.as_str(), &commenter_keys, created)
             .await?;
-        facts.spam = super::scoring::spam_score(
-            &row.rules,
-            candidate.body,
-            candidate.html,
-            candidate.author,
-            candidate.email,
-            candidate.homepage,
-        );
+        facts.spam = self
+            .spam_score(
+                &row.id,
+                &row.rules,
+                candidate.body,
+                candidate.html,
+                candidate.author,
+                candidate.email,
+                candidate.homepage,
+            )
+            .await?;
         let Decision { status, reasons } =
             moderation::decide(&candidate, row.rules_view(), &facts).map_err(refusal_error)?;
         let edit_token = random_token(32);

@@ -26,6 +26,7 @@ mod community;
 mod insert;
 mod instances;
 mod limits;
+mod models;
 pub mod outbox;
 mod privacy;
 mod reads;
@@ -37,6 +38,8 @@ pub use announce::{Change, ChangeFeed, Heard};
 pub use changes::ForChange;
 pub use community::{ActionRow, NewReport, ReportRow, StandingRow};
 pub use insert::{InsertComment, InsertOutcome, UsedStamp};
+pub use instances::{InstanceFingerprint, Peer};
+pub use models::{Decision, NewModel, StoredModel};
 pub use sites::ThreadRow;
 // The parts' shared helpers (row mapping, SQL pieces, audit inserts) are
 // visible to every part through this module.
@@ -73,6 +76,8 @@ pub struct Store {
     channel: Option<String>,
     /// Where the store connected, for the change feed's own connection.
     url: DatabaseUrl,
+    /// PostgreSQL: a read replica's pool (`read_database_url`).
+    replica: Option<AnyPool>,
 }
 
 /// A database URL, kept out of logs (it may hold a password).
@@ -159,6 +164,7 @@ impl Store {
                     inserts: Some(queue),
                     channel: None,
                     url: DatabaseUrl(url),
+                    replica: None,
                 }
             }
             Backend::Postgres => {
@@ -187,6 +193,19 @@ impl Store {
                 let health = postgres_pool(1, Duration::from_secs(2), session)
                     .connect_with(options)
                     .await?;
+                let replica = match &settings.read_url {
+                    Some(read_url) => {
+                        let options = AnyConnectOptions::from_str(read_url)
+                            .map_err(|e| StoreError::setup("read database URL", e))?;
+                        let session = postgres_session(settings);
+                        Some(
+                            postgres_pool(settings.pool_size, settings.acquire_timeout, session)
+                                .connect_with(options)
+                                .await?,
+                        )
+                    }
+                    None => None,
+                };
                 let schema: String = sqlx::query("SELECT current_schema()::text AS s")
                     .fetch_one(&pool)
                     .await?
@@ -199,10 +218,23 @@ impl Store {
                     inserts: None,
                     channel: Some(announce::channel_for(&schema)),
                     url: DatabaseUrl(url.to_owned()),
+                    replica,
                 }
             }
         };
         Ok(store)
+    }
+
+    /// The same store reading from its replica (writes still go to the
+    /// primary); `None` without `read_database_url`. The service reads
+    /// listings, counts and pages through it.
+    pub fn on_replica(&self) -> Option<Store> {
+        let replica = self.replica.clone()?;
+        Some(Store {
+            read: replica,
+            replica: None,
+            ..self.clone()
+        })
     }
 
     /// The backend in use.
@@ -219,6 +251,9 @@ impl Store {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+        if let Some(replica) = &self.replica {
+            replica.close().await;
+        }
         self.health.close().await;
     }
 

@@ -161,4 +161,47 @@ describe('moderation', () => {
     await reader.close();
     await close();
   });
+
+  it("shows the spam model's score and words on a scoring site", async () => {
+    const on = await colloquy.admin('PATCH', '/api/v1/admin/sites/default', { scoring: true, hold_score: 0.999, spam_score: 0.9999 });
+    assert.equal(on.status, 200);
+    try {
+      const posted = await colloquy.post('default', 'news/scored', {
+        author: 'Scored Sue', body: 'Claim your FREE bonus now, click here, limited offer!',
+      });
+      const { page, problems, close } = await newPage();
+      await signIn(page);
+      await page.getByLabel('Show').selectOption('all');
+      const item = page.locator('li.mod-item', { hasText: 'Scored Sue' });
+      await item.waitFor();
+      const stored = (await colloquy.admin('GET', '/api/v1/admin/sites/default/comments?status=all')).body.comments
+        .find((c) => c.id === posted.id);
+      assert.match(stored.score.explained, /^spam score \d\.\d\d/);
+      assert.equal(await item.locator('.mod-score').textContent(), stored.score.explained);
+      await screenshot(page, '27-moderation-spam-score');
+      assert.deepEqual(problems, []);
+      await close();
+
+      // The writer's nudge: a preview of such a text says it may be held.
+      await colloquy.admin('PATCH', '/api/v1/admin/sites/default', { scoring_nudge: true, hold_score: 0.5, spam_score: 0.97 });
+      const reader = await newPage();
+      await reader.page.goto(site.article({ thread: 'news/nudge' }));
+      await reader.page.locator('#colloquy-format option').first().waitFor({ state: 'attached' });
+      const nudge = reader.page.locator('.colloquy-nudge');
+      await reader.page.getByLabel('Comment', { exact: true })
+        .fill('Best online casino! Claim your free bonus and free spins now, click here');
+      await reader.page.getByRole('button', { name: 'Preview' }).click();
+      await nudge.waitFor();
+      assert.equal(await nudge.textContent(), 'This comment may be held for review before it appears.');
+      await screenshot(reader.page, '28-embed-nudge');
+      await reader.page.getByLabel('Comment', { exact: true })
+        .fill('I think the figures on page two disagree with the mayor.');
+      await reader.page.getByRole('button', { name: 'Preview' }).click();
+      await nudge.waitFor({ state: 'hidden' });
+      assert.deepEqual(reader.problems, []);
+      await reader.close();
+    } finally {
+      await colloquy.admin('PATCH', '/api/v1/admin/sites/default', { scoring: false, scoring_nudge: false });
+    }
+  });
 });

@@ -132,3 +132,133 @@ async fn two_servers_never_make_the_same_id_and_a_killed_one_loses_nothing_ackno
     let nodes: HashSet<i64> = acked.iter().map(|(id, _)| (id >> 6) & 63).collect();
     assert_eq!(nodes.len(), 2, "nodes seen: {nodes:?}");
 }
+
+/// Runs `colloquy serve` expecting it to refuse to start within 40 s; its
+/// stderr. A server that starts instead is stopped and fails the test.
+fn refused_start(url: &str, dir: &std::path::Path, env: &[(&str, &str)]) -> String {
+    let log = dir.join("refused.log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_colloquy"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", url])
+        .env("COLLOQUY_ADMIN_TOKEN", crate::helpers::ADMIN)
+        .env("COLLOQUY_RATE_LIMIT", "off")
+        .env("COLLOQUY_LOG", "warn")
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("the colloquy binary runs");
+    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    match status {
+        Some(s) => assert!(!s.success(), "exited without an error: {text}"),
+        None => panic!("the second server started and kept running: {text}"),
+    }
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_with_other_formats_or_notifications_refuses_to_join_or_warns() {
+    let dir = temp_dir();
+    let Some(url) = fresh_database(Db::Postgres, &dir).await else {
+        return;
+    };
+    let a = start(&url, &dir, 0).await;
+    // The same bundled formats with one setting changed.
+    let other = dir.join("other-policies");
+    std::fs::create_dir_all(&other).unwrap();
+    for file in ["filtered_html.toml", "plain_text.toml", "markdown.toml"] {
+        let text = std::fs::read_to_string(format!("policies/{file}")).unwrap();
+        let text = if file == "plain_text.toml" {
+            text.replace("max_display_length = 72", "max_display_length = 40")
+        } else {
+            text
+        };
+        std::fs::write(other.join(file), text).unwrap();
+    }
+    let other_dir = other.to_str().unwrap().to_owned();
+    let url_b = url.clone();
+    let dir_b = dir.clone();
+    let log = tokio::task::spawn_blocking(move || {
+        refused_start(&url_b, &dir_b, &[("COLLOQUY_POLICIES", &other_dir)])
+    })
+    .await
+    .unwrap();
+    assert!(
+        log.contains("format `plain_text` differs") && log.contains("config_mismatch"),
+        "{log}"
+    );
+    // Other notification settings are named too.
+    let url_b = url.clone();
+    let dir_b = dir.clone();
+    let log = tokio::task::spawn_blocking(move || {
+        refused_start(
+            &url_b,
+            &dir_b,
+            &[("COLLOQUY_PUBLIC_URL", "https://other.example")],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(log.contains("notification settings differ"), "{log}");
+    assert!(!log.contains("format `"), "{log}");
+
+    // With `warn` it starts, serves, and says so loudly; the first server
+    // is still answering.
+    let other_dir = other.to_str().unwrap();
+    let b = start_with(
+        &url,
+        &dir,
+        1,
+        &[
+            ("COLLOQUY_POLICIES", other_dir),
+            ("COLLOQUY_CONFIG_MISMATCH", "warn"),
+        ],
+        None,
+    )
+    .await;
+    assert!(
+        b.log_text().contains("different settings"),
+        "{}",
+        b.log_text()
+    );
+    let http = reqwest::Client::new();
+    for base in [&a.base, &b.base] {
+        let r = http.get(format!("{base}/healthz")).send().await.unwrap();
+        assert!(r.status().is_success());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_with_new_settings_after_a_kill_waits_out_the_dead_claim() {
+    let dir = temp_dir();
+    let Some(url) = fresh_database(Db::Postgres, &dir).await else {
+        return;
+    };
+    let mut a = start(&url, &dir, 0).await;
+    // Killed: no shutdown, its claim stays in the database.
+    a.kill();
+    let b = start_with(
+        &url,
+        &dir,
+        1,
+        &[("COLLOQUY_PUBLIC_URL", "https://new.example")],
+        None,
+    )
+    .await;
+    let log = b.log_text();
+    assert!(log.contains("waiting"), "{log}");
+    assert!(!log.contains("different settings"), "{log}");
+}

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use colloquy::store::InstanceFingerprint;
+
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -10,6 +12,12 @@ use crate::both_backends;
 use crate::helpers::{encode, fresh_database, spawn_on, spawn_with, temp_dir, Db, TestApp};
 use crate::notify::{notifications, settle};
 use crate::receivers::HookReceiver;
+
+/// A claimant's fingerprint (what is in it does not matter here).
+const FP: InstanceFingerprint<'static> = InstanceFingerprint {
+    policies: "plain_text=sha256:00",
+    notifications: "sha256:00",
+};
 
 both_backends!(a_held_thread_lock_leaves_health_checks_and_other_threads_answering);
 
@@ -113,12 +121,15 @@ async fn node_numbers_are_held_by_one_server_at_a_time(db: Db) {
     let store = colloquy::store::Store::connect(&url).await.unwrap();
     let lease = colloquy::service::NODE_LEASE_MS;
     let now = 1_800_000_000_000;
-    let a = store.claim_node("a", now, lease).await.unwrap();
-    let b = store.claim_node("b", now, lease).await.unwrap();
+    let a = store.claim_node("a", &FP, now, lease).await.unwrap();
+    let b = store.claim_node("b", &FP, now, lease).await.unwrap();
     assert_eq!((a, b), (Some(0), Some(1)), "each claimant its own number");
     // A live holder keeps its number; one silent for a whole lease loses it.
     assert!(store.renew_node(0, "a", now + lease / 2).await.unwrap());
-    let c = store.claim_node("c", now + lease + 1, lease).await.unwrap();
+    let c = store
+        .claim_node("c", &FP, now + lease + 1, lease)
+        .await
+        .unwrap();
     assert_eq!(c, Some(1), "b stopped renewing; a did not");
     assert!(
         !store.renew_node(1, "b", now + lease + 2).await.unwrap(),
@@ -126,18 +137,21 @@ async fn node_numbers_are_held_by_one_server_at_a_time(db: Db) {
     );
     // A number given back is free at once.
     store.release_node(0, "a").await.unwrap();
-    let d = store.claim_node("d", now + lease + 3, lease).await.unwrap();
+    let d = store
+        .claim_node("d", &FP, now + lease + 3, lease)
+        .await
+        .unwrap();
     assert_eq!(d, Some(0));
     // When every number is held there is none to claim.
     for i in 0..colloquy::clock::NODES {
         let _ = store
-            .claim_node(&format!("x{i}"), now + lease + 4, lease)
+            .claim_node(&format!("x{i}"), &FP, now + lease + 4, lease)
             .await
             .unwrap();
     }
     assert_eq!(
         store
-            .claim_node("late", now + lease + 5, lease)
+            .claim_node("late", &FP, now + lease + 5, lease)
             .await
             .unwrap(),
         None

@@ -302,9 +302,7 @@ impl UrlFilter {
                 .map(|l| {
                     let kind = match l.kind() {
                         linkify::LinkKind::Email => Kind::Email,
-                        _ if l.as_str().contains("://") || l.as_str().starts_with("mailto:") => {
-                            Kind::Full
-                        }
+                        _ if starts_with_scheme(l.as_str()) => Kind::Full,
                         _ => Kind::Www,
                     };
                     Found {
@@ -316,6 +314,23 @@ impl UrlFilter {
                 .collect()
         })
     }
+}
+
+/// Whether a link linkify found begins with its own scheme (`https://…`,
+/// `mailto:…`). A `://` later on (`example.com/@a https://…` run together)
+/// is part of the path: such a link has no scheme and gets `http://`.
+fn starts_with_scheme(link: &str) -> bool {
+    if link.starts_with("mailto:") {
+        return true;
+    }
+    let Some(colon) = link.find("://") else {
+        return false;
+    };
+    let scheme = &link[..colon];
+    scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 thread_local! {

@@ -180,3 +180,30 @@ fn linkify_grammar_finds_links_too() {
     f.apply("go to https://example.com/a.", &mut out);
     assert!(out.contains("<a href=\"https://example.com/a\""));
 }
+
+#[test]
+fn a_linkify_link_without_a_scheme_of_its_own_gets_http_even_with_a_later_scheme() {
+    let mut f = filter();
+    f.grammar = Grammar::Linkify;
+    // Found by fuzzing: the `://` belongs to the path, not to the link.
+    for (input, href) in [
+        (
+            "ample.com/@handlehttps://example.com/@handle",
+            "http://ample.com/@handlehttps://example.com/@handle",
+        ),
+        (
+            "see example.org/a?u=http://x.test",
+            "http://example.org/a?u=http://x.test",
+        ),
+        ("see https://example.org/a", "https://example.org/a"),
+        ("see svn+ssh://example.org/a", ""),
+    ] {
+        let mut out = String::new();
+        f.apply(input, &mut out);
+        if href.is_empty() {
+            assert!(!out.contains("href=\"svn"), "{input}: {out}");
+        } else {
+            assert!(out.contains(&format!("href=\"{href}\"")), "{input}: {out}");
+        }
+    }
+}

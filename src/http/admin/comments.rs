@@ -95,8 +95,14 @@ pub async fn queue(
         .colloquy
         .queue(&site, filter, q.limit, q.cursor.as_deref())
         .await?;
+    let scores = app.colloquy.spam_scores(&site, &page.comments).await?;
     Ok(Json(QueueResponse {
-        comments: page.comments.iter().map(AdminComment::from).collect(),
+        comments: page
+            .comments
+            .iter()
+            .zip(scores)
+            .map(|(c, score)| AdminComment::from(c).with_score(score))
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }

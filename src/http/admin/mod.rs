@@ -8,11 +8,13 @@
 mod comments;
 mod community;
 mod records;
+mod scoring;
 mod sites;
 
 pub use comments::*;
 pub use community::*;
 pub use records::*;
+pub use scoring::*;
 pub use sites::*;
 
 use super::api::site_id;
@@ -47,6 +49,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reported))
         .routes(routes!(dismiss_reports))
         .routes(routes!(get_commenter, set_commenter))
+        .routes(routes!(scoring_model))
+        .routes(routes!(scoring_train))
 }
 
 /// `{site}`, a comment's `{id}` and an `{action}` of a path.
@@ -165,6 +169,30 @@ pub struct AdminComment {
     reasons: Vec<String>,
     /// The author asked for e-mails about replies.
     notify_replies: bool,
+    /// The site's spam model on the comment, when the site scores
+    /// comments (queue listings only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    score: Option<CommentScore>,
+}
+
+/// What the spam model says of a comment, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommentScore {
+    /// Spam probability, 0 to 1.
+    probability: f32,
+    /// The score and what pushed it: `spam score 0.94 (links to 3 new
+    /// domains; words: casino, bonus, free)`.
+    explained: String,
+}
+
+impl AdminComment {
+    fn with_score(mut self, score: Option<crate::moderation::SpamScore>) -> AdminComment {
+        self.score = score.map(|s| CommentScore {
+            probability: s.probability,
+            explained: s.explained,
+        });
+        self
+    }
 }
 
 impl From<&Comment> for AdminComment {
@@ -187,6 +215,7 @@ impl From<&Comment> for AdminComment {
             modified: c.modified.map(rfc3339),
             reasons: c.reasons.clone(),
             notify_replies: c.notify_replies,
+            score: None,
         }
     }
 }

@@ -153,6 +153,11 @@ impl RequestBody for PreviewBody {}
 pub struct PreviewResponse {
     html: String,
     policy_version: String,
+    /// Only where the site scores comments and nudges writers
+    /// (`scoring_nudge`): whether the comment may be held for review
+    /// before it appears. Never the score itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    may_be_held: Option<bool>,
 }
 
 /// Render a comment without storing it
@@ -175,12 +180,13 @@ pub async fn preview(
     ApiJson(b): ApiJson<PreviewBody>,
 ) -> ApiResult<Json<PreviewResponse>> {
     let site = site_id(&site)?;
-    let rendered = app
+    let preview = app
         .colloquy
         .preview(&site, b.format.as_deref(), &b.body, ip)
         .await?;
     Ok(Json(PreviewResponse {
-        html: rendered.html.as_str().to_owned(),
-        policy_version: rendered.policy_version,
+        html: preview.rendered.html.as_str().to_owned(),
+        policy_version: preview.rendered.policy_version,
+        may_be_held: preview.may_be_held,
     }))
 }

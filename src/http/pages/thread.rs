@@ -103,6 +103,8 @@ struct View {
     errors: Vec<(String, String)>,
     notice: Option<Notice>,
     preview: Option<SafeHtml>,
+    /// The site's spam model would hold the previewed comment (the nudge).
+    may_be_held: bool,
 }
 
 fn parse_order(s: Option<&str>) -> Order {
@@ -252,8 +254,9 @@ pub async fn submit(
             .preview(&site, format.as_deref(), &values.body, ip)
             .await
         {
-            Ok(rendered) => {
-                view.preview = Some(rendered.html);
+            Ok(preview) => {
+                view.preview = Some(preview.rendered.html);
+                view.may_be_held = preview.may_be_held == Some(true);
                 render(&app, &site, &thread, view, StatusCode::OK).await
             }
             Err(e) => failed(&app, &site, &thread, view, Problem::from(e)).await,
@@ -454,6 +457,7 @@ async fn render(
             ),
             order,
             preview: view.preview,
+            may_be_held: view.may_be_held,
             reply_mail: app.colloquy.config().smtp.is_some(),
         }
     });
@@ -507,6 +511,8 @@ struct CommentForm<'a> {
     reply_mail: bool,
     /// A rendered preview.
     preview: Option<SafeHtml>,
+    /// Tell the writer the previewed comment may be held for review.
+    may_be_held: bool,
     /// The signed time the form was served (see `Colloquy::form_stamp`).
     stamp: String,
 }
@@ -625,6 +631,7 @@ mod tests {
                 cancel_href: "/x".into(),
                 order: Order::Newest,
                 preview: None,
+                may_be_held: false,
                 stamp: "1.<x>".into(),
                 reply_mail: true,
             },

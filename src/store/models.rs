@@ -1,0 +1,183 @@
+//! Sites' spam models and the moderator decisions they learn from.
+
+use super::{Result, Store};
+use base64::Engine;
+use sqlx::Row;
+
+/// A site's stored model.
+#[derive(Debug, Clone)]
+pub struct StoredModel {
+    /// Rises with every save.
+    pub version: i64,
+    /// The model's binary form.
+    pub bytes: Vec<u8>,
+    /// The last audit entry learned from.
+    pub trained_through: i64,
+    /// Examples learned, spam and ham.
+    pub spam_learned: i64,
+    /// Examples learned, ham.
+    pub ham_learned: i64,
+    /// When it was saved (ms).
+    pub updated: i64,
+}
+
+/// A model to save.
+#[derive(Debug, Clone, Copy)]
+pub struct NewModel<'a> {
+    /// The model's binary form.
+    pub bytes: &'a [u8],
+    /// The last audit entry learned from.
+    pub trained_through: i64,
+    /// Examples learned, spam.
+    pub spam_learned: i64,
+    /// Examples learned, ham.
+    pub ham_learned: i64,
+}
+
+/// A moderator's decision on a comment that still exists, with what the
+/// model reads of the comment.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    /// The audit entry.
+    pub audit_id: i64,
+    /// `approve`, `spam` or `trash`.
+    pub action: String,
+    /// The comment's text as typed.
+    pub body: String,
+    /// Its rendering.
+    pub html: String,
+    /// Its author's name.
+    pub author: Option<String>,
+    /// Its author's e-mail.
+    pub email: Option<String>,
+    /// Its author's homepage.
+    pub homepage: Option<String>,
+}
+
+impl Store {
+    /// The site's model, if it has one of its own.
+    ///
+    /// # Errors
+    /// Database failure, or a stored model that is not base64.
+    pub async fn scoring_model(&self, site: &str) -> Result<Option<StoredModel>> {
+        let row = sqlx::query(
+            "SELECT version, model, trained_through, spam_learned, ham_learned, updated \
+             FROM scoring_models WHERE site = $1",
+        )
+        .bind(site)
+        .fetch_optional(&self.write)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let text: String = row.try_get("model")?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text.as_bytes())
+            .map_err(|e| super::StoreError::Corrupt(format!("scoring model of `{site}`: {e}")))?;
+        Ok(Some(StoredModel {
+            version: row.try_get("version")?,
+            bytes,
+            trained_through: row.try_get("trained_through")?,
+            spam_learned: row.try_get("spam_learned")?,
+            ham_learned: row.try_get("ham_learned")?,
+            updated: row.try_get("updated")?,
+        }))
+    }
+
+    /// The version of the site's model (cheap: for caches).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn scoring_model_version(&self, site: &str) -> Result<Option<i64>> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT version FROM scoring_models WHERE site = $1")
+                .bind(site)
+                .fetch_optional(&self.write)
+                .await?;
+        Ok(row.map(|(v,)| v))
+    }
+
+    /// Saves the site's model if the stored one is still at `read_version`
+    /// (`None`: there was none). Returns the new version, or `None` when
+    /// another trainer saved first.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn save_scoring_model(
+        &self,
+        site: &str,
+        read_version: Option<i64>,
+        model: NewModel<'_>,
+        now: i64,
+    ) -> Result<Option<i64>> {
+        let text = base64::engine::general_purpose::STANDARD.encode(model.bytes);
+        let version = read_version.unwrap_or(0) + 1;
+        let done =
+            match read_version {
+                None => {
+                    sqlx::query(
+                        "INSERT INTO scoring_models \
+                     (site, version, model, trained_through, spam_learned, ham_learned, updated) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (site) DO NOTHING",
+                    )
+                    .bind(site)
+                    .bind(version)
+                    .bind(&text)
+                    .bind(model.trained_through)
+                    .bind(model.spam_learned)
+                    .bind(model.ham_learned)
+                    .bind(now)
+                    .execute(&self.write)
+                    .await?
+                }
+                Some(read) => sqlx::query(
+                    "UPDATE scoring_models SET version = $2, model = $3, trained_through = $4, \
+                     spam_learned = $5, ham_learned = $6, updated = $7 \
+                     WHERE site = $1 AND version = $8",
+                )
+                .bind(site)
+                .bind(version)
+                .bind(&text)
+                .bind(model.trained_through)
+                .bind(model.spam_learned)
+                .bind(model.ham_learned)
+                .bind(now)
+                .bind(read)
+                .execute(&self.write)
+                .await?,
+            };
+        Ok((done.rows_affected() == 1).then_some(version))
+    }
+
+    /// Moderators' decisions (approve, spam, trash) on the site's comments
+    /// after audit entry `after`, oldest first, at most `limit`; decisions
+    /// on comments deleted or erased since are left out.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn decisions(&self, site: &str, after: i64, limit: i64) -> Result<Vec<Decision>> {
+        let rows = sqlx::query(
+            "SELECT a.id AS audit_id, a.action, c.body, c.html, c.author, c.email, c.homepage \
+             FROM audit_log a JOIN comments c ON c.id = a.comment_id AND c.site = a.site \
+             WHERE a.site = $1 AND a.id > $2 AND a.action IN ('approve', 'spam', 'trash') \
+             AND a.actor NOT IN ('rules', 'author', 'system') \
+             ORDER BY a.id LIMIT $3",
+        )
+        .bind(site)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Decision {
+                    audit_id: r.try_get("audit_id")?,
+                    action: r.try_get("action")?,
+                    body: r.try_get("body")?,
+                    html: r.try_get("html")?,
+                    author: r.try_get("author")?,
+                    email: r.try_get("email")?,
+                    homepage: r.try_get("homepage")?,
+                })
+            })
+            .collect()
+    }
+}
