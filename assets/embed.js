@@ -327,6 +327,7 @@
       body,
       footer);
     ownControls(c, article, body, footer);
+    if (!ownComments()[c.id]) reportControls(c, article, footer, name);
     return el('li', { class: 'colloquy-comment' + (c.pinned ? ' colloquy-is-pinned' : ''), id: 'comment-' + c.id }, article);
   }
 
@@ -394,6 +395,80 @@
     if (down) down.addEventListener('click', function () { cast(-1); });
     show(c.upvotes || 0, c.downvotes || 0, mine);
     return el('span', { class: 'colloquy-votes', role: 'group', 'aria-label': 'Votes' }, up, down, score);
+  }
+
+  /* ---- reporting a comment to the moderators ---------------------------- */
+
+  var REASONS = [['spam', 'Spam'], ['abusive', 'Abusive or hateful'], ['off_topic', 'Off topic'],
+    ['illegal', 'Illegal content'], ['other', 'Something else']];
+
+  function reportControls(c, article, footer, name) {
+    var button = el('button', { type: 'button', class: 'colloquy-link colloquy-report', 'aria-label': 'Report the comment by ' + name }, 'Report');
+    footer.append(' ', button);
+    button.addEventListener('click', function () {
+      var open = article.querySelector('.colloquy-report-form');
+      if (open) { open.querySelector('select').focus(); return; }
+      var id = 'colloquy-report-' + c.id;
+      var reason = el('select', { id: id + '-reason' });
+      REASONS.forEach(function (r) { reason.append(el('option', { value: r[0] }, r[1])); });
+      var law = el('input', { type: 'text', id: id + '-law', maxlength: 300 });
+      var lawWrap = el('p', { class: 'colloquy-field', hidden: true },
+        el('label', { for: law.id }, 'Which law does it break?', el('span', { class: 'colloquy-hint' }, ' (country and law, e.g. DE StGB §130)')), law);
+      var text = el('textarea', { id: id + '-text', rows: 3, maxlength: 2000 });
+      var textLabel = el('label', { for: text.id }, 'What is wrong (optional)');
+      var error = el('p', { class: 'colloquy-error', role: 'alert', hidden: true });
+      var send = el('button', { type: 'submit', class: 'colloquy-primary' }, 'Send report');
+      var cancel = el('button', { type: 'button' }, 'Cancel');
+      var box = el('form', { class: 'colloquy-report-form', novalidate: true, 'aria-label': 'Report the comment by ' + name },
+        el('p', { class: 'colloquy-field' }, el('label', { for: reason.id }, 'Why report it?'), reason),
+        lawWrap, el('p', { class: 'colloquy-field' }, textLabel, text), error,
+        el('div', { class: 'colloquy-actions' }, send, cancel));
+      reason.addEventListener('change', function () {
+        var illegal = reason.value === 'illegal';
+        lawWrap.hidden = !illegal;
+        textLabel.textContent = illegal ? 'Why does it break that law?' : 'What is wrong (optional)';
+      });
+      function close() { box.remove(); button.focus(); }
+      cancel.addEventListener('click', close);
+      box.addEventListener('keydown', function (ev) { if (ev.key === 'Escape') { ev.preventDefault(); close(); } });
+      box.addEventListener('submit', async function (ev) {
+        ev.preventDefault();
+        error.hidden = true;
+        var payload = { reason: reason.value };
+        if (reason.value === 'illegal' && law.value.trim()) payload.law = law.value.trim();
+        if (text.value.trim()) payload.text = text.value.trim();
+        send.disabled = true;
+        var res;
+        try {
+          res = await getJson(siteApi + '/comments/' + encodeURIComponent(c.id) + '/reports', {
+            method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(payload)
+          });
+        } catch (e) {
+          error.textContent = 'The comment server does not answer; your report was not sent.';
+          error.hidden = false;
+          return;
+        } finally {
+          send.disabled = false;
+        }
+        if (res.r.status === 201 || res.r.status === 409) {
+          var thanks = el('p', { class: 'colloquy-notice colloquy-ok', role: 'status', tabindex: '-1' },
+            res.r.status === 201 ? 'Thank you: the moderators have your report.' : 'You reported this comment already; the moderators have your report.');
+          box.replaceWith(thanks);
+          button.remove();
+          thanks.focus();
+          return;
+        }
+        var detail = String(res.data.detail || 'the server answered ' + res.r.status);
+        var prefix = (res.data.field || '') + ': ';
+        if (res.data.field && detail.indexOf(prefix) === 0) detail = detail.slice(prefix.length);
+        error.textContent = 'Your report was not sent: ' + sentence(detail);
+        error.hidden = false;
+        var bad = { law: law, text: text }[res.data.field];
+        if (bad) bad.focus();
+      });
+      footer.after(box);
+      reason.focus();
+    });
   }
 
   // Places a comment under its parent when the parent is shown, at the top
@@ -507,7 +582,10 @@
 
   // A refusal from the server, shown where it belongs.
   function problem(r, p) {
-    if (r.status === 422 && p.field && fields[p.field]) {
+    if (r.status === 403 && (p.code === 'suspended' || p.code === 'banned')) {
+      // The moderators' decision about this reader, as they wrote it.
+      formMessage('barred', sentence(p.detail || 'you may not comment here'));
+    } else if (r.status === 422 && p.field && fields[p.field]) {
       var detail = String(p.detail || '');
       var prefix = p.field + ': ';
       fieldError(p.field, sentence(detail.indexOf(prefix) === 0 ? detail.slice(prefix.length) : detail));
@@ -618,8 +696,11 @@
       return;
     }
     if (!ssoToken) saveIdentity();
-    if (res.data.status === 'published') rememberOwn(res.data, payload.body, payload.format);
+    // rememberOwn keeps published comments for editing and every comment's
+    // token for the author's own view; rememberMine for its decisions.
+    rememberOwn(res.data, payload.body, payload.format);
     rememberMine(res.data);
+    var notice = res.data.notice ? ' ' + sentence(res.data.notice) : '';
     fields.body.input.value = '';
     previewBox.hidden = true;
     previewBody.replaceChildren();
@@ -628,11 +709,11 @@
       var li = place(res.data, true);
       reveal(li);
       setCount(count + 1);
-      formMessage('ok', 'Your comment is published.', true);
+      formMessage(notice ? 'warned' : 'ok', 'Your comment is published.' + notice, true);
       li.querySelector('article').focus();
     } else {
-      formMessage('held', 'Thank you: your comment is held for moderation. ' +
-        'It will appear here once a moderator approves it.');
+      formMessage(notice ? 'warned' : 'held', 'Thank you: your comment is held for moderation. ' +
+        'It will appear here once a moderator approves it.' + notice);
     }
   }
 
@@ -680,8 +761,53 @@
 
   function rememberOwn(posted, text, format) {
     var all = ownComments();
-    all[posted.id] = { token: posted.edit_token, until: Date.parse(posted.edit_until), body: text, format: format };
-    keepOwn(all);
+    if (posted.status === 'published') {
+      all[posted.id] = { token: posted.edit_token, until: Date.parse(posted.edit_until), body: text, format: format };
+      keepOwn(all);
+    }
+    // For 30 days, the token also shows its author their comments that the
+    // public listing leaves out (held ones), on this thread.
+    var kept = keptTokens();
+    kept[posted.id] = { token: posted.edit_token, thread: thread, until: Date.now() + 30 * 86400000 };
+    var s = storage();
+    try { if (s) s.setItem(keptKey, JSON.stringify(kept)); } catch (e) { /* not kept */ }
+  }
+
+  var keptKey = 'colloquy:kept:' + server;
+
+  function keptTokens() {
+    var s = storage();
+    var all = {};
+    try { all = (s && JSON.parse(s.getItem(keptKey) || '{}')) || {}; } catch (e) { all = {}; }
+    var now = Date.now();
+    Object.keys(all).forEach(function (id) { if (!(all[id].until > now)) delete all[id]; });
+    return all;
+  }
+
+  // The reader's own comments the listing leaves out: asked for with the
+  // tokens this browser kept, never cached, shown to this reader only.
+  async function showOwn() {
+    var kept = keptTokens();
+    var tokens = Object.keys(kept).filter(function (id) { return kept[id].thread === thread; })
+      .map(function (id) { return kept[id].token; }).slice(-100);
+    if (!tokens.length) return;
+    var res;
+    try {
+      res = await getJson(threadApi + '/own', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ edit_tokens: tokens })
+      });
+    } catch (e) { return; }
+    if (!res.r.ok) return;
+    // Held ones stay out, as the answer to their post said; those the
+    // server shows this reader as published go in.
+    res.data.comments.forEach(function (c) {
+      if (c.status !== 'published' || nodes.has(c.id)) return;
+      var li = place(c, false);
+      var rb = li.querySelector('.colloquy-report');
+      if (rb) rb.remove();
+      setCount(count + 1);
+    });
   }
 
   /* ---- decisions about the reader's own comments ------------------------- */
@@ -994,6 +1120,7 @@
       }));
       showTips();
       showPage(data.comments);
+      await showOwn();
       goToLinked();
       showDecisions();
     } catch (e) {

@@ -163,7 +163,13 @@
     return [el('dt', {}, label), el('dd', {}, value === null || value === undefined || value === '' ? '—' : value)];
   }
 
-  function item(c) {
+  function commenterButton(key, label) {
+    var b = el('button', { type: 'button', class: 'colloquy-link mod-commenter-link' }, label);
+    b.addEventListener('click', function () { openCommenter(key); });
+    return b;
+  }
+
+  function item(c, reports) {
     var name = c.author || 'Anonymous';
     var reasons = Array.isArray(c.reasons) ? c.reasons : [];
     var body = el('div', { class: 'colloquy-body' });
@@ -173,9 +179,9 @@
     [
       meta('Thread', threadLink(c.thread)),
       meta('Posted', el('time', { datetime: c.created }, new Date(c.created).toLocaleString())),
-      meta('E-mail', c.email),
+      meta('E-mail', c.email ? el('span', {}, c.email, ' ', commenterButton('email:' + c.email, 'Commenter')) : null),
       meta('Homepage', c.homepage),
-      meta('IP hash', c.ip_hash ? el('code', {}, c.ip_hash) : null),
+      meta('IP hash', c.ip_hash ? el('span', {}, el('code', {}, c.ip_hash), ' ', commenterButton('ip:' + c.ip_hash, 'Commenter')) : null),
       meta('Format', c.format),
       meta('Votes', (c.upvotes || 0) + ' up, ' + (c.downvotes || 0) + ' down'),
       meta('Reasons', reasons.length
@@ -186,7 +192,28 @@
       ? [meta('Spam score', el('span', { class: 'mod-score' }, c.score.explained))]
       : []
     ).forEach(function (pair) { dl.append(pair[0], pair[1]); });
+    var reportList = null;
+    if (reports) {
+      reportList = el('section', { class: 'mod-reports', 'aria-label': 'Reports' },
+        el('h4', {}, reports.length === 1 ? '1 open report' : reports.length + ' open reports'),
+        el('ul', {}, ...reports.map(function (r) {
+          return el('li', { class: 'mod-report' },
+            el('strong', {}, r.reason.replace('_', ' ')),
+            r.law ? el('span', {}, ' — law: ' + r.law) : null,
+            r.text ? el('span', {}, ' — ' + r.text) : null,
+            el('span', { class: 'colloquy-hint' }, ' (counts ' + r.weight + ', ' + new Date(r.created).toLocaleString() + ') '),
+            commenterButton(r.reader, 'Reporter'));
+        })));
+    }
     var actions = el('div', { class: 'mod-actions' });
+    if (reports) {
+      [[false, 'Dismiss reports'], [true, 'Dismiss and publish']].forEach(function (d) {
+        if (d[0] && c.status !== 'pending') return;
+        var b = el('button', { type: 'button', 'data-dismiss': d[0] ? 'publish' : 'keep', 'aria-label': d[1] + ' on the comment by ' + name }, d[1]);
+        b.addEventListener('click', function () { dismiss(c, d[0], li); });
+        actions.append(b);
+      });
+    }
     [['approve', 'Approve'], ['spam', 'Spam'], ['trash', 'Trash']].forEach(function (a) {
       if (c.status === 'published' && a[0] === 'approve') return;
       if (c.status === a[0]) return;
@@ -206,7 +233,7 @@
           el('h3', { id: 'mod-' + c.id + '-title' }, name),
           el('span', { class: 'mod-state mod-state-' + c.status }, c.status),
           c.pinned ? el('span', { class: 'mod-state mod-pinned' }, 'pinned') : null),
-        dl, body, actions));
+        dl, body, reportList, actions));
     return li;
   }
 
@@ -216,19 +243,22 @@
       queue.replaceChildren();
       selectAll.checked = false;
     }
-    var q = new URLSearchParams(filter.value === 'appealed'
-      ? { view: 'appealed', limit: '50' }
-      : { status: filter.value, limit: '50' });
+    var reported = filter.value === 'reported';
+    var q = new URLSearchParams(reported
+      ? { limit: '50' }
+      : filter.value === 'appealed'
+        ? { view: 'appealed', limit: '50' }
+        : { status: filter.value, limit: '50' });
     if (cursor) q.set('cursor', cursor);
     var data;
     try {
-      data = await call('GET', '/comments?' + q.toString());
+      data = await call('GET', (reported ? '/reports?' : '/comments?') + q.toString());
     } catch (e) {
       if (!(e instanceof Refused)) say('The queue cannot be loaded: ' + e.message + '.', 'failed');
       return;
     }
     data.comments.forEach(function (c) {
-      var li = item(c);
+      var li = reported ? item(c.comment, c.reports) : item(c);
       queue.append(li);
       if (filter.value === 'appealed') showAppeal(c, li);
     });
@@ -297,6 +327,19 @@
     }
   }
 
+  async function dismiss(c, republish, li) {
+    var data;
+    try {
+      data = await call('POST', '/comments/' + c.id + '/reports/dismiss', { republish: republish });
+    } catch (e) {
+      if (!(e instanceof Refused)) say('That did not work: ' + e.message + '.', 'failed');
+      return;
+    }
+    say(data.dismissed + (data.dismissed === 1 ? ' report' : ' reports') + ' on the comment by ' +
+      (c.author || 'Anonymous') + ' dismissed' + (data.comment.status === 'published' ? '; it is published.' : '.'));
+    removeItem(li);
+  }
+
   async function bulk(action) {
     var ids = Array.prototype.map.call(queue.querySelectorAll('.mod-select:checked'), function (x) {
       return Number(x.value);
@@ -335,6 +378,77 @@
   filter.addEventListener('change', function () { loadQueue(true); });
   $('mod-refresh').addEventListener('click', function () { loadQueue(true); });
   more.addEventListener('click', function () { loadQueue(false); });
+
+  /* ---- commenters: standing, history, the ladder ------------------------- */
+
+  var commenterKey = null;
+  var findForm = $('mod-commenter-find'), keyInput = $('mod-commenter-key');
+  var panel = $('mod-commenter'), ladderForm = $('mod-ladder'), ladderError = $('mod-ladder-error');
+
+  function showCommenter(v) {
+    commenterKey = v.key;
+    keyInput.value = v.key;
+    panel.hidden = false;
+    var s = v.standing;
+    $('mod-commenter-standing').textContent = v.key + ': ' + (s
+      ? s.step.replace('_', ' ') + (s.until ? ' until ' + new Date(s.until).toLocaleString() : '') +
+        ' (' + s.reason + ')' + (s.in_force ? '' : ' — ended')
+      : 'no standing, posts as anybody');
+    $('mod-commenter-history').replaceChildren(...v.actions.map(function (a) {
+      return el('li', {}, new Date(a.created).toLocaleString() + ': ' + a.action +
+        (a.until ? ' until ' + new Date(a.until).toLocaleString() : '') + ' — ' + a.reason + ' (' + a.actor + ')');
+    }));
+    $('mod-commenter-comments').replaceChildren(...v.comments.map(function (c) {
+      return el('li', {}, el('span', { class: 'mod-state mod-state-' + c.status }, c.status), ' ' + c.thread + ': ' +
+        c.body.slice(0, 80) + (c.reasons.length ? ' — ' + c.reasons.join('; ') : ''));
+    }));
+    var reports = v.reports_made.map(function (r) { return ['made', r]; })
+      .concat(v.reports_received.map(function (r) { return ['received', r]; }));
+    $('mod-commenter-reports').replaceChildren(...reports.map(function (p) {
+      return el('li', {}, p[0] + ': ' + p[1].reason + ' on comment ' + p[1].comment_id +
+        (p[1].dismissed ? ' (dismissed)' : ''));
+    }));
+  }
+
+  async function openCommenter(key) {
+    var v;
+    try {
+      v = await call('GET', '/commenters/' + encodeURIComponent(key));
+    } catch (e) {
+      if (!(e instanceof Refused)) say('That commenter cannot be shown: ' + e.message + '.', 'failed');
+      return;
+    }
+    showCommenter(v);
+    $('mod-commenter-title').setAttribute('tabindex', '-1');
+    $('mod-commenter-title').focus();
+  }
+
+  findForm.addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    if (keyInput.value.trim()) openCommenter(keyInput.value.trim());
+  });
+
+  ladderForm.addEventListener('submit', async function (ev) {
+    ev.preventDefault();
+    ladderError.hidden = true;
+    var body = { action: $('mod-ladder-action').value, reason: $('mod-ladder-reason').value };
+    var until = $('mod-ladder-until').value;
+    if (until) body.until = new Date(until).toISOString();
+    var v;
+    try {
+      v = await call('PUT', '/commenters/' + encodeURIComponent(commenterKey), body);
+    } catch (e) {
+      if (!(e instanceof Refused)) {
+        ladderError.textContent = 'Not applied: ' + e.message + '.';
+        ladderError.hidden = false;
+      }
+      return;
+    }
+    showCommenter(v);
+    $('mod-ladder-reason').value = '';
+    say('Applied to ' + v.key + ': ' + body.action.replace('_', ' ') + '.');
+    status.focus();
+  });
 
   /* ---- text formats ---------------------------------------------------- */
 

@@ -56,11 +56,17 @@ pub enum Code {
     /// The account, session or signed-in role lacks a permission (named
     /// in the detail).
     MissingPermission,
+    /// This reader reported this comment already.
+    AlreadyReported,
+    /// Moderators suspended the commenter for a while.
+    Suspended,
+    /// Moderators banned the commenter.
+    Banned,
 }
 
 impl Code {
     /// Every code, for documentation checks.
-    pub const ALL: [Code; 22] = [
+    pub const ALL: [Code; 25] = [
         Code::NotFound,
         Code::InvalidField,
         Code::DuplicateComment,
@@ -83,6 +89,9 @@ impl Code {
         Code::SignInRequired,
         Code::NameTaken,
         Code::MissingPermission,
+        Code::AlreadyReported,
+        Code::Suspended,
+        Code::Banned,
     ];
 
     /// The code as sent: snake_case, stable.
@@ -110,6 +119,9 @@ impl Code {
             Code::SignInRequired => "sign_in_required",
             Code::NameTaken => "name_taken",
             Code::MissingPermission => "missing_permission",
+            Code::AlreadyReported => "already_reported",
+            Code::Suspended => "suspended",
+            Code::Banned => "banned",
         }
     }
 }

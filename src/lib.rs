@@ -38,6 +38,7 @@ pub mod auth;
 #[cfg(feature = "server")]
 pub mod clock;
 pub mod comment;
+pub mod commenter;
 pub mod config;
 #[cfg(feature = "server")]
 pub mod connections;
@@ -64,6 +65,7 @@ pub mod ratelimit;
 pub mod reader;
 #[cfg(feature = "server")]
 pub mod render_pool;
+pub mod report;
 pub mod safety;
 pub mod scoring;
 #[cfg(feature = "server")]
@@ -74,6 +76,7 @@ pub mod server;
 pub mod service;
 #[cfg(feature = "server")]
 pub mod site;
+#[cfg(feature = "server")]
 pub mod sso;
 #[cfg(feature = "server")]
 pub mod statement;

@@ -45,6 +45,7 @@ pub struct RateLimits {
     previews: Budgets,
     votes: Budgets,
     logins: Budgets,
+    reports: Budgets,
     clock: DefaultClock,
 }
 
@@ -160,6 +161,7 @@ impl RateLimits {
             previews: Budgets::new("previews"),
             votes: Budgets::new("votes"),
             logins: Budgets::new("logins"),
+            reports: Budgets::new("reports"),
             clock: DefaultClock::default(),
         }
     }
@@ -220,11 +222,28 @@ impl RateLimits {
         self.check(&self.logins, site, ip, ip_per_minute, 0)
     }
 
+    /// Takes one report from the client's and the site's report budgets
+    /// (the site's comment quotas, counted apart from comments).
+    ///
+    /// # Errors
+    /// [`Error::RateLimited`] with the wait before a retry can succeed.
+    pub fn check_report(
+        &self,
+        site: &str,
+        ip: Option<IpAddr>,
+        ip_per_minute: u32,
+        site_per_minute: u32,
+    ) -> Result<()> {
+        self.check(&self.reports, site, ip, ip_per_minute, site_per_minute)
+    }
+
     /// Client addresses held in one site's table of `kind` ("comments",
     /// "previews"), for tests.
     pub fn addresses(&self, kind: &str, site: &str) -> usize {
         let budgets = if kind == self.previews.what {
             &self.previews
+        } else if kind == self.reports.what {
+            &self.reports
         } else {
             &self.posts
         };
@@ -282,6 +301,8 @@ pub enum Budget {
     Votes,
     /// Login attempts of moderator accounts.
     Logins,
+    /// Reader reports.
+    Reports,
 }
 
 impl Budget {
@@ -292,6 +313,7 @@ impl Budget {
             Budget::Previews => "previews",
             Budget::Votes => "votes",
             Budget::Logins => "logins",
+            Budget::Reports => "reports",
         }
     }
 }

@@ -32,6 +32,7 @@ pub(super) struct FileSite {
     scoring_nudge: Option<bool>,
     hold_score: Option<Spanned<f64>>,
     spam_score: Option<Spanned<f64>>,
+    report_threshold: Option<Spanned<i64>>,
     #[serde(default)]
     admin_tokens: Vec<Spanned<String>>,
     #[serde(default)]
@@ -300,6 +301,11 @@ pub(super) fn site_rules(
             &s.site_posts_per_minute,
             "site_posts_per_minute",
             &mut rules.site_posts_per_minute,
+        ),
+        (
+            &s.report_threshold,
+            "report_threshold",
+            &mut rules.report_threshold,
         ),
     ];
     let mut spans = Vec::new();

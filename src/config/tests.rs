@@ -158,10 +158,13 @@ fn notification_settings_load_and_bad_ones_are_named() {
 fn site_moderation_rules_load_and_errors_point_at_their_key() {
     let c = load_text(
         "ip_retention_days = 7\n[[site]]\nid = \"a\"\nmoderation_keys = [\"viagra\", \"/c[a4]sino/\"]\n\
-         trust_approved_authors = true\nclose_after_days = 14\nmin_submit_secs = 0\n",
+         trust_approved_authors = true\nclose_after_days = 14\nmin_submit_secs = 0\nreport_threshold = 5\n",
     )
     .expect("valid");
     let rules = &c.sites[0].rules;
+    assert_eq!(rules.report_threshold, 5);
+    let e = load_text("[[site]]\nid = \"a\"\nreport_threshold = 1001\n").expect_err("too many");
+    assert_eq!(e.key, "site.report_threshold");
     assert_eq!(rules.moderation_keys.keys(), ["viagra", "/c[a4]sino/"]);
     assert!(rules.trust_approved_authors);
     assert_eq!(rules.close_after_days, 14);

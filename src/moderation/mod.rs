@@ -16,6 +16,7 @@ pub use settings::{Anonymous, FormChecks, ModerationMode, ScoreThreshold, SiteRu
 pub use transition::{transition, Action, Prior, Transition};
 
 use crate::comment::Status;
+use crate::commenter::Enforcement;
 
 /// Milliseconds in a day.
 const DAY_MS: i64 = 86_400_000;
@@ -41,6 +42,15 @@ pub enum Refusal {
     },
     /// The thread no longer takes comments (403).
     Closed(String),
+    /// Moderators banned the commenter (403).
+    Banned(String),
+    /// Moderators suspended the commenter until a time (403).
+    Suspended {
+        /// When it ends (ms).
+        until: i64,
+        /// The moderators' reason.
+        reason: String,
+    },
 }
 
 /// The site settings the rules read.
@@ -89,6 +99,9 @@ pub struct Facts {
     pub form: Option<FormFacts>,
     /// The local spam model's verdict, when the site scores comments.
     pub spam: Option<SpamScore>,
+    /// What the commenter's standing (the enforcement ladder) does to
+    /// this post, if anything.
+    pub commenter: Option<crate::commenter::Enforcement>,
     /// Now (ms).
     pub now: i64,
 }
@@ -126,6 +139,22 @@ pub fn decide(c: &Candidate<'_>, s: Settings<'_>, f: &Facts) -> Result<Decision,
             reasons: vec![reason],
         });
     }
+    // The ladder holds whatever the site's mode (refusals came first).
+    match &f.commenter {
+        Some(Enforcement::Shadow) => {
+            return Ok(Decision {
+                status: Status::Pending,
+                reasons: vec![crate::commenter::SHADOW_REASON.to_owned()],
+            })
+        }
+        Some(Enforcement::Premoderated { reason }) => {
+            return Ok(Decision {
+                status: Status::Pending,
+                reasons: vec![format!("held: the commenter is pre-moderated ({reason})")],
+            })
+        }
+        _ => {}
+    }
     match s.mode {
         ModerationMode::Publish => Ok(published("published: this site publishes every comment")),
         ModerationMode::Hold => Ok(Decision {
@@ -161,6 +190,16 @@ fn published(reason: &str) -> Decision {
 }
 
 fn refuse(c: &Candidate<'_>, s: Settings<'_>, f: &Facts) -> Result<(), Refusal> {
+    match &f.commenter {
+        Some(Enforcement::Banned { reason }) => return Err(Refusal::Banned(reason.clone())),
+        Some(Enforcement::Suspended { until, reason }) => {
+            return Err(Refusal::Suspended {
+                until: *until,
+                reason: reason.clone(),
+            })
+        }
+        _ => {}
+    }
     let rules = s.rules;
     if rules.max_chars > 0 {
         let chars = c.body.chars().count();
@@ -376,6 +415,79 @@ mod tests {
         r.hold_score = ScoreThreshold(0.5);
         r.spam_score = ScoreThreshold(f64::NAN);
         assert_eq!(r.check().map_err(|e| e.0), Err("spam_score"));
+    }
+
+    #[test]
+    fn the_commenters_standing_refuses_or_holds_in_every_mode() {
+        let mut r = rules();
+        r.trust_approved_authors = true;
+        r.disallowed_keys = keys(&["casino"]);
+        let with = |e: Enforcement| Facts {
+            commenter: Some(e),
+            approved_by_author: 5,
+            ..Facts::default()
+        };
+        for mode in [
+            ModerationMode::Publish,
+            ModerationMode::Hold,
+            ModerationMode::Rules,
+        ] {
+            let s = Settings {
+                mode,
+                ..settings(&r)
+            };
+            let banned = decide(
+                &body("x"),
+                s,
+                &with(Enforcement::Banned {
+                    reason: "bot".into(),
+                }),
+            );
+            assert_eq!(banned, Err(Refusal::Banned("bot".into())));
+            let suspended = decide(
+                &body("x"),
+                s,
+                &with(Enforcement::Suspended {
+                    until: 9,
+                    reason: "calm".into(),
+                }),
+            );
+            assert_eq!(
+                suspended,
+                Err(Refusal::Suspended {
+                    until: 9,
+                    reason: "calm".into()
+                })
+            );
+            // Trust does not skip them.
+            let shadow = ok(decide(&body("x"), s, &with(Enforcement::Shadow)));
+            assert_eq!(shadow.status, Status::Pending);
+            assert_eq!(shadow.reasons, [crate::commenter::SHADOW_REASON]);
+            let held = ok(decide(
+                &body("x"),
+                s,
+                &with(Enforcement::Premoderated {
+                    reason: "new".into(),
+                }),
+            ));
+            assert_eq!(held.status, Status::Pending);
+            assert_eq!(held.reasons, ["held: the commenter is pre-moderated (new)"]);
+            // Spam rules come first; a warning changes no decision.
+            let spam = ok(decide(&body("casino"), s, &with(Enforcement::Shadow)));
+            assert_eq!(spam.status, Status::Spam);
+            let warned = with(Enforcement::Warned {
+                reason: "w".into(),
+                keys: vec![],
+            });
+            let plain = Facts {
+                approved_by_author: 5,
+                ..Facts::default()
+            };
+            assert_eq!(
+                ok(decide(&body("x"), s, &warned)),
+                ok(decide(&body("x"), s, &plain))
+            );
+        }
     }
 
     #[test]

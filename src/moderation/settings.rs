@@ -56,6 +56,10 @@ pub struct SiteRules {
     /// mode, like disallowed keys).
     #[cfg_attr(feature = "server", schema(value_type = f64, minimum = 0, maximum = 1))]
     pub spam_score: ScoreThreshold,
+    /// Hold a published comment once reports from this many readers
+    /// (weighted, see `report::weight`) are open on it (0: never).
+    #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 1000))]
+    pub report_threshold: u32,
     /// With `scoring`: a preview tells the writer when the comment may be
     /// held for review (a yes or no, never the score or its words).
     pub scoring_nudge: bool,
@@ -134,6 +138,7 @@ impl Default for SiteRules {
             hold_score: ScoreThreshold::of(crate::scoring::DEFAULT_HOLD_SCORE),
             spam_score: ScoreThreshold::of(crate::scoring::DEFAULT_SPAM_SCORE),
             anonymous: Anonymous::Allowed,
+            report_threshold: 3,
             scoring_nudge: false,
             votes: true,
             downvotes: true,
@@ -186,6 +191,8 @@ pub const MAX_DEPTH: u32 = 1_000;
 pub const MAX_PER_MINUTE: u32 = 1_000_000;
 /// Longest `min_submit_secs` accepted.
 pub const MAX_SUBMIT_SECS: u32 = 3_600;
+/// Largest `report_threshold` accepted.
+pub const MAX_REPORT_THRESHOLD: u32 = 1_000;
 
 impl SiteRules {
     /// Checks every value's range.
@@ -193,7 +200,12 @@ impl SiteRules {
     /// # Errors
     /// `(field, message)` for the first value out of range.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
-        let checks: [(&'static str, u32, u32); 5] = [
+        let checks: [(&'static str, u32, u32); 6] = [
+            (
+                "report_threshold",
+                self.report_threshold,
+                MAX_REPORT_THRESHOLD,
+            ),
             ("close_after_days", self.close_after_days, MAX_DAYS),
             ("max_depth", self.max_depth, MAX_DEPTH),
             ("min_submit_secs", self.min_submit_secs, MAX_SUBMIT_SECS),

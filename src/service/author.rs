@@ -210,6 +210,15 @@ impl Colloquy {
                 .await?
             {
                 self.changed(&comment.site, &comment.thread);
+                // A shadow-banned author keeps seeing their comment as published.
+                let shadow = comment.status == Status::Pending
+                    && comment
+                        .reasons
+                        .iter()
+                        .any(|r| r == crate::commenter::SHADOW_REASON);
+                if shadow {
+                    comment.status = Status::Published;
+                }
                 return Ok(comment);
             }
         }

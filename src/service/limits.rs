@@ -43,6 +43,7 @@ impl Colloquy {
                     .check_preview(site, person, per_person, per_site),
                 Budget::Votes => self.limits.check_vote(site, person, per_person, per_site),
                 Budget::Logins => self.limits.check_login(site, person, per_person),
+                Budget::Reports => self.limits.check_report(site, person, per_person, per_site),
             };
         }
         let now_us = now_ms().saturating_mul(1000);

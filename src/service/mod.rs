@@ -6,6 +6,7 @@
 
 mod accounts;
 mod author;
+mod community;
 mod follow;
 mod instances;
 mod limits;
@@ -22,8 +23,13 @@ mod statements;
 mod votes;
 
 pub use crate::moderation::Action;
+pub use crate::store::{ActionRow, ReportRow, StandingRow};
 pub use accounts::{Session, Staff, LOGINS_PER_MINUTE, MIN_PASSWORD_CHARS, SESSION_MS};
 pub use author::Proof;
+pub use community::{
+    CommenterView, LadderAction, Reported, ReportedComment, ReportedPage, MAX_LADDER_REASON_CHARS,
+    MAX_OWN_TOKENS,
+};
 pub use listing::ThreadInfo;
 pub use post::{FormFields, PostClient, PostInput, Posted, Preview, STAMP_LIFETIME_MS};
 pub use readers::looks_like_jwt;
@@ -121,6 +127,17 @@ fn refusal_error(r: Refusal) -> Error {
     match r {
         Refusal::Invalid { field, message } => Error::invalid(field, message),
         Refusal::Closed(m) => Error::forbidden(Code::ThreadClosed, m),
+        Refusal::Banned(reason) => Error::forbidden(
+            Code::Banned,
+            format!("the moderators of this site banned you from commenting: {reason}"),
+        ),
+        Refusal::Suspended { until, reason } => Error::forbidden(
+            Code::Suspended,
+            format!(
+                "the moderators of this site suspended you from commenting until {}: {reason}",
+                crate::clock::rfc3339(until)
+            ),
+        ),
     }
 }
 

@@ -105,6 +105,9 @@ pub struct Posted {
     pub edit_until: i64,
     /// Why it was held, if it was.
     pub reasons: Vec<String>,
+    /// The moderators' warning to the author (the ladder's `warn`), shown
+    /// with this one post.
+    pub notice: Option<String>,
 }
 
 /// `issued.nonce.mac`: the time and a random nonce, signed.
@@ -311,6 +314,17 @@ impl Colloquy {
             ),
             ..crate::scoring::Facts::default()
         };
+        // The ladder: the author's standing by site identity, e-mail and
+        // address hash.
+        let ip_hash = ip.map(|ip| self.hash_ip(ip));
+        let commenter_keys = crate::commenter::CommenterKey::of_post(
+            input.identity.as_ref().map(|i| i.user_id.as_str()),
+            email.as_ref().map(|e| e.normalized()).as_deref(),
+            ip_hash.as_deref(),
+        );
+        facts.commenter = self
+            .enforcement(site.as_str(), &commenter_keys, created)
+            .await?;
         facts.spam = self
             .spam_score(
                 &row.id,
@@ -352,7 +366,7 @@ impl Colloquy {
             author,
             email,
             homepage,
-            ip_hash: ip.map(|ip| self.hash_ip(ip)),
+            ip_hash,
             created,
             modified: None,
             reasons: reasons.clone(),
@@ -434,11 +448,31 @@ impl Colloquy {
                         // next poll.
                         self.outbox_wake.notify_one();
                     }
+                    let notice = match &facts.commenter {
+                        Some(crate::commenter::Enforcement::Warned { reason, keys })
+                            if self.claim_warnings(site.as_str(), keys).await? =>
+                        {
+                            Some(format!("a warning from the moderators: {reason}"))
+                        }
+                        _ => None,
+                    };
+                    let (comment, reasons) =
+                        if facts.commenter == Some(crate::commenter::Enforcement::Shadow) {
+                            // Its author sees it as published; nobody else sees it.
+                            let mut shown = comment;
+                            shown.status = Status::Published;
+                            shown.reasons = vec!["published: no rule held it".to_owned()];
+                            let reasons = shown.reasons.clone();
+                            (shown, reasons)
+                        } else {
+                            (comment, reasons)
+                        };
                     return Ok(Posted {
                         comment,
                         edit_until: created + self.config.edit_window_secs * 1000,
                         edit_token,
                         reasons,
+                        notice,
                     });
                 }
                 InsertOutcome::IdTaken => continue,
@@ -579,6 +613,7 @@ impl Colloquy {
             parent_depth,
             form,
             spam: None,
+            commenter: None,
             now,
         })
     }

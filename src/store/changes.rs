@@ -67,6 +67,12 @@ pub(super) async fn remove_in(
         .bind(id)
         .execute(&mut **tx)
         .await?;
+    // Its reports go with it (they quote what readers said about it).
+    sqlx::query("DELETE FROM reports WHERE site = $1 AND comment_id = $2")
+        .bind(site)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

@@ -22,6 +22,7 @@ pub use error::{Result, StoreError};
 mod announce;
 mod audit;
 mod changes;
+mod community;
 mod identities;
 mod insert;
 mod instances;
@@ -38,6 +39,7 @@ pub use votes::NewStatement;
 
 pub use announce::{Change, ChangeFeed, Heard};
 pub use changes::ForChange;
+pub use community::{ActionRow, NewReport, ReportRow, StandingRow};
 pub use identities::AccountRow;
 pub use insert::{InsertComment, InsertOutcome, UsedStamp};
 pub use instances::{InstanceFingerprint, Peer};

@@ -99,7 +99,8 @@ impl Store {
                 .await?;
         }
         outbox::forget_address(&mut tx, site, &email, address_hash).await?;
-        if !rows.is_empty() {
+        let ladder = super::community::forget_email_key(&mut tx, site, &email).await?;
+        if !rows.is_empty() || ladder {
             insert_audit(&mut tx, audit).await?;
             self.announce(&mut tx, &Change::Counts).await?;
         }

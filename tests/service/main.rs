@@ -10,6 +10,7 @@ use common as helpers;
 
 mod admin;
 mod api;
+mod community;
 mod delivery;
 mod errors;
 mod hostile;

@@ -61,6 +61,7 @@ fn example(param: &Value) -> String {
         "thread" => "openapi-thread".to_owned(),
         "id" => "1".to_owned(),
         "name" => "embed.js".to_owned(),
+        "key" => "ip:00ff".to_owned(),
         other => panic!("no example for path parameter `{other}`"),
     }
 }

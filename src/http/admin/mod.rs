@@ -12,12 +12,14 @@
 
 mod accounts;
 mod comments;
+mod community;
 mod records;
 mod scoring;
 mod sites;
 
 pub use accounts::*;
 pub use comments::*;
+pub use community::*;
 pub use records::*;
 pub use scoring::*;
 pub use sites::*;
@@ -57,6 +59,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(whoami))
         .routes(routes!(list_accounts))
         .routes(routes!(put_account, delete_account))
+        .routes(routes!(reported))
+        .routes(routes!(dismiss_reports))
+        .routes(routes!(get_commenter, set_commenter))
         .routes(routes!(scoring_model))
         .routes(routes!(scoring_train))
         // Pins (issue 17).
@@ -414,7 +419,9 @@ mod tests {
     /// The ranges the document gives the rules are those the service checks.
     #[test]
     fn the_documented_ranges_of_the_rules_are_the_checked_ones() {
-        use crate::moderation::settings::{MAX_DAYS, MAX_DEPTH, MAX_PER_MINUTE, MAX_SUBMIT_SECS};
+        use crate::moderation::settings::{
+            MAX_DAYS, MAX_DEPTH, MAX_PER_MINUTE, MAX_REPORT_THRESHOLD, MAX_SUBMIT_SECS,
+        };
         let schema = serde_json::to_value(rules_schema()).unwrap_or_default();
         for (field, max) in [
             ("close_after_days", MAX_DAYS),
@@ -422,6 +429,7 @@ mod tests {
             ("min_submit_secs", MAX_SUBMIT_SECS),
             ("ip_posts_per_minute", MAX_PER_MINUTE),
             ("site_posts_per_minute", MAX_PER_MINUTE),
+            ("report_threshold", MAX_REPORT_THRESHOLD),
         ] {
             assert_eq!(schema["properties"][field]["maximum"], max, "{field}");
         }

@@ -130,6 +130,9 @@ pub struct PostedResponse {
     edit_until: String,
     /// Why it was held or marked as spam.
     reasons: Vec<String>,
+    /// The moderators' warning to the author, shown with one post.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notice: Option<String>,
 }
 
 /// Post a comment (JSON, or a plain HTML form that redirects back)
@@ -223,6 +226,7 @@ pub async fn post_comment(
         edit_token: posted.edit_token,
         edit_until: rfc3339(posted.edit_until),
         reasons: posted.reasons,
+        notice: posted.notice,
     };
     Ok((StatusCode::CREATED, Json(response)).into_response())
 }

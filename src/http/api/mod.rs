@@ -9,12 +9,14 @@
 mod bootstrap;
 mod comments;
 mod forms;
+mod reports;
 mod threads;
 mod votes;
 
 pub use bootstrap::*;
 pub use comments::*;
 pub use forms::*;
+pub use reports::*;
 pub use threads::*;
 pub use votes::*;
 
@@ -44,6 +46,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(vote))
         .routes(routes!(statement))
         .routes(routes!(appeal))
+        .routes(routes!(report_comment))
+        .routes(routes!(own_comments))
 }
 
 /// `{site}` of a path.
