@@ -35,7 +35,7 @@ mod rows;
 mod sites;
 mod sql;
 mod votes;
-pub use votes::NewStatement;
+pub use votes::{NewStatement, StatementOwner};
 
 pub use announce::{Change, ChangeFeed, Heard};
 pub use changes::ForChange;

@@ -16,6 +16,16 @@ pub struct NewStatement {
     pub author_key: Option<String>,
 }
 
+/// Who may read a statement: the holder of the comment's edit token, or
+/// the signed-in reader who wrote it.
+#[derive(Debug, Clone, Default)]
+pub struct StatementOwner {
+    /// The comment's edit token, hashed.
+    pub edit_token_hash: Option<String>,
+    /// The author as a reader key (`user:…`), when they were signed in.
+    pub author_key: Option<String>,
+}
+
 const STATEMENT_COLUMNS: &str =
     "id, site, comment_id, thread_key, decision, facts, ground, automated, \
      redress, actor, began, created, appeal_text, appealed, appeal_closed, appeal_outcome";
@@ -246,9 +256,9 @@ impl Store {
         &self,
         site: &str,
         comment: i64,
-    ) -> Result<Option<(Statement, Option<String>)>> {
+    ) -> Result<Option<(Statement, StatementOwner)>> {
         let sql = format!(
-            "SELECT {STATEMENT_COLUMNS}, edit_token_hash FROM statements WHERE site = $1 AND comment_id = $2 \
+            "SELECT {STATEMENT_COLUMNS}, edit_token_hash, author_key FROM statements WHERE site = $1 AND comment_id = $2 \
              ORDER BY created DESC, id DESC LIMIT 1"
         );
         let row = sqlx::query(&sql)
@@ -256,8 +266,16 @@ impl Store {
             .bind(comment)
             .fetch_optional(&self.write)
             .await?;
-        row.map(|r| Ok((statement_from(&r)?, r.try_get("edit_token_hash")?)))
-            .transpose()
+        row.map(|r| {
+            Ok((
+                statement_from(&r)?,
+                StatementOwner {
+                    edit_token_hash: r.try_get("edit_token_hash")?,
+                    author_key: r.try_get("author_key")?,
+                },
+            ))
+        })
+        .transpose()
     }
 
     /// Records the author's appeal of a statement, once: false when it was

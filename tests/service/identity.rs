@@ -20,6 +20,7 @@ both_backends!(
     roles_refuse_what_they_may_not_do,
     the_audit_log_names_the_person,
     logins_from_one_address_are_limited,
+    a_signed_in_author_reads_and_appeals_a_decision_through_their_identity,
 );
 
 const SECRET: &str = "default-site-sso-secret-0123456789abcdef";
@@ -761,4 +762,51 @@ async fn logins_from_one_address_are_limited(db: Db) {
         }
     }
     assert_eq!(limited, 2);
+}
+
+async fn a_signed_in_author_reads_and_appeals_a_decision_through_their_identity(db: Db) {
+    let Some(app) = spawn_with(db, with_keys).await else {
+        return;
+    };
+    let ada = token("ada", "Ada");
+    let bob = token("bob", "Bob");
+    let v = posted_as(
+        &app,
+        &ada,
+        "st",
+        json!({"body": "words a moderator removes"}),
+    )
+    .await;
+    let id = v["id"].as_i64().unwrap();
+    let (s, _) = app
+        .admin(
+            Method::POST,
+            &format!("/api/v1/admin/sites/default/comments/{id}/trash"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let path = format!("/api/v1/sites/default/comments/{id}/statement");
+    let read = |t: String| app.client.get(app.url(&path)).bearer_auth(t).send();
+    // The author's sign-in token reads the statement; another reader's does not.
+    let r = read(ada.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let st: Value = r.json().await.unwrap();
+    assert_eq!(st["decision"], "trash", "{st}");
+    let r = read(bob.clone()).await.unwrap();
+    expect_problem(r, StatusCode::UNAUTHORIZED).await;
+    // And appeals it once.
+    let appeal = |t: String| {
+        app.client
+            .post(app.url(&format!("/api/v1/sites/default/comments/{id}/appeal")))
+            .bearer_auth(t)
+            .json(&json!({"text": "it was on topic"}))
+            .send()
+    };
+    let r = appeal(bob).await.unwrap();
+    expect_problem(r, StatusCode::UNAUTHORIZED).await;
+    let r = appeal(ada.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = appeal(ada).await.unwrap();
+    expect_problem(r, StatusCode::CONFLICT).await;
 }
