@@ -790,11 +790,14 @@
     var kept = keptTokens();
     var tokens = Object.keys(kept).filter(function (id) { return kept[id].thread === thread; })
       .map(function (id) { return kept[id].token; }).slice(-100);
-    if (!tokens.length) return;
+    if (!tokens.length && !ssoToken) return;
+    var ownHeaders = { 'Content-Type': 'application/json' };
+    // Signed in: the author's comments from any device, by identity.
+    if (ssoToken) ownHeaders.Authorization = 'Bearer ' + ssoToken;
     var res;
     try {
       res = await getJson(threadApi + '/own', {
-        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        method: 'POST', headers: ownHeaders,
         body: JSON.stringify({ edit_tokens: tokens })
       });
     } catch (e) { return; }

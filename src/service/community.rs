@@ -505,6 +505,7 @@ impl Colloquy {
         site: &SiteId,
         thread: &ThreadKey,
         tokens: &[String],
+        author: Option<&crate::reader::Identity>,
     ) -> Result<Vec<Comment>> {
         self.site(site).await?;
         if tokens.len() > MAX_OWN_TOKENS {
@@ -524,6 +525,19 @@ impl Colloquy {
             .store
             .pending_by_tokens(site.as_str(), thread.as_str(), &hashes)
             .await?;
+        // A signed-in author's too, from any device.
+        if let Some(id) = author {
+            for c in self
+                .store
+                .pending_by_author(site.as_str(), thread.as_str(), &id.user_id)
+                .await?
+            {
+                if !comments.iter().any(|known| known.id == c.id) {
+                    comments.push(c);
+                }
+            }
+            comments.sort_by_key(|c| c.id);
+        }
         for c in &mut comments {
             if c.reasons.iter().any(|r| r == commenter::SHADOW_REASON) {
                 c.status = Status::Published;

@@ -451,6 +451,30 @@ impl Store {
         rows.iter().map(Comment::try_from).collect()
     }
 
+    /// The held comments of a thread written by a signed-in reader.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn pending_by_author(
+        &self,
+        site: &str,
+        thread: &str,
+        author_id: &str,
+    ) -> Result<Vec<Comment>> {
+        let sql = format!(
+            "SELECT {COMMENT_COLUMNS} FROM comments WHERE site = $1 AND thread_key = $2 \
+             AND status = $3 AND author_id = $4 ORDER BY id LIMIT 100"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(site)
+            .bind(thread)
+            .bind(Status::Pending.as_str())
+            .bind(author_id)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(Comment::try_from).collect()
+    }
+
     /// The audit entries of any of `comments`, newest first.
     ///
     /// # Errors

@@ -21,6 +21,7 @@ both_backends!(
     the_audit_log_names_the_person,
     logins_from_one_address_are_limited,
     a_signed_in_author_reads_and_appeals_a_decision_through_their_identity,
+    a_shadow_banned_signed_in_author_sees_their_comments_on_any_device,
 );
 
 const SECRET: &str = "default-site-sso-secret-0123456789abcdef";
@@ -809,4 +810,45 @@ async fn a_signed_in_author_reads_and_appeals_a_decision_through_their_identity(
     assert_eq!(r.status(), StatusCode::CREATED);
     let r = appeal(ada).await.unwrap();
     expect_problem(r, StatusCode::CONFLICT).await;
+}
+
+async fn a_shadow_banned_signed_in_author_sees_their_comments_on_any_device(db: Db) {
+    let Some(app) = spawn_with(db, with_keys).await else {
+        return;
+    };
+    let ada = token("ada", "Ada");
+    let bob = token("bob", "Bob");
+    let (s, v) = app
+        .admin(
+            Method::PUT,
+            "/api/v1/admin/sites/default/commenters/user:ada",
+            Some(json!({"action": "shadow_ban", "reason": "spam waves"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let posted = posted_as(&app, &ada, "sb", json!({"body": "seen by me only"})).await;
+    assert_eq!(
+        posted["status"], "published",
+        "told it is published: {posted}"
+    );
+    let id = posted["id"].as_i64().unwrap();
+    // Everyone else's listing lacks it.
+    assert_eq!(app.list("default", "sb", "").await["comments"], json!([]));
+    // Ada, signed in on another device (no edit token kept), sees it.
+    let own = |t: &str| {
+        app.client
+            .post(app.url("/api/v1/sites/default/threads/sb/own"))
+            .bearer_auth(t)
+            .json(&json!({"edit_tokens": []}))
+            .send()
+    };
+    let r = own(&ada).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "private, no-store");
+    let mine: Value = r.json().await.unwrap();
+    assert_eq!(mine["comments"][0]["id"], id, "{mine}");
+    assert_eq!(mine["comments"][0]["status"], "published", "{mine}");
+    // Bob does not.
+    let theirs: Value = own(&bob).await.unwrap().json().await.unwrap();
+    assert_eq!(theirs["comments"], json!([]), "{theirs}");
 }

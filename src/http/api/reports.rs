@@ -121,19 +121,25 @@ pub struct OwnResponse {
     request_body = OwnBody,
     responses(
         (status = 200, description = "Their comments", body = OwnResponse),
-        problem::BadBody, problem::Forbidden, problem::NotFound,
+        problem::BadBody, problem::Unauthorized, problem::Forbidden, problem::NotFound,
     ),
 )]
 pub async fn own_comments(
     State(app): State<AppState>,
     ApiPath(ThreadPath { site, thread }): ApiPath<ThreadPath>,
+    bearer: Bearer,
     ApiJson(b): ApiJson<OwnBody>,
 ) -> ApiResult<Response> {
     let site = site_id(&site)?;
     let thread = thread_key(&thread)?;
+    // A signed-in author (the site's token as bearer) sees theirs too.
+    let reader = app
+        .colloquy
+        .reader(&site, bearer.0.as_deref(), None)
+        .await?;
     let comments = app
         .colloquy
-        .own_comments(&site, &thread, &b.edit_tokens)
+        .own_comments(&site, &thread, &b.edit_tokens, reader.identity.as_ref())
         .await?;
     let body = OwnResponse {
         comments: comments
