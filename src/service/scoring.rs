@@ -93,9 +93,12 @@ pub struct SiteEvaluation {
     pub starter_at_hold: Evaluation,
 }
 
+/// What a moderator's action teaches: approving a comment, or dismissing
+/// readers' reports against it, says it is wanted; spam and trash say not.
+/// (Upholding reports is a spam or trash decision itself.)
 fn label(action: &str) -> Option<Label> {
     match action {
-        "approve" => Some(Label::Ham),
+        "approve" | "dismiss_reports" => Some(Label::Ham),
         "spam" | "trash" => Some(Label::Spam),
         _ => None,
     }

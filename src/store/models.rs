@@ -41,7 +41,7 @@ pub struct NewModel<'a> {
 pub struct Decision {
     /// The audit entry.
     pub audit_id: i64,
-    /// `approve`, `spam` or `trash`.
+    /// `approve`, `spam`, `trash` or `dismiss_reports`.
     pub action: String,
     /// The comment's text as typed.
     pub body: String,
@@ -198,7 +198,7 @@ impl Store {
         Ok((done.rows_affected() == 1).then_some(version))
     }
 
-    /// Moderators' decisions (approve, spam, trash) on the site's comments
+    /// Moderators' decisions (approve, spam, trash, reports dismissed) on the site's comments
     /// after audit entry `after`, oldest first, at most `limit`; decisions
     /// on comments deleted or erased since are left out.
     ///
@@ -209,7 +209,7 @@ impl Store {
             "SELECT a.id AS audit_id, a.action, c.body, c.html, c.author, c.email, c.homepage, {FACTS} \
              FROM audit_log a JOIN comments c ON c.id = a.comment_id AND c.site = a.site \
              JOIN threads t ON t.site = c.site AND t.thread_key = c.thread_key \
-             WHERE a.site = $1 AND a.id > $2 AND a.action IN ('approve', 'spam', 'trash') \
+             WHERE a.site = $1 AND a.id > $2 AND a.action IN ('approve', 'spam', 'trash', 'dismiss_reports') \
              AND a.actor NOT IN ('rules', 'author', 'system') \
              ORDER BY a.id LIMIT $3",
         ))

@@ -16,6 +16,7 @@ both_backends!(
     the_command_line_evaluates_retrains_and_exports_the_site_model,
     a_preview_nudges_the_writer_when_the_model_would_hold_the_comment,
     the_model_learns_from_what_is_known_of_the_author_not_only_the_text,
+    dismissed_reports_teach_the_model_that_the_comment_was_wanted,
 );
 
 const SITE: &str = "/api/v1/admin/sites/default";
@@ -377,4 +378,46 @@ async fn the_model_learns_from_what_is_known_of_the_author_not_only_the_text(db:
     let known = score_of(&app, from_known["id"].as_i64().unwrap()).await;
     let new = score_of(&app, from_new["id"].as_i64().unwrap()).await;
     assert!(known < new, "known author {known}, new author {new}");
+}
+
+async fn dismissed_reports_teach_the_model_that_the_comment_was_wanted(db: Db) {
+    let Some(app) = spawn_with(db, |_| {}).await else {
+        return;
+    };
+    let v = app
+        .post_ok("default", "r", json!({ "body": ordinary(7) }))
+        .await;
+    assert_eq!(v["status"], "published", "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/sites/default/comments/{id}/reports")))
+        .json(&json!({ "reason": "off_topic" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    app.patch_site("default", json!({ "scoring": true })).await;
+    // Nothing decided yet: nothing to learn.
+    let (_, round) = app
+        .admin(Method::POST, &format!("{SITE}/scoring/train"), None)
+        .await;
+    assert_eq!(round["learned"], 0, "{round}");
+    let (s, v) = app
+        .admin(
+            Method::POST,
+            &format!("{SITE}/comments/{id}/reports/dismiss"),
+            Some(json!({ "republish": false })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, round) = app
+        .admin(Method::POST, &format!("{SITE}/scoring/train"), None)
+        .await;
+    assert_eq!(round["learned"], 1, "{round}");
+    let (_, model) = app
+        .admin(Method::GET, &format!("{SITE}/scoring"), None)
+        .await;
+    assert_eq!(model["ham_learned"], 1, "{model}");
+    assert_eq!(model["spam_learned"], 0, "{model}");
 }
