@@ -305,6 +305,19 @@ impl Colloquy {
             ip_network: ip_label.as_ref().and_then(|(_, net)| net.as_deref()),
         };
         let mut facts = facts;
+        // The ladder: the author's standing by site identity, e-mail and
+        // address hash.
+        let ip_hash = ip.map(|ip| self.hash_ip(ip));
+        // What the spam model knows beyond the text (the same facts it
+        // learns decisions with: see `service/scoring.rs`).
+        let since_last_by_ip = match &ip_hash {
+            Some(h) if row.rules.scoring => self
+                .store
+                .last_post_by_ip(site.as_str(), h, facts.now)
+                .await?
+                .map(|t| u32::try_from((facts.now - t) / 1000).unwrap_or(u32::MAX)),
+            _ => None,
+        };
         let known = crate::scoring::Facts {
             author_known: email.as_ref().map(|_| facts.approved_by_author > 0),
             thread_age_secs: Some(
@@ -312,11 +325,9 @@ impl Colloquy {
                     .thread_started
                     .map_or(0, |t| u64::try_from((facts.now - t) / 1000).unwrap_or(0)),
             ),
+            secs_since_last_post_by_ip: since_last_by_ip,
             ..crate::scoring::Facts::default()
         };
-        // The ladder: the author's standing by site identity, e-mail and
-        // address hash.
-        let ip_hash = ip.map(|ip| self.hash_ip(ip));
         let commenter_keys = crate::commenter::CommenterKey::of_post(
             input.identity.as_ref().map(|i| i.user_id.as_str()),
             email.as_ref().map(|e| e.normalized()).as_deref(),

@@ -146,6 +146,10 @@ fn facts(known: &CommentFacts) -> Facts {
         thread_age_secs: known
             .thread_age_ms
             .map(|ms| u64::try_from(ms / 1000).unwrap_or(0)),
+        secs_since_last_post_by_ip: known
+            .since_last_by_ip_ms
+            .map(|ms| u32::try_from(ms / 1000).unwrap_or(u32::MAX)),
+        reports: u32::try_from(known.reports).unwrap_or(u32::MAX),
         ..Facts::default()
     }
 }

@@ -68,6 +68,11 @@ pub struct CommentFacts {
     /// Whether its author (by e-mail) had published comments before it;
     /// `None` without an e-mail.
     pub author_known: Option<bool>,
+    /// Milliseconds since the previous comment from its address on the
+    /// site; `None` without one (or once IP hashes are forgotten).
+    pub since_last_by_ip_ms: Option<i64>,
+    /// Reports readers filed against it.
+    pub reports: i64,
 }
 
 /// The columns of [`CommentFacts`], for a comment `c` (joined with its
@@ -75,7 +80,10 @@ pub struct CommentFacts {
 const FACTS: &str = "c.id AS facts_id, c.created - t.created AS thread_age_ms, \
      CASE WHEN c.email_norm IS NULL THEN NULL \
      WHEN EXISTS (SELECT 1 FROM comments p WHERE p.site = c.site AND p.email_norm = c.email_norm \
-     AND p.status = 'published' AND p.created < c.created) THEN 1 ELSE 0 END AS author_known";
+     AND p.status = 'published' AND p.created < c.created) THEN 1 ELSE 0 END AS author_known, \
+     c.created - (SELECT MAX(q.created) FROM comments q WHERE q.site = c.site \
+     AND q.ip_hash = c.ip_hash AND q.created < c.created) AS since_last_by_ip_ms, \
+     (SELECT COUNT(*) FROM reports r WHERE r.site = c.site AND r.comment_id = c.id) AS reports";
 
 fn facts_of(r: &sqlx::any::AnyRow) -> Result<CommentFacts> {
     let known: Option<i64> = r.try_get("author_known")?;
@@ -83,10 +91,34 @@ fn facts_of(r: &sqlx::any::AnyRow) -> Result<CommentFacts> {
         id: r.try_get("facts_id")?,
         thread_age_ms: r.try_get("thread_age_ms")?,
         author_known: known.map(|k| k != 0),
+        since_last_by_ip_ms: r.try_get("since_last_by_ip_ms")?,
+        reports: r.try_get("reports")?,
     })
 }
 
 impl Store {
+    /// When the address hashed as `ip_hash` last commented on the site
+    /// before `before` (ms), if it did.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn last_post_by_ip(
+        &self,
+        site: &str,
+        ip_hash: &str,
+        before: i64,
+    ) -> Result<Option<i64>> {
+        let row: Option<(Option<i64>,)> = sqlx::query_as(
+            "SELECT MAX(created) FROM comments WHERE site = $1 AND ip_hash = $2 AND created < $3",
+        )
+        .bind(site)
+        .bind(ip_hash)
+        .bind(before)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.and_then(|(t,)| t))
+    }
+
     /// What the spam model knows of these comments of the site.
     ///
     /// # Errors

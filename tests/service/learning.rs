@@ -17,6 +17,8 @@ both_backends!(
     a_preview_nudges_the_writer_when_the_model_would_hold_the_comment,
     the_model_learns_from_what_is_known_of_the_author_not_only_the_text,
     dismissed_reports_teach_the_model_that_the_comment_was_wanted,
+    the_model_learns_what_reports_say,
+    the_model_learns_how_fast_an_address_posts,
 );
 
 const SITE: &str = "/api/v1/admin/sites/default";
@@ -420,4 +422,96 @@ async fn dismissed_reports_teach_the_model_that_the_comment_was_wanted(db: Db) {
         .await;
     assert_eq!(model["ham_learned"], 1, "{model}");
     assert_eq!(model["spam_learned"], 0, "{model}");
+}
+
+async fn report(app: &TestApp, id: i64) {
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/sites/default/comments/{id}/reports")))
+        .json(&json!({ "reason": "abusive" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+}
+
+async fn the_model_learns_what_reports_say(db: Db) {
+    let Some(app) = spawn_with(db, |_| {}).await else {
+        return;
+    };
+    app.patch_site("default", json!({ "scoring": true })).await;
+    // The same kind of comment: reported ones the moderators trash, the
+    // others they approve.
+    for n in 0..12 {
+        let v = app
+            .post_ok("default", "rep", json!({ "body": ordinary(n) }))
+            .await;
+        assert_eq!(v["status"], "published", "{v}");
+        let id = v["id"].as_i64().unwrap();
+        if n % 2 == 0 {
+            report(&app, id).await;
+            moderate(&app, id, "trash").await;
+        } else {
+            moderate(&app, id, "unpublish").await;
+            moderate(&app, id, "approve").await;
+        }
+    }
+    let (_, round) = app
+        .admin(Method::POST, &format!("{SITE}/scoring/train"), None)
+        .await;
+    assert_eq!(round["learned"], 12, "{round}");
+    tokio::time::sleep(colloquy::service::MODEL_RECHECK + Duration::from_millis(300)).await;
+    // The same comment, before and after a reader reports it: only the
+    // report differs.
+    let a = app
+        .post_ok("default", "rep", json!({ "body": ordinary(100) }))
+        .await;
+    let id = a["id"].as_i64().unwrap();
+    let before = score_of(&app, id).await;
+    report(&app, id).await;
+    let after = score_of(&app, id).await;
+    assert!(after > before, "before the report {before}, after {after}");
+}
+
+async fn post_from(app: &TestApp, ip: &str, body: &str) -> Value {
+    let r = app
+        .client
+        .post(app.url("/api/v1/sites/default/threads/speed/comments"))
+        .header("x-forwarded-for", ip)
+        .json(&json!({ "body": body }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json().await.unwrap()
+}
+
+async fn the_model_learns_how_fast_an_address_posts(db: Db) {
+    let proxies = colloquy::net::TrustedProxies::parse(&["127.0.0.1"]).unwrap();
+    let Some(app) = spawn_with(db, move |c| c.trusted_proxies = proxies).await else {
+        return;
+    };
+    app.patch_site("default", json!({ "scoring": true })).await;
+    // One address posts again and again (its posts trashed); others post
+    // once each (approved). The texts are alike.
+    for n in 0..10 {
+        let v = post_from(&app, "10.0.0.1", &ordinary(n)).await;
+        moderate(&app, v["id"].as_i64().unwrap(), "trash").await;
+        let v = post_from(&app, &format!("10.0.1.{n}"), &ordinary(n + 50)).await;
+        let id = v["id"].as_i64().unwrap();
+        moderate(&app, id, "unpublish").await;
+        moderate(&app, id, "approve").await;
+    }
+    let (_, round) = app
+        .admin(Method::POST, &format!("{SITE}/scoring/train"), None)
+        .await;
+    assert_eq!(round["learned"], 20, "{round}");
+    tokio::time::sleep(colloquy::service::MODEL_RECHECK + Duration::from_millis(300)).await;
+    // The same text from the busy address and from a new one.
+    let text = ordinary(999);
+    let busy = post_from(&app, "10.0.0.1", &text).await;
+    let new = post_from(&app, "10.0.2.1", &text).await;
+    let busy = score_of(&app, busy["id"].as_i64().unwrap()).await;
+    let new = score_of(&app, new["id"].as_i64().unwrap()).await;
+    assert!(busy > new, "busy address {busy}, new address {new}");
 }
