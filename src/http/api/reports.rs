@@ -51,7 +51,7 @@ pub struct ReportResponse {
     request_body = ReportBody,
     responses(
         (status = 201, description = "Recorded", body = ReportResponse),
-        problem::BadBody, problem::Forbidden, problem::NotFound, problem::Conflict,
+        problem::BadBody, problem::Unauthorized, problem::Forbidden, problem::NotFound, problem::Conflict,
         problem::RateLimited,
     ),
 )]

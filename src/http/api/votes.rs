@@ -47,7 +47,7 @@ pub struct VotedResponse {
     request_body = VoteBody,
     responses(
         (status = 200, description = "The comment's votes now", body = VotedResponse),
-        problem::BadBody, problem::Forbidden, problem::NotFound, problem::RateLimited,
+        problem::BadBody, problem::Unauthorized, problem::Forbidden, problem::NotFound, problem::RateLimited,
     ),
 )]
 pub async fn vote(
