@@ -207,6 +207,9 @@ impl Colloquy {
                         .await?;
                     if done {
                         self.close_appeal(current, action.name(), actor).await?;
+                        if to == Status::Published && row.rules.scoring {
+                            self.note_published_domains(s, current.html.as_str()).await;
+                        }
                     }
                     done
                 }

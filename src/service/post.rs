@@ -326,6 +326,14 @@ impl Colloquy {
                     .map_or(0, |t| u64::try_from((facts.now - t) / 1000).unwrap_or(0)),
             ),
             secs_since_last_post_by_ip: since_last_by_ip,
+            new_link_domains: if row.rules.scoring {
+                Some(
+                    self.new_link_domains(site.as_str(), rendered.html.as_str())
+                        .await?,
+                )
+            } else {
+                None
+            },
             ..crate::scoring::Facts::default()
         };
         let commenter_keys = crate::commenter::CommenterKey::of_post(
@@ -416,6 +424,12 @@ impl Colloquy {
             match self.store.insert_comment(new).await? {
                 InsertOutcome::Inserted => {
                     self.changed(&comment.site, &comment.thread);
+                    // Only where it scores: posting without links or
+                    // scoring costs no extra write.
+                    if comment.status == Status::Published && row.rules.scoring {
+                        self.note_published_domains(site.as_str(), comment.html.as_str())
+                            .await;
+                    }
                     if comment.status == Status::Spam {
                         // Written after the comment (inserts are batched):
                         // the rules' spam decision and its reasons.

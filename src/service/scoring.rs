@@ -150,8 +150,25 @@ fn facts(known: &CommentFacts) -> Facts {
             .since_last_by_ip_ms
             .map(|ms| u32::try_from(ms / 1000).unwrap_or(u32::MAX)),
         reports: u32::try_from(known.reports).unwrap_or(u32::MAX),
-        ..Facts::default()
+        new_link_domains: known.new_link_domains,
     }
+}
+
+/// The distinct domains of a rendering's links.
+fn distinct_domains(html: &str) -> Vec<String> {
+    let mut domains = link_domains(html);
+    domains.sort();
+    domains.dedup();
+    domains
+}
+
+/// How many of `domains` the site had not seen published before `at`.
+fn count_new(domains: &[String], seen: &HashMap<String, i64>, at: i64) -> u32 {
+    let new = domains
+        .iter()
+        .filter(|d| seen.get(d.as_str()).is_none_or(|first| *first >= at))
+        .count();
+    u32::try_from(new).unwrap_or(u32::MAX)
 }
 
 fn learn(model: &mut Model, d: &Decision) -> bool {
@@ -280,15 +297,55 @@ impl Colloquy {
         }
     }
 
+    /// Fills each decision's new-link-domain fact: one query for the batch.
+    async fn fill_new_domains(&self, site: &str, batch: &mut [Decision]) -> Result<()> {
+        let per: Vec<Vec<String>> = batch.iter().map(|d| distinct_domains(&d.html)).collect();
+        let mut all: Vec<String> = per.iter().flatten().cloned().collect();
+        all.sort();
+        all.dedup();
+        let seen = self.store.seen_link_domains(site, &all).await?;
+        for (d, domains) in batch.iter_mut().zip(per) {
+            d.facts.new_link_domains = Some(count_new(&domains, &seen, d.facts.created));
+        }
+        Ok(())
+    }
+
+    /// How many of a rendering's link domains the site has not seen
+    /// published (for a comment being posted now).
+    pub(super) async fn new_link_domains(&self, site: &str, html: &str) -> Result<u32> {
+        let domains = distinct_domains(html);
+        let seen = self.store.seen_link_domains(site, &domains).await?;
+        Ok(count_new(&domains, &seen, i64::MAX))
+    }
+
+    /// Notes a published comment's link domains as seen on its site (a
+    /// failure is logged: the fact is a hint, the comment is stored).
+    pub(super) async fn note_published_domains(&self, site: &str, html: &str) {
+        let domains = distinct_domains(html);
+        if let Err(e) = self
+            .store
+            .note_link_domains(site, &domains, crate::clock::now_ms())
+            .await
+        {
+            tracing::warn!(site, error = %e, "noting a published comment's link domains failed");
+        }
+    }
+
     /// What the model knows of a stored comment beyond its text.
     pub(super) async fn scoring_facts(&self, site: &str, comment: &Comment) -> Result<Facts> {
-        Ok(self
+        let Some(mut known) = self
             .store
             .comment_facts(site, &[comment.id])
             .await?
             .first()
-            .map(facts)
-            .unwrap_or_default())
+            .copied()
+        else {
+            return Ok(Facts::default());
+        };
+        let domains = distinct_domains(comment.html.as_str());
+        let seen = self.store.seen_link_domains(site, &domains).await?;
+        known.new_link_domains = Some(count_new(&domains, &seen, known.created));
+        Ok(facts(&known))
     }
 
     /// The spam score of each comment (for the moderation queue), when
@@ -306,13 +363,26 @@ impl Colloquy {
             return Ok(vec![None; comments.len()]);
         }
         let ids: Vec<i64> = comments.iter().map(|c| c.id).collect();
-        let known: HashMap<i64, CommentFacts> = self
+        let mut known: HashMap<i64, CommentFacts> = self
             .store
             .comment_facts(site.as_str(), &ids)
             .await?
             .into_iter()
             .map(|f| (f.id, f))
             .collect();
+        let per: Vec<Vec<String>> = comments
+            .iter()
+            .map(|c| distinct_domains(c.html.as_str()))
+            .collect();
+        let mut all: Vec<String> = per.iter().flatten().cloned().collect();
+        all.sort();
+        all.dedup();
+        let seen = self.store.seen_link_domains(site.as_str(), &all).await?;
+        for (c, domains) in comments.iter().zip(&per) {
+            if let Some(f) = known.get_mut(&c.id) {
+                f.new_link_domains = Some(count_new(domains, &seen, f.created));
+            }
+        }
         let mut out = Vec::with_capacity(comments.len());
         for c in comments {
             out.push(
@@ -383,7 +453,8 @@ impl Colloquy {
         };
         let mut learned = 0;
         loop {
-            let batch = self.store.decisions(s, through, DECISION_BATCH).await?;
+            let mut batch = self.store.decisions(s, through, DECISION_BATCH).await?;
+            self.fill_new_domains(s, &mut batch).await?;
             for d in &batch {
                 if learn(&mut model, d) {
                     learned += 1;
@@ -447,7 +518,8 @@ impl Colloquy {
         let mut all = Vec::new();
         let mut after = 0;
         loop {
-            let batch = self.store.decisions(site, after, DECISION_BATCH).await?;
+            let mut batch = self.store.decisions(site, after, DECISION_BATCH).await?;
+            self.fill_new_domains(site, &mut batch).await?;
             let done = batch.len() < usize::try_from(DECISION_BATCH).unwrap_or(500);
             if let Some(last) = batch.last() {
                 after = last.audit_id;

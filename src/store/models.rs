@@ -73,6 +73,11 @@ pub struct CommentFacts {
     pub since_last_by_ip_ms: Option<i64>,
     /// Reports readers filed against it.
     pub reports: i64,
+    /// When it was posted (ms).
+    pub created: i64,
+    /// How many of its link domains the site had not seen published
+    /// before it (filled by the service from [`Store::seen_link_domains`]).
+    pub new_link_domains: Option<u32>,
 }
 
 /// The columns of [`CommentFacts`], for a comment `c` (joined with its
@@ -83,7 +88,8 @@ const FACTS: &str = "c.id AS facts_id, c.created - t.created AS thread_age_ms, \
      AND p.status = 'published' AND p.created < c.created) THEN 1 ELSE 0 END AS author_known, \
      c.created - (SELECT MAX(q.created) FROM comments q WHERE q.site = c.site \
      AND q.ip_hash = c.ip_hash AND q.created < c.created) AS since_last_by_ip_ms, \
-     (SELECT COUNT(*) FROM reports r WHERE r.site = c.site AND r.comment_id = c.id) AS reports";
+     (SELECT COUNT(*) FROM reports r WHERE r.site = c.site AND r.comment_id = c.id) AS reports, \
+     c.created AS facts_created";
 
 fn facts_of(r: &sqlx::any::AnyRow) -> Result<CommentFacts> {
     let known: Option<i64> = r.try_get("author_known")?;
@@ -93,10 +99,54 @@ fn facts_of(r: &sqlx::any::AnyRow) -> Result<CommentFacts> {
         author_known: known.map(|k| k != 0),
         since_last_by_ip_ms: r.try_get("since_last_by_ip_ms")?,
         reports: r.try_get("reports")?,
+        created: r.try_get("facts_created")?,
+        new_link_domains: None,
     })
 }
 
 impl Store {
+    /// Notes link domains as seen published on the site at `at` (ms);
+    /// those seen before keep their first time.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn note_link_domains(&self, site: &str, domains: &[String], at: i64) -> Result<()> {
+        if domains.is_empty() {
+            return Ok(());
+        }
+        let mut sql = String::from("INSERT INTO link_domains (site, domain, first_seen) VALUES ");
+        super::sql::push_value_rows(&mut sql, self.backend, domains.len(), 3);
+        sql.push_str(" ON CONFLICT (site, domain) DO NOTHING");
+        let mut q = sqlx::query(&sql);
+        for d in domains {
+            q = q.bind(site).bind(d.as_str()).bind(at);
+        }
+        q.execute(&self.write).await?;
+        Ok(())
+    }
+
+    /// When each of `domains` was first seen published on the site.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn seen_link_domains(
+        &self,
+        site: &str,
+        domains: &[String],
+    ) -> Result<std::collections::HashMap<String, i64>> {
+        if domains.is_empty() {
+            return Ok(std::collections::HashMap::new());
+        }
+        let mut sql = Sql::new("SELECT domain, first_seen FROM link_domains WHERE site = ");
+        sql.bind(site.to_owned())
+            .push(" AND domain IN ")
+            .bind_list(domains.to_vec());
+        let rows = sql.fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("domain")?, r.try_get("first_seen")?)))
+            .collect()
+    }
+
     /// When the address hashed as `ip_hash` last commented on the site
     /// before `before` (ms), if it did.
     ///

@@ -19,6 +19,7 @@ both_backends!(
     dismissed_reports_teach_the_model_that_the_comment_was_wanted,
     the_model_learns_what_reports_say,
     the_model_learns_how_fast_an_address_posts,
+    the_model_learns_that_links_to_new_domains_are_suspect,
 );
 
 const SITE: &str = "/api/v1/admin/sites/default";
@@ -514,4 +515,75 @@ async fn the_model_learns_how_fast_an_address_posts(db: Db) {
     let busy = score_of(&app, busy["id"].as_i64().unwrap()).await;
     let new = score_of(&app, new["id"].as_i64().unwrap()).await;
     assert!(busy > new, "busy address {busy}, new address {new}");
+}
+
+async fn the_model_learns_that_links_to_new_domains_are_suspect(db: Db) {
+    let Some(app) = spawn_with(db, |_| {}).await else {
+        return;
+    };
+    app.patch_site("default", json!({ "scoring": true })).await;
+    let with_link = |n: usize, domain: &str| {
+        format!("Interesting, thanks ({n}). There is more on this at https://{domain}/page here.")
+    };
+    // Approved comments link to domains the site then knows; trashed ones
+    // each to a domain nobody linked before.
+    for n in 0..10 {
+        let v = app
+            .post_ok(
+                "default",
+                "dom",
+                json!({ "body": with_link(n, &format!("known{}.example", n % 2)) }),
+            )
+            .await;
+        let id = v["id"].as_i64().unwrap();
+        if v["status"] == "published" {
+            moderate(&app, id, "unpublish").await;
+        }
+        moderate(&app, id, "approve").await;
+        let v = app
+            .post_ok(
+                "default",
+                "dom",
+                json!({ "body": with_link(n + 50, &format!("fresh{n}.example")) }),
+            )
+            .await;
+        moderate(&app, v["id"].as_i64().unwrap(), "trash").await;
+    }
+    let (_, round) = app
+        .admin(Method::POST, &format!("{SITE}/scoring/train"), None)
+        .await;
+    assert_eq!(round["learned"], 20, "{round}");
+    // A domain becomes known after the training (so the model has not
+    // learned its name): approved in a comment.
+    let v = app
+        .post_ok(
+            "default",
+            "dom",
+            json!({ "body": with_link(90, "qzv1.example") }),
+        )
+        .await;
+    let id = v["id"].as_i64().unwrap();
+    if v["status"] == "published" {
+        moderate(&app, id, "unpublish").await;
+    }
+    moderate(&app, id, "approve").await;
+    tokio::time::sleep(colloquy::service::MODEL_RECHECK + Duration::from_millis(300)).await;
+    // The same text linking to it, and to a domain nobody linked before.
+    let seen = app
+        .post_ok(
+            "default",
+            "dom2",
+            json!({ "body": with_link(99, "qzv1.example") }),
+        )
+        .await;
+    let unseen = app
+        .post_ok(
+            "default",
+            "dom3",
+            json!({ "body": with_link(99, "qzv2.example") }),
+        )
+        .await;
+    let seen = score_of(&app, seen["id"].as_i64().unwrap()).await;
+    let unseen = score_of(&app, unseen["id"].as_i64().unwrap()).await;
+    assert!(unseen > seen, "known domain {seen}, new domain {unseen}");
 }
