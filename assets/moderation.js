@@ -228,7 +228,7 @@
       actions.append(pin);
     }
     var li = el('li', { class: 'mod-item', id: 'mod-' + c.id, 'data-id': c.id },
-      el('article', { 'aria-labelledby': 'mod-' + c.id + '-title' },
+      el('article', { 'aria-labelledby': 'mod-' + c.id + '-title', tabindex: '-1' },
         el('header', {}, check,
           el('h3', { id: 'mod-' + c.id + '-title' }, name),
           el('span', { class: 'mod-state mod-state-' + c.status }, c.status),
@@ -309,6 +309,32 @@
     var target = next ? next.querySelector('button, input') : $('mod-queue-title');
     if (target) target.focus();
   }
+
+  /* ---- keyboard ------------------------------------------------------- */
+
+  // j/k move between the comments, a/s/t approve, spam or trash the one in
+  // focus, as newsroom tools do. Keys typed into a field are left alone.
+  var keyActions = { a: 'approve', s: 'spam', t: 'trash' };
+  document.addEventListener('keydown', function (ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || app.hidden) return;
+    var target = ev.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    var items = Array.prototype.slice.call(queue.querySelectorAll(':scope > li.mod-item'));
+    if (!items.length) return;
+    var current = target && target.closest ? target.closest('li.mod-item') : null;
+    var at = items.indexOf(current);
+    if (ev.key === 'j' || ev.key === 'k') {
+      var next = at < 0 ? 0 : Math.max(0, Math.min(items.length - 1, at + (ev.key === 'j' ? 1 : -1)));
+      items[next].querySelector('article').focus();
+      ev.preventDefault();
+    } else if (keyActions[ev.key] && current) {
+      var button = current.querySelector('.mod-actions button[data-action="' + keyActions[ev.key] + '"]');
+      if (button) {
+        button.click();
+        ev.preventDefault();
+      }
+    }
+  });
 
   async function act(c, action, li) {
     var after;

@@ -233,4 +233,42 @@ describe('moderation', () => {
       await colloquy.admin('PATCH', '/api/v1/admin/sites/default', { scoring: false, scoring_nudge: false });
     }
   });
+  it('moves with j and k and acts with a, s and t', async () => {
+    const links = 'http://a.example, http://b.example and http://c.example';
+    const one = await colloquy.post('default', 'news/keys', { author: 'Key One', body: `one ${links}` });
+    const two = await colloquy.post('default', 'news/keys', { author: 'Key Two', body: `two ${links}` });
+    assert.equal(one.status, 'pending');
+    assert.equal(two.status, 'pending');
+    const { page, problems, close } = await newPage();
+    await signIn(page);
+    await page.locator('li.mod-item', { hasText: 'Key Two' }).waitFor();
+    const focused = () => page.evaluate(() => document.activeElement?.closest('li.mod-item')?.dataset.id ?? null);
+    // Newest first: j goes to the first comment, j again to the next, k back.
+    const order = await page.locator('li.mod-item').evaluateAll((lis) => lis.map((li) => li.dataset.id));
+    await page.keyboard.press('j');
+    assert.equal(await focused(), order[0]);
+    await page.keyboard.press('j');
+    assert.equal(await focused(), order[1]);
+    await page.keyboard.press('k');
+    assert.equal(await focused(), order[0]);
+    // a approves the comment in focus.
+    await page.keyboard.press('a');
+    await page.locator(`#mod-${order[0]}`).waitFor({ state: 'detached' });
+    assert.match(await page.locator('#mod-status').textContent(), /approved/);
+    const approved = (await colloquy.admin('GET', `/api/v1/admin/sites/default/comments/${order[0]}`)).body;
+    assert.equal(approved.status, 'published');
+    // Keys typed into a field are text, not actions.
+    await page.locator('#mod-select-all').focus();
+    await page.keyboard.press('t');
+    const still = (await colloquy.admin('GET', `/api/v1/admin/sites/default/comments/${order[1]}`)).body;
+    assert.equal(still.status, 'pending');
+    // t trashes the one in focus.
+    await page.locator(`#mod-${order[1]} article`).focus();
+    await page.keyboard.press('t');
+    await page.locator(`#mod-${order[1]}`).waitFor({ state: 'detached' });
+    const trashed = (await colloquy.admin('GET', `/api/v1/admin/sites/default/comments/${order[1]}`)).body;
+    assert.equal(trashed.status, 'trash');
+    assert.deepEqual(problems, []);
+    await close();
+  });
 });
