@@ -164,7 +164,7 @@ impl<'a> DrupalAttributes<'a> {
         let at = self.skip_separators();
         let b = &self.src.as_bytes()[..self.end];
         let &c = b.get(at)?;
-        if at_attributes_end(b, at) {
+        if no_attribute_at(b, at) {
             return None;
         }
         if !is_name_start(c) {
@@ -185,7 +185,7 @@ impl<'a> DrupalAttributes<'a> {
             // A name needs `=`, a space or the end after it; glued to
             // anything else (`title"x"`) it goes with what follows, to the
             // next space.
-            let glued = j == name_end && !at_attributes_end(b, j);
+            let glued = j == name_end && !no_attribute_at(b, j);
             let bare = DrupalAttribute {
                 start: at,
                 name,
@@ -198,11 +198,12 @@ impl<'a> DrupalAttributes<'a> {
         // A value must be followed by a space or the end: `title="a"title="b"`
         // and `title="x"onclick=…` are junk from the value on (Drupal's
         // `"…"(\s+|$)`, `'…'(\s+|$)`, `[^\s"']+(\s+|$)`).
-        let ends_value =
-            |k: usize| b.get(k).is_none_or(|&c| is_space(c)) || at_attributes_end(b, k);
+        let ends_value = |k: usize| b.get(k).is_none_or(|&c| is_space(c)) || no_attribute_at(b, k);
         let (value, next) = match b.get(j) {
             // `a=/>`: Drupal cuts the `/` off first, and `a=` has no value.
-            _ if at_attributes_end(b, j) => (None, j),
+            // A `>` here is not the tag's end (that is past `end`): it
+            // starts a value, as in Drupal's `[^\s"']+`.
+            _ if b.get(j).is_none_or(|&c| c != b'>') && at_attributes_end(b, j) => (None, j),
             Some(&q @ (b'"' | b'\'')) => match find_byte(b, j + 1, q) {
                 Some(close) if ends_value(close + 1) => (Some(&self.src[j + 1..close]), close + 1),
                 Some(_) => (None, junk_end(b, j)),
@@ -214,7 +215,10 @@ impl<'a> DrupalAttributes<'a> {
                     (None, junk_end(b, j))
                 } else {
                     let v = &self.src[j..v_end];
-                    let v = if at_attributes_end(b, v_end) || v_end == b.len() {
+                    // The last value (only spaces after it, to the end or
+                    // `>`) loses the final `/` Drupal cut off first.
+                    let last = matches!(b.get(run_end(b, v_end, is_space)), None | Some(b'>'));
+                    let v = if last {
                         v.strip_suffix('/').unwrap_or(v)
                     } else {
                         v
@@ -244,6 +248,20 @@ fn at_attributes_end(b: &[u8], at: usize) -> bool {
             matches!(b.get(after), None | Some(b'>'))
         }
         Some(_) => false,
+    }
+}
+
+/// Where an attribute could start: do the attributes end at `at`? As
+/// [`at_attributes_end`], and also at a `/` just before Drupal's closing
+/// one (`<b//`, `<b / />`): Drupal cut that one off first, and then reads
+/// the `/` before it as the end.
+fn no_attribute_at(b: &[u8], at: usize) -> bool {
+    if at_attributes_end(b, at) {
+        return true;
+    }
+    b.get(at) == Some(&b'/') && {
+        let after = run_end(b, at + 1, is_space);
+        b.get(after) == Some(&b'/') && at_attributes_end(b, after)
     }
 }
 
@@ -394,7 +412,7 @@ impl<'a> Drupal<'a> {
             }
             // Junk is never plausible: no need to read how far it goes (nor
             // to remember an answer this quick to find).
-            if at_attributes_end(self.src, start) {
+            if no_attribute_at(self.src, start) {
                 break None;
             }
             if !is_name_start(self.src[start]) {

@@ -120,6 +120,71 @@ fn removed_block_tags_do_not_glue_words() {
 }
 
 #[test]
+fn a_slash_before_drupals_final_slash_ends_the_attributes_too() {
+    // Found by the property below: Drupal cuts one final `/` first, so the
+    // `/` before it is the end (not junk that makes the tag implausible),
+    // the last unquoted value loses that `/` even with spaces after it, and
+    // a `>` that does not end the tag starts a value.
+    for text in [
+        "<b//",
+        "<b//>",
+        "<b / />",
+        "<b a //>",
+        "<b/ /",
+        "<b a==/ ",
+        "<b a=x/ >",
+        "<b a=//",
+        "<em a//",
+        "<b a=\"x\"//",
+        "<b\"\"'= '<b a=>= ''>'",
+    ] {
+        let lt = 0;
+        let i = 1 + text[1..]
+            .bytes()
+            .take_while(u8::is_ascii_alphanumeric)
+            .count();
+        let (len, terminated) = reference::tag_extent(text, i - lt);
+        let s = &text[lt..];
+        let attrs = if terminated {
+            &s[i..len - 1]
+        } else {
+            &s[i..len]
+        };
+        let attrs_end = len - usize::from(terminated);
+        let mut reader = Drupal::new(text);
+        let plausible = reader
+            .first_implausible(i, is_plausible)
+            .is_none_or(|p| p >= attrs_end);
+        let parsed = reference::parse_attributes(attrs);
+        assert_eq!(
+            plausible,
+            parsed.iter().all(reference::Attr::is_plausible),
+            "{text:?}"
+        );
+        let now: Vec<_> = DrupalAttributes::new(text, i, attrs_end)
+            .map(|a| {
+                (
+                    a.name.to_ascii_lowercase(),
+                    a.value.map(str::to_owned),
+                    a.bare,
+                )
+            })
+            .collect();
+        let old: Vec<_> = parsed
+            .iter()
+            .map(|a| {
+                (
+                    a.name.clone(),
+                    a.value.as_deref().map(str::to_owned),
+                    a.bare,
+                )
+            })
+            .collect();
+        assert_eq!(now, old, "{text:?}");
+    }
+}
+
+#[test]
 fn known_elements_are_sorted_for_binary_search() {
     assert!(KNOWN_ELEMENTS.windows(2).all(|w| w[0] < w[1]));
 }
