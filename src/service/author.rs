@@ -151,7 +151,7 @@ impl Colloquy {
                 .spam_score(
                     &row.id,
                     &row.rules,
-                    self.scoring_facts(&row.id, &comment).await?,
+                    self.scoring_facts(&row.id, &row.rules, &comment).await?,
                     &body,
                     candidate.html,
                     candidate.author,

@@ -270,7 +270,10 @@ impl Colloquy {
         action: &str,
     ) -> Option<String> {
         let label = label(action)?;
-        let known = self.scoring_facts(site, comment).await.ok()?;
+        if !rules.scoring {
+            return None;
+        }
+        let known = self.scoring_facts(site, rules, comment).await.ok()?;
         let score = self
             .spam_score(
                 site,
@@ -332,7 +335,16 @@ impl Colloquy {
     }
 
     /// What the model knows of a stored comment beyond its text.
-    pub(super) async fn scoring_facts(&self, site: &str, comment: &Comment) -> Result<Facts> {
+    /// Nothing is read for a site that does not score comments.
+    pub(super) async fn scoring_facts(
+        &self,
+        site: &str,
+        rules: &SiteRules,
+        comment: &Comment,
+    ) -> Result<Facts> {
+        if !rules.scoring {
+            return Ok(Facts::default());
+        }
         let Some(mut known) = self
             .store
             .comment_facts(site, &[comment.id])
